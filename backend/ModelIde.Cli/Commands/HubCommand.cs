@@ -1,0 +1,48 @@
+using ModelIde.Hub;
+
+namespace ModelIde.Cli.Commands;
+
+/// <summary><c>modelide hub</c>: starts the local ModelScope-compatible hub on 127.0.0.1.</summary>
+public sealed class HubCommand : CliCommand
+{
+    public override string Name => "hub";
+
+    public override string Summary => "Start the local ModelScope-compatible hub on 127.0.0.1 and print its URL.";
+
+    public override string Usage => """
+        Usage: modelide hub [--port N] [--data DIR] [--demo-token TOKEN] [--models DIR] [--catalogue-size N]
+
+          --port N            port on 127.0.0.1 (default 8765; 0 picks a free one)
+          --data DIR          folder for the hub's state (default: a folder under the system temp dir)
+          --demo-token TOKEN  access token of the seeded user 'demo' (default ms-demo-0000000000)
+          --models DIR        folder with the models to serve (default: the repository's models/)
+          --catalogue-size N  generated metadata-only models for search and paging (default 10000)
+        """;
+
+    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    {
+        var options = new LocalHubOptions
+        {
+            Port = args.IntOption("port", 0, 65535) ?? 8765,
+            DataDirectory = args.Option("data"),
+            DemoToken = args.Option("demo-token") ?? LocalHubOptions.DefaultDemoToken,
+            ModelsDirectory = args.Option("models"),
+            CatalogueSize = args.IntOption("catalogue-size", 0, 1_000_000) ?? 10_000,
+        };
+        args.EnsureNoUnknownOptions();
+
+        await using var hub = await LocalHub.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        console.Out.WriteLine(hub.BaseUri.ToString());
+        await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+        console.Error.WriteLine($"Local hub ready at {hub.BaseUri} (blobs at {hub.BlobBaseUri}); user 'demo'. Ctrl+C stops it.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ModelIde.Core;
+using ModelIde.Core.Diagnostics;
+using ModelIde.Protocol;
+using ModelIde.Sidecar.Rpc;
+using StreamJsonRpc;
+using StreamJsonRpc.Protocol;
+
+namespace ModelIde.Sidecar;
+
+/// <summary>Attaches the sidecar's handlers to a pair of streams (stdio in production, an in-memory pipe in tests).</summary>
+public static class SidecarServer
+{
+    public static JsonRpc Attach(Stream sending, Stream receiving, SidecarContext context)
+    {
+        var formatter = new SystemTextJsonFormatter();
+        ConfigureJson(formatter.JsonSerializerOptions);
+        var handler = new TolerantHeaderDelimitedMessageHandler(sending, receiving, formatter);
+        var rpc = new SidecarJsonRpc(handler);
+        foreach (var target in RpcTargetCatalog.CreateAll(context))
+        {
+            // Expose the concrete type: the generic overload would expose only IRpcTarget (no methods).
+            rpc.AddLocalRpcTarget(target.GetType(), target, new JsonRpcTargetOptions { DisposeOnDisconnect = true });
+        }
+
+        context.Notifier = new JsonRpcClientNotifier(rpc);
+        rpc.StartListening();
+        return rpc;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DictionaryKeyPolicy = null;
+        options.PropertyNameCaseInsensitive = true;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+    }
+
+    /// <summary>Maps expected failures to application error codes in one place; nothing else leaks internals.</summary>
+    private sealed class SidecarJsonRpc(IJsonRpcMessageHandler handler) : JsonRpc(handler)
+    {
+        protected override JsonRpcError.ErrorDetail CreateErrorDetails(JsonRpcRequest request, Exception exception)
+        {
+            var ex = exception;
+            if (ex is AggregateException { InnerExceptions.Count: 1 } agg)
+            {
+                ex = agg.InnerExceptions[0];
+            }
+
+            return ex switch
+            {
+                ModelIdeException mie => new JsonRpcError.ErrorDetail
+                {
+                    Code = (JsonRpcErrorCode)RpcErrors.CodeFor(mie.Kind),
+                    Message = SecretRedactor.Redact(mie.Message),
+                    Data = new RpcErrorData(mie.Kind.ToString(), mie.ServerCode, mie.RequestId, mie.RetryAfter?.TotalSeconds),
+                },
+                OperationCanceledException => new JsonRpcError.ErrorDetail
+                {
+                    Code = JsonRpcErrorCode.RequestCanceled,
+                    Message = "The operation was cancelled.",
+                },
+                LocalRpcException => base.CreateErrorDetails(request, ex),
+                RpcArgumentDeserializationException or System.Text.Json.JsonException => new JsonRpcError.ErrorDetail
+                {
+                    Code = JsonRpcErrorCode.InvalidParams,
+                    Message = SecretRedactor.Redact($"Invalid parameters for {request.Method}: {ex.Message}"),
+                },
+                _ => new JsonRpcError.ErrorDetail
+                {
+                    Code = (JsonRpcErrorCode)RpcErrorCodes.Unknown,
+                    Message = SecretRedactor.Redact($"{request.Method} failed: {ex.Message}"),
+                    Data = new RpcErrorData(ModelIdeErrorKind.Unknown.ToString()),
+                },
+            };
+        }
+    }
+
+    private sealed class JsonRpcClientNotifier(JsonRpc rpc) : IClientNotifier
+    {
+        public Task NotifyAsync(string method, object? argument) =>
+            rpc.IsDisposed ? Task.CompletedTask : rpc.NotifyWithParameterObjectAsync(method, argument);
+    }
+}
+
+public static class RpcErrors
+{
+    public static int CodeFor(ModelIdeErrorKind kind) => kind switch
+    {
+        ModelIdeErrorKind.InvalidInput => RpcErrorCodes.InvalidInput,
+        ModelIdeErrorKind.AuthenticationRequired => RpcErrorCodes.AuthenticationRequired,
+        ModelIdeErrorKind.PermissionDenied => RpcErrorCodes.PermissionDenied,
+        ModelIdeErrorKind.NotFound => RpcErrorCodes.NotFound,
+        ModelIdeErrorKind.RateLimited => RpcErrorCodes.RateLimited,
+        ModelIdeErrorKind.ServerError => RpcErrorCodes.ServerError,
+        ModelIdeErrorKind.Network => RpcErrorCodes.Network,
+        ModelIdeErrorKind.IntegrityFailure => RpcErrorCodes.IntegrityFailure,
+        ModelIdeErrorKind.UnsafeInput => RpcErrorCodes.UnsafeInput,
+        ModelIdeErrorKind.Conflict => RpcErrorCodes.Conflict,
+        ModelIdeErrorKind.RemoteFailure => RpcErrorCodes.RemoteFailure,
+        _ => RpcErrorCodes.Unknown,
+    };
+}

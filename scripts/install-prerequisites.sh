@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on a fresh Debian machine that has the .NET 10 SDK and Node 20.
+# Idempotent: skips what is already there. Feature-specific services are installed by scripts/setup/*.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+need=()
+for pkg in git curl ca-certificates util-linux; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+cd "$ROOT"
+dotnet restore ModelIde.sln -nologo -v q
+if [ -f extension/package.json ]; then (cd extension && npm ci --no-audit --no-fund --loglevel=error); fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# .NET unit and integration tests (xunit), against the real local hub, sshd and Slurm started by scripts/setup.
+set -uo pipefail
+cd "$MODELIDE_ROOT"
+dotnet build ModelIde.sln -c Release -nologo -v q -clp:ErrorsOnly || { echo "0 1" >> "$MODELIDE_TEST_COUNTS"; exit 1; }
+rc=0
+for proj in tests/*/*.Tests.csproj; do
+  name=$(basename "$proj" .csproj)
+  log="$MODELIDE_ARTIFACTS/$name.log"
+  timeout 2400 dotnet test "$proj" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$MODELIDE_ARTIFACTS" 2>&1 | tee "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  line=$(grep -E '(Passed|Failed)!  - Failed:' "$log" | tail -1)
+  p=$(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<< "$line"); f=$(sed -nE 's/.*Failed: +([0-9]+),.*/\1/p' <<< "$line")
+  if [ -z "$line" ]; then p=0; f=1; fi
+  echo "${p:-0} ${f:-0}" >> "$MODELIDE_TEST_COUNTS"
+done
+exit $rc
