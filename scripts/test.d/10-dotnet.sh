@@ -9,10 +9,12 @@ for proj in tests/*/*.Tests.csproj; do
   log="$MODELIDE_ARTIFACTS/$name.log"
   timeout 2400 dotnet test "$proj" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$MODELIDE_ARTIFACTS" 2>&1 | tee "$log"
-  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  code=${PIPESTATUS[0]}
+  [ "$code" -eq 0 ] || rc=1
   line=$(grep -E '(Passed|Failed)!  - Failed:' "$log" | tail -1)
   p=$(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<< "$line"); f=$(sed -nE 's/.*Failed: +([0-9]+),.*/\1/p' <<< "$line")
-  if [ -z "$line" ]; then p=0; f=1; fi
+  # A project with no tests yet passes with nothing counted; a crash without a summary counts as a failure.
+  if [ -z "$line" ]; then p=0; f=$([ "$code" -eq 0 ] && echo 0 || echo 1); fi
   echo "${p:-0} ${f:-0}" >> "$MODELIDE_TEST_COUNTS"
 done
 exit $rc
