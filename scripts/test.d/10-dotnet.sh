@@ -4,6 +4,7 @@ set -uo pipefail
 cd "$MODELIDE_ROOT"
 dotnet build ModelIde.sln -c Release -nologo -v q -clp:ErrorsOnly || { echo "0 1" >> "$MODELIDE_TEST_COUNTS"; exit 1; }
 rc=0
+rm -f "$MODELIDE_ARTIFACTS/fuzz-counts.txt"
 for proj in tests/*/*.Tests.csproj; do
   name=$(basename "$proj" .csproj)
   log="$MODELIDE_ARTIFACTS/$name.log"
@@ -17,4 +18,5 @@ for proj in tests/*/*.Tests.csproj; do
   if [ -z "$line" ]; then p=0; f=$([ "$code" -eq 0 ] && echo 0 || echo 1); fi
   echo "${p:-0} ${f:-0}" >> "$MODELIDE_TEST_COUNTS"
 done
+if [ -f "$MODELIDE_ARTIFACTS/fuzz-counts.txt" ]; then echo "== fuzz cases run:"; cat "$MODELIDE_ARTIFACTS/fuzz-counts.txt"; fi
 exit $rc
