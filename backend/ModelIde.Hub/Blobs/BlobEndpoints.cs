@@ -81,6 +81,8 @@ internal static class BlobEndpoints
             if (cut is not null && cut < length)
             {
                 await http.Response.Body.FlushAsync(http.RequestAborted);
+                // Let the partial body leave the socket before the reset, so the client sees headers and some bytes.
+                await Task.Delay(250, http.RequestAborted);
                 http.Abort(); // the client sees a connection closed mid-body
             }
         });
