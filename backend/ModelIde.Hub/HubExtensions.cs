@@ -1,32 +1,24 @@
 using Microsoft.AspNetCore.Builder;
+using ModelIde.Hub.Oidc;
 
 namespace ModelIde.Hub;
 
-/// <summary>Hooks for the optional parts of the hub (OAuth/OIDC server, git smart HTTP).</summary>
+/// <summary>Wires the optional parts of the hub (OAuth/OIDC server, git smart HTTP) into the API host.</summary>
 internal static class HubExtensions
 {
-    public static void ConfigureServices(WebApplicationBuilder builder, HubContext hub)
-    {
-        _ = builder;
-        _ = hub;
-    }
+    public static void ConfigureServices(WebApplicationBuilder builder, HubContext hub) => OidcServer.ConfigureServices(builder.Services, hub);
 
     public static void ConfigurePipeline(WebApplication app, HubContext hub)
     {
-        _ = app;
         _ = hub;
+        OidcServer.ConfigurePipeline(app);
     }
 
-    public static void MapEndpoints(WebApplication app, HubContext hub)
-    {
-        _ = app;
-        _ = hub;
-    }
+    public static void MapEndpoints(WebApplication app, HubContext hub) => OidcServer.MapEndpoints(app, hub);
 
     public static Task InitializeAsync(WebApplication app, HubContext hub, CancellationToken cancellationToken)
     {
-        _ = app;
         _ = hub;
-        return Task.CompletedTask;
+        return OidcServer.SeedAsync(app.Services, cancellationToken);
     }
 }
