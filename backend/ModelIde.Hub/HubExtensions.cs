@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using ModelIde.Hub.Git;
 using ModelIde.Hub.Oidc;
 
 namespace ModelIde.Hub;
@@ -10,7 +11,7 @@ internal static class HubExtensions
 
     public static void ConfigurePipeline(WebApplication app, HubContext hub)
     {
-        _ = hub;
+        app.UseGitSmartHttp(hub);
         OidcServer.ConfigurePipeline(app);
     }
 

@@ -64,6 +64,9 @@ public sealed class LocalHub : IAsyncDisposable
     /// <summary>The git token <c>POST /api/v1/login</c> returns for <paramref name="userName"/>.</summary>
     public string GitTokenFor(string userName) => _hub.Users.GitTokenFor(userName);
 
+    /// <summary>Git clone URL of a folder-backed model (new SDK form <c>{endpoint}/models/{owner}/{name}.git</c>).</summary>
+    public Uri GitUrl(string repoId) => new(BaseUri, $"models/{repoId}.git");
+
     /// <summary>Makes an SDK token expired from now on.</summary>
     public bool ExpireToken(string token) => _hub.Users.ExpireToken(token);
 
