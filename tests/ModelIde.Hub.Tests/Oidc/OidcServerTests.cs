@@ -50,6 +50,25 @@ public sealed class OidcServerTests(HubFixture fixture) : IClassFixture<HubFixtu
     }
 
     [Fact]
+    public async Task Ipv6_loopback_redirect_with_any_port_is_accepted()
+    {
+        var flow = new OidcFlow(fixture);
+        var code = await flow.GetCodeAsync("http://[::1]:61023/oauth2redirect");
+        var (status, _) = await flow.ExchangeAsync(code, redirectUri: "http://[::1]:61023/oauth2redirect");
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
+    public async Task Code_exchange_with_a_different_redirect_uri_fails()
+    {
+        var flow = new OidcFlow(fixture);
+        var code = await flow.GetCodeAsync();
+        var (status, body) = await flow.ExchangeAsync(code, redirectUri: "http://127.0.0.1:1/other");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task Wrong_pkce_verifier_fails()
     {
         var flow = new OidcFlow(fixture);
