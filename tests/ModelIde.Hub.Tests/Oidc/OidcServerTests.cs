@@ -42,6 +42,15 @@ public sealed class OidcServerTests(HubFixture fixture) : IClassFixture<HubFixtu
         var (privateStatus, _) = await fixture.GetJsonAsync($"openapi/v1/models/{fixture.Hub.PrivateModelId}", bearer: access);
         Assert.Equal(HttpStatusCode.OK, privateStatus);
 
+        using var login = new HttpRequestMessage(HttpMethod.Post, fixture.Url("api/v1/login"))
+        {
+            Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new { AccessToken = access }), System.Text.Encoding.UTF8, "application/json"),
+        };
+        login.Headers.Authorization = new("Bearer", access);
+        var (loginStatus, loginBody) = await fixture.SendJsonAsync(login);
+        Assert.Equal(HttpStatusCode.OK, loginStatus);
+        Assert.Equal(fixture.Hub.GitTokenFor("demo"), Envelope.AssertLegacyOk(loginBody).GetProperty("AccessToken").GetString());
+
         var (refreshStatus, refreshed) = await flow.RefreshAsync(refresh);
         Assert.Equal(HttpStatusCode.OK, refreshStatus);
         var newAccess = refreshed.GetProperty("access_token").GetString()!;
