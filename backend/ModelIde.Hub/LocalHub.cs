@@ -93,14 +93,14 @@ public sealed class LocalHub : IAsyncDisposable
         BlobEndpoints.Map(blobs, hub);
 
         var apiBuilder = CreateBuilder(options.Port);
-        HubExtensions.ConfigureServices(apiBuilder, hub);
+        HubFeatures.ConfigureServices(apiBuilder, hub);
         var api = apiBuilder.Build();
         api.UseRequestLogAndFaults(hub, RequestLog.ApiHost);
-        HubExtensions.ConfigurePipeline(api, hub);
+        HubFeatures.ConfigurePipeline(api, hub);
         OpenApiEndpoints.Map(api, hub);
         LegacyApiEndpoints.Map(api, hub);
         AdminEndpoints.Map(api, hub);
-        HubExtensions.MapEndpoints(api, hub);
+        HubFeatures.MapEndpoints(api, hub);
 
         try
         {
@@ -108,7 +108,7 @@ public sealed class LocalHub : IAsyncDisposable
             hub.BlobBaseUri = AddressOf(blobs);
             await api.StartAsync(cancellationToken).ConfigureAwait(false);
             hub.BaseUri = AddressOf(api);
-            await HubExtensions.InitializeAsync(api, hub, cancellationToken).ConfigureAwait(false);
+            await HubFeatures.InitializeAsync(api, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
