@@ -114,6 +114,11 @@ public sealed class LocalHub : IAsyncDisposable
         {
             await blobs.DisposeAsync().ConfigureAwait(false);
             await api.DisposeAsync().ConfigureAwait(false);
+            if (owned is not null)
+            {
+                Directory.Delete(owned, recursive: true);
+            }
+
             throw;
         }
 
