@@ -59,6 +59,9 @@ public sealed class LocalHub : IAsyncDisposable
     /// <summary>Requests the blob host saw (tests check that none carried the user's token).</summary>
     public IReadOnlyList<HubRequest> BlobRequestLog => _hub.Log.Blob;
 
+    /// <summary>True when any request to the blob host carried an Authorization header or a session cookie.</summary>
+    public bool BlobHostSawCredentials => BlobRequestLog.Any(r => r.HasAuthorization || r.HasSessionCookie);
+
     internal ModelCatalogue Catalogue => _hub.Catalogue;
 
     /// <summary>The git token <c>POST /api/v1/login</c> returns for <paramref name="userName"/>.</summary>

@@ -69,6 +69,7 @@ public sealed class DownloadTests(HubFixture fixture) : IClassFixture<HubFixture
         var bytes = await fixture.Http.GetByteArrayAsync(location);
         Assert.NotEmpty(bytes);
         var blobRequests = Hub.BlobRequestLog.Skip(before).ToList();
+        Assert.DoesNotContain(blobRequests, r => r.HasAuthorization || r.HasSessionCookie);
         Assert.NotEmpty(blobRequests);
         Assert.All(blobRequests, r =>
         {
@@ -85,6 +86,7 @@ public sealed class DownloadTests(HubFixture fixture) : IClassFixture<HubFixture
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "leaky");
         using var response = await fixture.Http.SendAsync(request);
         Assert.Contains(Hub.BlobRequestLog, r => r.HasAuthorization && r.Path.EndsWith("/config.json", StringComparison.Ordinal));
+        Assert.True(Hub.BlobHostSawCredentials);
     }
 
     [Fact]
