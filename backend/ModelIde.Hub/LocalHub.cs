@@ -32,6 +32,9 @@ public sealed class LocalHub : IAsyncDisposable
         _ownedDataDirectory = ownedDataDirectory;
     }
 
+    /// <summary>The public OAuth client registered in the hub's OpenID Connect server (no secret, loopback redirects).</summary>
+    public const string OAuthClientId = Oidc.OidcServer.ClientId;
+
     public Uri BaseUri => _hub.BaseUri;
 
     public Uri BlobBaseUri => _hub.BlobBaseUri;
