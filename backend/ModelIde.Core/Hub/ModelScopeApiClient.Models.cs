@@ -11,7 +11,8 @@ public sealed partial class ModelScopeApiClient
     /// <summary>The hub serves at most this many results of one query (page_number * page_size).</summary>
     public const int MaxSearchOffset = 3000;
 
-    public const int MaxPageSize = 100;
+    /// <summary>The SDK compat layer and the hubs cap pages at 50.</summary>
+    public const int MaxPageSize = 50;
 
     /// <summary><c>GET /openapi/v1/models</c> with search, owner, sort, paging and <c>filter.task</c>/<c>filter.license</c>.</summary>
     public async Task<ModelSearchPage> SearchModelsAsync(ModelSearchQuery query, CancellationToken cancellationToken)
