@@ -30,6 +30,9 @@ public sealed record DownloadOptions
     /// <summary>How many times a file is fetched from scratch after its SHA-256 did not match (1 = one retry).</summary>
     public int IntegrityRetries { get; init; } = 1;
 
+    /// <summary>How retries wait; tests replace it to observe the waits (Retry-After) without sleeping.</summary>
+    internal Func<TimeSpan, CancellationToken, Task> Wait { get; init; } = Task.Delay;
+
     /// <summary>Progress callbacks at most this often (plus one at each file's end).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 

@@ -96,16 +96,11 @@ public sealed class DownloadResumeState
     /// <summary>Writes the state atomically (temp file, then rename) so a kill never leaves half a JSON.</summary>
     public void Save(string path)
     {
-        string json;
+        // One lock around serialize + rename: concurrent parts must not replace a newer snapshot with an older one.
         lock (_gate)
         {
-            json = JsonSerializer.Serialize(this, s_json);
-        }
-
-        var tmp = path + "." + Environment.ProcessId + "." + Environment.CurrentManagedThreadId + ".tmp";
-        File.WriteAllText(tmp, json);
-        lock (_gate)
-        {
+            var tmp = path + "." + Environment.ProcessId + ".tmp";
+            File.WriteAllText(tmp, JsonSerializer.Serialize(this, s_json));
             File.Move(tmp, path, overwrite: true);
         }
     }

@@ -363,7 +363,7 @@ public sealed class ModelDownloader
             throw error;
         }
 
-        await Task.Delay(_options.Retry.DelayFor(error, attempt), cancellationToken).ConfigureAwait(false);
+        await _options.Wait(_options.Retry.DelayFor(error, attempt), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Totals, speed over the last few seconds, and throttled callbacks.</summary>
