@@ -20,17 +20,17 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
 
         var downloadId = DownloadsMethods.ClonePrefix + id;
         var clock = Stopwatch.StartNew();
-        var last = TimeSpan.MinValue;
+        var lastMs = double.NegativeInfinity;
         var token = context.Session.GitToken ?? context.Session.AccessToken;
         var path = await new GitCloner().CloneAsync(context.Session.Endpoint, id, p.TargetDir, p.Revision, token, progress =>
         {
             // About 5 notifications per second at most.
-            if (clock.Elapsed - last < TimeSpan.FromMilliseconds(200) && progress.Percent < 100)
+            if (clock.Elapsed.TotalMilliseconds - lastMs < 200 && progress.Percent < 100)
             {
                 return;
             }
 
-            last = clock.Elapsed;
+            lastMs = clock.Elapsed.TotalMilliseconds;
             _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(
                 downloadId, progress.Phase, progress.Done ?? progress.Percent, progress.Total ?? 100, 0, 1, 0, null));
         }, cancellationToken).ConfigureAwait(false);
