@@ -35,7 +35,7 @@ internal sealed class HubContext
     public Uri BlobBaseUri { get; set; } = new("http://127.0.0.1/");
 
     /// <summary>Resolves a bearer token that is not an SDK token (an OAuth access token); set when the OIDC server is on.</summary>
-    public Func<HttpContext, Task<HubUser?>>? OAuthBearerResolver { get; set; }
+    public Func<HttpContext, Task<(TokenState State, HubUser? User)>>? OAuthBearerResolver { get; set; }
 
     /// <summary>May this caller see the model? Private models only for their owner (the real hub answers 404 otherwise).</summary>
     public static bool CanSee(HubModel model, HubUser? user) =>

@@ -122,9 +122,11 @@ public sealed class LocalHub : IAsyncDisposable
 
     private static WebApplicationBuilder CreateBuilder(int port)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        // Empty builder: no appsettings/env config and so no file watchers (tests start many hubs; inotify is finite).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.Services.AddRoutingCore();
+        builder.Services.AddLogging();
         return builder;
     }
 

@@ -88,13 +88,14 @@ public static class Envelope
     /// <summary>Asserts the OpenAPI success envelope and returns data.</summary>
     public static JsonElement AssertOpenApiOk(JsonElement body)
     {
+        Assert.Equal(["data", "message", "success"], Names(body).Order(StringComparer.Ordinal).ToArray());
         Assert.True(body.GetProperty("success").GetBoolean());
-        Assert.True(body.TryGetProperty("message", out _));
         return body.GetProperty("data");
     }
 
     public static string AssertOpenApiError(JsonElement body)
     {
+        Assert.Equal(["code", "message", "success"], Names(body).Order(StringComparer.Ordinal).ToArray());
         Assert.False(body.GetProperty("success").GetBoolean());
         Assert.False(string.IsNullOrEmpty(body.GetProperty("message").GetString()));
         return body.GetProperty("code").GetString()!;

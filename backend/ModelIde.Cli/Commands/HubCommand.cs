@@ -1,3 +1,4 @@
+using ModelIde.Core;
 using ModelIde.Hub;
 
 namespace ModelIde.Cli.Commands;
@@ -36,7 +37,18 @@ public sealed class HubCommand : CliCommand
         };
         args.EnsureNoUnknownOptions();
 
-        await using var hub = await LocalHub.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        LocalHub hubInstance;
+        try
+        {
+            hubInstance = await LocalHub.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.Conflict,
+                $"Could not listen on 127.0.0.1:{options.Port} (or the blob port): {ex.Message} Pass --port 0 to pick a free port.", ex);
+        }
+
+        await using var hub = hubInstance;
         console.Out.WriteLine(hub.BaseUri.ToString());
         await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
         console.Error.WriteLine($"Local hub ready at {hub.BaseUri} (blobs at {hub.BlobBaseUri}); user 'demo' (token from --demo-token, password from --demo-password). Ctrl+C stops it.");

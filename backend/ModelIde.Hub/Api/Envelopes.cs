@@ -24,11 +24,12 @@ internal static class Envelopes
     public static IResult LegacyError(int httpStatus, object code, string message) =>
         Results.Json(new { Code = code, Data = (object?)null, Message = message, RequestId = NewRequestId(), Success = false }, Json, statusCode: httpStatus);
 
+    /// <summary>OpenAPI success: exactly success/data/message (the request id travels in the x-request-id header).</summary>
     public static IResult OpenApi(object? data) =>
-        Results.Json(new { success = true, data, message = "success", request_id = NewRequestId() }, Json);
+        Results.Json(new { success = true, data, message = "success" }, Json);
 
     public static IResult OpenApiError(int httpStatus, string code, string message) =>
-        Results.Json(new { success = false, code, message, request_id = NewRequestId() }, Json, statusCode: httpStatus);
+        Results.Json(new { success = false, code, message }, Json, statusCode: httpStatus);
 
     /// <summary>An error in the envelope that fits the path (used by auth failures and injected faults).</summary>
     public static IResult ErrorFor(string path, int httpStatus, string code, string message) =>

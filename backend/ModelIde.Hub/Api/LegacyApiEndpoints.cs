@@ -130,6 +130,47 @@ internal static class LegacyApiEndpoints
             });
         });
 
+        app.MapGet("/api/v1/models/{owner}/{name}/commits", async (HttpContext http, string owner, string name) =>
+        {
+            var (model, error) = await ResolveAsync(http, hub, owner, name);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var wanted = http.Request.Query["Ref"].ToString();
+            var head = model!.Revision(wanted);
+            if (head is null)
+            {
+                return Envelopes.LegacyError(200, 404, $"Revision '{wanted}' does not exist in {model.Id}.");
+            }
+
+            // History = every revision created up to the requested one, newest first.
+            var history = model.Revisions.Where(r => r.CreatedAt <= head.CreatedAt).OrderByDescending(r => r.CreatedAt)
+                .GroupBy(r => r.CommitId).Select(g => g.First()).ToList();
+            var page = int.TryParse(http.Request.Query["PageNumber"], out var pn) && pn > 0 ? pn : 1;
+            var size = int.TryParse(http.Request.Query["PageSize"], out var ps) && ps > 0 ? Math.Min(ps, 100) : 50;
+            var commits = history.Skip((page - 1) * size).Take(size).Select(r =>
+            {
+                var message = r.Files.Select(f => f.CommitMessage).LastOrDefault() ?? $"Revision {r.Name}";
+                return new Dictionary<string, object?>
+                {
+                    ["Id"] = r.CommitId,
+                    ["ShortId"] = r.CommitId[..8],
+                    ["Title"] = message,
+                    ["Message"] = message,
+                    ["AuthorName"] = "ModelIde Hub",
+                    ["AuthorEmail"] = "hub@modelide.local",
+                    ["AuthoredDate"] = r.CreatedAt.ToUnixTimeSeconds(),
+                    ["CommitterName"] = "ModelIde Hub",
+                    ["CommitterEmail"] = "hub@modelide.local",
+                    ["CommittedDate"] = r.CreatedAt.ToUnixTimeSeconds(),
+                    ["CreatedAt"] = r.CreatedAt.ToUnixTimeSeconds(),
+                };
+            }).ToList();
+            return Envelopes.Legacy(new Dictionary<string, object?> { ["Commit"] = commits, ["TotalCount"] = history.Count });
+        });
+
         app.MapGet("/api/v1/models/{owner}/{name}/repo/files", async (HttpContext http, string owner, string name) =>
         {
             var (model, error) = await ResolveAsync(http, hub, owner, name);

@@ -42,10 +42,10 @@ internal static class RequestAuth
         var (state, user) = hub.Users.Check(token);
         if (state == TokenState.Unknown && isBearer && hub.OAuthBearerResolver is { } resolver)
         {
-            var oauthUser = await resolver(http).ConfigureAwait(false);
-            if (oauthUser is not null)
+            var (oauthState, oauthUser) = await resolver(http).ConfigureAwait(false);
+            if (oauthState != TokenState.Unknown)
             {
-                return new Caller(TokenState.Valid, oauthUser);
+                return new Caller(oauthState, oauthUser);
             }
         }
 

@@ -18,6 +18,7 @@ internal static class HubPipeline
                 return;
             }
 
+            http.Response.Headers["x-request-id"] = Guid.NewGuid().ToString();
             try
             {
                 var effects = hub.Faults.Take(http.Request.Method, path, path + http.Request.QueryString.Value);

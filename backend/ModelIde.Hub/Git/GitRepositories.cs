@@ -19,15 +19,29 @@ internal sealed class GitRepositories(string root)
     public string Root { get; } = root;
 
     /// <summary>Returns the bare repository's path relative to <see cref="Root"/>, building it first if needed.</summary>
-    public Task<string> EnsureAsync(HubModel model, CancellationToken cancellationToken) =>
-        _builds.GetOrAdd(model.Id, _ => new Lazy<Task<string>>(() => BuildAsync(model, CancellationToken.None))).Value.WaitAsync(cancellationToken);
+    public async Task<string> EnsureAsync(HubModel model, CancellationToken cancellationToken)
+    {
+        var build = _builds.GetOrAdd(model.Id, _ => new Lazy<Task<string>>(() => BuildAsync(model, CancellationToken.None)));
+        try
+        {
+            return await build.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            _builds.TryRemove(new KeyValuePair<string, Lazy<Task<string>>>(model.Id, build)); // let the next request try again
+            throw;
+        }
+    }
 
     private async Task<string> BuildAsync(HubModel model, CancellationToken cancellationToken)
     {
         var relative = $"{model.Owner}/{model.Name}.git";
         var bare = Path.Combine(Root, model.Owner, model.Name + ".git");
         var marker = Path.Combine(bare, "modelide-complete");
-        if (File.Exists(marker))
+        // Reuse a repository from an earlier run (same --data) only when it was built from the same content.
+        var fingerprint = string.Join('\n', model.Revisions.OrderBy(r => r.Name, StringComparer.Ordinal)
+            .SelectMany(r => r.Files.Select(f => $"{r.Name}:{f.Path}:{f.Sha256}")));
+        if (File.Exists(marker) && await File.ReadAllTextAsync(marker, cancellationToken).ConfigureAwait(false) == fingerprint)
         {
             return relative;
         }
@@ -58,7 +72,7 @@ internal sealed class GitRepositories(string root)
             // Read-only: the hub serves clones and fetches, never pushes.
             await RunGitAsync(bare, null, cancellationToken, "config", "http.receivepack", "false").ConfigureAwait(false);
             await RunGitAsync(bare, null, cancellationToken, "remote", "remove", "origin").ConfigureAwait(false);
-            await File.WriteAllTextAsync(marker, model.Id, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(marker, fingerprint, cancellationToken).ConfigureAwait(false);
             return relative;
         }
         finally

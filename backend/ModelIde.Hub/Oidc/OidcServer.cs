@@ -75,8 +75,38 @@ internal static class OidcServer
         {
             var result = await http.AuthenticateAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
             var name = result.Principal?.FindFirst(Claims.PreferredUsername)?.Value;
-            return result.Succeeded && name is not null ? hub.Users.Find(name) : null;
+            var user = name is null ? null : hub.Users.Find(name);
+            if (result.Succeeded && user is not null)
+            {
+                return (TokenState.Valid, user);
+            }
+
+            // The answer is 401 either way; an expired token should read as "expired" so clients know to refresh.
+            return (IsExpiredJwt(http.Request.Headers.Authorization.ToString()) ? TokenState.Expired : TokenState.Unknown, null);
         };
+    }
+
+    /// <summary>Reads <c>exp</c> from a bearer JWT without trusting it (only used to pick the error code).</summary>
+    internal static bool IsExpiredJwt(string authorization)
+    {
+        var parts = authorization.Replace("Bearer ", "", StringComparison.OrdinalIgnoreCase).Trim().Split('.');
+        if (parts.Length < 2)
+        {
+            return false;
+        }
+
+        try
+        {
+            var payload = parts[1].Replace('-', '+').Replace('_', '/');
+            payload = payload.PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '=');
+            using var doc = System.Text.Json.JsonDocument.Parse(Convert.FromBase64String(payload));
+            return doc.RootElement.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var seconds)
+                && DateTimeOffset.FromUnixTimeSeconds(seconds) <= DateTimeOffset.UtcNow;
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     public static void ConfigurePipeline(WebApplication app) => app.UseAuthentication();

@@ -185,4 +185,19 @@ public sealed class LegacyApiTests(HubFixture fixture) : IClassFixture<HubFixtur
         Assert.Equal(1, data.GetProperty("TotalCount").GetInt32());
         Assert.Equal("tiny-stdlib-coder", data.GetProperty("Models")[0].GetProperty("Name").GetString());
     }
+
+    [Fact]
+    public async Task Commits_of_master_include_the_v1_commit_newest_first()
+    {
+        var (_, body) = await fixture.GetJsonAsync($"api/v1/models/{Tiny}/commits?Ref=master&PageNumber=1&PageSize=50");
+        var data = Envelope.AssertLegacyOk(body);
+        Assert.Equal(2, data.GetProperty("TotalCount").GetInt32());
+        var commits = data.GetProperty("Commit").EnumerateArray().ToList();
+        Assert.True(commits[0].GetProperty("CommittedDate").GetInt64() > commits[1].GetProperty("CommittedDate").GetInt64());
+        var (_, files) = await fixture.GetJsonAsync($"api/v1/models/{Tiny}/repo/files?Revision=master");
+        var readmeCommit = Envelope.AssertLegacyOk(files).GetProperty("Files").EnumerateArray().Single(f => f.GetProperty("Path").GetString() == "README.md").GetProperty("Revision").GetString();
+        Assert.Equal(readmeCommit, commits[0].GetProperty("Id").GetString());
+        var (_, v1) = await fixture.GetJsonAsync($"api/v1/models/{Tiny}/commits?Ref=v1.0");
+        Assert.Equal(1, Envelope.AssertLegacyOk(v1).GetProperty("TotalCount").GetInt32());
+    }
 }

@@ -21,6 +21,13 @@ public sealed class OpenApiTests(HubFixture fixture) : IClassFixture<HubFixture>
     }
 
     [Fact]
+    public async Task Api_responses_carry_a_request_id_header()
+    {
+        using var response = await fixture.Http.GetAsync(fixture.Url("openapi/v1/models?page_size=1"));
+        Assert.False(string.IsNullOrEmpty(response.Headers.GetValues("x-request-id").Single()));
+    }
+
+    [Fact]
     public async Task Users_me_accepts_the_session_cookie_instead_of_bearer()
     {
         var (status, body) = await fixture.GetJsonAsync("openapi/v1/users/me", cookie: Hub.DemoToken);

@@ -120,4 +120,16 @@ public sealed class DownloadTests(HubFixture fixture) : IClassFixture<HubFixture
         using var response = await fixture.Http.GetAsync(fixture.Url("api/v1/models/modelide/tiny-stdlib-coder/repo?Revision=master&FilePath=nope.bin"));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
+
+    [Fact]
+    public async Task Head_probe_of_the_download_url_answers_the_redirect()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, fixture.Url("api/v1/models/modelide/tiny-stdlib-coder/repo?Revision=master&FilePath=model.onnx"));
+        using var response = await fixture.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        using var head = new HttpRequestMessage(HttpMethod.Head, response.Headers.Location);
+        using var blob = await fixture.Http.SendAsync(head);
+        Assert.Equal(HttpStatusCode.OK, blob.StatusCode);
+        Assert.Equal(new FileInfo(Path.Combine(HubFixture.RepoModelsDirectory(), "tiny-stdlib-coder", "model.onnx")).Length, blob.Content.Headers.ContentLength);
+    }
 }

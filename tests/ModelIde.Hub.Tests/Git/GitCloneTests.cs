@@ -91,4 +91,15 @@ public sealed class GitCloneTests(HubFixture fixture) : IClassFixture<HubFixture
         var (code, _) = await GitAsync("git-wrong", "clone", "-q", fixture.Hub.GitUrl("modelide/tiny-stdlib-coder").ToString(), Path.Combine(_work, "wrong"));
         Assert.NotEqual(0, code);
     }
+
+    [Fact]
+    public async Task Private_repo_is_not_found_for_another_user()
+    {
+        var url = fixture.Hub.GitUrl(fixture.Hub.PrivateModelId);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(url + "/info/refs?service=git-upload-pack"));
+        var other = fixture.Hub.IssueToken("expired");
+        request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"oauth2:{other}")));
+        using var response = await fixture.Http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
 }
