@@ -8,7 +8,7 @@ using ModelIde.Hub.Faults;
 namespace ModelIde.Sidecar.Tests.Models;
 
 /// <summary>`modelide download` as a child process against the real local hub: killed with SIGKILL half way, then run again.</summary>
-public sealed class DownloadProcessKillTests
+public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const long PartSize = 1 << 20;
 
@@ -137,6 +137,7 @@ public sealed class DownloadProcessKillTests
             var blob = hub.BlobRequestLog;
             var secondRun = blob.Skip(firstRunRequests).Sum(r => RequestedBytes(r, size));
             var total = blob.Sum(r => RequestedBytes(r, size));
+            output.WriteLine($"file {size} B; persisted at kill {persisted} B ({100.0 * persisted / size:0.0}%); second run fetched {secondRun} B; requested in total {total} B, {total - size} B more than once (part size {PartSize} B)");
             Assert.Equal(size - persisted, secondRun);
             Assert.True(total - size <= PartSize, $"requested {total} bytes for a {size}-byte file: {total - size} more than once");
             Assert.All(blob, r => Assert.False(r.HasAuthorization || r.HasSessionCookie));
