@@ -32,6 +32,9 @@ public sealed class LocalHub : IAsyncDisposable
         _ownedDataDirectory = ownedDataDirectory;
     }
 
+    /// <summary>The public OAuth client registered in the hub's OpenID Connect server (no secret, loopback redirects).</summary>
+    public const string OAuthClientId = Oidc.OidcServer.ClientId;
+
     public Uri BaseUri => _hub.BaseUri;
 
     public Uri BlobBaseUri => _hub.BlobBaseUri;
@@ -58,6 +61,9 @@ public sealed class LocalHub : IAsyncDisposable
 
     /// <summary>Requests the blob host saw (tests check that none carried the user's token).</summary>
     public IReadOnlyList<HubRequest> BlobRequestLog => _hub.Log.Blob;
+
+    /// <summary>True when any request to the blob host carried an Authorization header or a session cookie.</summary>
+    public bool BlobHostSawCredentials => BlobRequestLog.Any(r => r.HasAuthorization || r.HasSessionCookie);
 
     internal ModelCatalogue Catalogue => _hub.Catalogue;
 
@@ -93,14 +99,14 @@ public sealed class LocalHub : IAsyncDisposable
         BlobEndpoints.Map(blobs, hub);
 
         var apiBuilder = CreateBuilder(options.Port);
-        HubExtensions.ConfigureServices(apiBuilder, hub);
+        HubFeatures.ConfigureServices(apiBuilder, hub);
         var api = apiBuilder.Build();
         api.UseRequestLogAndFaults(hub, RequestLog.ApiHost);
-        HubExtensions.ConfigurePipeline(api, hub);
+        HubFeatures.ConfigurePipeline(api, hub);
         OpenApiEndpoints.Map(api, hub);
         LegacyApiEndpoints.Map(api, hub);
         AdminEndpoints.Map(api, hub);
-        HubExtensions.MapEndpoints(api, hub);
+        HubFeatures.MapEndpoints(api, hub);
 
         try
         {
@@ -108,12 +114,17 @@ public sealed class LocalHub : IAsyncDisposable
             hub.BlobBaseUri = AddressOf(blobs);
             await api.StartAsync(cancellationToken).ConfigureAwait(false);
             hub.BaseUri = AddressOf(api);
-            await HubExtensions.InitializeAsync(api, hub, cancellationToken).ConfigureAwait(false);
+            await HubFeatures.InitializeAsync(api, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await blobs.DisposeAsync().ConfigureAwait(false);
             await api.DisposeAsync().ConfigureAwait(false);
+            if (owned is not null)
+            {
+                Directory.Delete(owned, recursive: true);
+            }
+
             throw;
         }
 

@@ -14,6 +14,12 @@ internal static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder app, HubContext hub)
     {
+        // A short landing page, so opening the hub in a browser shows what it is.
+        app.MapGet("/", () => Results.Content(
+            $"ModelIde local hub (ModelScope-compatible).\nAPI: {hub.BaseUri}openapi/v1/models, {hub.BaseUri}api/v1/models/{{owner}}/{{name}}\n" +
+            $"OpenID Connect: {hub.BaseUri}.well-known/openid-configuration (client modelide)\nGit: {hub.BaseUri}models/{{owner}}/{{name}}.git\n" +
+            $"Blobs: {hub.BlobBaseUri}\nSigned-in user for demos: demo\n", "text/plain; charset=utf-8"));
+
         app.MapPost("/_admin/faults", async (HttpContext http) =>
         {
             List<FaultRule> rules;

@@ -30,6 +30,14 @@ internal static class LegacyApiEndpoints
             }
 
             var (state, user) = hub.Users.Check(token);
+            if (state == TokenState.Unknown && token is not null
+                && string.Equals(http.Request.Headers.Authorization.ToString(), "Bearer " + token, StringComparison.Ordinal))
+            {
+                // An OAuth access token from this hub's OIDC server (sent as Bearer, as the SDK clients do) also logs in.
+                var caller = await RequestAuth.IdentifyAsync(http, hub);
+                (state, user) = (caller.State, caller.User);
+            }
+
             if (state != TokenState.Valid || user is null)
             {
                 return Envelopes.LegacyError(401, 401, state == TokenState.Expired ? "The access token has expired." : "Invalid access token: 用户未登录");

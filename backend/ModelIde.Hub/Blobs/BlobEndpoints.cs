@@ -35,14 +35,19 @@ internal static class BlobEndpoints
             var partial = false;
             if (rangeHeader.Length > 0 && size > 0)
             {
-                if (!TryParseRange(rangeHeader, size, out start, out end))
+                switch (ParseRange(rangeHeader, size, out start, out end))
                 {
-                    http.Response.StatusCode = 416;
-                    http.Response.Headers.ContentRange = $"bytes */{size}";
-                    return;
+                    case RangeResult.Unsatisfiable:
+                        http.Response.StatusCode = 416;
+                        http.Response.Headers.ContentRange = $"bytes */{size}";
+                        return;
+                    case RangeResult.Satisfiable:
+                        partial = true;
+                        break;
+                    default:
+                        (start, end) = (0, size - 1); // a Range we do not serve (several ranges, bad syntax) is ignored: 200
+                        break;
                 }
-
-                partial = true;
             }
 
             http.Response.StatusCode = partial ? 206 : 200;
@@ -88,51 +93,65 @@ internal static class BlobEndpoints
         });
     }
 
-    /// <summary>One range: <c>bytes=a-b</c>, <c>bytes=a-</c> or <c>bytes=-n</c>.</summary>
-    internal static bool TryParseRange(string header, long size, out long start, out long end)
+    internal enum RangeResult
+    {
+        Ignored,
+        Satisfiable,
+        Unsatisfiable,
+    }
+
+    /// <summary>One range: <c>bytes=a-b</c>, <c>bytes=a-</c> or <c>bytes=-n</c>; anything else is ignored (RFC 9110 §14.2).</summary>
+    internal static RangeResult ParseRange(string header, long size, out long start, out long end)
     {
         start = 0;
         end = size - 1;
         if (!header.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase) || header.Contains(','))
         {
-            return false;
+            return RangeResult.Ignored;
         }
 
         var spec = header["bytes=".Length..].Trim();
         var dash = spec.IndexOf('-');
         if (dash < 0)
         {
-            return false;
+            return RangeResult.Ignored;
         }
 
         var first = spec[..dash];
         var last = spec[(dash + 1)..];
         if (first.Length == 0)
         {
-            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix) || suffix == 0)
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix))
             {
-                return false;
+                return RangeResult.Ignored;
+            }
+
+            if (suffix == 0)
+            {
+                return RangeResult.Unsatisfiable;
             }
 
             start = Math.Max(0, size - suffix);
-            return true;
+            return RangeResult.Satisfiable;
         }
 
-        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out start) || start >= size)
+        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out start))
         {
-            return false;
+            return RangeResult.Ignored;
         }
 
         if (last.Length > 0)
         {
             if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out end) || end < start)
             {
-                return false;
+                start = 0;
+                end = size - 1;
+                return RangeResult.Ignored;
             }
 
             end = Math.Min(end, size - 1);
         }
 
-        return true;
+        return start >= size ? RangeResult.Unsatisfiable : RangeResult.Satisfiable;
     }
 }

@@ -60,7 +60,7 @@ internal static class HubPipeline
                     path,
                     http.Request.QueryString.Value ?? "",
                     http.Request.Headers.Authorization.Count > 0,
-                    http.Request.Cookies.ContainsKey("m_session_id"),
+                    http.Request.Cookies.ContainsKey("m_session_id") || http.Request.Cookies.ContainsKey("modelscope_session"),
                     http.Request.Headers.Range.Count > 0 ? http.Request.Headers.Range.ToString() : null,
                     http.Request.Headers.UserAgent.Count > 0 ? http.Request.Headers.UserAgent.ToString() : null,
                     http.Response.StatusCode));

@@ -46,19 +46,33 @@ public sealed class ModelCatalogue
         return new ModelCatalogue(models);
     }
 
-    /// <summary>Finds the repository's <c>models/</c> folder by walking up from the application folder.</summary>
+    /// <summary>
+    /// Finds the repository's <c>models/</c> folder by walking up from the application folder (preferring the folder
+    /// beside <c>ModelIde.sln</c>; else the nearest <c>models/</c> that holds a model folder).
+    /// </summary>
     public static string? FindModelsDirectory()
     {
+        string? fallback = null;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "models");
-            if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "ModelIde.sln")))
+            if (!Directory.Exists(candidate))
+            {
+                continue;
+            }
+
+            if (File.Exists(Path.Combine(dir.FullName, "ModelIde.sln")))
             {
                 return candidate;
             }
+
+            if (fallback is null && Directory.EnumerateDirectories(candidate).Any(d => File.Exists(Path.Combine(d, "config.json"))))
+            {
+                fallback = candidate;
+            }
         }
 
-        return null;
+        return fallback;
     }
 
     private static HubModel FolderModel(string dir, long numericId)

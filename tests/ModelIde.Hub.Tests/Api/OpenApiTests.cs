@@ -21,6 +21,14 @@ public sealed class OpenApiTests(HubFixture fixture) : IClassFixture<HubFixture>
     }
 
     [Fact]
+    public async Task Root_page_names_the_discovery_document_and_blob_host()
+    {
+        var text = await fixture.Http.GetStringAsync(Hub.BaseUri);
+        Assert.Contains(".well-known/openid-configuration", text, StringComparison.Ordinal);
+        Assert.Contains(Hub.BlobBaseUri.ToString(), text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Api_responses_carry_a_request_id_header()
     {
         using var response = await fixture.Http.GetAsync(fixture.Url("openapi/v1/models?page_size=1"));

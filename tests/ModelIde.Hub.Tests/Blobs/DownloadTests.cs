@@ -69,6 +69,7 @@ public sealed class DownloadTests(HubFixture fixture) : IClassFixture<HubFixture
         var bytes = await fixture.Http.GetByteArrayAsync(location);
         Assert.NotEmpty(bytes);
         var blobRequests = Hub.BlobRequestLog.Skip(before).ToList();
+        Assert.DoesNotContain(blobRequests, r => r.HasAuthorization || r.HasSessionCookie);
         Assert.NotEmpty(blobRequests);
         Assert.All(blobRequests, r =>
         {
@@ -85,6 +86,7 @@ public sealed class DownloadTests(HubFixture fixture) : IClassFixture<HubFixture
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "leaky");
         using var response = await fixture.Http.SendAsync(request);
         Assert.Contains(Hub.BlobRequestLog, r => r.HasAuthorization && r.Path.EndsWith("/config.json", StringComparison.Ordinal));
+        Assert.True(Hub.BlobHostSawCredentials);
     }
 
     [Fact]
@@ -131,5 +133,37 @@ public sealed class DownloadTests(HubFixture fixture) : IClassFixture<HubFixture
         using var blob = await fixture.Http.SendAsync(head);
         Assert.Equal(HttpStatusCode.OK, blob.StatusCode);
         Assert.Equal(new FileInfo(Path.Combine(HubFixture.RepoModelsDirectory(), "tiny-stdlib-coder", "model.onnx")).Length, blob.Content.Headers.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("bytes=-100", 206)]
+    [InlineData("bytes=0-0", 206)]
+    [InlineData("bytes=0-1,5-6", 200)]
+    [InlineData("items=0-10", 200)]
+    [InlineData("bytes=-0", 416)]
+    public async Task Range_forms_are_answered_per_rfc(string range, int expected)
+    {
+        var location = await RedirectFor("modelide/tiny-stdlib-coder", "config.json");
+        var full = await File.ReadAllBytesAsync(Path.Combine(HubFixture.RepoModelsDirectory(), "tiny-stdlib-coder", "config.json"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, location);
+        request.Headers.TryAddWithoutValidation("Range", range);
+        using var response = await fixture.Http.SendAsync(request);
+        Assert.Equal(expected, (int)response.StatusCode);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        switch (expected)
+        {
+            case 200:
+                Assert.Equal(full, body);
+                break;
+            case 206 when range == "bytes=-100":
+                Assert.Equal(full.AsSpan(full.Length - 100).ToArray(), body);
+                break;
+            case 206:
+                Assert.Equal([full[0]], body);
+                break;
+            default:
+                Assert.Equal($"bytes */{full.Length}", response.Content.Headers.ContentRange?.ToString());
+                break;
+        }
     }
 }

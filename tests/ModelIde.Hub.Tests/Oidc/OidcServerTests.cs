@@ -42,11 +42,39 @@ public sealed class OidcServerTests(HubFixture fixture) : IClassFixture<HubFixtu
         var (privateStatus, _) = await fixture.GetJsonAsync($"openapi/v1/models/{fixture.Hub.PrivateModelId}", bearer: access);
         Assert.Equal(HttpStatusCode.OK, privateStatus);
 
+        using var login = new HttpRequestMessage(HttpMethod.Post, fixture.Url("api/v1/login"))
+        {
+            Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new { AccessToken = access }), System.Text.Encoding.UTF8, "application/json"),
+        };
+        login.Headers.Authorization = new("Bearer", access);
+        var (loginStatus, loginBody) = await fixture.SendJsonAsync(login);
+        Assert.Equal(HttpStatusCode.OK, loginStatus);
+        Assert.Equal(fixture.Hub.GitTokenFor("demo"), Envelope.AssertLegacyOk(loginBody).GetProperty("AccessToken").GetString());
+
         var (refreshStatus, refreshed) = await flow.RefreshAsync(refresh);
         Assert.Equal(HttpStatusCode.OK, refreshStatus);
         var newAccess = refreshed.GetProperty("access_token").GetString()!;
         Assert.NotEqual(access, newAccess);
         Assert.Equal(HttpStatusCode.OK, (await fixture.GetJsonAsync("openapi/v1/users/me", bearer: newAccess)).Status);
+    }
+
+    [Fact]
+    public async Task Ipv6_loopback_redirect_with_any_port_is_accepted()
+    {
+        var flow = new OidcFlow(fixture);
+        var code = await flow.GetCodeAsync("http://[::1]:61023/oauth2redirect");
+        var (status, _) = await flow.ExchangeAsync(code, redirectUri: "http://[::1]:61023/oauth2redirect");
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
+    public async Task Code_exchange_with_a_different_redirect_uri_fails()
+    {
+        var flow = new OidcFlow(fixture);
+        var code = await flow.GetCodeAsync();
+        var (status, body) = await flow.ExchangeAsync(code, redirectUri: "http://127.0.0.1:1/other");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", body.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using ModelIde.Hub.Oidc;
 namespace ModelIde.Hub;
 
 /// <summary>Wires the optional parts of the hub (OAuth/OIDC server, git smart HTTP) into the API host.</summary>
-internal static class HubExtensions
+internal static class HubFeatures
 {
     public static void ConfigureServices(WebApplicationBuilder builder, HubContext hub) => OidcServer.ConfigureServices(builder.Services, hub);
 
@@ -17,9 +17,6 @@ internal static class HubExtensions
 
     public static void MapEndpoints(WebApplication app, HubContext hub) => OidcServer.MapEndpoints(app, hub);
 
-    public static Task InitializeAsync(WebApplication app, HubContext hub, CancellationToken cancellationToken)
-    {
-        _ = hub;
-        return OidcServer.SeedAsync(app.Services, cancellationToken);
-    }
+    /// <summary>After start: registers the OAuth client.</summary>
+    public static Task InitializeAsync(WebApplication app, CancellationToken cancellationToken) => OidcServer.SeedAsync(app.Services, cancellationToken);
 }
