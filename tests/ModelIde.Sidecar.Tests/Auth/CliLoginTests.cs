@@ -62,11 +62,19 @@ public sealed class CliLoginTests : IDisposable
             Assert.DoesNotContain(gitToken, text);
         }
 
+        // Other commands use the stored login (CliHubConnection): the private model is visible to demo only.
+        var files = await RunCliAsync("models", "files", hub.PrivateModelId);
+        Assert.True(files.Code == 0, files.Err);
+        Assert.Contains("notes.txt", files.Out);
+        Assert.DoesNotContain(hub.DemoToken, files.Out + files.Err);
+
         var logout = await RunCliAsync("logout");
         Assert.Equal(0, logout.Code);
         var after = await RunCliAsync("whoami", "--endpoint", endpoint);
         Assert.Equal(3, after.Code);
         Assert.DoesNotContain(hub.DemoToken, await File.ReadAllTextAsync(file));
+        var filesSignedOut = await RunCliAsync("models", "files", hub.PrivateModelId, "--endpoint", endpoint);
+        Assert.NotEqual(0, filesSignedOut.Code);
     }
 
     [Fact]
