@@ -78,6 +78,59 @@ public sealed class CliLoginTests : IDisposable
     }
 
     [Fact]
+    public async Task Login_in_the_browser_prints_the_url_and_stores_a_working_token()
+    {
+        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10 }, CancellationToken.None);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "modelide.dll"), "login", "--endpoint", hub.BaseUri.AbsoluteUri, "--browser" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["HOME"] = _home;
+        psi.Environment["XDG_CONFIG_HOME"] = Path.Combine(_home, "config");
+        psi.Environment["MODELIDE_CREDENTIAL_STORE"] = "file";
+        psi.Environment.Remove("DISPLAY");
+        psi.Environment.Remove("WAYLAND_DISPLAY");
+        using var p = Process.Start(psi)!;
+        try
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var err = new System.Text.StringBuilder();
+            string? url = null;
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            while (url is null && await p.StandardError.ReadLineAsync(cts.Token) is { } line)
+            {
+                err.AppendLine(line);
+                if (line.TrimStart().StartsWith("http://127.0.0.1", StringComparison.Ordinal))
+                {
+                    url = line.Trim();
+                }
+            }
+
+            Assert.True(url is not null, err.ToString());
+            var redirect = await ModelIde.Sidecar.Tests.Auth.SidecarAuthLeakTests.LoginInBrowserAsync(new Uri(url), hub.DemoPassword);
+            Assert.Equal(System.Net.HttpStatusCode.OK, redirect);
+            err.Append(await p.StandardError.ReadToEndAsync(cts.Token));
+            await p.WaitForExitAsync(cts.Token);
+            Assert.True(p.ExitCode == 0, err.ToString());
+            Assert.Contains("Signed in to", err.ToString());
+            Assert.Equal(string.Empty, (await stdout).Trim());
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+
+        var whoami = await RunCliAsync("whoami");
+        Assert.Equal(0, whoami.Code);
+        Assert.Equal("demo", whoami.Out.Trim());
+    }
+
+    [Fact]
     public async Task Login_with_a_wrong_token_fails_says_so_and_stores_nothing()
     {
         await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10 }, CancellationToken.None);

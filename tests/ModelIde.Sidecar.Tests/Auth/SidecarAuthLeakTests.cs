@@ -69,7 +69,7 @@ public sealed partial class SidecarAuthLeakTests
             {
                 if (n.GetProperty("method").GetString() == "auth/openBrowser")
                 {
-                    browser = Task.Run(() => BrowseAsync(new Uri(n.GetProperty("params").GetProperty("url").GetString()!), hub.DemoPassword));
+                    browser = Task.Run(() => LoginInBrowserAsync(new Uri(n.GetProperty("params").GetProperty("url").GetString()!), hub.DemoPassword));
                 }
 
                 return Task.CompletedTask;
@@ -120,7 +120,8 @@ public sealed partial class SidecarAuthLeakTests
         return Encoding.UTF8.GetString(body);
     }
 
-    private static async Task<HttpStatusCode> BrowseAsync(Uri authorize, string password)
+    /// <summary>Plays the browser: the hub's login form, then the redirect to the loopback listener.</summary>
+    internal static async Task<HttpStatusCode> LoginInBrowserAsync(Uri authorize, string password)
     {
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         var page = await http.GetStringAsync(authorize);
