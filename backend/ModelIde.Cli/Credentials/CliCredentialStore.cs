@@ -212,9 +212,10 @@ internal sealed class SecretToolKeyring
         }
 
         var keyring = new SecretToolKeyring(tool);
-        // `search` talks to the Secret Service; exit 0 or 1 (nothing found) means it answered.
+        // `search` talks to the Secret Service: exit 0 (even with no match) means it answered; an unreachable
+        // service, a locked keyring that would prompt, or a hang (killed after 3 s) means "use the file".
         var (code, _) = keyring.Run(["search", "service", KeyringProbe], stdin: null);
-        return code is 0 or 1 ? keyring : null;
+        return code == 0 ? keyring : null;
     }
 
     private const string KeyringProbe = "modelide-probe";
