@@ -37,7 +37,9 @@ public sealed class SshJobBackend(SshConnection connection) : RemoteJobBackend(c
         var dir = PosixShell.Quote(job.RemoteDir);
         await WriteRemoteFileAsync(job.RemoteDir + "/run.sh", BuildWrapperScript(job.JobId, job.RemoteDir, swiftArgv), cancellationToken).ConfigureAwait(false);
         var launch = TokenFromStdinPrologue +
-            $"cd {dir} && chmod 700 run.sh && setsid nohup bash {dir}/run.sh </dev/null >/dev/null 2>&1 &\n" +
+            $"cd {dir} && chmod 700 run.sh || exit 1\n" +
+            // Only the setsid command in the background (not an and-list in a subshell that would keep the channel open).
+            $"setsid nohup bash {dir}/run.sh </dev/null >/dev/null 2>&1 &\n" +
             "echo launched\n";
         var r = await Connection.RunAsync(PosixShell.LoginShell(launch), (token ?? "") + "\n", cancellationToken).ConfigureAwait(false);
         if (r.ExitStatus != 0 || !r.Stdout.Contains("launched", StringComparison.Ordinal))
