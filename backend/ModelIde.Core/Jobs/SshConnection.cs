@@ -46,12 +46,11 @@ public sealed class SshConnection : IDisposable
             using var cmd = ssh.CreateCommand(command);
             cmd.CommandTimeout = CommandTimeout;
             var execution = cmd.ExecuteAsync(cancellationToken);
-            using (var input = cmd.CreateInputStream())
+            if (stdin is not null)
             {
-                if (stdin is not null)
-                {
-                    await input.WriteAsync(Encoding.UTF8.GetBytes(stdin), cancellationToken).ConfigureAwait(false);
-                }
+                // Only commands that read stdin get one: a command that already finished has no input stream to open.
+                using var input = cmd.CreateInputStream();
+                await input.WriteAsync(Encoding.UTF8.GetBytes(stdin), cancellationToken).ConfigureAwait(false);
             }
 
             await execution.ConfigureAwait(false);
