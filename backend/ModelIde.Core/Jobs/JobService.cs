@@ -50,12 +50,12 @@ public sealed class JobService : IDisposable
     {
         var errors = SwiftCommandBuilder.Validate(spec);
         var major = spec.SwiftMajorVersion ?? SwiftCommandBuilder.DefaultSwiftMajorVersion;
-        const string dir = "~/.modelide/jobs/<jobId>";
+        const string dir = "~/.modelide/jobs/JOB_ID";
         var argv = SwiftCommandBuilder.Build(spec, major, OutputDirFor(spec, dir), null, DatasetsFor(spec, dir));
         string? script = null;
         if (JobBackendAddress.TryParse(spec.Backend, out var address, out _))
         {
-            var job = new JobInfo { JobId = "<jobId>", RemoteDir = dir, Spec = spec };
+            var job = new JobInfo { JobId = "JOB_ID", RemoteDir = dir, Spec = spec };
             script = address!.Kind == JobBackendKind.Slurm
                 ? SlurmJobBackend.BuildBatchScript(job, argv)
                 : SshJobBackend.BuildWrapperScript(job.JobId, dir, argv);

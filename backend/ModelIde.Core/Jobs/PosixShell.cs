@@ -5,13 +5,21 @@ public static class PosixShell
 {
     public static string Quote(string value)
     {
-        if (value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || "@%_-+=:,./".Contains(c)))
+        if (value.Length > 0 && value.All(IsPlain))
+        {
+            return value;
+        }
+
+        // "~/x" stays unquoted so that the remote shell expands the home folder, as the user meant.
+        if (value.StartsWith("~/", StringComparison.Ordinal) && value.Length > 2 && value[2..].All(IsPlain))
         {
             return value;
         }
 
         return "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
     }
+
+    private static bool IsPlain(char c) => char.IsAsciiLetterOrDigit(c) || "@%_-+=:,./".Contains(c);
 
     public static string Join(IEnumerable<string> argv) => string.Join(' ', argv.Select(Quote));
 

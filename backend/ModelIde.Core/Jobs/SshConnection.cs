@@ -162,7 +162,7 @@ public sealed class SshConnection : IDisposable
                     $"The host key of {target} ({_rejectedFingerprint}) does not match the one trusted before. It may have been reinstalled, or someone is intercepting the connection; check with the server's administrator before trusting it again.", ex)
                 { ServerCode = HostKeyMismatchCode }
                 : new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
-                    $"Unknown SSH host {target}: its host key fingerprint is {_rejectedFingerprint}. Compare it with the server's ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there) and trust it to continue.", ex)
+                    $"Unknown SSH host {target}: its host key fingerprint is {_rejectedFingerprint}. Compare it with the server's ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there) and trust it to continue (VS Code asks; CLI: modelide jobs trust-host {_address.Host}:{_address.Port} --fingerprint {_rejectedFingerprint}).", ex)
                 { ServerCode = UnknownHostKeyCode };
         }
         catch (SshAuthenticationException ex)
