@@ -29,6 +29,8 @@ public sealed class FinetuneCommand : CliCommand
           --dry-run              print the exact swift command and the wrapper/batch script; connect to nothing
           --swift-version 3|4    ms-swift version assumed by --dry-run (submit detects it on the remote)
           --state-dir DIR        job list and known_hosts folder (default $MODELIDE_JOBS_STATE_DIR or ~/.local/state/modelide)
+          --slurm-rest URL --slurm-rest-user NAME --slurm-jwt-file FILE
+                                 submit and watch through slurmrestd (JWT) instead of sbatch/squeue over SSH
           --json                 print the job as JSON
         The ModelScope token is taken from MODELSCOPE_API_TOKEN and reaches the remote job's environment only.
         A first connection to an unknown host fails with its fingerprint; trust it with 'modelide jobs trust-host'.
@@ -66,11 +68,41 @@ public sealed class FinetuneCommand : CliCommand
         }
     }
 
-    internal static JobService CreateService(CliArguments args) => new(new JobServiceOptions
+    internal static JobService CreateService(CliArguments args)
     {
-        StateDirectory = args.Option("state-dir") ?? JobStore.DefaultDirectory(),
-        TokenProvider = () => Environment.GetEnvironmentVariable("MODELSCOPE_API_TOKEN") is { Length: > 0 } t ? t : null,
-    });
+        var stateDir = args.Option("state-dir") ?? JobStore.DefaultDirectory();
+        var restUrl = args.Option("slurm-rest");
+        var jwtFile = args.Option("slurm-jwt-file");
+        var restUser = args.Option("slurm-rest-user");
+        SlurmRestOptions? rest = null;
+        if (restUrl is not null)
+        {
+            if (jwtFile is null || restUser is null)
+            {
+                throw new CliUsageException("--slurm-rest needs --slurm-rest-user and --slurm-jwt-file (a file holding the token from 'scontrol token').");
+            }
+
+            if (!Uri.TryCreate(restUrl.TrimEnd('/') + "/", UriKind.Absolute, out var uri))
+            {
+                throw new CliUsageException($"--slurm-rest '{restUrl}' is not a URL.");
+            }
+
+            var jwt = File.Exists(jwtFile) ? File.ReadAllText(jwtFile).Trim() : throw new CliUsageException($"--slurm-jwt-file '{jwtFile}' does not exist.");
+            if (jwt.StartsWith("SLURM_JWT=", StringComparison.Ordinal))
+            {
+                jwt = jwt["SLURM_JWT=".Length..];
+            }
+
+            rest = new SlurmRestOptions(uri, restUser, jwt);
+        }
+
+        return new JobService(new JobServiceOptions
+        {
+            StateDirectory = stateDir,
+            TokenProvider = () => Environment.GetEnvironmentVariable("MODELSCOPE_API_TOKEN") is { Length: > 0 } t ? t : null,
+            SlurmRest = rest,
+        });
+    }
 
     internal static void PrintJob(CliConsole console, JobInfo job)
     {
@@ -142,7 +174,7 @@ public sealed class FinetuneCommand : CliCommand
         };
         var dryRun = args.Flag("dry-run");
         var json = args.Flag("json");
-        var stateDir = args.Option("state-dir");
+        using var service = CreateService(args);
         args.EnsureNoUnknownOptions();
 
         if (dryRun)
@@ -177,11 +209,6 @@ public sealed class FinetuneCommand : CliCommand
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, string.Join(" ", errors));
         }
 
-        using var service = new JobService(new JobServiceOptions
-        {
-            StateDirectory = stateDir ?? JobStore.DefaultDirectory(),
-            TokenProvider = () => Environment.GetEnvironmentVariable("MODELSCOPE_API_TOKEN") is { Length: > 0 } t ? t : null,
-        });
         var job = await service.SubmitAsync(spec, cancellationToken).ConfigureAwait(false);
         if (json)
         {

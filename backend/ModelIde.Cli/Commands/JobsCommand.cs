@@ -20,6 +20,7 @@ public sealed class JobsCommand : CliCommand
                modelide jobs trust-host HOST[:PORT] [--fingerprint SHA256:...]
                    without --fingerprint: prints the host's key fingerprint to compare, trusts nothing
           --state-dir DIR   job list and known_hosts folder (default $MODELIDE_JOBS_STATE_DIR or ~/.local/state/modelide)
+          --slurm-rest URL --slurm-rest-user NAME --slurm-jwt-file FILE   state and cancel through slurmrestd
         """;
 
     public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)

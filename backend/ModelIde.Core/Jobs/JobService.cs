@@ -17,6 +17,9 @@ public sealed record JobServiceOptions
     /// <summary>OpenSSH known_hosts files read (never written) in addition to ModelIde's own.</summary>
     public IReadOnlyList<string> ExtraKnownHostsFiles { get; init; } = DefaultExtraKnownHosts();
 
+    /// <summary>slurmrestd for slurm:// backends (submission, state, cancel); null = sbatch/squeue/scancel over SSH.</summary>
+    public SlurmRestOptions? SlurmRest { get; init; }
+
     public static IReadOnlyList<string> DefaultExtraKnownHosts() =>
         [Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh", "known_hosts")];
 }
@@ -27,6 +30,7 @@ public sealed record JobServiceOptions
 /// </summary>
 public sealed class JobService : IDisposable
 {
+    private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly JobServiceOptions _options;
     private readonly ConcurrentDictionary<string, IJobBackend> _backends = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -294,7 +298,12 @@ public sealed class JobService : IDisposable
             return _backends.GetOrAdd(key, _ =>
             {
                 var connection = new SshConnection(address, spec.IdentityFile, KnownHosts);
-                return address.Kind == JobBackendKind.Slurm ? new SlurmJobBackend(connection) : new SshJobBackend(connection);
+                if (address.Kind == JobBackendKind.Ssh)
+                {
+                    return new SshJobBackend(connection);
+                }
+
+                return new SlurmJobBackend(connection, _options.SlurmRest is { } r ? new SlurmRestClient(s_http, r) : null);
             });
         }
     }

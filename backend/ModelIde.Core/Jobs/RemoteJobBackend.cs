@@ -91,6 +91,10 @@ public abstract class RemoteJobBackend : IJobBackend
             """;
         var r = await Connection.RunAsync(PosixShell.LoginShell(script), null, cancellationToken).ConfigureAwait(false);
         var facts = ProbeFacts.Parse(r.Stdout);
+        if (!facts.Missing)
+        {
+            await AddSchedulerFactsAsync(job, facts, cancellationToken).ConfigureAwait(false);
+        }
         if (facts.Missing)
         {
             return job with { State = JobState.Unknown, Reason = $"The job folder {job.RemoteDir} is gone from {Address.Host}." };
@@ -183,6 +187,9 @@ public abstract class RemoteJobBackend : IJobBackend
 
     /// <summary>Extra shell lines printing <c>key=value</c> facts from the scheduler (Slurm); empty for plain SSH.</summary>
     protected virtual string SchedulerProbe(JobInfo job) => "";
+
+    /// <summary>Facts from another channel than the probe script (slurmrestd); nothing by default.</summary>
+    protected virtual Task AddSchedulerFactsAsync(JobInfo job, ProbeFacts facts, CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected abstract (JobState State, string? Reason) DecideState(JobInfo job, ProbeFacts facts);
 

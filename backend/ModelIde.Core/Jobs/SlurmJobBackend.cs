@@ -7,8 +7,9 @@ namespace ModelIde.Core.Jobs;
 /// Submits swift as an sbatch script over SSH to a Slurm login node (<c>sbatch --parsable</c>); states come from
 /// <c>squeue -t all</c> (then <c>sacct</c> once the job left the controller's memory); cancel is <c>scancel</c>.
 /// Several nodes get torchrun's NNODES / NODE_RANK / MASTER_ADDR / NPROC_PER_NODE from Slurm's environment.
-/// </summary>
-public sealed class SlurmJobBackend(SshConnection connection) : RemoteJobBackend(connection)
+/// With slurmrestd configured (<see cref="SlurmRestClient"/>), submission, state and cancel go through its REST API;
+/// the job folder, logs and checkpoints are still read over SSH.
+public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? rest = null) : RemoteJobBackend(connection)
 {
     public static string BuildBatchScript(JobInfo job, IReadOnlyList<string> swiftArgv)
     {
@@ -17,7 +18,8 @@ public sealed class SlurmJobBackend(SshConnection connection) : RemoteJobBackend
         var gpus = spec.GpusPerNode ?? 0;
         var dir = job.RemoteDir;
         var sb = new StringBuilder();
-        sb.Append("#!/bin/bash\n");
+        // A login shell: the job sees the same PATH (swift, conda) as an interactive login, also when slurmrestd submits it.
+        sb.Append("#!/bin/bash -l\n");
         sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --job-name=modelide-{job.JobId}\n");
         sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --output={dir}/{OutputLog}\n");
         sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --chdir={dir}\n");
@@ -69,7 +71,28 @@ public sealed class SlurmJobBackend(SshConnection connection) : RemoteJobBackend
     public override async Task<JobInfo> SubmitAsync(JobInfo job, IReadOnlyList<string> swiftArgv, string? token, CancellationToken cancellationToken)
     {
         await CreateJobDirectoryAsync(job.RemoteDir, cancellationToken).ConfigureAwait(false);
-        await WriteRemoteFileAsync(job.RemoteDir + "/job.sbatch", BuildBatchScript(job, swiftArgv), cancellationToken).ConfigureAwait(false);
+        var script = BuildBatchScript(job, swiftArgv);
+        await WriteRemoteFileAsync(job.RemoteDir + "/job.sbatch", script, cancellationToken).ConfigureAwait(false);
+        if (rest is not null)
+        {
+            // slurmrestd starts the job with only this environment: HOME lets the login shell find ~/.profile.
+            var home = job.RemoteDir[..job.RemoteDir.IndexOf("/" + JobsFolder + "/", StringComparison.Ordinal)];
+            var env = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
+                ["HOME"] = home,
+                ["USER"] = Address.User,
+                ["LOGNAME"] = Address.User,
+            };
+            if (!string.IsNullOrEmpty(token))
+            {
+                env["MODELSCOPE_API_TOKEN"] = token;
+            }
+
+            var restId = await rest.SubmitAsync(script, RestJobProperties(job), env, cancellationToken).ConfigureAwait(false);
+            return job with { SchedulerJobId = restId, State = JobState.Pending };
+        }
+
         // sbatch's default --export=ALL carries MODELSCOPE_API_TOKEN (read from stdin) into the job's environment.
         var submit = TokenFromStdinPrologue + $"cd {PosixShell.Quote(job.RemoteDir)} && sbatch --parsable job.sbatch\n";
         var r = await Connection.RunAsync(PosixShell.LoginShell(submit), (token ?? "") + "\n", cancellationToken).ConfigureAwait(false);
@@ -85,11 +108,62 @@ public sealed class SlurmJobBackend(SshConnection connection) : RemoteJobBackend
     public override async Task CancelAsync(JobInfo job, CancellationToken cancellationToken)
     {
         var id = RequireSchedulerId(job);
+        if (rest is not null)
+        {
+            await Connection.RunAsync($"touch {PosixShell.Quote(job.RemoteDir)}/cancel_requested", null, cancellationToken).ConfigureAwait(false);
+            await rest.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var r = await Connection.RunAsync(
             PosixShell.LoginShell($"touch {PosixShell.Quote(job.RemoteDir)}/cancel_requested 2>/dev/null; scancel {id}"), null, cancellationToken).ConfigureAwait(false);
         if (r.ExitStatus != 0)
         {
             throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure, $"scancel {id} failed: {r.Stderr.Trim()}");
+        }
+    }
+
+    /// <summary>The #SBATCH options as slurmrestd job properties (it does not read #SBATCH lines).</summary>
+    public static System.Text.Json.Nodes.JsonObject RestJobProperties(JobInfo job)
+    {
+        var nodes = job.Spec.Nodes ?? 1;
+        var props = new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = "modelide-" + job.JobId,
+            ["current_working_directory"] = job.RemoteDir,
+            ["standard_output"] = job.RemoteDir + "/" + OutputLog,
+            ["nodes"] = new System.Text.Json.Nodes.JsonArray(nodes, nodes),
+            ["tasks_per_node"] = 1,
+        };
+        if (job.Spec.GpusPerNode is > 0 and var g)
+        {
+            // "gpus" (a string, job total) is what slurmrestd 22.05 honours; its "gres" key ends in BadConstraints.
+            props["gpus"] = (g * nodes).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (job.Spec.TimeLimitMinutes is { } t)
+        {
+            props["time_limit"] = t;
+        }
+
+        return props;
+    }
+
+    protected override async Task AddSchedulerFactsAsync(JobInfo job, ProbeFacts facts, CancellationToken cancellationToken)
+    {
+        if (rest is null || job.SchedulerJobId is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var s = await rest.GetJobAsync(job.SchedulerJobId, cancellationToken).ConfigureAwait(false);
+            facts.Other["squeue"] = s.State + "|" + (s.Reason ?? "None");
+        }
+        catch (ModelIdeException)
+        {
+            // squeue over SSH (already in the facts) answers when slurmrestd does not.
         }
     }
 

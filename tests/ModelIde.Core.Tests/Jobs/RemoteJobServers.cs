@@ -13,7 +13,7 @@ public sealed class RemoteJobServers : IDisposable
     public RemoteJobServers()
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in new[] { "MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_KNOWN_HOSTS", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET", "MODELIDE_SLURM_HOST", "MODELIDE_SLURM_PORT", "MODELIDE_SLURM_USER", "MODELIDE_SLURM_KEY" })
+        foreach (var name in new[] { "MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_KNOWN_HOSTS", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET", "MODELIDE_SLURM_HOST", "MODELIDE_SLURM_PORT", "MODELIDE_SLURM_USER", "MODELIDE_SLURM_KEY", "MODELIDE_SLURM_REST_URL", "MODELIDE_SLURM_JWT_FILE" })
         {
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } v)
             {
@@ -39,6 +39,9 @@ public sealed class RemoteJobServers : IDisposable
         Dataset = Need("MODELIDE_SSH_DATASET");
         SlurmBackend = $"slurm://{Need("MODELIDE_SLURM_USER")}@{Need("MODELIDE_SLURM_HOST")}:{Need("MODELIDE_SLURM_PORT")}";
         SlurmKey = Need("MODELIDE_SLURM_KEY");
+        SlurmUser = Need("MODELIDE_SLURM_USER");
+        SlurmRestUrl = new Uri(Need("MODELIDE_SLURM_REST_URL").TrimEnd('/') + "/");
+        SlurmJwtFile = Need("MODELIDE_SLURM_JWT_FILE");
         Remote = new SshConnection(JobBackendAddress.Parse(SshBackend), Key, new KnownHostsFile(KnownHosts));
         // Fast stand-in steps keep the suite short; version 4 unless a test switches it.
         RunAsync("mkdir -p ~/.config/modelide-swift-standin && echo 0.2 > ~/.config/modelide-swift-standin/step_seconds && echo 4 > ~/.config/modelide-swift-standin/version").GetAwaiter().GetResult();
@@ -64,6 +67,12 @@ public sealed class RemoteJobServers : IDisposable
 
     public string SlurmKey { get; }
 
+    public string SlurmUser { get; }
+
+    public Uri SlurmRestUrl { get; }
+
+    public string SlurmJwtFile { get; }
+
     /// <summary>A shell on the remote as the job user, for what the tests check or break there.</summary>
     public SshConnection Remote { get; }
 
@@ -73,13 +82,17 @@ public sealed class RemoteJobServers : IDisposable
         return r.Stdout;
     }
 
-    public JobService NewService(string stateDir, string? token = null, bool trustHost = true) =>
+    public JobService NewService(string stateDir, string? token = null, bool trustHost = true, SlurmRestOptions? rest = null) =>
         new(new JobServiceOptions
         {
             StateDirectory = stateDir,
             TokenProvider = () => token,
             ExtraKnownHostsFiles = trustHost ? [KnownHosts] : [],
+            SlurmRest = rest,
         });
+
+    public SlurmRestOptions RestOptions(string? token = null) =>
+        new(SlurmRestUrl, SlurmUser, token ?? File.ReadAllText(SlurmJwtFile).Trim());
 
     public void Dispose() => Remote.Dispose();
 
