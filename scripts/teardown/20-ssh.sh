@@ -10,9 +10,12 @@ if [ -s "$D/sshd.pid" ]; then
   fi
   rm -f "$D/sshd.pid"
 fi
-# Jobs the tests left detached on the remote user (setsid'd wrappers) are stopped by their recorded process groups.
-for f in /home/${MODELIDE_JOB_USER:-jobuser}/.modelide/jobs/*/pgid; do
-  [ -s "$f" ] || continue
-  g=$(cat "$f"); [[ "$g" =~ ^[0-9]+$ ]] && kill -TERM -- "-$g" 2>/dev/null || true
+# Jobs the tests left detached on the remote user (setsid'd wrappers): stopped by their recorded process group, only
+# while the recorded pid is still that job's wrapper (pids get reused).
+for d in /home/${MODELIDE_JOB_USER:-jobuser}/.modelide/jobs/*/; do
+  [ "$(cat "$d/state" 2>/dev/null)" = running ] || continue
+  p=$(cat "$d/pid" 2>/dev/null); g=$(cat "$d/pgid" 2>/dev/null)
+  [[ "$p" =~ ^[0-9]+$ && "$g" =~ ^[0-9]+$ ]] || continue
+  case "$(ps -o args= -p "$p" 2>/dev/null)" in *"${d%/}/run.sh"*) kill -TERM -- "-$g" 2>/dev/null || true;; esac
 done
 exit 0
