@@ -87,17 +87,19 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
     {
         var token = "ms-" + Guid.NewGuid().ToString("N");
         using var service = servers.NewService(JobWait.TempDir(), token);
-        var job = await service.SubmitAsync(Spec(12), CancellationToken.None);
+        var job = await service.SubmitAsync(Spec(20), CancellationToken.None);
 
-        var samples = 0;
-        while (samples < 8)
+        // Sample every process's command line while the job runs: swift is seen, the token never.
+        var samplesWithSwift = 0;
+        for (var i = 0; i < 10; i++)
         {
             var ps = await servers.RunAsync("ps -eo args");
-            Assert.Contains("swift sft", ps);
             Assert.DoesNotContain(token, ps);
-            samples++;
-            await Task.Delay(200);
+            samplesWithSwift += ps.Contains("swift sft", StringComparison.Ordinal) ? 1 : 0;
+            await Task.Delay(150);
         }
+
+        Assert.True(samplesWithSwift >= 3, $"swift was seen in {samplesWithSwift} samples only");
 
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
         Assert.Equal(JobState.Completed, job.State);
@@ -206,6 +208,20 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         service.TrustHost(servers.Host, servers.Port, servers.Fingerprint);
         var job = await service.SubmitAsync(Spec(2), CancellationToken.None);
         Assert.Equal(JobState.Completed, (await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished)).State);
+    }
+
+    [Fact]
+    public async Task Uploaded_local_dataset_is_trained_on_from_the_job_folder()
+    {
+        var state = JobWait.TempDir();
+        var local = Path.Combine(state, "my data.jsonl");
+        await File.WriteAllTextAsync(local, "{\"query\":\"q\",\"response\":\"r\"}\n");
+        using var service = servers.NewService(state);
+        var job = await service.SubmitAsync(Spec(2) with { Dataset = [], UploadDataset = local }, CancellationToken.None);
+        Assert.Contains($"--dataset '{job.RemoteDir}/data/my data.jsonl'", job.Command);
+        job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(await File.ReadAllTextAsync(local), await servers.RunAsync($"cat {PosixShell.Quote(job.RemoteDir + "/data/my data.jsonl")}"));
     }
 
     [Fact]
