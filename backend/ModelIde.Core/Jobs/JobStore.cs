@@ -60,6 +60,9 @@ public sealed class JobStore(string directory)
     {
         lock (s_gate)
         {
+            System.IO.Directory.CreateDirectory(Directory);
+            // The CLI and the sidecar may save at once: read-modify-write under an exclusive lock file.
+            using var fileLock = AcquireFileLock();
             var jobs = Read().ToList();
             var i = jobs.FindIndex(j => j.JobId == job.JobId);
             if (i >= 0)
@@ -75,6 +78,22 @@ public sealed class JobStore(string directory)
             var tmp = FilePath + "." + Environment.ProcessId + ".tmp";
             File.WriteAllText(tmp, JsonSerializer.Serialize(jobs, JsonOptions));
             File.Move(tmp, FilePath, overwrite: true);
+        }
+    }
+
+    private FileStream AcquireFileLock()
+    {
+        var path = Path.Combine(Directory, "jobs.lock");
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                Thread.Sleep(50);
+            }
         }
     }
 

@@ -72,3 +72,19 @@ public sealed class KnownHostsFileTests
         Assert.Equal(HostKeyStatus.Trusted, file.Check("other", 22, KnownHostsFile.Fingerprint(blob)));
     }
 }
+
+public sealed class JobStoreTests
+{
+    [Fact]
+    public void Saves_from_two_stores_on_one_folder_keep_every_job()
+    {
+        var dir = JobWait.TempDir();
+        var a = new JobStore(dir);
+        var b = new JobStore(dir);
+        Parallel.For(0, 40, i => (i % 2 == 0 ? a : b).Save(new JobInfo { JobId = "job-" + i, SubmittedAt = DateTimeOffset.UnixEpoch.AddMinutes(i) }));
+        Assert.Equal(40, new JobStore(dir).List().Count);
+        a.Save(new JobInfo { JobId = "job-3", State = JobState.Failed, Reason = "r" });
+        Assert.Equal((JobState.Failed, "r"), (b.Get("job-3").State, b.Get("job-3").Reason));
+        Assert.Equal(ModelIdeErrorKind.NotFound, Assert.Throws<ModelIdeException>(() => b.Get("nope")).Kind);
+    }
+}
