@@ -170,6 +170,11 @@ public abstract class RemoteJobBackend : IJobBackend
     {
         var sftp = await Connection.GetSftpAsync(cancellationToken).ConfigureAwait(false);
         var name = remoteDir.TrimEnd('/').Split('/')[^1];
+        if (name is "" or "." or ".." || name.Contains('\\'))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.UnsafeInput, $"Refusing to download '{remoteDir}': not a folder name.");
+        }
+
         var target = Path.Combine(Path.GetFullPath(localDir), name);
         await DownloadRecursiveAsync(sftp, remoteDir.TrimEnd('/'), target, 0, cancellationToken).ConfigureAwait(false);
         return target;
