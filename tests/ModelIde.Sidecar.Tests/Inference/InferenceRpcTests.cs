@@ -54,6 +54,8 @@ public sealed class InferenceRpcTests
         SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);
         var client = new JsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
         client.AddLocalRpcTarget(sink);
+        // Handle notifications one at a time, in arrival order, as vscode-jsonrpc does.
+        client.SynchronizationContext = new Microsoft.VisualStudio.Threading.NonConcurrentSynchronizationContext(sticky: false);
         client.StartListening();
         return new Connection(client, server, context, clientStream);
     }
@@ -74,7 +76,14 @@ public sealed class InferenceRpcTests
 
         Assert.Equal(24, result.GeneratedTokens);
         Assert.Equal("maxTokens", result.StopReason);
-        var streamed = sink.Tokens.Where(t => t.GenerationId == "g1").ToArray();
+        // Notifications are sent before the response, but the client may still be dispatching the last ones.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        InferenceTokenParams[] streamed;
+        while ((streamed = sink.Tokens.Where(t => t.GenerationId == "g1").ToArray()).Length < result.GeneratedTokens && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         Assert.Equal(result.Text, string.Concat(streamed.Select(t => t.Text)));
         Assert.Equal(result.TokenIds, streamed.Select(t => t.TokenId).Take(result.TokenIds.Count));
 
