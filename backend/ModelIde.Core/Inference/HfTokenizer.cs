@@ -110,11 +110,10 @@ public sealed class HfTokenizer
 
     public int? TokenId(string token) => _specials.TryGetValue(token, out var id) ? id : _bpe.Vocabulary.TryGetValue(token, out var v) ? v : null;
 
-    private static bool IsByteLevel(JsonElement root)
-    {
-        var text = root.GetRawText();
-        return text.Contains("\"ByteLevel\"", StringComparison.Ordinal);
-    }
+    // Only the small sections are serialised; the whole file can be megabytes of vocabulary.
+    private static bool IsByteLevel(JsonElement root) =>
+        new[] { "pre_tokenizer", "decoder" }.Any(name => root.TryGetProperty(name, out var section) &&
+            section.ValueKind == JsonValueKind.Object && section.GetRawText().Contains("\"ByteLevel\"", StringComparison.Ordinal));
 
     private static bool UsesNfc(JsonElement root) =>
         root.TryGetProperty("normalizer", out var n) && n.ValueKind == JsonValueKind.Object &&
