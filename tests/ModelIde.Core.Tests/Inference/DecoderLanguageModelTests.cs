@@ -110,6 +110,16 @@ public sealed class DecoderLanguageModelTests(TinyModel tiny)
     }
 
     [Fact]
+    public void A_second_generation_on_the_same_model_while_one_runs_is_a_conflict()
+    {
+        ModelIdeException? nested = null;
+        tiny.Model.Generate("x = ", new GenerationOptions { MaxNewTokens = 2 }, _ =>
+            nested ??= Assert.Throws<ModelIdeException>(() => tiny.Model.Generate("y = ", new GenerationOptions { MaxNewTokens = 2 })));
+        Assert.Equal(ModelIdeErrorKind.Conflict, nested?.Kind);
+        Assert.Equal(2, tiny.Model.Generate("z = ", new GenerationOptions { MaxNewTokens = 2 }).TokenIds.Count);
+    }
+
+    [Fact]
     public void Config_is_read_from_genai_config()
     {
         var c = tiny.Model.Config;
