@@ -445,6 +445,7 @@ internal sealed class StopAwareText(HfTokenizer tokenizer, IReadOnlyList<string>
 {
     private readonly StreamingDecoder _decoder = new(tokenizer);
     private readonly System.Text.StringBuilder _text = new();
+    private readonly int _longestStop = stops.Count == 0 ? 0 : stops.Max(s => s.Length);
     private int _emitted;
     private int _lastId = -1;
     private string? _final;
@@ -453,21 +454,31 @@ internal sealed class StopAwareText(HfTokenizer tokenizer, IReadOnlyList<string>
     public bool Add(int id)
     {
         _lastId = id;
-        _text.Append(_decoder.Add(id));
-        var current = _text.ToString();
+        var chunk = _decoder.Add(id);
+        var searchFrom = Math.Max(0, _text.Length - _longestStop + 1);
+        _text.Append(chunk);
+        if (stops.Count == 0)
+        {
+            // The common case: no copy of the whole text per token.
+            _emitted = _text.Length;
+            onToken?.Invoke(new GeneratedToken(id, chunk));
+            return false;
+        }
+
+        // Only the tail can hold a stop string that was not there before this chunk.
+        var tail = _text.ToString(searchFrom, _text.Length - searchFrom);
         foreach (var stop in stops)
         {
-            var at = current.IndexOf(stop, StringComparison.Ordinal);
+            var at = tail.IndexOf(stop, StringComparison.Ordinal);
             if (at >= 0)
             {
-                _final = current[..at];
-                Emit(id, _final);
+                _final = _text.ToString(0, searchFrom + at);
+                Emit(id, searchFrom + at);
                 return true;
             }
         }
 
-        var safe = current.Length - LongestPendingStopPrefix(current);
-        Emit(id, current[..safe]);
+        Emit(id, _text.Length - LongestPendingStopPrefix(tail));
         return false;
     }
 
@@ -479,30 +490,29 @@ internal sealed class StopAwareText(HfTokenizer tokenizer, IReadOnlyList<string>
         }
 
         _text.Append(_decoder.Flush());
-        var all = _text.ToString();
-        if (all.Length > _emitted)
+        if (_text.Length > _emitted)
         {
-            Emit(_lastId, all);
+            Emit(_lastId, _text.Length);
         }
 
-        return all;
+        return _text.ToString();
     }
 
-    private void Emit(int id, string upTo)
+    private void Emit(int id, int upTo)
     {
-        var chunk = upTo.Length > _emitted ? upTo[_emitted..] : "";
-        _emitted = Math.Max(_emitted, upTo.Length);
+        var chunk = upTo > _emitted ? _text.ToString(_emitted, upTo - _emitted) : "";
+        _emitted = Math.Max(_emitted, upTo);
         onToken?.Invoke(new GeneratedToken(id, chunk));
     }
 
-    private int LongestPendingStopPrefix(string text)
+    private int LongestPendingStopPrefix(string tail)
     {
         var longest = 0;
         foreach (var stop in stops)
         {
-            for (var len = Math.Min(stop.Length - 1, text.Length); len > longest; len--)
+            for (var len = Math.Min(stop.Length - 1, tail.Length); len > longest; len--)
             {
-                if (string.CompareOrdinal(text, text.Length - len, stop, 0, len) == 0)
+                if (string.CompareOrdinal(tail, tail.Length - len, stop, 0, len) == 0)
                 {
                     longest = len;
                     break;

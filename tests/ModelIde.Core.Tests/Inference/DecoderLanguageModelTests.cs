@@ -101,6 +101,20 @@ public sealed class DecoderLanguageModelTests(TinyModel tiny)
     }
 
     [Fact]
+    public void Stop_string_spanning_several_tokens_is_held_back_from_the_stream()
+    {
+        var c = Case(0);
+        var reference = c.GetProperty("greedy_text_onnxruntime").GetString()!;
+        const string Stop = "random number";
+        var chunks = new List<string>();
+        var result = tiny.Model.Generate(c.GetProperty("prompt").GetString()!, new GenerationOptions { MaxNewTokens = 48, StopStrings = ["never appears", Stop] }, t => chunks.Add(t.Text));
+        Assert.Equal(StopReason.Stop, result.StopReason);
+        Assert.Equal(reference[..reference.IndexOf(Stop, StringComparison.Ordinal)], result.Text);
+        Assert.Equal(result.Text, string.Concat(chunks));
+        Assert.DoesNotContain(chunks, ch => ch.Contains("random", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Prompt_longer_than_the_context_is_invalid_input()
     {
         var tooLong = Enumerable.Repeat(258, tiny.Model.Config.ContextLength + 5).ToArray();
