@@ -24,11 +24,15 @@ var options = new GenerationOptions { MaxNewTokens = newTokens };
 var sink = (Action<GeneratedToken>)(_ => { });
 model.Generate(prompts[0], options, sink); // warm-up (JIT, arena)
 var results = new List<GenerationResult>();
+var bytesPerToken = new List<double>();
 for (var r = 0; r < runs; r++)
 {
     foreach (var p in prompts)
     {
-        results.Add(model.Generate(p, options, sink));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var result = model.Generate(p, options, sink);
+        bytesPerToken.Add((GC.GetAllocatedBytesForCurrentThread() - before) / (double)Math.Max(1, result.TokenIds.Count));
+        results.Add(result);
     }
 }
 
@@ -41,6 +45,7 @@ var csharp = new JsonObject
     ["timeToFirstTokenMs"] = Median(results.Select(x => x.TimeToFirstToken.TotalMilliseconds)),
     ["runShare"] = results.Average(x => x.RunShare),
     ["managedBytesPerDecodeStep"] = Median(results.Select(x => (double)x.ManagedBytesPerDecodeStep)),
+    ["managedBytesPerTokenWholeGeneration"] = Median(bytesPerToken),
     ["loadMs"] = load.Elapsed.TotalMilliseconds,
     ["device"] = model.Device,
 };
@@ -93,7 +98,7 @@ static double Median(IEnumerable<double> values)
 static void Print(string name, JsonObject o) =>
     Console.WriteLine($"{name,-5} decode {(double)o["decodeTokensPerSecond"]!:F0} tok/s, prefill {(double)o["prefillTokensPerSecond"]!:F0} tok/s, " +
         $"TTFT {(double)o["timeToFirstTokenMs"]!:F2} ms, Run() share {(double)o["runShare"]!:P1}" +
-        (o["managedBytesPerDecodeStep"] is { } b ? $", {(double)b:F0} managed bytes/step" : ""));
+        (o["managedBytesPerDecodeStep"] is { } b ? $", {(double)b:F0} managed bytes/step, {(double)o["managedBytesPerTokenWholeGeneration"]!:F0} bytes/token incl. prefill and detokenizing" : ""));
 
 static string FindRoot()
 {
