@@ -217,7 +217,24 @@ export class SidecarClient {
           : token
             ? c.sendRequest<R>(method, params, token)
             : c.sendRequest<R>(method, params);
-      pending.then(resolve, reject).finally(() => generation.onDeath.delete(onDeath));
+      pending.then(
+        (value) => {
+          generation.onDeath.delete(onDeath);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (typeof (error as { code?: unknown })?.code === 'number' || generation.dead) {
+            generation.onDeath.delete(onDeath);
+            reject(generation.dead && typeof (error as { code?: unknown })?.code !== 'number' ? this.deathError(generation) : error);
+            return;
+          }
+          // A write that failed because the process is dying: report the death, not the broken pipe.
+          setTimeout(() => {
+            generation.onDeath.delete(onDeath);
+            reject(generation.dead ? this.deathError(generation) : error);
+          }, 500);
+        },
+      );
     });
   }
 

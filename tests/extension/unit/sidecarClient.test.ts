@@ -61,6 +61,7 @@ describe('SidecarClient against a stand-in process', () => {
     try {
       const first = await h.client.request<PingResult>('sidecar/ping');
       const hanging = h.client.request('test/hang');
+      await h.client.request('sidecar/ping'); // the hanging request is on the wire before the kill
       process.kill(first.processId, 'SIGKILL');
       await assert.rejects(hanging, /sidecar stopped unexpectedly.*signal SIGKILL/);
       const second = await h.client.request<PingResult>('sidecar/ping');
