@@ -166,9 +166,18 @@ export class SidecarClient {
 
   private async launch(): Promise<Generation> {
     this.setState('starting');
-    const { command, args, env, cwd } = this.options.launch();
-    this.options.log('info', redact(`Starting sidecar: ${command} ${args.join(' ')}`));
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env, cwd, windowsHide: true });
+    let command: SidecarCommand;
+    try {
+      command = this.options.launch();
+    } catch (error) {
+      // Nothing to supervise (no sidecar found): the next request tries again.
+      this.current = undefined;
+      this.setState('stopped');
+      throw error;
+    }
+    const { args, env, cwd } = command;
+    this.options.log('info', redact(`Starting sidecar: ${command.command} ${args.join(' ')}`));
+    const child = spawn(command.command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env, cwd, windowsHide: true });
     this.startCount++;
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const generation: Generation = { process: child, connection, onDeath: new Set(), dead: false };
