@@ -11,7 +11,7 @@ function inline(text: string): string {
     return `\u0000${codes.length - 1}\u0000`;
   });
   s = s.replace(/!\[([^\]]*)\]\([^)]*\)/g, (_m, alt: string) => (alt ? `[${alt}]` : ''));
-  s = s.replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, (_m, label: string, href: string) =>
+  s = s.replace(/\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)(?:\s[^)]*)?\)/g, (_m, label: string, href: string) =>
     /^https?:\/\//i.test(href) ? `<a href="${href}">${label}</a>` : label,
   );
   s = s.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
