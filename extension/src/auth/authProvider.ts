@@ -53,8 +53,18 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     return this.active;
   }
 
-  /** Loads the stored sessions and makes the current endpoint's active one the sidecar's session. */
-  async reload(): Promise<void> {
+  private reloading: Promise<void> = Promise.resolve();
+
+  /** Loads the stored sessions and makes the current endpoint's active one the sidecar's session. Serialized. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(
+      () => this.load(),
+      () => this.load(),
+    );
+    return this.reloading;
+  }
+
+  private async load(): Promise<void> {
     const endpoint = currentEndpoint();
     const all = await this.store.all();
     const activeId = await this.store.activeId(endpoint);
@@ -81,12 +91,12 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     void vscode.commands.executeCommand('setContext', 'modelscope.signedIn', !!next);
     this.scheduleRefresh();
     if (activeChanged) {
+      this.activeEmitter.fire(next);
       if (this.sidecar.client.currentState === 'running') {
         await this.activateOnSidecar((m, p) => this.sidecar.request(m, p)).catch((e) =>
           this.sidecar.log.warn(`auth/activate failed: ${errorMessage(e)}`),
         );
       }
-      this.activeEmitter.fire(next);
     }
   }
 

@@ -1,0 +1,112 @@
+// Activates the compiled extension against a stub `vscode` and the stand-in sidecar: sign-in by token,
+// the status bar, the Models tree, and re-activation of the session after the sidecar is killed.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import Module from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createFakeVscode } from './fixtures/fakeVscode';
+import { extensionRoot } from './paths';
+
+const fake = createFakeVscode({ 'modelscope.endpoint': 'http://127.0.0.1:8765/', 'modelscope.organizations': [] });
+const moduleLoader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+const originalLoad = moduleLoader._load;
+
+let api: any;
+let context: ReturnType<typeof fake.context>;
+let wrapperDir: string;
+
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = await probe();
+    if (value) {
+      return value;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+process.on('unhandledRejection', (e) => console.error('UNHANDLED', (e as Error)?.stack));
+const calls = async () => (await api.sidecar.request('test/calls')) as { method: string; params: any }[];
+
+describe('extension activation (stub vscode, stand-in sidecar)', () => {
+  before(async () => {
+    wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelide-sidecar-'));
+    const wrapper = path.join(wrapperDir, 'modelide');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${path.join(__dirname, 'fixtures', 'fakeSidecar.js')}" "$@"\n`, { mode: 0o755 });
+    process.env.MODELIDE_SIDECAR = wrapper;
+    moduleLoader._load = function (request: string, ...rest: unknown[]) {
+      return request === 'vscode' ? fake.vscode : originalLoad.call(this, request, ...rest);
+    };
+    const extension = require(path.join(extensionRoot, 'out', 'extension', 'src', 'extension.js'));
+    context = fake.context(extensionRoot);
+    api = await extension.activate(context);
+  });
+
+  after(() => {
+    for (const d of context?.subscriptions ?? []) {
+      d.dispose();
+    }
+    moduleLoader._load = originalLoad;
+    delete process.env.MODELIDE_SIDECAR;
+    fs.rmSync(wrapperDir, { recursive: true, force: true });
+  });
+
+  it('registers the modelscope authentication provider and starts signed out', () => {
+    assert.deepEqual(fake.authProviders.map((p) => [p.id, p.label]), [['modelscope', 'ModelScope']]);
+    assert.equal(api.getState().signedIn, false);
+    assert.equal(fake.contextKeys['modelscope.signedIn'], false);
+    assert.ok(fake.statusBarItems[0].text.endsWith('ModelScope: Sign in'));
+  });
+
+  it('rejects a wrong token with a clear message and stores nothing', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-wrong-token-000' });
+    assert.ok(fake.messages.some((m) => m.kind === 'error' && /not accepted by http:\/\/127\.0\.0\.1:8765: The token is not valid/.test(m.text)));
+    assert.equal(fake.secretValues.size, 0);
+    assert.equal(api.getState().signedIn, false);
+  });
+
+  it('signs in with a valid token: stored in SecretStorage only, activated in the sidecar, shown in the status bar', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-good-token-123' });
+    const state = api.getState();
+    assert.equal(state.signedIn, true);
+    assert.equal(state.userName, 'demo');
+    assert.ok([...fake.secretValues.values()][0].includes('ms-good-token-123'));
+    assert.ok(fake.statusBarItems[0].text.endsWith('ModelScope: demo @ 127.0.0.1:8765'));
+    assert.equal(fake.contextKeys['modelscope.signedIn'], true);
+    const activations = (await calls()).filter((c) => c.method === 'auth/activate');
+    assert.deepEqual(activations.map((c) => c.params.userName), ['demo']);
+    const sessions = await fake.authProviders[0].provider.getSessions([]);
+    assert.deepEqual(sessions.map((s: any) => s.account.label), ['demo']);
+    assert.ok(!fake.logLines.some((l) => l.includes('ms-good-token-123')), 'the token never reaches the log');
+  });
+
+  it('lists "My models" of the signed-in user in the Models tree', async () => {
+    const provider = fake.treeViews.get('modelscope.models').provider;
+    const roots = await provider.getChildren(undefined);
+    const labels = roots.map((r: any) => provider.getTreeItem(r).label);
+    assert.deepEqual(labels, ['My models', 'Add organisation...', 'Search...']);
+    const models = await provider.getChildren(roots[0]);
+    assert.deepEqual(models.map((m: any) => provider.getTreeItem(m).label), ['demo/tiny']);
+    assert.equal(provider.getTreeItem(models[0]).contextValue, 'modelscope.model');
+  });
+
+  it('re-sends initialize and the session to a restarted sidecar after a crash', async () => {
+    const pid = api.sidecar.processId;
+    process.kill(pid, 'SIGKILL');
+    await until(() => api.sidecar.processId !== undefined && api.sidecar.processId !== pid && api.sidecar.state === 'running', 'the restart');
+    const after = await calls();
+    assert.deepEqual(after.filter((c) => c.method === 'auth/activate').map((c) => c.params.userName), ['demo'], 'the new process got the session');
+    assert.ok(fake.messages.some((m) => m.kind === 'error' && m.text.includes('stopped unexpectedly')), 'one notification for the crash');
+    assert.equal(api.getState().sidecarStarts, 2);
+  });
+
+  it('signs out: forgets the session and tells the sidecar', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signOut');
+    assert.equal(api.getState().signedIn, false);
+    assert.ok(!([...fake.secretValues.values()][0] ?? '').includes('ms-good-token-123'));
+    assert.ok((await calls()).some((c) => c.method === 'auth/signOut'));
+  });
+});
