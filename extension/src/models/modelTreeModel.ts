@@ -99,11 +99,11 @@ export class ModelTreeModel {
       case 'root':
         return this.listChildren(node);
       case 'model':
-        return this.modelChildren(node.model.id);
+        return this.modelChildren(node.model.id, node.id);
       case 'revisions':
-        return this.revisionChildren(node.modelId);
+        return this.revisionChildren(node.modelId, node.id);
       case 'entry':
-        return node.entry.type === 'dir' ? this.folderChildren(node.modelId, node.entry.path) : [];
+        return node.entry.type === 'dir' ? this.folderChildren(node.modelId, node.entry.path, node.id.slice(0, node.id.lastIndexOf('#'))) : [];
       default:
         return [];
     }
@@ -175,26 +175,28 @@ export class ModelTreeModel {
     return tree;
   }
 
-  private async modelChildren(modelId: string): Promise<ModelTreeNode[]> {
-    const nodes: ModelTreeNode[] = [{ kind: 'revisions', id: `${modelId}#revisions`, modelId }];
-    return nodes.concat(await this.folderChildren(modelId, ''));
+  // Ids below a model start with the model node's id (list + model), so a model shown under two roots
+  // still gives every tree item a unique id.
+  private async modelChildren(modelId: string, prefix: string): Promise<ModelTreeNode[]> {
+    const nodes: ModelTreeNode[] = [{ kind: 'revisions', id: `${prefix}@revisions`, modelId }];
+    return nodes.concat(await this.folderChildren(modelId, '', prefix));
   }
 
-  private async folderChildren(modelId: string, folder: string): Promise<ModelTreeNode[]> {
+  private async folderChildren(modelId: string, folder: string, prefix: string): Promise<ModelTreeNode[]> {
     try {
       const tree = await this.fileTree(modelId);
-      return (tree.get(folder) ?? []).map((entry) => ({ kind: 'entry', id: `${modelId}#${entry.path}`, modelId, entry }));
+      return (tree.get(folder) ?? []).map((entry) => ({ kind: 'entry', id: `${prefix}#${entry.path}`, modelId, entry }));
     } catch (error) {
-      return [{ kind: 'message', id: `${modelId}#${folder}#error`, message: 'error', detail: (error as Error)?.message ?? String(error) }];
+      return [{ kind: 'message', id: `${prefix}#${folder}!error`, message: 'error', detail: (error as Error)?.message ?? String(error) }];
     }
   }
 
-  private async revisionChildren(modelId: string): Promise<ModelTreeNode[]> {
+  private async revisionChildren(modelId: string, prefix: string): Promise<ModelTreeNode[]> {
     try {
       const names = await this.source.revisions(modelId);
-      return names.map((name) => ({ kind: 'revision', id: `${modelId}@${name}`, modelId, name }));
+      return names.map((name) => ({ kind: 'revision', id: `${prefix}@${name}`, modelId, name }));
     } catch (error) {
-      return [{ kind: 'message', id: `${modelId}@error`, message: 'error', detail: (error as Error)?.message ?? String(error) }];
+      return [{ kind: 'message', id: `${prefix}@!error`, message: 'error', detail: (error as Error)?.message ?? String(error) }];
     }
   }
 }

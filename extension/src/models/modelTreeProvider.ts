@@ -43,7 +43,8 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
               ? vscode.l10n.t('Search...')
               : node.owner!;
         const item = new vscode.TreeItem(label, node.rootKind === 'search' && !node.query ? C.None : C.Collapsed);
-        item.id = node.id;
+        // A new search is a new item, so VS Code does not reuse the old one's expansion state.
+        item.id = node.rootKind === 'search' && node.query ? `search:${JSON.stringify(node.query)}` : node.id;
         item.contextValue = `modelscope.root.${node.rootKind}`;
         item.iconPath = new vscode.ThemeIcon(node.rootKind === 'mine' ? 'account' : node.rootKind === 'org' ? 'organization' : 'search');
         if (node.rootKind === 'search') {

@@ -133,3 +133,22 @@ describe('buildFileTree', () => {
     assert.deepEqual(tree.get('a/b')!.map((e) => e.path), ['a/b/c.bin']);
   });
 });
+
+describe('ModelTreeModel ids', () => {
+  it('gives unique ids to the files of a model listed under two roots', async () => {
+    const files: RepoFile[] = [{ path: 'a/b.txt', name: 'b.txt', type: 'file', size: 1, isLfs: false }];
+    const model = new ModelTreeModel({ ...fakeSource(1), files: async () => files });
+    model.setUser('any');
+    model.setSearch({});
+    const ids: string[] = [];
+    const walk = async (node: ModelTreeNode | undefined): Promise<void> => {
+      for (const child of await model.children(node)) {
+        ids.push(child.id);
+        await walk(child);
+      }
+    };
+    await walk(undefined);
+    assert.ok(ids.filter((id) => id.endsWith('#a/b.txt')).length === 2, 'the file appears under both roots');
+    assert.equal(new Set(ids).size, ids.length);
+  });
+});
