@@ -103,6 +103,25 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.equal(api.getState().sidecarStarts, 2);
   });
 
+  it('downloads with a progress notification showing bytes, speed and ETA', async () => {
+    const result = await fake.vscode.commands.executeCommand('modelscope.download', 'demo/tiny');
+    assert.deepEqual(result, { localPath: '/cache/demo/tiny', files: 1, bytes: 4 * 1024 * 1024 });
+    const shown = fake.progress.find((p) => p.title === 'Downloading demo/tiny');
+    assert.ok(shown);
+    assert.equal(shown.reports[0].message, '1.0 MB / 4.0 MB · 1.0 MB/s · ETA 0:03 · 0/1 files');
+    assert.equal(shown.reports.reduce((sum, r) => sum + (r.increment ?? 0), 0), 100);
+    assert.deepEqual(api.getState().completedDownloads.map((d: any) => d.modelId), ['demo/tiny']);
+  });
+
+  it('cancels a download through $/cancelRequest', async () => {
+    const pending = fake.vscode.commands.executeCommand('modelscope.download', 'demo/slow');
+    const shown = await until(() => fake.progress.find((p) => p.title === 'Downloading demo/slow' && p.reports.length > 0), 'progress');
+    shown.cancel();
+    assert.equal(await pending, undefined);
+    assert.ok(fake.messages.some((m) => m.text.startsWith('Download of demo/slow cancelled')));
+    assert.ok(!api.getState().completedDownloads.some((d: any) => d.modelId === 'demo/slow'));
+  });
+
   it('signs out: forgets the session and tells the sidecar', async () => {
     await fake.vscode.commands.executeCommand('modelscope.signOut');
     assert.equal(api.getState().signedIn, false);
