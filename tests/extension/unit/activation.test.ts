@@ -122,6 +122,54 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.ok(!api.getState().completedDownloads.some((d: any) => d.modelId === 'demo/slow'));
   });
 
+  it('opens a model card with the strict CSP, escaped markdown and no remote images', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.openModelCard', 'demo/tiny');
+    const panel = fake.panels.find((p) => p.viewType === 'modelscope.modelCard');
+    const html: string = panel.webview.html;
+    const nonce = /script-src 'nonce-([^']+)'/.exec(html)?.[1];
+    assert.ok(nonce, 'the CSP names a script nonce');
+    assert.ok(html.includes("default-src 'none'"));
+    assert.equal((html.match(/<script/g) ?? []).length, (html.match(new RegExp(`<script nonce="${nonce}"`, 'g')) ?? []).length, 'every script carries the nonce');
+    assert.ok(html.includes('<h2>Tiny</h2>'));
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(!html.includes('example.com'));
+    assert.ok(html.includes('apache-2.0'));
+    assert.deepEqual(api.getState().openModelCards, ['demo/tiny']);
+  });
+
+  it('runs a local model: shows device and reason, streams tokens, stops on request', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelide-model-'));
+    fs.writeFileSync(path.join(dir, 'genai_config.json'), '{}');
+    try {
+      await fake.vscode.commands.executeCommand('modelscope.runLocally', fake.vscode.Uri.file(dir));
+      const panel = fake.panels.find((p) => p.viewType === 'modelscope.playground');
+      assert.ok(panel);
+      const loaded = panel.posted.find((m: any) => m.type === 'loaded');
+      assert.deepEqual([loaded.device, loaded.reason], ['CPU', 'policy auto: no GPU found']);
+      assert.equal(api.getState().playground.device, 'CPU');
+
+      panel.receive({ type: 'send', text: 'Hi', mode: 'chat', params: { maxNewTokens: '64', temperature: '0.7' } });
+      const done = await until(() => panel.posted.find((m: any) => m.type === 'done'), 'the answer');
+      const streamed = panel.posted.filter((m: any) => m.type === 'token').map((m: any) => m.text).join('');
+      assert.equal(streamed, 'Hello from the tiny model');
+      assert.equal(done.text, streamed);
+      assert.equal(done.tokensPerSecond, 42.5);
+      const generate = (await calls()).find((c) => c.method === 'inference/generate')!;
+      assert.deepEqual(generate.params.messages, [{ role: 'user', content: 'Hi' }]);
+      assert.equal(generate.params.maxNewTokens, 64);
+
+      panel.posted.length = 0;
+      panel.receive({ type: 'send', text: 'Tell me more', mode: 'chat', params: { maxNewTokens: '1000' } });
+      await until(() => panel.posted.some((m: any) => m.type === 'token'), 'the first token');
+      panel.receive({ type: 'stop' });
+      const stopped = await until(() => panel.posted.find((m: any) => m.type === 'done'), 'the stop');
+      assert.ok(stopped.stopReason === 'cancelled', 'the generation ended because of the stop button');
+      assert.ok(panel.posted.filter((m: any) => m.type === 'token').length < 1000);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('signs out: forgets the session and tells the sidecar', async () => {
     await fake.vscode.commands.executeCommand('modelscope.signOut');
     assert.equal(api.getState().signedIn, false);
