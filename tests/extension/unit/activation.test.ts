@@ -170,6 +170,19 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     }
   });
 
+  it('follows a job: panel with log and progress, updates from jobs/watch, a notification when it completes', async () => {
+    const jobsProvider = fake.treeViews.get('modelscope.jobs').provider;
+    const jobs = await jobsProvider.getChildren(undefined);
+    assert.deepEqual(jobs.map((j: any) => jobsProvider.getTreeItem(j).contextValue), ['modelscope.job.running']);
+    await fake.vscode.commands.executeCommand('modelscope.openJob', 'job-1');
+    const panel = fake.panels.find((p) => p.viewType === 'modelscope.job');
+    assert.ok(panel.webview.html.includes('Train: 33%'), 'the log tail is in the page data');
+    const updates = await until(() => (panel.posted.filter((m: any) => m.type === 'update').length >= 2 ? panel.posted : false), 'two updates');
+    assert.deepEqual(updates.map((m: any) => m.job.state), ['running', 'completed']);
+    await until(() => fake.messages.some((m) => m.text === 'Fine-tuning job job-1 completed.'), 'the completion notification');
+    assert.deepEqual(api.getState().jobs, [{ jobId: 'job-1', state: 'completed' }]);
+  });
+
   it('signs out: forgets the session and tells the sidecar', async () => {
     await fake.vscode.commands.executeCommand('modelscope.signOut');
     assert.equal(api.getState().signedIn, false);
