@@ -183,6 +183,32 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.deepEqual(api.getState().jobs, [{ jobId: 'job-1', state: 'completed' }]);
   });
 
+  it('searches public models with the given query, sort and filters', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.searchModels', { query: 'tiny', sort: 'downloads', task: 'text-generation' });
+    const provider = fake.treeViews.get('modelscope.models').provider;
+    const roots = await provider.getChildren(undefined);
+    const search = roots.find((r: any) => r.id === 'search');
+    assert.equal(provider.getTreeItem(search).description, '"tiny"');
+    const results = await provider.getChildren(search);
+    assert.deepEqual(results.map((m: any) => provider.getTreeItem(m).label), ['any/tiny']);
+    const request = (await calls()).filter((c) => c.method === 'models/search').pop()!;
+    assert.deepEqual([request.params.query, request.params.sort, request.params.task, request.params.pageSize], ['tiny', 'downloads', 'text-generation', 50]);
+  });
+
+  it('signs in with the browser as a second account: opens only the http(s) URL the sidecar sends', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { method: 'browser' });
+    assert.deepEqual(fake.opened, ['http://127.0.0.1:8765/connect/authorize?client_id=modelide&state=xyz']);
+    const state = api.getState();
+    assert.equal(state.userName, 'oauth-user');
+    assert.deepEqual(state.accounts.sort(), ['demo', 'oauth-user']);
+    assert.equal(state.lastBrowserUrl, fake.opened[0]);
+    const browserCall = (await calls()).find((c) => c.method === 'auth/signInWithBrowser')!;
+    assert.deepEqual(browserCall.params.scopes, ['openid', 'profile']);
+    assert.ok(fake.statusBarItems[0].text.endsWith('ModelScope: oauth-user @ 127.0.0.1:8765'));
+    await fake.authProviders[0].provider.removeSession('session-2');
+    assert.equal(api.getState().userName, 'demo', 'the other account becomes active');
+  });
+
   it('signs out: forgets the session and tells the sidecar', async () => {
     await fake.vscode.commands.executeCommand('modelscope.signOut');
     assert.equal(api.getState().signedIn, false);
