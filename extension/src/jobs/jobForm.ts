@@ -84,15 +84,23 @@ export function formValuesFromSpec(spec: Partial<JobSpec>): JobFormValues {
   return values;
 }
 
-/** Unknown SSH host: the sidecar fails with data.kind "UnknownHostKey"; host/port/fingerprint come in data or the message. */
+/**
+ * Unknown SSH host: the sidecar fails with data.serverCode (or data.kind) "UnknownHostKey" and a message like
+ * "Unknown SSH host gpu01:2222: its host key fingerprint is SHA256:abc=. Compare it ..."; host, port and
+ * fingerprint may also come as data fields.
+ */
 export function unknownHostFrom(error: unknown): { host: string; port: number; fingerprint: string } | undefined {
   const e = error as { message?: string; data?: Record<string, unknown> };
-  if (e?.data?.kind !== 'UnknownHostKey') {
+  if (e?.data?.kind !== 'UnknownHostKey' && e?.data?.serverCode !== 'UnknownHostKey') {
     return undefined;
   }
   const message = e.message ?? '';
-  const host = (e.data.host as string) ?? /host\s+([^\s:'"]+)/i.exec(message)?.[1];
-  const port = Number(e.data.port ?? /port\s+(\d+)/i.exec(message)?.[1] ?? /:(\d{1,5})\b/.exec(message)?.[1] ?? 22);
-  const fingerprint = (e.data.fingerprint as string) ?? /(SHA256:[A-Za-z0-9+/=]+)/.exec(message)?.[1];
+  const hostPort = /host\s+\[?([^\s:\]'"]+)\]?:(\d{1,5})\b/i.exec(message);
+  const host = (e.data.host as string) ?? hostPort?.[1] ?? /host\s+([^\s:'"]+)/i.exec(message)?.[1];
+  const port = Number(e.data.port ?? hostPort?.[2] ?? /port\s+(\d+)/i.exec(message)?.[1] ?? 22);
+  const fingerprint =
+    (e.data.fingerprint as string) ??
+    /(SHA256:[A-Za-z0-9+/=]+)/.exec(message)?.[1] ??
+    /fingerprint is\s+(\S+?)\.?(?:\s|$)/i.exec(message)?.[1];
   return host && fingerprint ? { host, port, fingerprint } : undefined;
 }
