@@ -61,7 +61,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscod
     const item = new vscode.TreeItem(job.jobId, vscode.TreeItemCollapsibleState.None);
     item.id = `job:${job.jobId}`;
     const percent = job.progress ? ` ${Math.round(job.progress.percent)}%` : '';
-    item.description = `${job.state}${percent} · ${job.backend}`;
+    item.description = `${job.state}${percent} · ${job.spec?.model ? `${job.spec.model} · ` : ''}${job.backend}`;
     item.iconPath = new vscode.ThemeIcon(stateIcons[job.state] ?? 'question');
     item.contextValue = `modelscope.job.${job.state}`;
     item.tooltip = `${job.command}\n${job.reason ?? ''}`.trim();

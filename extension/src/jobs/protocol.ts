@@ -69,6 +69,8 @@ export interface JobInfo {
   progress?: TrainingProgress;
   lastErrorLines?: string[];
   checkpoints: string[];
+  /** Present when the sidecar sends the submitted spec along (not in docs/protocol.md; optional). */
+  spec?: Partial<JobSpec>;
 }
 
 export interface PreviewResult {
