@@ -110,6 +110,8 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
       const initial: Partial<JobSpec> = {};
       if (arg instanceof vscode.Uri) {
         initial.uploadDataset = arg.fsPath;
+      } else if (arg && typeof arg === 'object' && !('kind' in arg) && ('backend' in arg || 'model' in arg)) {
+        Object.assign(initial, arg as Partial<JobSpec>); // a spec to prefill (walkthrough, tests)
       } else {
         const model = modelIdOf(arg);
         if (model) {

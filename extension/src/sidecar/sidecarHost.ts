@@ -40,6 +40,14 @@ export class SidecarHost implements vscode.Disposable {
       },
       onStateChanged: (state) => this.stateEmitter.fire(state),
     });
+    // The sidecar's log level follows the output channel's ("Set Log Level..." on the ModelScope channel).
+    log.onDidChangeLogLevel(() => {
+      if (this.client.currentState === 'running') {
+        void this.client
+          .request(SidecarMethods.initialize, { endpoint: this.endpoint(), logLevel: this.logLevel(), locale: vscode.env.language })
+          .catch((error) => this.log.warn(redact(`Could not change the sidecar's log level: ${(error as Error).message}`)));
+      }
+    });
   }
 
   request<R>(method: string, params?: unknown, token?: vscode.CancellationToken): Promise<R> {
