@@ -308,6 +308,9 @@ export class SidecarClient {
   }
 
   private deathError(generation: Generation, error?: Error): SidecarUnavailableError {
+    if ((generation as { stopping?: boolean }).stopping) {
+      return new SidecarUnavailableError('The ModelScope sidecar was stopped (restart or shutdown); the request did not complete.');
+    }
     const how = error
       ? error.message
       : generation.signal

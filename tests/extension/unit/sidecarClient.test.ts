@@ -150,3 +150,30 @@ describe('SidecarClient against the real sidecar', () => {
     }
   });
 });
+
+describe('SidecarClient lifecycle', () => {
+  it('fails in-flight requests with a "stopped" error on dispose and refuses new ones', async () => {
+    const h = harness(() => fake());
+    await h.client.request('sidecar/ping');
+    const hanging = h.client.request('test/hang');
+    await h.client.request('sidecar/ping');
+    h.client.dispose();
+    await assert.rejects(hanging, /was stopped \(restart or shutdown\)/);
+    await assert.rejects(h.client.request('sidecar/ping'), /has been shut down/);
+    assert.equal(h.crashes.length, 0, 'a requested stop is not a crash');
+  });
+
+  it('restart() replaces the process without counting a crash', async () => {
+    const h = harness(() => fake());
+    try {
+      const first = await h.client.request<PingResult>('sidecar/ping');
+      await h.client.restart();
+      const second = await h.client.request<PingResult>('sidecar/ping');
+      assert.notEqual(second.processId, first.processId);
+      assert.equal(h.crashes.length, 0);
+      assert.equal(h.starts.length, 2);
+    } finally {
+      h.client.dispose();
+    }
+  });
+});
