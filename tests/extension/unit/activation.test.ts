@@ -205,6 +205,11 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     const browserCall = (await calls()).find((c) => c.method === 'auth/signInWithBrowser')!;
     assert.deepEqual(browserCall.params.scopes, ['openid', 'profile']);
     assert.ok(fake.statusBarItems[0].text.endsWith('ModelScope: oauth-user @ 127.0.0.1:8765'));
+    // The session expires in 61 s: it is refreshed a minute early, stored, and re-activated in the sidecar.
+    await until(async () => (await calls()).some((c) => c.method === 'auth/refresh'), 'the refresh');
+    await until(() => [...fake.secretValues.values()][0].includes('eyJyZWZyZXNoZWQi'), 'the refreshed token to be stored');
+    const refreshed = await fake.authProviders[0].provider.getSessions([]);
+    assert.equal(refreshed.find((x: any) => x.id === 'session-2').accessToken, 'eyJhbGciOi.eyJyZWZyZXNoZWQi.sig2');
     await fake.authProviders[0].provider.removeSession('session-2');
     assert.equal(api.getState().userName, 'demo', 'the other account becomes active');
   });
