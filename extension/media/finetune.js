@@ -1,0 +1,43 @@
+// Fine-tune form: collects the fields, asks the extension to preview or submit; shows errors and the command.
+(function () {
+  const vscode = acquireVsCodeApi();
+  const form = document.getElementById('form');
+  const submit = document.getElementById('submit');
+  let previewed = '';
+  const values = () => {
+    const v = {};
+    form.querySelectorAll('input[name], select[name]').forEach((el) => { v[el.name] = el.value; });
+    return v;
+  };
+  const key = () => JSON.stringify(values());
+  form.addEventListener('input', () => { submit.disabled = key() !== previewed; });
+  document.getElementById('preview').addEventListener('click', () => vscode.postMessage({ type: 'preview', values: values() }));
+  submit.addEventListener('click', () => { submit.disabled = true; vscode.postMessage({ type: 'submit', values: values() }); });
+  document.getElementById('preset').addEventListener('change', (e) => vscode.postMessage({ type: 'preset', id: e.target.value }));
+  document.getElementById('pick-identity').addEventListener('click', () => vscode.postMessage({ type: 'pickIdentityFile' }));
+  window.addEventListener('message', (event) => {
+    const m = event.data;
+    if (!m || typeof m.type !== 'string') { return; }
+    if (m.type === 'values') {
+      Object.keys(m.values || {}).forEach((name) => {
+        const el = form.querySelector('[name="' + CSS.escape(name) + '"]');
+        if (el) { el.value = String(m.values[name]); }
+      });
+      submit.disabled = true;
+    } else if (m.type === 'validation') {
+      form.querySelectorAll('.field-error').forEach((el) => { el.textContent = ''; });
+      (m.fieldErrors || []).forEach((e) => {
+        const el = document.getElementById('e-' + e.field);
+        if (el) { el.textContent = e.message; }
+      });
+      document.getElementById('errors').textContent = (m.errors || []).join('\n');
+      if (m.command) { document.getElementById('command').textContent = m.command + (m.script ? '\n\n' + m.script : ''); }
+      const ok = !(m.fieldErrors || []).length && !(m.errors || []).length && !!m.command;
+      previewed = ok ? key() : '';
+      submit.disabled = !ok;
+    } else if (m.type === 'submitted') {
+      document.getElementById('errors').textContent = '';
+      submit.disabled = true;
+    }
+  });
+})();

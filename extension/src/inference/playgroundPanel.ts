@@ -1,0 +1,208 @@
+// Chat playground: loads a local model (inference/load), streams tokens (inference/token), stop = cancel.
+import { randomUUID } from 'crypto';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { escapeHtml } from '../common/html';
+import { errorMessage, isCancellation } from '../sidecar/protocol';
+import { SidecarHost } from '../sidecar/sidecarHost';
+import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
+import { ChatMessage, DevicePolicy, GenerateResult, InferenceMethods, LoadResult, TokenNotification } from './protocol';
+
+const historyLimit = 100;
+
+export interface PlaygroundState {
+  modelDir: string;
+  device?: string;
+  reason?: string;
+  generating: boolean;
+  lastTokensPerSecond?: number;
+}
+
+export class PlaygroundPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private loaded: LoadResult | undefined;
+  private modelDir: string | undefined;
+  private history: ChatMessage[] = [];
+  private generation: vscode.CancellationTokenSource | undefined;
+  private lastTokensPerSecond: number | undefined;
+  private readonly subscription: vscode.Disposable;
+  private activeGenerationId: string | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly sidecar: SidecarHost,
+  ) {
+    this.subscription = sidecar.onNotification<TokenNotification>(InferenceMethods.token, (t) => {
+      if (t.generationId === this.activeGenerationId) {
+        void this.panel?.webview.postMessage({ type: 'token', text: t.text });
+      }
+    });
+  }
+
+  get state(): PlaygroundState | undefined {
+    return this.modelDir
+      ? { modelDir: this.modelDir, device: this.loaded?.device, reason: this.loaded?.reason, generating: !!this.generation, lastTokensPerSecond: this.lastTokensPerSecond }
+      : undefined;
+  }
+
+  async open(modelDir: string): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Running models locally needs a trusted workspace.'));
+      return;
+    }
+    if (this.modelDir !== modelDir) {
+      await this.unload();
+      this.modelDir = modelDir;
+      this.history = this.context.globalState.get<ChatMessage[]>(this.historyKey(), []);
+    }
+    if (!this.panel) {
+      this.panel = createPanel(this.context.extensionUri, 'modelscope.playground', vscode.l10n.t('Playground'));
+      this.panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.generation?.cancel();
+        void this.unload();
+      });
+      this.panel.webview.onDidReceiveMessage((m) => void this.onMessage(m));
+    } else {
+      this.panel.reveal();
+    }
+    this.render();
+    if (!this.loaded) {
+      await this.load();
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.panel?.dispose();
+  }
+
+  private historyKey(): string {
+    return `modelscope.playground.history:${this.modelDir}`;
+  }
+
+  private async load(): Promise<void> {
+    const config = vscode.workspace.getConfiguration('modelscope.inference');
+    const post = (m: unknown) => void this.panel?.webview.postMessage(m);
+    try {
+      this.loaded = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Loading {0}...', path.basename(this.modelDir!)) },
+        () =>
+          this.sidecar.request<LoadResult>(InferenceMethods.load, {
+            modelDir: this.modelDir,
+            policy: config.get<DevicePolicy>('devicePolicy') ?? 'auto',
+            epLibraryPath: config.get<string>('epLibraryPath') || undefined,
+          }),
+      );
+      post({ type: 'loaded', device: this.loaded.device, reason: this.loaded.reason, isChatModel: this.loaded.isChatModel, contextLength: this.loaded.contextLength });
+    } catch (error) {
+      post({ type: 'error', message: vscode.l10n.t('Could not load the model: {0}', errorMessage(error)) });
+    }
+  }
+
+  private async unload(): Promise<void> {
+    const session = this.loaded?.sessionId;
+    this.loaded = undefined;
+    if (session) {
+      await this.sidecar.request(InferenceMethods.unload, { sessionId: session }).catch(() => undefined);
+    }
+  }
+
+  private render(): void {
+    const t = (s: string) => escapeHtml(s);
+    renderPanel(this.panel!, this.context.extensionUri, {
+      title: vscode.l10n.t('Playground: {0}', path.basename(this.modelDir!)),
+      script: 'playground.js',
+      data: {
+        history: this.history,
+        labels: {
+          you: vscode.l10n.t('You'),
+          assistant: vscode.l10n.t('Model'),
+          tokensPerSecond: vscode.l10n.t('{0} tokens/s'),
+          stopped: vscode.l10n.t('(stopped)'),
+        },
+      },
+      body: `
+<h1>${t(vscode.l10n.t('Playground'))}</h1>
+<p class="muted" id="model-dir">${t(this.modelDir!)}</p>
+<p class="status" id="device">${t(vscode.l10n.t('Loading the model...'))}</p>
+<div class="params">
+  <label>${t(vscode.l10n.t('Mode'))} <select id="mode"><option value="chat">${t(vscode.l10n.t('Chat'))}</option><option value="completion">${t(vscode.l10n.t('Completion'))}</option></select></label>
+  <label>${t(vscode.l10n.t('Max tokens'))} <input id="maxNewTokens" type="number" min="1" max="8192" value="256" size="5"></label>
+  <label>${t(vscode.l10n.t('Temperature'))} <input id="temperature" type="number" min="0" max="2" step="0.05" value="0.7" size="4"></label>
+  <label>${t(vscode.l10n.t('Top-k'))} <input id="topK" type="number" min="0" max="1000" value="40" size="4"></label>
+  <label>${t(vscode.l10n.t('Top-p'))} <input id="topP" type="number" min="0" max="1" step="0.05" value="0.9" size="4"></label>
+</div>
+<div class="chat" id="chat"></div>
+<p class="error" id="error"></p>
+<textarea id="prompt" rows="4" placeholder="${t(vscode.l10n.t('Type a message and press Ctrl+Enter'))}"></textarea>
+<div class="actions">
+  <button id="send">${t(vscode.l10n.t('Send'))}</button>
+  <button id="stop" class="secondary" disabled>${t(vscode.l10n.t('Stop'))}</button>
+  <button id="clear" class="secondary">${t(vscode.l10n.t('Clear'))}</button>
+</div>
+<p class="status" id="stats"></p>`,
+    });
+    if (this.loaded) {
+      void this.panel!.webview.postMessage({ type: 'loaded', device: this.loaded.device, reason: this.loaded.reason, isChatModel: this.loaded.isChatModel, contextLength: this.loaded.contextLength });
+    }
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const m = messageOf(raw, ['send', 'stop', 'clear'] as const);
+    if (!m) {
+      return;
+    }
+    if (m.type === 'stop') {
+      this.generation?.cancel();
+      return;
+    }
+    if (m.type === 'clear') {
+      this.history = [];
+      await this.context.globalState.update(this.historyKey(), undefined);
+      return;
+    }
+    if (typeof m.text !== 'string' || !m.text.trim() || !this.loaded || this.generation) {
+      return;
+    }
+    const params = (typeof m.params === 'object' && m.params ? m.params : {}) as Record<string, unknown>;
+    const num = (k: string, min: number, max: number) => {
+      const v = Number(params[k]);
+      return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : undefined;
+    };
+    const completion = m.mode === 'completion';
+    const user: ChatMessage = { role: 'user', content: m.text };
+    const generationId = randomUUID();
+    this.activeGenerationId = generationId;
+    this.generation = new vscode.CancellationTokenSource();
+    const post = (x: unknown) => void this.panel?.webview.postMessage(x);
+    try {
+      const result = await this.sidecar.request<GenerateResult>(
+        InferenceMethods.generate,
+        {
+          sessionId: this.loaded.sessionId,
+          generationId,
+          prompt: completion ? m.text : undefined,
+          messages: completion ? undefined : [...this.history, user],
+          maxNewTokens: num('maxNewTokens', 1, 8192),
+          temperature: num('temperature', 0, 2),
+          topK: num('topK', 0, 1000),
+          topP: num('topP', 0, 1),
+        },
+        this.generation.token,
+      );
+      this.lastTokensPerSecond = result.tokensPerSecond;
+      if (!completion) {
+        this.history = [...this.history, user, { role: 'assistant' as const, content: result.text }].slice(-historyLimit);
+        await this.context.globalState.update(this.historyKey(), this.history);
+      }
+      post({ type: 'done', text: result.text, tokensPerSecond: result.tokensPerSecond, generatedTokens: result.generatedTokens, stopReason: result.stopReason });
+    } catch (error) {
+      post(isCancellation(error) ? { type: 'done', stopReason: 'cancelled' } : { type: 'error', message: errorMessage(error) });
+    } finally {
+      this.generation?.dispose();
+      this.generation = undefined;
+      this.activeGenerationId = undefined;
+    }
+  }
+}

@@ -1,0 +1,180 @@
+// The "Fine-tune remotely" form: presets, validation, the exact command (jobs/preview), then jobs/submit.
+import * as vscode from 'vscode';
+import { escapeHtml } from '../common/html';
+import { errorMessage } from '../sidecar/protocol';
+import { SidecarHost } from '../sidecar/sidecarHost';
+import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
+import { formValuesFromSpec, JobFormValues, parseJobForm, unknownHostFrom } from './jobForm';
+import { JobInfo, JobMethods, JobPreset, JobSpec, PreviewResult } from './protocol';
+
+/** Runs `action`; when the SSH host is unknown, shows its fingerprint, trusts it on consent and retries once. */
+export async function withHostTrust<T>(sidecar: SidecarHost, action: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await action();
+  } catch (error) {
+    const host = unknownHostFrom(error);
+    if (!host) {
+      throw error;
+    }
+    const trust = vscode.l10n.t('Trust Host');
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('The authenticity of host {0}:{1} cannot be established.', host.host, host.port),
+      { modal: true, detail: vscode.l10n.t('Its key fingerprint is {0}. Connect and remember this host?', host.fingerprint) },
+      trust,
+    );
+    if (answer !== trust) {
+      return undefined;
+    }
+    await sidecar.request(JobMethods.trustHost, host);
+    return action();
+  }
+}
+
+const fields = (): { name: keyof JobSpec; label: string; type?: 'select' | 'file'; placeholder?: string }[] => [
+  { name: 'backend', label: vscode.l10n.t('Backend'), placeholder: 'ssh://user@gpu-host:22 or slurm://user@login-node' },
+  { name: 'identityFile', label: vscode.l10n.t('Identity file'), type: 'file', placeholder: '~/.ssh/id_ed25519' },
+  { name: 'model', label: vscode.l10n.t('Model'), placeholder: 'qwen/Qwen2.5-0.5B-Instruct' },
+  { name: 'dataset', label: vscode.l10n.t('Datasets'), placeholder: 'AI-ModelScope/alpaca-gpt4-data-zh#500' },
+  { name: 'uploadDataset', label: vscode.l10n.t('Local dataset to upload'), placeholder: '/path/to/train.jsonl' },
+  { name: 'tuner', label: vscode.l10n.t('Tuner'), type: 'select' },
+  { name: 'numTrainEpochs', label: vscode.l10n.t('Epochs'), placeholder: '1' },
+  { name: 'maxSteps', label: vscode.l10n.t('Max steps'), placeholder: '' },
+  { name: 'learningRate', label: vscode.l10n.t('Learning rate'), placeholder: '1e-4' },
+  { name: 'loraRank', label: vscode.l10n.t('LoRA rank'), placeholder: '8' },
+  { name: 'loraAlpha', label: vscode.l10n.t('LoRA alpha'), placeholder: '32' },
+  { name: 'batchSize', label: vscode.l10n.t('Batch size'), placeholder: '1' },
+  { name: 'maxLength', label: vscode.l10n.t('Max length'), placeholder: '2048' },
+  { name: 'gpusPerNode', label: vscode.l10n.t('GPUs per node'), placeholder: '1' },
+  { name: 'nodes', label: vscode.l10n.t('Nodes'), placeholder: '1' },
+  { name: 'timeLimitMinutes', label: vscode.l10n.t('Time limit (minutes)'), placeholder: '' },
+  { name: 'outputDir', label: vscode.l10n.t('Output directory'), placeholder: 'output' },
+  { name: 'extraArgs', label: vscode.l10n.t('Extra swift arguments'), placeholder: '--gradient_accumulation_steps 16' },
+];
+
+export class FinetunePanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private presets: JobPreset[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly sidecar: SidecarHost,
+    private readonly onSubmitted: (job: JobInfo) => void,
+  ) {}
+
+  async show(initial: Partial<JobSpec>): Promise<void> {
+    if (!this.panel) {
+      this.panel = createPanel(this.extensionUri, 'modelscope.finetune', vscode.l10n.t('Fine-tune Remotely'));
+      this.panel.onDidDispose(() => (this.panel = undefined));
+      this.panel.webview.onDidReceiveMessage((m) => void this.onMessage(m));
+      this.presets = await this.sidecar
+        .request<{ presets: JobPreset[] }>(JobMethods.presets, {})
+        .then((r) => r.presets)
+        .catch(() => []);
+      this.render();
+    } else {
+      this.panel.reveal();
+    }
+    const values = formValuesFromSpec({ tuner: 'lora', numTrainEpochs: 1, ...initial });
+    void this.panel.webview.postMessage({ type: 'values', values });
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+
+  private render(): void {
+    const t = (s: string) => escapeHtml(s);
+    const rows = fields()
+      .map((f) => {
+        const label = `<label for="f-${f.name}">${t(f.label)}</label>`;
+        let input: string;
+        if (f.type === 'select') {
+          input = `<select id="f-${f.name}" name="${f.name}"><option value="lora">LoRA</option><option value="qlora">QLoRA</option><option value="full">${t(vscode.l10n.t('Full'))}</option></select>`;
+        } else if (f.type === 'file') {
+          input = `<span><input id="f-${f.name}" name="${f.name}" placeholder="${t(f.placeholder ?? '')}" size="40"> <button type="button" class="secondary" id="pick-identity">${t(vscode.l10n.t('Browse...'))}</button></span>`;
+        } else {
+          input = `<input id="f-${f.name}" name="${f.name}" placeholder="${t(f.placeholder ?? '')}" size="50">`;
+        }
+        return `${label}${input}<div class="field-error" id="e-${f.name}"></div>`;
+      })
+      .join('\n');
+    const presetOptions = this.presets.map((p) => `<option value="${t(p.id)}">${t(p.label)}</option>`).join('');
+    renderPanel(this.panel!, this.extensionUri, {
+      title: vscode.l10n.t('Fine-tune Remotely'),
+      script: 'finetune.js',
+      body: `
+<h1>${t(vscode.l10n.t('Fine-tune Remotely'))}</h1>
+<p class="muted">${t(vscode.l10n.t('Runs ms-swift (swift sft) on your server over SSH or on a Slurm cluster.'))}</p>
+<form class="grid" id="form">
+  <label for="preset">${t(vscode.l10n.t('Preset'))}</label>
+  <select id="preset"><option value="">${t(vscode.l10n.t('(none)'))}</option>${presetOptions}</select>
+  <div class="field-error"></div>
+  ${rows}
+</form>
+<div class="actions">
+  <button id="preview" type="button">${t(vscode.l10n.t('Preview Command'))}</button>
+  <button id="submit" type="button" disabled>${t(vscode.l10n.t('Submit Job'))}</button>
+</div>
+<div id="errors" class="error"></div>
+<h2>${t(vscode.l10n.t('Command'))}</h2>
+<pre id="command" class="log">${t(vscode.l10n.t('Press "Preview Command" to see the exact command that will run.'))}</pre>`,
+    });
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const message = messageOf(raw, ['preview', 'submit', 'preset', 'pickIdentityFile'] as const);
+    if (!message || !this.panel) {
+      return;
+    }
+    const post = (m: unknown) => void this.panel?.webview.postMessage(m);
+    if (message.type === 'preset') {
+      const preset = this.presets.find((p) => p.id === message.id);
+      if (preset) {
+        post({ type: 'values', values: formValuesFromSpec(preset.spec) });
+      }
+      return;
+    }
+    if (message.type === 'pickIdentityFile') {
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: vscode.l10n.t('Choose an SSH identity file') });
+      if (picked?.[0]) {
+        post({ type: 'values', values: { identityFile: picked[0].fsPath } });
+      }
+      return;
+    }
+    const values: JobFormValues = {};
+    const rawValues = message.values;
+    if (typeof rawValues === 'object' && rawValues) {
+      for (const f of fields()) {
+        const v = (rawValues as Record<string, unknown>)[f.name];
+        if (typeof v === 'string') {
+          values[f.name] = v;
+        }
+      }
+    }
+    const { spec, errors } = parseJobForm(values);
+    if (errors.length) {
+      post({ type: 'validation', fieldErrors: errors, errors: [] });
+      return;
+    }
+    try {
+      const preview = await withHostTrust(this.sidecar, () => this.sidecar.request<PreviewResult>(JobMethods.preview, spec));
+      if (!preview) {
+        return;
+      }
+      post({ type: 'validation', fieldErrors: [], errors: preview.errors, command: preview.command, script: preview.script });
+      if (message.type !== 'submit' || preview.errors.length) {
+        return;
+      }
+      const job = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting the fine-tuning job...') },
+        () => withHostTrust(this.sidecar, () => this.sidecar.request<JobInfo>(JobMethods.submit, spec)),
+      );
+      if (job) {
+        post({ type: 'submitted', jobId: job.jobId });
+        this.onSubmitted(job);
+      }
+    } catch (error) {
+      post({ type: 'validation', fieldErrors: [], errors: [errorMessage(error)] });
+    }
+  }
+}

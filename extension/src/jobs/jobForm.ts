@@ -1,0 +1,106 @@
+// Turns the fine-tune form's string fields into a JobSpec and checks what the extension can check
+// before asking the sidecar (jobs/preview validates the rest). No `vscode` import.
+import { JobSpec, Tuner } from './protocol';
+
+export type JobFormValues = Record<string, string | undefined>;
+
+export interface JobFormResult {
+  spec: JobSpec;
+  errors: { field: string; message: string }[];
+}
+
+const numberFields: { field: keyof JobSpec; integer: boolean; min: number }[] = [
+  { field: 'numTrainEpochs', integer: false, min: 0 },
+  { field: 'maxSteps', integer: true, min: 1 },
+  { field: 'learningRate', integer: false, min: 0 },
+  { field: 'loraRank', integer: true, min: 1 },
+  { field: 'loraAlpha', integer: true, min: 1 },
+  { field: 'batchSize', integer: true, min: 1 },
+  { field: 'maxLength', integer: true, min: 1 },
+  { field: 'gpusPerNode', integer: true, min: 1 },
+  { field: 'nodes', integer: true, min: 1 },
+  { field: 'timeLimitMinutes', integer: true, min: 1 },
+];
+
+export function parseJobForm(values: JobFormValues): JobFormResult {
+  const errors: JobFormResult['errors'] = [];
+  const text = (k: string) => (values[k] ?? '').trim();
+  const backend = text('backend');
+  if (!/^(ssh|slurm):\/\/[^@\s/]+@[^\s/:]+(:\d{1,5})?\/?$/.test(backend)) {
+    errors.push({ field: 'backend', message: 'Backend must look like ssh://user@host[:port] or slurm://user@host[:port].' });
+  }
+  const model = text('model');
+  if (!model) {
+    errors.push({ field: 'model', message: 'Model is required.' });
+  }
+  const dataset = text('dataset')
+    .split(/[\s,]+/)
+    .filter((d) => d.length > 0);
+  if (dataset.length === 0) {
+    errors.push({ field: 'dataset', message: 'At least one dataset is required.' });
+  }
+  const tunerText = text('tuner') || 'lora';
+  const tuner = (['lora', 'qlora', 'full'].includes(tunerText) ? tunerText : 'lora') as Tuner;
+  if (tuner !== tunerText) {
+    errors.push({ field: 'tuner', message: 'Tuner must be lora, qlora or full.' });
+  }
+  const spec: JobSpec = { backend, model, dataset, tuner };
+  for (const { field, integer, min } of numberFields) {
+    const raw = text(field);
+    if (!raw) {
+      continue;
+    }
+    const value = Number(raw);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || (field === 'learningRate' && value <= 0)) {
+      errors.push({ field, message: `${field} must be ${integer ? 'a whole number' : 'a number'} ≥ ${min}${field === 'learningRate' ? ' (greater than 0)' : ''}.` });
+      continue;
+    }
+    (spec as unknown as Record<string, unknown>)[field] = value;
+  }
+  if (spec.numTrainEpochs === undefined && spec.maxSteps === undefined) {
+    errors.push({ field: 'numTrainEpochs', message: 'Give the number of epochs or the maximum number of steps.' });
+  }
+  for (const field of ['identityFile', 'outputDir', 'uploadDataset'] as const) {
+    if (text(field)) {
+      spec[field] = text(field);
+    }
+  }
+  const extra = text('extraArgs');
+  if (extra) {
+    spec.extraArgs = extra.split(/\s+/);
+  }
+  return { spec, errors };
+}
+
+/** Form values for a preset or a model picked in the tree (strings, as the form shows them). */
+export function formValuesFromSpec(spec: Partial<JobSpec>): JobFormValues {
+  const values: JobFormValues = {};
+  for (const [key, value] of Object.entries(spec)) {
+    if (value === undefined || value === null) {
+      continue;
+    }
+    values[key] = Array.isArray(value) ? value.join(key === 'dataset' ? ', ' : ' ') : String(value);
+  }
+  return values;
+}
+
+/**
+ * Unknown SSH host: the sidecar fails with data.serverCode (or data.kind) "UnknownHostKey" and a message like
+ * "Unknown SSH host gpu01:2222: its host key fingerprint is SHA256:abc=. Compare it ..."; host, port and
+ * fingerprint may also come as data fields.
+ */
+export function unknownHostFrom(error: unknown): { host: string; port: number; fingerprint: string } | undefined {
+  const e = error as { message?: string; data?: Record<string, unknown> };
+  if (e?.data?.kind !== 'UnknownHostKey' && e?.data?.serverCode !== 'UnknownHostKey') {
+    return undefined;
+  }
+  const message = e.message ?? '';
+  const hostPort = /host\s+\[?([^\s:\]'"]+)\]?:(\d{1,5})\b/i.exec(message);
+  const host = (e.data.host as string) ?? hostPort?.[1] ?? /host\s+([^\s:'"]+)/i.exec(message)?.[1];
+  const port = Number(e.data.port ?? hostPort?.[2] ?? /port\s+(\d+)/i.exec(message)?.[1] ?? 22);
+  const fingerprint =
+    (e.data.fingerprint as string) ??
+    /(SHA256:[A-Za-z0-9+/=]+)/.exec(message)?.[1] ??
+    /fingerprint is\s+(\S+?)\.?(?:\s|$)/i.exec(message)?.[1];
+  return host && fingerprint ? { host, port, fingerprint } : undefined;
+}

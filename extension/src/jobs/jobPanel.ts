@@ -1,0 +1,86 @@
+// Job view: live log tail, progress, loss chart, cancel / resume / fetch adapter. Fed by jobs/watch + jobs/update.
+import * as vscode from 'vscode';
+import { escapeHtml } from '../common/html';
+import { errorMessage } from '../sidecar/protocol';
+import { SidecarHost } from '../sidecar/sidecarHost';
+import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
+import { JobInfo, JobMethods, JobUpdate } from './protocol';
+
+export class JobPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, vscode.WebviewPanel>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly sidecar: SidecarHost,
+    private readonly commands: { cancel(id: string): Promise<void>; resume(id: string): Promise<void>; fetchAdapter(id: string): Promise<void> },
+  ) {
+    this.subscription = sidecar.onNotification<JobUpdate>(JobMethods.update, (u) => {
+      void this.panels.get(u.job?.jobId)?.webview.postMessage({ type: 'update', ...u });
+    });
+  }
+
+  get openJobIds(): string[] {
+    return [...this.panels.keys()];
+  }
+
+  async show(jobId: string): Promise<void> {
+    const existing = this.panels.get(jobId);
+    if (existing) {
+      existing.reveal();
+      return;
+    }
+    const panel = createPanel(this.extensionUri, 'modelscope.job', vscode.l10n.t('Job {0}', jobId));
+    this.panels.set(jobId, panel);
+    panel.onDidDispose(() => {
+      this.panels.delete(jobId);
+      void this.sidecar.request(JobMethods.unwatch, { jobId }).catch(() => undefined);
+    });
+    panel.webview.onDidReceiveMessage((raw) => {
+      const m = messageOf(raw, ['cancel', 'resume', 'fetchAdapter'] as const);
+      if (m) {
+        void this.commands[m.type](jobId);
+      }
+    });
+    const t = (s: string) => escapeHtml(s);
+    let job: JobInfo | undefined;
+    let lines: string[] = [];
+    try {
+      job = await this.sidecar.request<JobInfo>(JobMethods.get, { jobId });
+      lines = (await this.sidecar.request<{ lines: string[] }>(JobMethods.logs, { jobId, tailLines: 200 }).catch(() => ({ lines: [] }))).lines;
+    } catch (error) {
+      renderPanel(panel, this.extensionUri, { title: jobId, body: `<p class="error">${t(errorMessage(error))}</p>` });
+      return;
+    }
+    renderPanel(panel, this.extensionUri, {
+      title: vscode.l10n.t('Job {0}', jobId),
+      script: 'jobPanel.js',
+      data: { job, lines, labels: { loss: vscode.l10n.t('Loss'), step: vscode.l10n.t('Step'), noPoints: vscode.l10n.t('No loss values yet.') } },
+      body: `
+<h1 id="job-id">${t(jobId)}</h1>
+<p><span id="job-state" class="status"></span> <span id="job-reason" class="muted"></span></p>
+<p class="muted" id="job-backend"></p>
+<div class="actions">
+  <button id="cancel" data-action="cancel">${t(vscode.l10n.t('Cancel'))}</button>
+  <button id="resume" data-action="resume" class="secondary">${t(vscode.l10n.t('Resume'))}</button>
+  <button id="fetch" data-action="fetchAdapter" class="secondary">${t(vscode.l10n.t('Fetch Adapter'))}</button>
+</div>
+<div class="bar-track"><div class="bar" id="progress-bar"></div></div>
+<p id="progress-text" class="status"></p>
+<h2>${t(vscode.l10n.t('Training loss'))}</h2>
+<svg class="chart" id="chart" viewBox="0 0 800 220" preserveAspectRatio="none" role="img" aria-label="${t(vscode.l10n.t('Training loss'))}"></svg>
+<h2>${t(vscode.l10n.t('Command'))}</h2>
+<pre id="job-command" class="log"></pre>
+<h2>${t(vscode.l10n.t('Log'))}</h2>
+<div id="log" class="log"></div>`,
+    });
+    await this.sidecar.request(JobMethods.watch, { jobId }).catch((e) => this.sidecar.log.warn(`jobs/watch failed: ${errorMessage(e)}`));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    for (const p of this.panels.values()) {
+      p.dispose();
+    }
+  }
+}

@@ -1,0 +1,206 @@
+// Wires the Models view: tree, search, organisations, model card, downloads, cache, clone.
+import * as vscode from 'vscode';
+import { ModelScopeAuthProvider } from '../auth/authProvider';
+import { DownloadService } from '../downloads/downloadCommands';
+import { errorMessage } from '../sidecar/protocol';
+import { SidecarHost } from '../sidecar/sidecarHost';
+import { ModelCardPanels } from './modelCardPanel';
+import { ModelTreeModel, ModelTreeNode, SearchQuery } from './modelTreeModel';
+import { ModelTreeProvider } from './modelTreeProvider';
+import { FilesResult, ModelMethods, ModelSort, RevisionsResult, SearchResult } from './protocol';
+
+/** Accepts a tree node, a model id, `{modelId}` or a Uri-less call; returns the model id. */
+export function modelIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') {
+    return arg;
+  }
+  const node = arg as ModelTreeNode & { modelId?: string };
+  if (node?.kind === 'model') {
+    return node.model.id;
+  }
+  return typeof node?.modelId === 'string' ? node.modelId : undefined;
+}
+
+export interface ModelFeatures {
+  tree: ModelTreeProvider;
+  view: vscode.TreeView<ModelTreeNode>;
+  cards: ModelCardPanels;
+}
+
+const commonTasks = ['text-generation', 'chat', 'text-classification', 'feature-extraction', 'text-to-image', 'automatic-speech-recognition', 'image-classification'];
+const commonLicenses = ['apache-2.0', 'mit', 'cc-by-4.0', 'cc-by-nc-4.0', 'llama3', 'other'];
+
+export function registerModelFeatures(
+  context: vscode.ExtensionContext,
+  sidecar: SidecarHost,
+  auth: ModelScopeAuthProvider,
+  downloads: DownloadService,
+): ModelFeatures {
+  const config = () => vscode.workspace.getConfiguration('modelscope');
+  const model = new ModelTreeModel(
+    {
+      search: (params) => sidecar.request<SearchResult>(ModelMethods.search, params),
+      files: async (modelId, revision) =>
+        (await sidecar.request<FilesResult>(ModelMethods.files, { modelId, revision, recursive: true })).files,
+      revisions: async (modelId) => (await sidecar.request<RevisionsResult>(ModelMethods.revisions, { modelId })).revisions.map((r) => r.name),
+    },
+    50,
+  );
+  model.setUser(auth.activeSession?.userName);
+  model.setOrganizations(config().get<string[]>('organizations') ?? []);
+  const tree = new ModelTreeProvider(model);
+  const view = vscode.window.createTreeView('modelscope.models', { treeDataProvider: tree, showCollapseAll: true });
+  const cards = new ModelCardPanels(context.extensionUri, sidecar);
+
+  const requireModel = (arg: unknown): string | undefined => {
+    const id = modelIdOf(arg);
+    if (!id) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Select a model in the ModelScope view first.'));
+    }
+    return id;
+  };
+
+  const search = async (args?: SearchQuery): Promise<void> => {
+    let query: SearchQuery | undefined = args;
+    if (!query) {
+      const text = await vscode.window.showInputBox({
+        title: vscode.l10n.t('Search ModelScope Models'),
+        prompt: vscode.l10n.t('Words to look for in model names and descriptions (empty: all models)'),
+        value: model.currentSearch?.query ?? '',
+      });
+      if (text === undefined) {
+        return;
+      }
+      const sorts: { label: string; sort: ModelSort }[] = [
+        { label: vscode.l10n.t('Most downloaded'), sort: 'downloads' },
+        { label: vscode.l10n.t('Most liked'), sort: 'likes' },
+        { label: vscode.l10n.t('Recently updated'), sort: 'lastModified' },
+        { label: vscode.l10n.t('Best match'), sort: 'default' },
+      ];
+      const sort = await vscode.window.showQuickPick(sorts, { title: vscode.l10n.t('Sort by') });
+      if (!sort) {
+        return;
+      }
+      const any = vscode.l10n.t('Any');
+      const task = await vscode.window.showQuickPick([any, ...commonTasks], { title: vscode.l10n.t('Task') });
+      if (task === undefined) {
+        return;
+      }
+      const license = await vscode.window.showQuickPick([any, ...commonLicenses], { title: vscode.l10n.t('License') });
+      if (license === undefined) {
+        return;
+      }
+      query = { query: text.trim() || undefined, sort: sort.sort, task: task === any ? undefined : task, license: license === any ? undefined : license };
+    }
+    model.setSearch(query);
+    tree.refresh();
+    const searchNode = model.roots().find((r) => r.id === 'search');
+    if (searchNode) {
+      void view.reveal(searchNode, { expand: true, focus: false, select: false }).then(undefined, () => undefined);
+    }
+  };
+
+  context.subscriptions.push(
+    tree,
+    view,
+    cards,
+    auth.onDidChangeActive((s) => {
+      model.setUser(s?.userName);
+      model.clear();
+      tree.refresh();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('modelscope.organizations')) {
+        model.setOrganizations(config().get<string[]>('organizations') ?? []);
+        tree.refresh();
+      }
+    }),
+    vscode.commands.registerCommand('modelscope.refreshModels', () => {
+      model.clear();
+      tree.refresh();
+    }),
+    vscode.commands.registerCommand('modelscope.searchModels', (args?: SearchQuery) => search(args && typeof args === 'object' && !('kind' in args) ? args : undefined)),
+    vscode.commands.registerCommand('modelscope.clearSearch', () => {
+      model.setSearch(undefined);
+      tree.refresh();
+    }),
+    vscode.commands.registerCommand('modelscope.loadMore', async (node?: Extract<ModelTreeNode, { kind: 'loadMore' }> | string) => {
+      const listId = typeof node === 'string' ? node : node?.listId;
+      if (!listId) {
+        return;
+      }
+      await model.loadMore(listId);
+      tree.refresh();
+    }),
+    vscode.commands.registerCommand('modelscope.addOrganization', async (name?: string) => {
+      const org =
+        typeof name === 'string'
+          ? name
+          : await vscode.window.showInputBox({
+              title: vscode.l10n.t('Add organisation'),
+              prompt: vscode.l10n.t('Organisation or user name on ModelScope, e.g. qwen'),
+              validateInput: (v) => (/^[A-Za-z0-9_.-]+$/.test(v.trim()) ? undefined : vscode.l10n.t('Use letters, digits, "-", "_" or "." only.')),
+            });
+      if (!org?.trim()) {
+        return;
+      }
+      const current = config().get<string[]>('organizations') ?? [];
+      if (!current.includes(org.trim())) {
+        await config().update('organizations', [...current, org.trim()], vscode.ConfigurationTarget.Global);
+      }
+    }),
+    vscode.commands.registerCommand('modelscope.removeOrganization', async (node?: ModelTreeNode) => {
+      if (node?.kind !== 'root' || node.rootKind !== 'org') {
+        return;
+      }
+      const current = config().get<string[]>('organizations') ?? [];
+      await config().update('organizations', current.filter((o) => o !== node.owner), vscode.ConfigurationTarget.Global);
+    }),
+    vscode.commands.registerCommand('modelscope.openModelCard', async (arg?: unknown) => {
+      const id = modelIdOf(arg) ?? (await vscode.window.showInputBox({ title: vscode.l10n.t('Open Model Card'), prompt: vscode.l10n.t('Model id, e.g. qwen/Qwen2.5-0.5B-Instruct') }));
+      if (id) {
+        await cards.show(id.trim());
+      }
+    }),
+    vscode.commands.registerCommand('modelscope.download', async (arg?: unknown, args?: { include?: string[]; revision?: string }) => {
+      const id = requireModel(arg);
+      if (!id) {
+        return undefined;
+      }
+      const node = arg as ModelTreeNode;
+      const include = args?.include ?? (node?.kind === 'entry' ? [node.entry.type === 'dir' ? `${node.entry.path}/**` : node.entry.path] : undefined);
+      return downloads.download({ modelId: id, include, revision: args?.revision });
+    }),
+    vscode.commands.registerCommand('modelscope.downloadMatching', async (arg?: unknown, patterns?: string) => {
+      const id = requireModel(arg);
+      if (!id) {
+        return undefined;
+      }
+      const text =
+        patterns ??
+        (await vscode.window.showInputBox({
+          title: vscode.l10n.t('Download files matching glob'),
+          prompt: vscode.l10n.t('Glob patterns separated by commas or spaces, e.g. *.json, onnx/**'),
+          value: '*.json, *.md',
+        }));
+      const include = text?.split(/[\s,]+/).filter((p) => p.length > 0);
+      if (!include?.length) {
+        return undefined;
+      }
+      return downloads.download({ modelId: id, include });
+    }),
+    vscode.commands.registerCommand('modelscope.revealInCache', (arg?: unknown) => {
+      const id = requireModel(arg);
+      return id ? downloads.revealInCache(id) : undefined;
+    }),
+    vscode.commands.registerCommand('modelscope.deleteFromCache', (arg?: unknown) => {
+      const id = requireModel(arg);
+      return id ? downloads.deleteFromCache(id) : undefined;
+    }),
+    vscode.commands.registerCommand('modelscope.cloneRepository', (arg?: unknown) => {
+      const id = requireModel(arg);
+      return id ? downloads.clone(id).catch((e) => vscode.window.showErrorMessage(errorMessage(e))) : undefined;
+    }),
+  );
+  return { tree, view, cards };
+}

@@ -1,0 +1,153 @@
+// VS Code glue for the sidecar: where to find it, where its log goes, how a crash is shown.
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import { CancellationToken } from 'vscode-jsonrpc/node';
+import { redact } from '../common/redact';
+import { InitializeResult, SidecarMethods } from './protocol';
+import { LogLevel, RawSend, SidecarClient, SidecarState } from './sidecarClient';
+import { locateSidecar, serveArguments } from './sidecarLocator';
+
+export type StartHook = (send: RawSend) => Promise<void>;
+
+/** What features use: one request API that waits for a running sidecar, and notifications that survive restarts. */
+export class SidecarHost implements vscode.Disposable {
+  readonly client: SidecarClient;
+  private readonly startHooks: StartHook[] = [];
+  private readonly stateEmitter = new vscode.EventEmitter<SidecarState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  lastInitialize: InitializeResult | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+    private readonly endpoint: () => string,
+  ) {
+    this.client = new SidecarClient({
+      launch: () => this.launch(),
+      log: (level, message) => this.write(level, message),
+      onStarted: (send) => this.runStartHooks(send),
+      onCrash: (info) => {
+        if (info.willRestart) {
+          void this.showCrash(
+            vscode.l10n.t('The ModelScope sidecar stopped unexpectedly and is being restarted.'),
+          );
+        } else {
+          void this.showCrash(
+            vscode.l10n.t('The ModelScope sidecar crashed {0} times in 3 minutes and will not be restarted.', info.crashesInWindow),
+            true,
+          );
+        }
+      },
+      onStateChanged: (state) => this.stateEmitter.fire(state),
+    });
+    // The sidecar's log level follows the output channel's ("Set Log Level..." on the ModelScope channel).
+    log.onDidChangeLogLevel(() => {
+      if (this.client.currentState === 'running') {
+        void this.client
+          .request(SidecarMethods.initialize, { endpoint: this.endpoint(), logLevel: this.logLevel(), locale: vscode.env.language })
+          .catch((error) => this.log.warn(redact(`Could not change the sidecar's log level: ${(error as Error).message}`)));
+      }
+    });
+  }
+
+  request<R>(method: string, params?: unknown, token?: vscode.CancellationToken): Promise<R> {
+    return this.client.request<R>(method, params, token as CancellationToken | undefined);
+  }
+
+  onNotification<P>(method: string, handler: (params: P) => void): vscode.Disposable {
+    return this.client.onNotification(method, handler);
+  }
+
+  /** Runs after every (re)start, after sidecar/initialize (e.g. re-activating the signed-in session). */
+  addStartHook(hook: StartHook): void {
+    this.startHooks.push(hook);
+  }
+
+  async restart(): Promise<void> {
+    await this.client.restart();
+  }
+
+  dispose(): void {
+    this.client.dispose();
+    this.stateEmitter.dispose();
+  }
+
+  private launch() {
+    const config = vscode.workspace.getConfiguration('modelscope');
+    const launch = locateSidecar({
+      settingPath: config.get<string>('sidecarPath'),
+      envPath: process.env.MODELIDE_SIDECAR,
+      extensionPath: this.context.extensionPath,
+      platform: process.platform,
+      exists: (f) => fs.existsSync(f),
+    });
+    if (!launch) {
+      throw new Error(
+        vscode.l10n.t('The ModelScope sidecar was not found. Set "modelscope.sidecarPath" or reinstall the extension.'),
+      );
+    }
+    return { command: launch.command, args: serveArguments(launch, process.pid, this.endpoint(), this.logLevel()) };
+  }
+
+  private logLevel(): string {
+    switch (this.log.logLevel) {
+      case vscode.LogLevel.Trace:
+        return 'trace';
+      case vscode.LogLevel.Debug:
+        return 'debug';
+      case vscode.LogLevel.Warning:
+        return 'warn';
+      case vscode.LogLevel.Error:
+        return 'error';
+      default:
+        return 'info';
+    }
+  }
+
+  private async runStartHooks(send: RawSend): Promise<void> {
+    this.lastInitialize = await send<InitializeResult>(SidecarMethods.initialize, {
+      endpoint: this.endpoint(),
+      logLevel: this.logLevel(),
+      locale: vscode.env.language,
+    });
+    this.log.info(`Sidecar ${this.lastInitialize.version} (pid ${this.lastInitialize.processId}) ready for ${this.lastInitialize.endpoint}`);
+    for (const hook of this.startHooks) {
+      try {
+        await hook(send);
+      } catch (error) {
+        this.log.warn(redact(`Start-up step failed: ${(error as Error).message}`));
+      }
+    }
+  }
+
+  private write(level: LogLevel, message: string): void {
+    const text = redact(message);
+    switch (level) {
+      case 'trace':
+        this.log.trace(text);
+        break;
+      case 'debug':
+        this.log.debug(text);
+        break;
+      case 'warn':
+        this.log.warn(text);
+        break;
+      case 'error':
+        this.log.error(text);
+        break;
+      default:
+        this.log.info(text);
+    }
+  }
+
+  private async showCrash(message: string, gaveUp = false): Promise<void> {
+    const showLog = vscode.l10n.t('Show Log');
+    const restart = vscode.l10n.t('Restart');
+    const choice = await vscode.window.showErrorMessage(message, ...(gaveUp ? [showLog, restart] : [showLog]));
+    if (choice === showLog) {
+      this.log.show();
+    } else if (choice === restart) {
+      await this.restart();
+    }
+  }
+}
