@@ -1,3 +1,4 @@
+using ModelIde.Core;
 using ModelIde.Hub;
 
 namespace ModelIde.Cli.Commands;
@@ -10,11 +11,14 @@ public sealed class HubCommand : CliCommand
     public override string Summary => "Start the local ModelScope-compatible hub on 127.0.0.1 and print its URL.";
 
     public override string Usage => """
-        Usage: modelide hub [--port N] [--data DIR] [--demo-token TOKEN] [--models DIR] [--catalogue-size N]
+        Usage: modelide hub [--port N] [--blob-port N] [--data DIR] [--demo-token TOKEN] [--demo-password PW]
+                            [--models DIR] [--catalogue-size N]
 
           --port N            port on 127.0.0.1 (default 8765; 0 picks a free one)
+          --blob-port N       port of the blob host downloads are redirected to (default: a free one)
           --data DIR          folder for the hub's state (default: a folder under the system temp dir)
           --demo-token TOKEN  access token of the seeded user 'demo' (default ms-demo-0000000000)
+          --demo-password PW  demo's password on the OAuth sign-in page (default demo-password)
           --models DIR        folder with the models to serve (default: the repository's models/)
           --catalogue-size N  generated metadata-only models for search and paging (default 10000)
         """;
@@ -24,6 +28,8 @@ public sealed class HubCommand : CliCommand
         var options = new LocalHubOptions
         {
             Port = args.IntOption("port", 0, 65535) ?? 8765,
+            BlobPort = args.IntOption("blob-port", 0, 65535) ?? 0,
+            DemoPassword = args.Option("demo-password") ?? LocalHubOptions.DefaultDemoPassword,
             DataDirectory = args.Option("data"),
             DemoToken = args.Option("demo-token") ?? LocalHubOptions.DefaultDemoToken,
             ModelsDirectory = args.Option("models"),
@@ -31,10 +37,21 @@ public sealed class HubCommand : CliCommand
         };
         args.EnsureNoUnknownOptions();
 
-        await using var hub = await LocalHub.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        LocalHub hubInstance;
+        try
+        {
+            hubInstance = await LocalHub.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.Conflict,
+                $"Could not listen on 127.0.0.1:{options.Port} (or the blob port): {ex.Message} Pass --port 0 to pick a free port.", ex);
+        }
+
+        await using var hub = hubInstance;
         console.Out.WriteLine(hub.BaseUri.ToString());
         await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-        console.Error.WriteLine($"Local hub ready at {hub.BaseUri} (blobs at {hub.BlobBaseUri}); user 'demo'. Ctrl+C stops it.");
+        console.Error.WriteLine($"Local hub ready at {hub.BaseUri} (blobs at {hub.BlobBaseUri}); user 'demo' (token from --demo-token, password from --demo-password). Ctrl+C stops it.");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

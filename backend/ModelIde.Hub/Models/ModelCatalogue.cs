@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ModelIde.Hub.Models;
+
+/// <summary>All models the hub serves: folder-backed models, one private model and a generated metadata-only catalogue.</summary>
+public sealed class ModelCatalogue
+{
+    public const string ContentOwner = "modelide";
+    public const string PrivateModelId = "demo/private-notes";
+
+    // Fixed commit dates keep revisions (and the git history built from them) reproducible.
+    private static readonly DateTimeOffset s_v1Date = new(2026, 6, 1, 8, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_masterDate = new(2026, 9, 15, 8, 0, 0, TimeSpan.Zero);
+    private static readonly ConcurrentDictionary<string, string> s_hashCache = new(StringComparer.Ordinal);
+
+    private readonly Dictionary<string, HubModel> _byId;
+
+    private ModelCatalogue(List<HubModel> models)
+    {
+        All = models;
+        _byId = models.ToDictionary(m => m.Id, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>In default order: content models first, then the generated catalogue.</summary>
+    public IReadOnlyList<HubModel> All { get; }
+
+    public HubModel? Find(string owner, string name) => _byId.GetValueOrDefault($"{owner}/{name}");
+
+    public static ModelCatalogue Build(string? modelsDirectory, int generatedCount)
+    {
+        var models = new List<HubModel>();
+        long id = 1;
+        if (modelsDirectory is not null && Directory.Exists(modelsDirectory))
+        {
+            foreach (var dir in Directory.GetDirectories(modelsDirectory).Order(StringComparer.Ordinal))
+            {
+                models.Add(FolderModel(dir, id++));
+            }
+        }
+
+        models.Add(PrivateModel(id++));
+        models.AddRange(CatalogueGenerator.Generate(generatedCount, id));
+        return new ModelCatalogue(models);
+    }
+
+    /// <summary>
+    /// Finds the repository's <c>models/</c> folder by walking up from the application folder (preferring the folder
+    /// beside <c>ModelIde.sln</c>; else the nearest <c>models/</c> that holds a model folder).
+    /// </summary>
+    public static string? FindModelsDirectory()
+    {
+        string? fallback = null;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "models");
+            if (!Directory.Exists(candidate))
+            {
+                continue;
+            }
+
+            if (File.Exists(Path.Combine(dir.FullName, "ModelIde.sln")))
+            {
+                return candidate;
+            }
+
+            if (fallback is null && Directory.EnumerateDirectories(candidate).Any(d => File.Exists(Path.Combine(d, "config.json"))))
+            {
+                fallback = candidate;
+            }
+        }
+
+        return fallback;
+    }
+
+    private static HubModel FolderModel(string dir, long numericId)
+    {
+        var name = Path.GetFileName(dir);
+        var files = Directory.GetFiles(dir, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/'))
+            .Where(p => !p.StartsWith('.'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var readMePath = Path.Combine(dir, "README.md");
+        var readMe = File.Exists(readMePath) ? File.ReadAllText(readMePath) : $"# {name}\n";
+        // v1.0 is the same tree with an older README: one file differs between the two revisions.
+        var oldReadMe = Encoding.UTF8.GetBytes(readMe.Replace($"# {name}", $"# {name} (v1.0)", StringComparison.Ordinal)
+            + "\n_Release v1.0: first public release._\n");
+
+        var v1Commit = CommitId($"{ContentOwner}/{name}@v1.0");
+        var masterCommit = CommitId($"{ContentOwner}/{name}@master");
+        var v1Files = new List<HubFile>();
+        var masterFiles = new List<HubFile>();
+        foreach (var path in files)
+        {
+            var full = Path.Combine(dir, path);
+            var info = new FileInfo(full);
+            var sha = HashFile(info);
+            Func<Stream> open = () => new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            var changed = path == "README.md";
+            masterFiles.Add(new HubFile(path, info.Length, sha, changed ? masterCommit : v1Commit,
+                changed ? "Update README" : "Initial release", changed ? s_masterDate : s_v1Date, open));
+            v1Files.Add(changed
+                ? new HubFile(path, oldReadMe.Length, Convert.ToHexStringLower(SHA256.HashData(oldReadMe)), v1Commit, "Initial release", s_v1Date, () => new MemoryStream(oldReadMe, false))
+                : new HubFile(path, info.Length, sha, v1Commit, "Initial release", s_v1Date, open));
+        }
+
+        if (!files.Contains("README.md"))
+        {
+            v1Files.Add(new HubFile("README.md", oldReadMe.Length, Convert.ToHexStringLower(SHA256.HashData(oldReadMe)), v1Commit, "Initial release", s_v1Date, () => new MemoryStream(oldReadMe, false)));
+        }
+
+        return new HubModel
+        {
+            Owner = ContentOwner,
+            Name = name,
+            NumericId = numericId,
+            DisplayName = name,
+            ChineseName = name,
+            Description = FirstParagraph(readMe) ?? $"{name}, served from the local models folder.",
+            License = "apache-2.0",
+            Library = files.Any(f => f.EndsWith(".onnx", StringComparison.Ordinal)) ? "onnx" : "transformers",
+            ModelType = "qwen2",
+            Tasks = ["text-generation"],
+            Tags = ["onnx", "qwen2", "code", "python"],
+            Downloads = 1234,
+            Likes = 56,
+            CreatedAt = s_v1Date,
+            LastModified = s_masterDate,
+            ReadMe = readMe,
+            HasContent = true,
+            Revisions =
+            [
+                new HubRevision("master", false, masterCommit, s_masterDate, masterFiles),
+                new HubRevision("v1.0", true, v1Commit, s_v1Date, v1Files),
+            ],
+        };
+    }
+
+    private static HubModel PrivateModel(long numericId)
+    {
+        var commit = CommitId(PrivateModelId + "@master");
+        var readMe = "# private-notes\n\nPrivate notes of the demo user: visible only with demo's token.\n";
+        var entries = new List<(string Path, byte[] Bytes)>
+        {
+            ("README.md", Encoding.UTF8.GetBytes(readMe)),
+            ("notes.txt", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(1, 200).Select(i => $"note {i}: remember to check shard {i % 7}\n")))),
+            ("data/train.jsonl", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(1, 100).Select(i => $"{{\"prompt\": \"q{i}\", \"response\": \"a{i}\"}}\n")))),
+        };
+        var files = entries.Select(e => new HubFile(e.Path, e.Bytes.Length, Convert.ToHexStringLower(SHA256.HashData(e.Bytes)), commit, "Add notes", s_masterDate,
+            () => new MemoryStream(e.Bytes, false))).ToList();
+        return new HubModel
+        {
+            Owner = "demo",
+            Name = "private-notes",
+            NumericId = numericId,
+            DisplayName = "private-notes",
+            Description = "Private notes of the demo user.",
+            License = "other",
+            Library = "other",
+            ModelType = "other",
+            Tasks = ["text-generation"],
+            Tags = ["private"],
+            Downloads = 3,
+            Likes = 0,
+            CreatedAt = s_v1Date,
+            LastModified = s_masterDate,
+            Private = true,
+            ReadMe = readMe,
+            HasContent = true,
+            Revisions = [new HubRevision("master", false, commit, s_masterDate, files)],
+        };
+    }
+
+    internal static string CommitId(string seed) => Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(seed)));
+
+    private static string HashFile(FileInfo info)
+    {
+        var key = string.Create(CultureInfo.InvariantCulture, $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}");
+        return s_hashCache.GetOrAdd(key, _ =>
+        {
+            using var stream = info.OpenRead();
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        });
+    }
+
+    private static string? FirstParagraph(string markdown) =>
+        markdown.Split("\n\n").Select(p => p.Trim()).FirstOrDefault(p => p.Length > 0 && !p.StartsWith('#'))?.ReplaceLineEndings(" ");
+}
