@@ -1,0 +1,142 @@
+using System.Text.Json.Serialization;
+
+namespace ModelIde.Core.Jobs;
+
+/// <summary>How the model is trained: LoRA, QLoRA (LoRA on a 4-bit bitsandbytes base) or all weights.</summary>
+public enum JobTuner
+{
+    Lora,
+    Qlora,
+    Full,
+}
+
+public enum JobState
+{
+    Unknown,
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>What the user asked for: where to run, which model and data, and the training knobs.</summary>
+public sealed record JobSpec
+{
+    /// <summary><c>ssh://user@host[:port]</c> or <c>slurm://user@host[:port]</c> (the Slurm login node).</summary>
+    public string Backend { get; init; } = "";
+
+    /// <summary>Private key for SSH key authentication; default: ~/.ssh/id_ed25519, then id_rsa.</summary>
+    public string? IdentityFile { get; init; }
+
+    public string Model { get; init; } = "";
+
+    public IReadOnlyList<string> Dataset { get; init; } = [];
+
+    public JobTuner Tuner { get; init; } = JobTuner.Lora;
+
+    public double? NumTrainEpochs { get; init; }
+
+    public int? MaxSteps { get; init; }
+
+    public double? LearningRate { get; init; }
+
+    public int? LoraRank { get; init; }
+
+    public int? LoraAlpha { get; init; }
+
+    public int? BatchSize { get; init; }
+
+    public int? MaxLength { get; init; }
+
+    public int? GpusPerNode { get; init; }
+
+    public int? Nodes { get; init; }
+
+    /// <summary>Remote output folder; relative paths are under the job's folder. Default: the job's folder/output.</summary>
+    public string? OutputDir { get; init; }
+
+    public int? TimeLimitMinutes { get; init; }
+
+    /// <summary>More <c>swift sft</c> arguments, passed through as given (each element one argv item).</summary>
+    public IReadOnlyList<string> ExtraArgs { get; init; } = [];
+
+    /// <summary>A local dataset file to upload into the job's folder and train on.</summary>
+    public string? UploadDataset { get; init; }
+
+    /// <summary>ms-swift major version for a preview without a connection; submission always detects it.</summary>
+    public int? SwiftMajorVersion { get; init; }
+}
+
+/// <summary>One progress row of logging.jsonl.</summary>
+public sealed record TrainingProgress(
+    int GlobalStep,
+    int MaxSteps,
+    double Percent,
+    string? Elapsed = null,
+    string? Remaining = null,
+    double? Loss = null,
+    double? LearningRate = null,
+    double? MemoryGiB = null);
+
+public sealed record TrainingPoint(int Step, double? Loss, double? LearningRate);
+
+/// <summary>A job as the store keeps it and the UI shows it.</summary>
+public sealed record JobInfo
+{
+    public string JobId { get; init; } = "";
+
+    public string Backend { get; init; } = "";
+
+    public JobState State { get; init; } = JobState.Unknown;
+
+    public string? Reason { get; init; }
+
+    /// <summary>Absolute job folder on the remote (wrapper, state files, output.log, output/).</summary>
+    public string RemoteDir { get; init; } = "";
+
+    /// <summary>The exact <c>swift sft</c> command line that runs.</summary>
+    public string Command { get; init; } = "";
+
+    public DateTimeOffset SubmittedAt { get; init; }
+
+    public TrainingProgress? Progress { get; init; }
+
+    public IReadOnlyList<string>? LastErrorLines { get; init; }
+
+    /// <summary>Absolute remote checkpoint folders, oldest step first.</summary>
+    public IReadOnlyList<string> Checkpoints { get; init; } = [];
+
+    public JobSpec Spec { get; init; } = new();
+
+    public int SwiftMajorVersion { get; init; }
+
+    /// <summary>Slurm's job id (Slurm backend only).</summary>
+    public string? SchedulerJobId { get; init; }
+
+    /// <summary>The remote logging.jsonl once swift announced it.</summary>
+    public string? LoggingFile { get; init; }
+
+    /// <summary>The job this one resumes, if any.</summary>
+    public string? ResumedFrom { get; init; }
+
+    public string? ResumeCheckpoint { get; init; }
+
+    [JsonIgnore]
+    public bool IsFinished => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+}
+
+public sealed record JobPreset(string Id, string Label, string Description, JobSpec Spec);
+
+/// <summary>New lines and points since the caller's last look (for watch).</summary>
+public sealed record JobUpdate(JobInfo Job, IReadOnlyList<string> NewLogLines, IReadOnlyList<TrainingPoint> NewPoints);
+
+/// <summary>Where a watcher stands in the job's remote files.</summary>
+public sealed class JobWatchCursor
+{
+    public long OutputOffset { get; set; }
+
+    public long LoggingOffset { get; set; }
+
+    public string? LoggingFile { get; set; }
+}

@@ -1,0 +1,236 @@
+using System.Net.Sockets;
+using System.Text;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace ModelIde.Core.Jobs;
+
+public sealed record RemoteCommandResult(int ExitStatus, string Stdout, string Stderr);
+
+/// <summary>
+/// One SSH session (exec + SFTP) to a job host, with host-key checking against <see cref="KnownHostsFile"/> and
+/// key authentication. An unknown host is refused with <c>ServerCode = "UnknownHostKey"</c> and the fingerprint in the
+/// message, so the UI can ask the user and call trust. Reconnects when the session dropped.
+/// </summary>
+public sealed class SshConnection : IDisposable
+{
+    public const string UnknownHostKeyCode = "UnknownHostKey";
+    public const string HostKeyMismatchCode = "HostKeyMismatch";
+
+    private readonly JobBackendAddress _address;
+    private readonly string? _identityFile;
+    private readonly KnownHostsFile _knownHosts;
+    private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private SshClient? _ssh;
+    private SftpClient? _sftp;
+    private string? _rejectedFingerprint;
+    private HostKeyStatus _rejectedStatus;
+    private bool _disposed;
+
+    public SshConnection(JobBackendAddress address, string? identityFile, KnownHostsFile knownHosts)
+    {
+        _address = address;
+        _identityFile = identityFile;
+        _knownHosts = knownHosts;
+    }
+
+    public JobBackendAddress Address => _address;
+
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    public async Task<RemoteCommandResult> RunAsync(string command, string? stdin, CancellationToken cancellationToken)
+    {
+        var ssh = await GetSshAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var cmd = ssh.CreateCommand(command);
+            cmd.CommandTimeout = CommandTimeout;
+            var execution = cmd.ExecuteAsync(cancellationToken);
+            if (stdin is not null)
+            {
+                // Only commands that read stdin get one: a command that already finished has no input stream to open.
+                using var input = cmd.CreateInputStream();
+                await input.WriteAsync(Encoding.UTF8.GetBytes(stdin), cancellationToken).ConfigureAwait(false);
+            }
+
+            await execution.ConfigureAwait(false);
+            return new RemoteCommandResult(cmd.ExitStatus ?? -1, cmd.Result, cmd.Error);
+        }
+        catch (SshOperationTimeoutException ex)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.Network, $"A command on {_address.Host} timed out after {CommandTimeout.TotalSeconds:0} s.", ex);
+        }
+        catch (Exception ex) when (ex is SshConnectionException or SocketException or SshException && ex is not SshAuthenticationException)
+        {
+            DropSession();
+            throw new ModelIdeException(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} was lost: {ex.Message}", ex);
+        }
+    }
+
+    public async Task<SftpClient> GetSftpAsync(CancellationToken cancellationToken)
+    {
+        await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_sftp is { IsConnected: true })
+            {
+                return _sftp;
+            }
+
+            _sftp?.Dispose();
+            _sftp = new SftpClient(CreateConnectionInfo());
+            _sftp.HostKeyReceived += OnHostKeyReceived;
+            await ConnectAsync(_sftp, cancellationToken).ConfigureAwait(false);
+            return _sftp;
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    /// <summary>Connects once to learn the host key's fingerprint (for a trust prompt), without trusting it.</summary>
+    public static async Task<(string KeyType, string Fingerprint)> ProbeHostKeyAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        string? type = null, fp = null;
+        using var probe = new SshClient(new ConnectionInfo(host, port, "probe", new NoneAuthenticationMethod("probe")) { Timeout = TimeSpan.FromSeconds(15) });
+        probe.HostKeyReceived += (_, e) =>
+        {
+            type = e.HostKeyName;
+            fp = "SHA256:" + e.FingerPrintSHA256;
+            e.CanTrust = false;
+        };
+        try
+        {
+            await probe.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SshException or SocketException)
+        {
+            if (fp is null)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.Network, $"Cannot reach {host}:{port}: {ex.Message}", ex);
+            }
+        }
+
+        return (type ?? "ssh-key", fp ?? throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure, $"{host}:{port} sent no host key."));
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        DropSession();
+        _connectGate.Dispose();
+    }
+
+    private async Task<SshClient> GetSshAsync(CancellationToken cancellationToken)
+    {
+        await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_ssh is { IsConnected: true })
+            {
+                return _ssh;
+            }
+
+            _ssh?.Dispose();
+            _ssh = new SshClient(CreateConnectionInfo());
+            _ssh.HostKeyReceived += OnHostKeyReceived;
+            _ssh.KeepAliveInterval = TimeSpan.FromSeconds(30);
+            await ConnectAsync(_ssh, cancellationToken).ConfigureAwait(false);
+            return _ssh;
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    private async Task ConnectAsync(BaseClient client, CancellationToken cancellationToken)
+    {
+        _rejectedFingerprint = null;
+        try
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SshConnectionException ex) when (_rejectedFingerprint is not null)
+        {
+            var target = $"{_address.Host}:{_address.Port}";
+            throw _rejectedStatus == HostKeyStatus.Mismatch
+                ? new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
+                    $"The host key of {target} ({_rejectedFingerprint}) does not match the one trusted before. It may have been reinstalled, or someone is intercepting the connection; check with the server's administrator before trusting it again.", ex)
+                { ServerCode = HostKeyMismatchCode }
+                : new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
+                    $"Unknown SSH host {target}: its host key fingerprint is {_rejectedFingerprint}. Compare it with the server's ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there) and trust it to continue (VS Code asks; CLI: modelide jobs trust-host {_address.Host}:{_address.Port} --fingerprint {_rejectedFingerprint}).", ex)
+                { ServerCode = UnknownHostKeyCode };
+        }
+        catch (SshAuthenticationException ex)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.PermissionDenied,
+                $"SSH key authentication as {_address.User}@{_address.Host}:{_address.Port} failed ({ex.Message}). Check the identity file and the server's authorized_keys.", ex);
+        }
+        catch (Exception ex) when (ex is SocketException or SshConnectionException or SshOperationTimeoutException or TimeoutException)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.Network, $"Cannot connect to {_address.Host}:{_address.Port}: {ex.Message}", ex);
+        }
+    }
+
+    private void OnHostKeyReceived(object? sender, HostKeyEventArgs e)
+    {
+        var fp = "SHA256:" + e.FingerPrintSHA256;
+        var status = _knownHosts.Check(_address.Host, _address.Port, fp);
+        e.CanTrust = status == HostKeyStatus.Trusted;
+        if (!e.CanTrust)
+        {
+            _rejectedFingerprint = fp;
+            _rejectedStatus = status;
+        }
+    }
+
+    private ConnectionInfo CreateConnectionInfo()
+    {
+        var keyPath = _identityFile ?? DefaultIdentityFile()
+            ?? throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "No SSH identity file: pass one (identityFile / --identity) or create ~/.ssh/id_ed25519.");
+        if (!File.Exists(keyPath))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"SSH identity file '{keyPath}' does not exist.");
+        }
+
+        PrivateKeyFile key;
+        try
+        {
+            key = new PrivateKeyFile(keyPath);
+        }
+        catch (Exception ex) when (ex is SshException or InvalidOperationException or ArgumentException)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Cannot read SSH identity file '{keyPath}' (a passphrase-protected key needs ssh-agent, which is not supported yet): {ex.Message}", ex);
+        }
+
+        return new ConnectionInfo(_address.Host, _address.Port, _address.User, new PrivateKeyAuthenticationMethod(_address.User, key))
+        {
+            Timeout = TimeSpan.FromSeconds(20),
+        };
+    }
+
+    private static string? DefaultIdentityFile()
+    {
+        var ssh = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh");
+        return new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(ssh, n)).FirstOrDefault(File.Exists);
+    }
+
+    private void DropSession()
+    {
+        try
+        {
+            _ssh?.Dispose();
+            _sftp?.Dispose();
+        }
+        catch (Exception ex) when (ex is SshException or ObjectDisposedException or SocketException)
+        {
+        }
+
+        _ssh = null;
+        _sftp = null;
+    }
+}

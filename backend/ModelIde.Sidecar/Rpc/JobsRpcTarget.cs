@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using ModelIde.Core;
+using ModelIde.Core.Jobs;
+using ModelIde.Protocol;
+using StreamJsonRpc;
+
+namespace ModelIde.Sidecar.Rpc;
+
+/// <summary>jobs/*: thin adapter over <see cref="JobService"/>; watch polls the remote and sends jobs/update.</summary>
+public sealed class JobsRpcTarget : IRpcTarget, IDisposable
+{
+    private readonly SidecarContext _context;
+    private readonly Lazy<JobService> _service;
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _watches = new(StringComparer.Ordinal);
+
+    public JobsRpcTarget(SidecarContext context)
+    {
+        _context = context;
+        _service = new Lazy<JobService>(() => new JobService(new JobServiceOptions
+        {
+            StateDirectory = JobStore.DefaultDirectory(),
+            TokenProvider = () => context.Session.AccessToken,
+        }));
+    }
+
+    private JobService Service => _service.Value;
+
+    [JsonRpcMethod(JobsMethods.Preview, UseSingleObjectParameterDeserialization = true)]
+    public JobPreviewResult Preview(JobSpecDto spec)
+    {
+        var p = JobService.Preview(ToCore(spec));
+        return new JobPreviewResult(p.Command, p.Script, p.Errors, p.SwiftMajorVersion);
+    }
+
+    [JsonRpcMethod(JobsMethods.Submit, UseSingleObjectParameterDeserialization = true)]
+    public async Task<JobInfoDto> SubmitAsync(JobSpecDto spec, CancellationToken cancellationToken) =>
+        ToDto(await Task.Run(() => Service.SubmitAsync(ToCore(spec), cancellationToken), cancellationToken).ConfigureAwait(false));
+
+    [JsonRpcMethod(JobsMethods.List, UseSingleObjectParameterDeserialization = true)]
+    public JobListResult List(JobListParams? p = null) => new(Service.List().Select(ToDto).ToArray());
+
+    [JsonRpcMethod(JobsMethods.Get, UseSingleObjectParameterDeserialization = true)]
+    public async Task<JobInfoDto> GetAsync(JobIdParams p, CancellationToken cancellationToken) =>
+        ToDto(await Service.GetAsync(p.JobId, cancellationToken).ConfigureAwait(false));
+
+    [JsonRpcMethod(JobsMethods.Cancel, UseSingleObjectParameterDeserialization = true)]
+    public async Task<JobInfoDto> CancelAsync(JobIdParams p, CancellationToken cancellationToken) =>
+        ToDto(await Service.CancelAsync(p.JobId, cancellationToken).ConfigureAwait(false));
+
+    [JsonRpcMethod(JobsMethods.Resume, UseSingleObjectParameterDeserialization = true)]
+    public async Task<JobInfoDto> ResumeAsync(JobIdParams p, CancellationToken cancellationToken) =>
+        ToDto(await Service.ResumeAsync(p.JobId, cancellationToken).ConfigureAwait(false));
+
+    [JsonRpcMethod(JobsMethods.FetchAdapter, UseSingleObjectParameterDeserialization = true)]
+    public async Task<FetchAdapterResult> FetchAdapterAsync(FetchAdapterParams p, CancellationToken cancellationToken) =>
+        new(await Service.FetchAdapterAsync(p.JobId, p.TargetDir, p.Checkpoint, cancellationToken).ConfigureAwait(false));
+
+    [JsonRpcMethod(JobsMethods.Logs, UseSingleObjectParameterDeserialization = true)]
+    public async Task<JobLogsResult> LogsAsync(JobLogsParams p, CancellationToken cancellationToken) =>
+        new(await Service.LogsAsync(p.JobId, p.TailLines ?? 200, cancellationToken).ConfigureAwait(false));
+
+    [JsonRpcMethod(JobsMethods.Presets, UseSingleObjectParameterDeserialization = true)]
+    public JobPresetsResult Presets(JobListParams? p = null) =>
+        new(JobPresets.All.Select(x => new JobPresetDto(x.Id, x.Label, x.Description, ToDto(x.Spec))).ToArray());
+
+    [JsonRpcMethod(JobsMethods.TrustHost, UseSingleObjectParameterDeserialization = true)]
+    public EmptyResult TrustHost(TrustHostParams p)
+    {
+        Service.TrustHost(p.Host, p.Port, p.Fingerprint);
+        return new EmptyResult();
+    }
+
+    [JsonRpcMethod(JobsMethods.Watch, UseSingleObjectParameterDeserialization = true)]
+    public EmptyResult Watch(JobWatchParams p)
+    {
+        _ = Service.Store.Get(p.JobId);
+        var cts = new CancellationTokenSource();
+        if (_watches.TryAdd(p.JobId, cts))
+        {
+            var interval = TimeSpan.FromMilliseconds(Math.Clamp(p.IntervalMilliseconds ?? 2000, 200, 60_000));
+            _ = Task.Run(() => WatchLoopAsync(p.JobId, interval, cts.Token));
+        }
+        else
+        {
+            cts.Dispose();
+        }
+
+        return new EmptyResult();
+    }
+
+    [JsonRpcMethod(JobsMethods.Unwatch, UseSingleObjectParameterDeserialization = true)]
+    public EmptyResult Unwatch(JobIdParams p)
+    {
+        if (_watches.TryRemove(p.JobId, out var cts))
+        {
+            cts.Cancel();
+            cts.Dispose();
+        }
+
+        return new EmptyResult();
+    }
+
+    public void Dispose()
+    {
+        foreach (var id in _watches.Keys.ToArray())
+        {
+            Unwatch(new JobIdParams(id));
+        }
+
+        if (_service.IsValueCreated)
+        {
+            _service.Value.Dispose();
+        }
+    }
+
+    public static JobSpec ToCore(JobSpecDto d) => new()
+    {
+        Backend = d.Backend,
+        IdentityFile = d.IdentityFile,
+        Model = d.Model,
+        Dataset = d.Dataset ?? [],
+        Tuner = (JobTuner)(int)d.Tuner,
+        NumTrainEpochs = d.NumTrainEpochs,
+        MaxSteps = d.MaxSteps,
+        LearningRate = d.LearningRate,
+        LoraRank = d.LoraRank,
+        LoraAlpha = d.LoraAlpha,
+        BatchSize = d.BatchSize,
+        MaxLength = d.MaxLength,
+        GpusPerNode = d.GpusPerNode,
+        Nodes = d.Nodes,
+        OutputDir = d.OutputDir,
+        TimeLimitMinutes = d.TimeLimitMinutes,
+        ExtraArgs = d.ExtraArgs ?? [],
+        UploadDataset = d.UploadDataset,
+        SwiftMajorVersion = d.SwiftMajorVersion,
+    };
+
+    public static JobSpecDto ToDto(JobSpec s) => new()
+    {
+        Backend = s.Backend,
+        IdentityFile = s.IdentityFile,
+        Model = s.Model,
+        Dataset = s.Dataset,
+        Tuner = (JobTunerKind)(int)s.Tuner,
+        NumTrainEpochs = s.NumTrainEpochs,
+        MaxSteps = s.MaxSteps,
+        LearningRate = s.LearningRate,
+        LoraRank = s.LoraRank,
+        LoraAlpha = s.LoraAlpha,
+        BatchSize = s.BatchSize,
+        MaxLength = s.MaxLength,
+        GpusPerNode = s.GpusPerNode,
+        Nodes = s.Nodes,
+        OutputDir = s.OutputDir,
+        TimeLimitMinutes = s.TimeLimitMinutes,
+        ExtraArgs = s.ExtraArgs,
+        UploadDataset = s.UploadDataset,
+        SwiftMajorVersion = s.SwiftMajorVersion,
+    };
+
+    public static JobInfoDto ToDto(JobInfo j) => new()
+    {
+        JobId = j.JobId,
+        Backend = j.Backend,
+        State = (JobStateKind)(int)j.State,
+        Reason = j.Reason,
+        RemoteDir = j.RemoteDir,
+        Command = j.Command,
+        SubmittedAt = j.SubmittedAt,
+        Progress = j.Progress is { } p ? new TrainingProgressDto(p.GlobalStep, p.MaxSteps, p.Percent, p.Elapsed, p.Remaining, p.Loss, p.LearningRate, p.MemoryGiB) : null,
+        LastErrorLines = j.LastErrorLines,
+        Checkpoints = j.Checkpoints,
+        SchedulerJobId = j.SchedulerJobId,
+        ResumedFrom = j.ResumedFrom,
+        SwiftMajorVersion = j.SwiftMajorVersion,
+        Spec = ToDto(j.Spec),
+    };
+
+    private async Task WatchLoopAsync(string jobId, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var cursor = new JobWatchCursor();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var update = await Service.PollAsync(jobId, cursor, cancellationToken).ConfigureAwait(false);
+                await _context.Notifier.NotifyAsync(JobsMethods.Update, new JobUpdateParams(
+                    ToDto(update.Job),
+                    update.NewLogLines,
+                    update.NewPoints.Select(p => new TrainingPointDto(p.Step, p.Loss, p.LearningRate)).ToArray())).ConfigureAwait(false);
+                if (update.Job.IsFinished)
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (ModelIdeException ex)
+            {
+                // A dropped connection is retried on the next tick; the job itself goes on remotely.
+                await _context.Notifier.NotifyAsync(SidecarMethods.Log, new LogParams("warning", Core.Diagnostics.SecretRedactor.Redact($"jobs/watch {jobId}: {ex.Message}"))).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        if (_watches.TryRemove(jobId, out var cts))
+        {
+            cts.Dispose();
+        }
+    }
+}

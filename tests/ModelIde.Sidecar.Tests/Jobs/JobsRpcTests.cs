@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using ModelIde.Protocol;
+using ModelIde.Sidecar;
+using Nerdbank.Streams;
+using StreamJsonRpc;
+using StreamJsonRpc.Protocol;
+
+namespace ModelIde.Sidecar.Tests.Jobs;
+
+/// <summary>jobs/* over an in-process JSON-RPC pipe; the watch test runs a job on the real sshd from scripts/setup.</summary>
+public sealed class JobsRpcTests
+{
+    [Fact]
+    public async Task Preview_returns_the_swift_line_for_the_requested_version_and_validation_errors()
+    {
+        await using var c = JobsConnection.Start();
+        var spec = new JobSpecDto { Backend = "slurm://u@login", Model = "Qwen/Qwen2.5-7B-Instruct", Dataset = ["d/x"], Tuner = JobTunerKind.Qlora, GpusPerNode = 2, SwiftMajorVersion = 3 };
+        var p = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec);
+        Assert.Empty(p.Errors);
+        Assert.Equal(3, p.SwiftMajorVersion);
+        Assert.StartsWith("swift sft --model Qwen/Qwen2.5-7B-Instruct --dataset d/x --train_type lora --quant_method bnb --quant_bits 4", p.Command);
+        Assert.Contains("#SBATCH --gres=gpu:2", p.Script);
+
+        var bad = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec with { Model = "", LearningRate = 3 });
+        Assert.Equal(2, bad.Errors.Count);
+    }
+
+    [Fact]
+    public async Task Submit_of_an_invalid_spec_is_an_invalid_input_error()
+    {
+        await using var c = JobsConnection.Start();
+        var ex = await Assert.ThrowsAsync<RemoteInvocationException>(() =>
+            c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, new JobSpecDto { Backend = "ftp://x", Model = "m", Dataset = ["d"] }));
+        Assert.Equal(RpcErrorCodes.InvalidInput, ex.ErrorCode);
+    }
+
+    [Fact]
+    public async Task Presets_are_listed_with_camel_case_tuners()
+    {
+        await using var c = JobsConnection.Start();
+        var raw = await c.Client.InvokeWithParameterObjectAsync<JsonElement>(JobsMethods.Presets, new { });
+        var presets = raw.GetProperty("presets").EnumerateArray().ToArray();
+        Assert.Contains(presets, p => p.GetProperty("label").GetString() == "QLoRA 7B on one 24 GB GPU" && p.GetProperty("spec").GetProperty("tuner").GetString() == "qlora");
+    }
+
+    [Fact]
+    public async Task Watch_sends_updates_with_log_lines_and_loss_points_until_the_job_completes()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
+        var spec = new JobSpecDto
+        {
+            Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
+            IdentityFile = env["MODELIDE_SSH_KEY"],
+            Model = "Qwen/Qwen2.5-0.5B-Instruct",
+            Dataset = [env["MODELIDE_SSH_DATASET"]],
+            MaxSteps = 6,
+            ExtraArgs = ["--logging_steps", "1"],
+        };
+        var job = await c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, spec);
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.Watch, new JobWatchParams(job.JobId, 300));
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!c.Updates.Any(u => u.Job.State == JobStateKind.Completed) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        var updates = c.Updates.ToArray();
+        Assert.Equal(JobStateKind.Completed, updates[^1].Job.State);
+        Assert.Equal(Enumerable.Range(1, 6), updates.SelectMany(u => u.NewPoints).Select(p => p.Step));
+        Assert.Contains(updates.SelectMany(u => u.NewLogLines), l => l.Contains("last_model_checkpoint", StringComparison.Ordinal));
+        var listed = await c.Client.InvokeWithParameterObjectAsync<JobListResult>(JobsMethods.List, new { });
+        Assert.Contains(listed.Jobs, j => j.JobId == job.JobId && j.State == JobStateKind.Completed);
+    }
+
+    private sealed class JobsConnection : IAsyncDisposable
+    {
+        private readonly SidecarContext _context;
+        private readonly JsonRpc _server;
+        private readonly string _stateDir;
+
+        private JobsConnection(SidecarContext context, JsonRpc server, JsonRpc client, string stateDir)
+        {
+            _context = context;
+            _server = server;
+            Client = client;
+            _stateDir = stateDir;
+        }
+
+        public JsonRpc Client { get; }
+
+        public ConcurrentQueue<JobUpdateParams> Updates { get; } = new();
+
+        public static JobsConnection Start()
+        {
+            // Each connection gets its own job list; the sidecar reads the folder when jobs/* is first used.
+            var stateDir = Path.Combine(Path.GetTempPath(), "modelide-jobs-rpc-tests", Guid.NewGuid().ToString("N"));
+            Environment.SetEnvironmentVariable("MODELIDE_JOBS_STATE_DIR", stateDir);
+            var (clientStream, serverStream) = FullDuplexStream.CreatePair();
+            var context = new SidecarContext(new SidecarOptions("http://127.0.0.1:9/"));
+            var server = SidecarServer.Attach(serverStream, serverStream, context);
+            var formatter = new SystemTextJsonFormatter();
+            SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);
+            var client = new JsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
+            var connection = new JobsConnection(context, server, client, stateDir);
+            client.AddLocalRpcTarget(new NotificationSink(connection.Updates));
+            client.StartListening();
+            return connection;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            _server.Dispose();
+            _context.Dispose();
+            _ = _stateDir;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>Receives the sidecar's notifications on the client side.</summary>
+internal sealed class NotificationSink(ConcurrentQueue<JobUpdateParams> updates)
+{
+    [JsonRpcMethod(JobsMethods.Update, UseSingleObjectParameterDeserialization = true)]
+    public void Update(JobUpdateParams p) => updates.Enqueue(p);
+
+    [JsonRpcMethod(SidecarMethods.Log, UseSingleObjectParameterDeserialization = true)]
+    public void Log(LogParams p)
+    {
+    }
+}
+
+/// <summary>The sshd of scripts/setup/20-ssh.sh: from MODELIDE_SSH_* or by running the script (never skipped).</summary>
+internal static class SshTestServer
+{
+    private static readonly Lazy<Dictionary<string, string>> s_env = new(Load);
+
+    public static Dictionary<string, string> Environment() => s_env.Value;
+
+    private static Dictionary<string, string> Load()
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in new[] { "MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET" })
+        {
+            if (System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } v)
+            {
+                result[name] = v;
+            }
+        }
+
+        if (result.Count == 6)
+        {
+            return result;
+        }
+
+        var root = AppContext.BaseDirectory;
+        while (root is not null && !File.Exists(Path.Combine(root, "ModelIde.sln")))
+        {
+            root = Path.GetDirectoryName(root);
+        }
+
+        var envFile = Path.GetTempFileName();
+        var psi = new ProcessStartInfo("bash", Path.Combine(root ?? throw new InvalidOperationException("no repository root"), "scripts/setup/20-ssh.sh")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["MODELIDE_TEST_ENV"] = envFile;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"scripts/setup/20-ssh.sh failed: {stdout.Result}{stderr}");
+        }
+
+        foreach (var line in File.ReadAllLines(envFile))
+        {
+            var l = line.StartsWith("export ", StringComparison.Ordinal) ? line[7..] : line;
+            var eq = l.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                result[l[..eq]] = l[(eq + 1)..];
+            }
+        }
+
+        File.Delete(envFile);
+        return result;
+    }
+}
