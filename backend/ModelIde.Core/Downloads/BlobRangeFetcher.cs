@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using ModelIde.Core.Hub;
+
+namespace ModelIde.Core.Downloads;
+
+/// <summary>
+/// Opens a (ranged) file body: the first request goes to the hub with credentials; its redirect to the blob host
+/// is followed here, not by HttpClient, so the token never goes to another host (see <see cref="ModelScopeApiClient.CreateRequest"/>).
+/// </summary>
+public sealed class BlobRangeFetcher(ModelScopeApiClient api, HttpClient http)
+{
+    public const int MaxRedirects = 5;
+
+    /// <summary>
+    /// Sends GET with <c>Range: bytes=from-to</c>; returns a 200 or 206 response (caller disposes). Errors come back as
+    /// <see cref="ModelIdeException"/> with the right kind for retrying (429/5xx/network).
+    /// </summary>
+    public async Task<HttpResponseMessage> OpenAsync(Uri hubUri, long from, long? to, CancellationToken cancellationToken)
+    {
+        var uri = hubUri;
+        for (var hop = 0; ; hop++)
+        {
+            using var request = api.CreateRequest(HttpMethod.Get, uri);
+            if (from > 0 || to is not null)
+            {
+                request.Headers.Range = new RangeHeaderValue(from, to);
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.Network, $"Could not reach {uri.Host}:{uri.Port}: {ex.Message}", ex);
+            }
+            catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.Network, $"{uri.Host}:{uri.Port} did not answer in time.", ex);
+            }
+
+            var status = (int)response.StatusCode;
+            if (status is 301 or 302 or 303 or 307 or 308)
+            {
+                var location = response.Headers.Location;
+                response.Dispose();
+                if (location is null || hop >= MaxRedirects)
+                {
+                    throw new ModelIdeException(ModelIdeErrorKind.ServerError, $"The hub sent a redirect without a usable target for {hubUri.AbsolutePath}.");
+                }
+
+                uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+                {
+                    throw new ModelIdeException(ModelIdeErrorKind.UnsafeInput, $"The hub redirected a download to a non-HTTP URL ({uri.Scheme}:).");
+                }
+
+                continue;
+            }
+
+            if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.PartialContent)
+            {
+                return response;
+            }
+
+            try
+            {
+                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+                {
+                    throw new ModelIdeException(ModelIdeErrorKind.IntegrityFailure, $"The blob host refused the range {from}-{to} of {hubUri.AbsolutePath}: the file is not the size the listing says.");
+                }
+
+                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                // Reuse the API's error mapping (404/401/403/429/5xx and the envelope message).
+                ApiResponseParser.Unwrap(ApiEnvelope.Legacy, response.StatusCode, body, ModelScopeApiClient.RetryAfterOf(response));
+                throw new ModelIdeException(ModelIdeErrorKind.ServerError, $"Unexpected HTTP {status} for {uri.AbsolutePath}.");
+            }
+            finally
+            {
+                response.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using ModelIde.Core.Hub;
+
+namespace ModelIde.Core.Downloads;
+
+/// <summary>
+/// Tuning of <see cref="ModelDownloader"/>. Defaults: files above 64 MiB go in parallel 16 MiB ranged parts, 4 parts
+/// and 4 files at a time. The SDK's 500 MB / 160 MiB defaults come from one-worker Python threads; we can afford
+/// parallel parts much earlier, and a 16 MiB part bounds what a crash can cost (at most the unsaved tail of each
+/// part in flight, see <see cref="StateSaveInterval"/>) while keeping the per-part request overhead negligible.
+/// </summary>
+public sealed record DownloadOptions
+{
+    public long ParallelThresholdBytes { get; init; } = 64L << 20;
+
+    public long PartSizeBytes { get; init; } = 16L << 20;
+
+    public int MaxParallelParts { get; init; } = 4;
+
+    public int MaxParallelFiles { get; init; } = 4;
+
+    /// <summary>Part progress is written to the resume state after at most this many new bytes.</summary>
+    public long StateSaveInterval { get; init; } = 1L << 20;
+
+    /// <summary>A body read that stalls this long counts as a cut connection (then retried from the bytes written).</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retries of one part on 429, 5xx and network errors; Retry-After is honoured.</summary>
+    public RetryPolicy Retry { get; init; } = new(6, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
+
+    /// <summary>How many times a file is fetched from scratch after its SHA-256 did not match (1 = one retry).</summary>
+    public int IntegrityRetries { get; init; } = 1;
+
+    /// <summary>How retries wait; tests replace it to observe the waits (Retry-After) without sleeping.</summary>
+    internal Func<TimeSpan, CancellationToken, Task> Wait { get; init; } = Task.Delay;
+
+    /// <summary>Progress callbacks at most this often (plus one at each file's end).</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Defaults, overridden by the SDK's variables MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB and MODELSCOPE_DOWNLOAD_PART_SIZE_MB.</summary>
+    public static DownloadOptions FromEnvironment()
+    {
+        var options = new DownloadOptions();
+        if (MegabytesFromEnv("MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB", "MODELSCOPE_PARALLEL_DOWNLOAD_THRESHOLD_MB") is { } threshold)
+        {
+            options = options with { ParallelThresholdBytes = threshold };
+        }
+
+        if (MegabytesFromEnv("MODELSCOPE_DOWNLOAD_PART_SIZE_MB") is { } part && part > 0)
+        {
+            options = options with { PartSizeBytes = part };
+        }
+
+        return options;
+    }
+
+    private static long? MegabytesFromEnv(params string[] names)
+    {
+        foreach (var name in names)
+        {
+            var text = Environment.GetEnvironmentVariable(name);
+            if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var mb) && mb >= 0)
+            {
+                return (long)(mb * 1024 * 1024);
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Progress of one model download. <see cref="BytesDone"/> counts cached and resumed bytes too.</summary>
+public sealed record DownloadProgress(
+    string? File,
+    long BytesDone,
+    long BytesTotal,
+    int FilesDone,
+    int FilesTotal,
+    double BytesPerSecond,
+    double? EtaSeconds);
+
+public sealed record DownloadResult(string LocalPath, int Files, long Bytes, long BytesFetched, IReadOnlyList<string> FilesFromCache);

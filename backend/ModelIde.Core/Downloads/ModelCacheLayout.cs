@@ -1,0 +1,185 @@
+using ModelIde.Core.Models;
+
+namespace ModelIde.Core.Downloads;
+
+/// <summary>A model as found in the cache.</summary>
+public sealed record CachedModel(string ModelId, string? Revision, string LocalPath, long Bytes);
+
+/// <summary>
+/// Where downloads go, shared with the Python SDK (docs/modelscope-api.md §3): an existing legacy folder is reused,
+/// else <c>&lt;root&gt;/models/&lt;owner&gt;--&lt;name&gt;/snapshots/&lt;revision&gt;/</c>. Locks live in <c>&lt;root&gt;/.lock/</c>.
+/// </summary>
+public sealed class ModelCacheLayout
+{
+    public const string IncompleteSuffix = ".incomplete";
+    public const string ResumeStateSuffix = ".incomplete.parts.json";
+
+    public ModelCacheLayout(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>--cache-dir, else MODELSCOPE_CACHE, else ~/.cache/modelscope.</summary>
+    public static ModelCacheLayout Resolve(string? cacheDir)
+    {
+        if (!string.IsNullOrWhiteSpace(cacheDir))
+        {
+            return new ModelCacheLayout(cacheDir);
+        }
+
+        var env = Environment.GetEnvironmentVariable("MODELSCOPE_CACHE");
+        if (!string.IsNullOrWhiteSpace(env))
+        {
+            return new ModelCacheLayout(env);
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return new ModelCacheLayout(Path.Combine(home, ".cache", "modelscope"));
+    }
+
+    /// <summary>The legacy SDK masks dots in the name: <c>Qwen2.5</c> → <c>Qwen2___5</c>.</summary>
+    public static string MaskName(string name) => name.Replace(".", "___", StringComparison.Ordinal);
+
+    public IEnumerable<string> LegacyFolders(ModelId id) =>
+    [
+        Path.Combine(Root, "hub", "models", id.Owner, MaskName(id.Name)),
+        Path.Combine(Root, "models", id.Owner, MaskName(id.Name)),
+    ];
+
+    public string SnapshotFolder(ModelId id, string revision) =>
+        Path.Combine([Root, "models", $"{id.Owner}--{id.Name}", "snapshots", .. ModelId.ValidateRevision(revision).Split('/')]);
+
+    /// <summary>The folder a download of <paramref name="id"/> writes to: a non-empty legacy folder, else the snapshot folder.</summary>
+    public string ModelFolder(ModelId id, string revision)
+    {
+        foreach (var legacy in LegacyFolders(id))
+        {
+            if (Directory.Exists(legacy) && Directory.EnumerateFileSystemEntries(legacy).Any())
+            {
+                return legacy;
+            }
+        }
+
+        return SnapshotFolder(id, revision);
+    }
+
+    /// <summary>The SDK's lock name: <c>model_&lt;owner&gt;___&lt;name&gt;_&lt;path, '/' → '___', '.' → '_'&gt;.lock</c>.</summary>
+    public string LockFile(ModelId id, string repoPath)
+    {
+        var masked = repoPath.Replace("/", "___", StringComparison.Ordinal).Replace(".", "_", StringComparison.Ordinal);
+        var name = $"model_{id.Owner}___{id.Name}_{masked}";
+        if (name.Length > 200)
+        {
+            // Keep lock names within file-name limits; the hash keeps them distinct.
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..16];
+            name = name[..180] + "_" + hash;
+        }
+
+        return Path.Combine(Root, ".lock", name + ".lock");
+    }
+
+    /// <summary>Models in this cache, both layouts.</summary>
+    public IReadOnlyList<CachedModel> ListCached()
+    {
+        var result = new List<CachedModel>();
+        var modelsDir = Path.Combine(Root, "models");
+        if (Directory.Exists(modelsDir))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(modelsDir))
+            {
+                var name = Path.GetFileName(dir);
+                var sep = name.IndexOf("--", StringComparison.Ordinal);
+                if (sep > 0)
+                {
+                    var snapshots = Path.Combine(dir, "snapshots");
+                    if (!Directory.Exists(snapshots))
+                    {
+                        continue;
+                    }
+
+                    var id = $"{name[..sep]}/{name[(sep + 2)..]}";
+                    foreach (var rev in Directory.EnumerateDirectories(snapshots))
+                    {
+                        result.Add(new CachedModel(id, Path.GetFileName(rev), rev, FolderBytes(rev)));
+                    }
+                }
+                else if (!name.StartsWith('.'))
+                {
+                    AddLegacy(result, dir);
+                }
+            }
+        }
+
+        var hubModels = Path.Combine(Root, "hub", "models");
+        if (Directory.Exists(hubModels))
+        {
+            foreach (var ownerDir in Directory.EnumerateDirectories(hubModels))
+            {
+                if (!Path.GetFileName(ownerDir).StartsWith('.'))
+                {
+                    AddLegacy(result, ownerDir);
+                }
+            }
+        }
+
+        return result.OrderBy(m => m.ModelId, StringComparer.OrdinalIgnoreCase).ThenBy(m => m.Revision, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Deletes one revision (or all) of a model from the cache; returns the folders removed.</summary>
+    public IReadOnlyList<string> Delete(ModelId id, string? revision)
+    {
+        var deleted = new List<string>();
+        var modelDir = Path.Combine(Root, "models", $"{id.Owner}--{id.Name}");
+        var target = revision is null ? modelDir : SnapshotFolder(id, revision);
+        if (Directory.Exists(target))
+        {
+            Directory.Delete(target, recursive: true);
+            deleted.Add(target);
+        }
+
+        if (revision is null)
+        {
+            foreach (var legacy in LegacyFolders(id))
+            {
+                if (Directory.Exists(legacy))
+                {
+                    Directory.Delete(legacy, recursive: true);
+                    deleted.Add(legacy);
+                }
+
+                // The legacy SDK also leaves a symlink named with the unmasked name.
+                var link = Path.Combine(Path.GetDirectoryName(legacy)!, id.Name);
+                if (link != legacy && new FileInfo(link).LinkTarget is not null)
+                {
+                    File.Delete(link);
+                    deleted.Add(link);
+                }
+            }
+        }
+
+        return deleted;
+    }
+
+    private static void AddLegacy(List<CachedModel> result, string ownerDir)
+    {
+        var owner = Path.GetFileName(ownerDir);
+        foreach (var modelDir in Directory.EnumerateDirectories(ownerDir))
+        {
+            var info = new DirectoryInfo(modelDir);
+            if (info.LinkTarget is not null || info.Name.StartsWith('.'))
+            {
+                continue;
+            }
+
+            var name = info.Name.Replace("___", ".", StringComparison.Ordinal);
+            result.Add(new CachedModel($"{owner}/{name}", null, modelDir, FolderBytes(modelDir)));
+        }
+    }
+
+    private static long FolderBytes(string dir) =>
+        new DirectoryInfo(dir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
+            .Where(f => !f.Name.EndsWith(IncompleteSuffix, StringComparison.Ordinal))
+            .Sum(f => f.Length);
+}

@@ -1,0 +1,38 @@
+using ModelIde.Core.Downloads;
+using ModelIde.Core.Models;
+using ModelIde.Protocol;
+using StreamJsonRpc;
+
+namespace ModelIde.Sidecar.Rpc;
+
+/// <summary><c>downloads/*</c>: model downloads into the shared cache, with progress notifications.</summary>
+public sealed class DownloadsRpcTarget(SidecarContext context) : IRpcTarget
+{
+    [JsonRpcMethod(DownloadsMethods.Start, UseSingleObjectParameterDeserialization = true)]
+    public async Task<DownloadsStartResult> StartAsync(DownloadsStartParams p, CancellationToken cancellationToken)
+    {
+        var id = ModelId.Parse(p.ModelId);
+        var downloader = new ModelDownloader(context.Api, context.Http, ModelCacheLayout.Resolve(p.CacheDir), DownloadOptions.FromEnvironment());
+        // The downloader already throttles callbacks to about 5 per second.
+        var result = await downloader.DownloadAsync(
+            id,
+            p.Revision,
+            p.Include,
+            progress => _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(
+                p.DownloadId, progress.File, progress.BytesDone, progress.BytesTotal, progress.FilesDone, progress.FilesTotal, progress.BytesPerSecond, progress.EtaSeconds)),
+            cancellationToken).ConfigureAwait(false);
+        return new DownloadsStartResult(result.LocalPath, result.Files, result.Bytes);
+    }
+
+    [JsonRpcMethod(DownloadsMethods.CachedModels, UseSingleObjectParameterDeserialization = true)]
+    public Task<CachedModelsResult> CachedModelsAsync(CacheDirParams p, CancellationToken cancellationToken) =>
+        Task.Run(() => new CachedModelsResult(ModelCacheLayout.Resolve(p.CacheDir).ListCached().Select(m => new CachedModelDto(m.ModelId, m.Revision, m.LocalPath, m.Bytes)).ToArray()), cancellationToken);
+
+    [JsonRpcMethod(DownloadsMethods.DeleteFromCache, UseSingleObjectParameterDeserialization = true)]
+    public Task<DeleteFromCacheResult> DeleteFromCacheAsync(DeleteFromCacheParams p, CancellationToken cancellationToken)
+    {
+        var id = ModelId.Parse(p.ModelId);
+        var revision = p.Revision is null ? null : ModelId.ValidateRevision(p.Revision);
+        return Task.Run(() => new DeleteFromCacheResult(ModelCacheLayout.Resolve(p.CacheDir).Delete(id, revision)), cancellationToken);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using ModelIde.Core.Git;
+using ModelIde.Core.Models;
+using ModelIde.Protocol;
+using StreamJsonRpc;
+
+namespace ModelIde.Sidecar.Rpc;
+
+/// <summary><c>git/clone</c>: clones with the session's git token (GIT_ASKPASS, never in the URL or .git/config).</summary>
+public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
+{
+    [JsonRpcMethod(DownloadsMethods.GitClone, UseSingleObjectParameterDeserialization = true)]
+    public async Task<GitCloneResult> CloneAsync(GitCloneParams p, CancellationToken cancellationToken)
+    {
+        var id = ModelId.Parse(p.ModelId);
+        if (string.IsNullOrWhiteSpace(p.TargetDir))
+        {
+            throw new Core.ModelIdeException(Core.ModelIdeErrorKind.InvalidInput, "targetDir is required.");
+        }
+
+        var downloadId = DownloadsMethods.ClonePrefix + id;
+        var clock = Stopwatch.StartNew();
+        var lastMs = double.NegativeInfinity;
+        var token = context.Session.GitToken ?? context.Session.AccessToken;
+        var path = await new GitCloner().CloneAsync(context.Session.Endpoint, id, p.TargetDir, p.Revision, token, progress =>
+        {
+            // About 5 notifications per second at most.
+            if (clock.Elapsed.TotalMilliseconds - lastMs < 200 && progress.Percent < 100)
+            {
+                return;
+            }
+
+            lastMs = clock.Elapsed.TotalMilliseconds;
+            _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(
+                downloadId, progress.Phase, progress.Done ?? progress.Percent, progress.Total ?? 100, 0, 1, 0, null));
+        }, cancellationToken).ConfigureAwait(false);
+        return new GitCloneResult(path);
+    }
+}

@@ -1,0 +1,89 @@
+using ModelIde.Core.Downloads;
+
+namespace ModelIde.Core.Tests.Downloads;
+
+public sealed class RepoPathValidatorTests
+{
+    [Theory]
+    [InlineData("../evil.txt")]
+    [InlineData("a/../../evil.txt")]
+    [InlineData("a/..")]
+    [InlineData("..")]
+    [InlineData("./a")]
+    [InlineData("/etc/passwd")]
+    [InlineData("~/x")]
+    [InlineData("C:/Windows/x")]
+    [InlineData("c:x")]
+    [InlineData("a\\..\\b")]
+    [InlineData("dir\\file")]
+    [InlineData("CON")]
+    [InlineData("sub/nul.txt")]
+    [InlineData("LPT1.bin")]
+    [InlineData("com9")]
+    [InlineData("a//b")]
+    [InlineData("a/")]
+    [InlineData("")]
+    [InlineData("a\u0000b")]
+    [InlineData("a\nb")]
+    [InlineData("a\u001fb")]
+    [InlineData("name.")]
+    [InlineData("a/b:stream")]
+    [InlineData("what?.txt")]
+    public void Hostile_paths_are_refused_as_unsafe_input(string path)
+    {
+        var ex = Assert.Throws<ModelIdeException>(() => RepoPathValidator.Validate(path));
+        Assert.Equal(ModelIdeErrorKind.UnsafeInput, ex.Kind);
+        Assert.False(RepoPathValidator.IsSafe(path));
+    }
+
+    [Theory]
+    [InlineData("config.json")]
+    [InlineData("onnx/model.onnx")]
+    [InlineData("a/b/c/d.safetensors")]
+    [InlineData(".gitattributes")]
+    [InlineData("模型/说明.md")]
+    [InlineData("console.log")]
+    [InlineData("my file.bin")]
+    public void Ordinary_repository_paths_are_accepted(string path)
+    {
+        Assert.True(RepoPathValidator.IsSafe(path));
+        using var root = new Hub.TempFolder();
+        var full = RepoPathValidator.ResolveUnder(root.Path, path);
+        Assert.StartsWith(root.Path + Path.DirectorySeparatorChar, full, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Random_hostile_paths_never_resolve_outside_the_root()
+    {
+        // Property-style: build paths from pieces that include every trick, and check the invariant
+        // "either refused, or resolved strictly inside the root" for each one.
+        string[] pieces = ["..", ".", "", "a", "b.bin", "CON", "nul.txt", "C:", "c:\\", "\\", "/", "~", "\u0000", "\n", "x\ty", " ", "a.", "é", "..\\..", "%2e%2e", "aux.json"];
+        var rng = new Random(20261123);
+        using var root = new Hub.TempFolder();
+        var refused = 0;
+        for (var i = 0; i < 5000; i++)
+        {
+            var count = rng.Next(1, 6);
+            var path = string.Join(rng.Next(4) == 0 ? "\\" : "/", Enumerable.Range(0, count).Select(_ => pieces[rng.Next(pieces.Length)]));
+            if (rng.Next(5) == 0)
+            {
+                path = "/" + path;
+            }
+
+            try
+            {
+                var full = RepoPathValidator.ResolveUnder(root.Path, path);
+                Assert.StartsWith(root.Path + Path.DirectorySeparatorChar, full, StringComparison.Ordinal);
+                Assert.DoesNotContain("..", path.Split('/'));
+            }
+            catch (ModelIdeException ex)
+            {
+                Assert.Equal(ModelIdeErrorKind.UnsafeInput, ex.Kind);
+                refused++;
+            }
+        }
+
+        Assert.True(refused > 1000, $"only {refused} of 5000 random paths were refused; the generator is not hostile enough");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root.Path));
+    }
+}
