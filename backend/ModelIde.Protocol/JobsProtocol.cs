@@ -35,6 +35,9 @@ public static class JobsMethods
     /// <summary>Request <see cref="TrustHostParams"/>: records the host key fingerprint the user confirmed.</summary>
     public const string TrustHost = "jobs/trustHost";
 
+    /// <summary>Request <see cref="ConfigureSlurmRestParams"/>: use slurmrestd for slurm:// jobs (token kept in memory only).</summary>
+    public const string ConfigureSlurmRest = "jobs/configureSlurmRest";
+
     /// <summary>The <c>data.serverCode</c> of the error for a first connection to an unknown SSH host.</summary>
     public const string UnknownHostKeyCode = "UnknownHostKey";
 
@@ -162,3 +165,6 @@ public sealed record JobPresetDto(string Id, string Label, string Description, J
 public sealed record JobPresetsResult(IReadOnlyList<JobPresetDto> Presets);
 
 public sealed record TrustHostParams(string Host, int Port, string Fingerprint);
+
+/// <summary>slurmrestd base URL (e.g. http://127.0.0.1:6820), the Slurm user and its JWT; a null baseUrl turns REST off.</summary>
+public sealed record ConfigureSlurmRestParams(string? BaseUrl, string? UserName = null, string? Token = null, string? ApiVersion = null);

@@ -20,6 +20,9 @@ public sealed record JobServiceOptions
     /// <summary>slurmrestd for slurm:// backends (submission, state, cancel); null = sbatch/squeue/scancel over SSH.</summary>
     public SlurmRestOptions? SlurmRest { get; init; }
 
+    /// <summary>Asked at each new connection when set (the sidecar's configurable slurmrestd); wins over <see cref="SlurmRest"/>.</summary>
+    public Func<SlurmRestOptions?>? SlurmRestProvider { get; init; }
+
     public static IReadOnlyList<string> DefaultExtraKnownHosts() =>
         [Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh", "known_hosts")];
 }
@@ -194,15 +197,22 @@ public sealed class JobService : IDisposable
         return new JobUpdate(job, lines.Select(Diagnostics.SecretRedactor.Redact).ToArray(), points);
     }
 
-    public void Dispose()
+    /// <summary>Closes every connection; the next call connects again with the current settings.</summary>
+    public void ForgetConnections()
     {
-        foreach (var b in _backends.Values)
+        lock (_gate)
         {
-            b.Dispose();
+            foreach (var key in _backends.Keys.ToArray())
+            {
+                if (_backends.TryRemove(key, out var b))
+                {
+                    b.Dispose();
+                }
+            }
         }
-
-        _backends.Clear();
     }
+
+    public void Dispose() => ForgetConnections();
 
     internal static string? NewestCheckpoint(JobInfo job) =>
         job.Checkpoints.OrderBy(c => int.TryParse(c.Split('/')[^1].Replace("checkpoint-", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1).LastOrDefault();
@@ -303,7 +313,8 @@ public sealed class JobService : IDisposable
                     return new SshJobBackend(connection);
                 }
 
-                return new SlurmJobBackend(connection, _options.SlurmRest is { } r ? new SlurmRestClient(s_http, r) : null);
+                var restOptions = _options.SlurmRestProvider is { } provider ? provider() : _options.SlurmRest;
+                return new SlurmJobBackend(connection, restOptions is { } r ? new SlurmRestClient(s_http, r) : null);
             });
         }
     }

@@ -12,6 +12,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     private readonly SidecarContext _context;
     private readonly Lazy<JobService> _service;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _watches = new(StringComparer.Ordinal);
+    private volatile SlurmRestOptions? _slurmRest;
 
     public JobsRpcTarget(SidecarContext context)
     {
@@ -20,6 +21,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         {
             StateDirectory = JobStore.DefaultDirectory(),
             TokenProvider = () => context.Session.AccessToken,
+            SlurmRestProvider = () => _slurmRest,
         }));
     }
 
@@ -67,6 +69,33 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     public EmptyResult TrustHost(TrustHostParams p)
     {
         Service.TrustHost(p.Host, p.Port, p.Fingerprint);
+        return new EmptyResult();
+    }
+
+    [JsonRpcMethod(JobsMethods.ConfigureSlurmRest, UseSingleObjectParameterDeserialization = true)]
+    public EmptyResult ConfigureSlurmRest(ConfigureSlurmRestParams p)
+    {
+        if (string.IsNullOrWhiteSpace(p.BaseUrl))
+        {
+            _slurmRest = null;
+        }
+        else
+        {
+            if (!Uri.TryCreate(p.BaseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"slurmrestd URL '{p.BaseUrl}' must be http(s)://host:port.");
+            }
+
+            if (string.IsNullOrWhiteSpace(p.UserName) || string.IsNullOrWhiteSpace(p.Token))
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "slurmrestd needs the Slurm user name and its JWT (scontrol token).");
+            }
+
+            Core.Diagnostics.SecretRedactor.AddKnownSecret(p.Token);
+            _slurmRest = new SlurmRestOptions(uri, p.UserName, p.Token, p.ApiVersion ?? "v0.0.38");
+        }
+
+        Service.ForgetConnections();
         return new EmptyResult();
     }
 

@@ -153,7 +153,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         int stepBefore;
         using (var first = servers.NewService(state))
         {
-            job = await first.SubmitAsync(Spec(25), CancellationToken.None);
+            job = await first.SubmitAsync(Spec(40), CancellationToken.None);
             job = await JobWait.UntilAsync(first, job.JobId, j => j.Progress is { GlobalStep: >= 2 } || j.IsFinished);
             Assert.Equal(JobState.Running, job.State);
             stepBefore = job.Progress!.GlobalStep;
@@ -167,7 +167,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         Assert.True(again.Progress!.GlobalStep > stepBefore, $"step {again.Progress.GlobalStep} after {stepBefore}");
         again = await JobWait.UntilAsync(second, job.JobId, j => j.IsFinished);
         Assert.Equal(JobState.Completed, again.State);
-        Assert.Equal(25, again.Progress!.GlobalStep);
+        Assert.Equal(40, again.Progress!.GlobalStep);
     }
 
     [Fact]

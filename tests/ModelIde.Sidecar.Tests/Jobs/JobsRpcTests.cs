@@ -77,6 +77,43 @@ public sealed class JobsRpcTests
         Assert.Contains(listed.Jobs, j => j.JobId == job.JobId && j.State == JobStateKind.Completed);
     }
 
+    [Fact]
+    public async Task Slurm_job_goes_through_a_configured_slurmrestd()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        var bad = await Assert.ThrowsAsync<RemoteInvocationException>(() => c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.ConfigureSlurmRest, new ConfigureSlurmRestParams("ftp://x", "u", "t")));
+        Assert.Equal(RpcErrorCodes.InvalidInput, bad.ErrorCode);
+
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
+        var spec = new JobSpecDto
+        {
+            Backend = $"slurm://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
+            IdentityFile = env["MODELIDE_SSH_KEY"],
+            Model = "Qwen/Qwen2.5-0.5B-Instruct",
+            Dataset = [env["MODELIDE_SSH_DATASET"]],
+            MaxSteps = 3,
+            GpusPerNode = 1,
+        };
+        // A wrong token proves the submission really goes to slurmrestd (sbatch over SSH would not care).
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.ConfigureSlurmRest, new ConfigureSlurmRestParams(env["MODELIDE_SLURM_REST_URL"], env["MODELIDE_SLURM_USER"], "wrong-token"));
+        var refused = await Assert.ThrowsAsync<RemoteInvocationException>(() => c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, spec));
+        Assert.Contains("slurmrestd", refused.Message);
+
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.ConfigureSlurmRest, new ConfigureSlurmRestParams(env["MODELIDE_SLURM_REST_URL"], env["MODELIDE_SLURM_USER"], File.ReadAllText(env["MODELIDE_SLURM_JWT_FILE"]).Trim()));
+        var job = await c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, spec);
+        Assert.Matches("^[0-9]+$", job.SchedulerJobId);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (job.State is not (JobStateKind.Completed or JobStateKind.Failed or JobStateKind.Cancelled) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(300);
+            job = await c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Get, new JobIdParams(job.JobId));
+        }
+
+        Assert.Equal(JobStateKind.Completed, job.State);
+        Assert.Equal(3, job.Progress!.GlobalStep);
+    }
+
     private sealed class JobsConnection : IAsyncDisposable
     {
         private readonly SidecarContext _context;
@@ -135,7 +172,7 @@ internal sealed class NotificationSink(ConcurrentQueue<JobUpdateParams> updates)
     }
 }
 
-/// <summary>The sshd of scripts/setup/20-ssh.sh: from MODELIDE_SSH_* or by running the script (never skipped).</summary>
+/// <summary>The sshd and Slurm of scripts/setup/20-ssh.sh and 21-slurm.sh: from MODELIDE_* or by running the scripts (never skipped).</summary>
 internal static class SshTestServer
 {
     private static readonly Lazy<Dictionary<string, string>> s_env = new(Load);
@@ -145,7 +182,8 @@ internal static class SshTestServer
     private static Dictionary<string, string> Load()
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in new[] { "MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET" })
+        string[] names = ["MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET", "MODELIDE_SLURM_REST_URL", "MODELIDE_SLURM_JWT_FILE", "MODELIDE_SLURM_USER"];
+        foreach (var name in names)
         {
             if (System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } v)
             {
@@ -153,7 +191,7 @@ internal static class SshTestServer
             }
         }
 
-        if (result.Count == 6)
+        if (result.Count == names.Length)
         {
             return result;
         }
@@ -165,15 +203,18 @@ internal static class SshTestServer
         }
 
         var envFile = Path.GetTempFileName();
-        var psi = new ProcessStartInfo("bash", Path.Combine(root ?? throw new InvalidOperationException("no repository root"), "scripts/setup/20-ssh.sh")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["MODELIDE_TEST_ENV"] = envFile;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
+        foreach (var script in new[] { "scripts/setup/20-ssh.sh", "scripts/setup/21-slurm.sh" })
         {
-            throw new InvalidOperationException($"scripts/setup/20-ssh.sh failed: {stdout.Result}{stderr}");
+            var psi = new ProcessStartInfo("bash", Path.Combine(root ?? throw new InvalidOperationException("no repository root"), script)) { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.Environment["MODELIDE_TEST_ENV"] = envFile;
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"{script} failed: {stdout.Result}{stderr}");
+            }
         }
 
         foreach (var line in File.ReadAllLines(envFile))
