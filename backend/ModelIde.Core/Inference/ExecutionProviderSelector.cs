@@ -1,0 +1,260 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace ModelIde.Core.Inference;
+
+/// <summary>Which device the user wants; <see cref="Auto"/> prefers GPU, then NPU, then CPU.</summary>
+public enum DevicePolicy { Auto, PreferCpu, PreferGpu, PreferNpu, MaxEfficiency }
+
+public sealed record HardwareDeviceInfo(string Type, string Vendor, uint VendorId, uint DeviceId);
+
+public sealed record ExecutionProviderInfo(string Name, string Vendor, string DeviceType);
+
+/// <summary>What ONNX Runtime sees on this machine, and a sentence a user can read about it.</summary>
+public sealed record HardwareReport(
+    IReadOnlyList<HardwareDeviceInfo> Hardware,
+    IReadOnlyList<ExecutionProviderInfo> ExecutionProviders,
+    IReadOnlyList<string> Notes,
+    string Summary);
+
+/// <summary>Session options and the device a session was meant to run on, with the reasons behind the choice.</summary>
+public sealed record ExecutionProviderChoice(SessionOptions Options, string Device, string Reason);
+
+/// <summary>
+/// Picks where a model runs with ONNX Runtime's discovery API (<c>GetHardwareDevices</c>, <c>GetEpDevices</c>,
+/// <c>SetEpSelectionPolicy</c>), an optional EP library the user points to, and the legacy <c>AppendExecutionProvider_*</c>
+/// calls, which throw on builds without that EP.
+/// </summary>
+public static class ExecutionProviderSelector
+{
+    private static readonly Lock RegistrationLock = new();
+    private static readonly HashSet<string> RegisteredLibraries = new(StringComparer.Ordinal);
+
+    public static DevicePolicy ParsePolicy(string? text) => (text ?? "auto").Trim().ToLowerInvariant() switch
+    {
+        "auto" or "" => DevicePolicy.Auto,
+        "cpu" or "prefercpu" => DevicePolicy.PreferCpu,
+        "gpu" or "prefergpu" => DevicePolicy.PreferGpu,
+        "npu" or "prefernpu" => DevicePolicy.PreferNpu,
+        "maxefficiency" => DevicePolicy.MaxEfficiency,
+        _ => throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+            $"Unknown device policy '{text}'; use auto, cpu, gpu, npu, preferCpu, preferGpu, preferNpu or maxEfficiency."),
+    };
+
+    /// <summary>Registers a plugin or provider-bridge EP library once per process; a bad path is an InvalidInput.</summary>
+    public static void RegisterLibrary(string? libraryPath)
+    {
+        if (string.IsNullOrWhiteSpace(libraryPath))
+        {
+            return;
+        }
+
+        var full = Path.GetFullPath(libraryPath);
+        if (!File.Exists(full))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Execution provider library not found: {full}");
+        }
+
+        lock (RegistrationLock)
+        {
+            if (RegisteredLibraries.Contains(full))
+            {
+                return;
+            }
+
+            try
+            {
+                OrtEnv.Instance().RegisterExecutionProviderLibrary(Path.GetFileNameWithoutExtension(full), full);
+                RegisteredLibraries.Add(full);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Could not load execution provider library {full}: {e.Message}", e);
+            }
+        }
+    }
+
+    public static HardwareReport Describe(DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null)
+    {
+        RegisterLibrary(epLibraryPath);
+        var env = OrtEnv.Instance();
+        var hardware = new List<HardwareDeviceInfo>();
+        var notes = new List<string>();
+        try
+        {
+            foreach (var h in env.GetHardwareDevices())
+            {
+                hardware.Add(new HardwareDeviceInfo(h.Type.ToString(), h.Vendor, h.VendorId, h.DeviceId));
+            }
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or NotSupportedException)
+        {
+            notes.Add($"hardware discovery unavailable: {e.Message}");
+        }
+
+        var eps = ListEpDevices(notes);
+        var chosen = PickEp(policy, eps);
+        var summary = Summarise(policy, hardware, eps, chosen, threads ?? DefaultThreads);
+        return new HardwareReport(hardware, eps.Select(e => new ExecutionProviderInfo(e.EpName, e.EpVendor, e.HardwareDevice.Type.ToString())).ToArray(), notes, summary);
+    }
+
+    /// <summary>Builds session options for the policy; the caller owns (and disposes) <see cref="ExecutionProviderChoice.Options"/>.</summary>
+    public static ExecutionProviderChoice Choose(DevicePolicy policy, string? epLibraryPath, int? threads)
+    {
+        RegisterLibrary(epLibraryPath);
+        var notes = new List<string>();
+        var hardware = SafeHardware();
+        var eps = ListEpDevices(notes);
+        var chosen = PickEp(policy, eps);
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (threads is > 0)
+        {
+            options.IntraOpNumThreads = threads.Value;
+        }
+
+        var device = "cpu";
+        if (chosen is not null && chosen.HardwareDevice.Type != OrtHardwareDeviceType.CPU)
+        {
+            try
+            {
+                options.AppendExecutionProvider(OrtEnv.Instance(), [chosen], new Dictionary<string, string>());
+                device = chosen.HardwareDevice.Type.ToString().ToLowerInvariant();
+            }
+            catch (OnnxRuntimeException e)
+            {
+                notes.Add($"{chosen.EpName} could not be added ({e.Message})");
+            }
+        }
+        else if (policy is DevicePolicy.PreferGpu or DevicePolicy.Auto && hardware.Any(h => h.Type == OrtHardwareDeviceType.GPU))
+        {
+            // No GPU EP device was discovered; the legacy entry points exist only in GPU builds of ONNX Runtime.
+            if (TryLegacy(options, "CUDA", o => o.AppendExecutionProvider_CUDA(0), notes))
+            {
+                device = "gpu";
+            }
+        }
+
+        var reason = Summarise(policy, hardware.Select(h => new HardwareDeviceInfo(h.Type.ToString(), h.Vendor, h.VendorId, h.DeviceId)).ToArray(), eps, device == "cpu" ? null : chosen, threads ?? DefaultThreads);
+        if (notes.Count > 0)
+        {
+            reason += " (" + string.Join("; ", notes) + ")";
+        }
+
+        return new ExecutionProviderChoice(options, device, reason);
+    }
+
+    /// <summary>Where the session really placed its inputs, from <c>GetEpDeviceForInputs</c>; null when it cannot say.</summary>
+    public static string? ActualDevice(InferenceSession session)
+    {
+        try
+        {
+            var devices = session.GetEpDeviceForInputs();
+            var first = devices.FirstOrDefault(d => d is not null);
+            return first is null ? null : $"{first.HardwareDevice.Type.ToString().ToLowerInvariant()} ({first.EpName})";
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or NotSupportedException or NullReferenceException)
+        {
+            return null;
+        }
+    }
+
+    private static int DefaultThreads => Math.Max(1, Environment.ProcessorCount);
+
+    private static bool TryLegacy(SessionOptions options, string name, Action<SessionOptions> append, List<string> notes)
+    {
+        try
+        {
+            append(options);
+            return true;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or NotSupportedException or OnnxRuntimeException or DllNotFoundException)
+        {
+            notes.Add($"legacy {name} provider not available in this build");
+            return false;
+        }
+    }
+
+    private static IReadOnlyList<OrtHardwareDevice> SafeHardware()
+    {
+        try
+        {
+            return OrtEnv.Instance().GetHardwareDevices();
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or NotSupportedException)
+        {
+            return [];
+        }
+    }
+
+    private static IReadOnlyList<OrtEpDevice> ListEpDevices(List<string> notes)
+    {
+        try
+        {
+            return OrtEnv.Instance().GetEpDevices();
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or NotSupportedException)
+        {
+            notes.Add($"execution provider discovery unavailable: {e.Message}");
+            return [];
+        }
+    }
+
+    private static OrtEpDevice? PickEp(DevicePolicy policy, IReadOnlyList<OrtEpDevice> eps)
+    {
+        OrtHardwareDeviceType[] order = policy switch
+        {
+            DevicePolicy.PreferCpu => [OrtHardwareDeviceType.CPU],
+            DevicePolicy.PreferNpu or DevicePolicy.MaxEfficiency => [OrtHardwareDeviceType.NPU, OrtHardwareDeviceType.GPU, OrtHardwareDeviceType.CPU],
+            _ => [OrtHardwareDeviceType.GPU, OrtHardwareDeviceType.NPU, OrtHardwareDeviceType.CPU],
+        };
+        foreach (var type in order)
+        {
+            var match = eps.Where(e => e.HardwareDevice.Type == type)
+                .OrderBy(e => e.EpName == "CPUExecutionProvider" ? 1 : 0)
+                .FirstOrDefault();
+            if (match is not null)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Summarise(DevicePolicy policy, IReadOnlyList<HardwareDeviceInfo> hardware, IReadOnlyList<OrtEpDevice> eps, OrtEpDevice? chosen, int threads)
+    {
+        var parts = new List<string>();
+        foreach (var type in new[] { "GPU", "NPU" })
+        {
+            var found = hardware.Where(h => h.Type == type).ToArray();
+            if (found.Length == 0)
+            {
+                continue;
+            }
+
+            var names = string.Join(", ", found.Select(h => string.IsNullOrEmpty(h.Vendor) ? $"vendor 0x{h.VendorId:x4}" : h.Vendor).Distinct());
+            var hasEp = eps.Any(e => e.HardwareDevice.Type.ToString() == type);
+            parts.Add($"{names} {type} found");
+            if (!hasEp)
+            {
+                parts.Add($"no {type} execution provider in this build");
+            }
+        }
+
+        if (parts.Count == 0)
+        {
+            parts.Add("no GPU or NPU found");
+        }
+
+        var wantsAccelerator = policy != DevicePolicy.PreferCpu;
+        if (chosen is null || chosen.HardwareDevice.Type == OrtHardwareDeviceType.CPU)
+        {
+            parts.Add(wantsAccelerator ? $"running on CPU ({threads} threads)" : $"CPU requested; running on CPU ({threads} threads)");
+        }
+        else
+        {
+            parts.Add($"running on {chosen.HardwareDevice.Type} via {chosen.EpName}");
+        }
+
+        return string.Join("; ", parts);
+    }
+}
