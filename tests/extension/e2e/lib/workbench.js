@@ -154,6 +154,15 @@ class Workbench {
     return menu.innerText();
   }
 
+  /** Right-clicks a tree row and chooses a context menu entry by its exact title. */
+  async contextMenu(row, title) {
+    await row.click({ button: 'right' });
+    const item = this.page.getByRole('menuitem', { name: title, exact: true }).first();
+    await item.waitFor({ state: 'visible', timeout: 15000 });
+    await item.hover();
+    await item.click();
+  }
+
   async openModelScopeView() {
     const item = this.page.locator('.activitybar [aria-label^="ModelScope"]').first();
     const checked = await item.getAttribute('aria-checked').catch(() => null);

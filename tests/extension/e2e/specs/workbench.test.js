@@ -41,18 +41,63 @@ describe('ModelIde in VS Code (code-server)', () => {
     await tree.locator('.monaco-list-row', { hasText: 'model.onnx' }).first().waitFor({ state: 'visible', timeout: 60000 });
     await wb.screenshot('c-search-expanded');
 
-    await model.click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Open Model Card' }).first().click();
+    await wb.contextMenu(model, 'Open Model Card');
     await page.locator('.tab', { hasText: MODEL }).first().waitFor({ state: 'visible', timeout: 60000 });
     const card = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
     await card.locator('body', { hasText: /tiny/i }).waitFor({ timeout: 60000 });
     await wb.screenshot('c-model-card');
 
-    await model.click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: /^Download$/ }).first().click();
+    await wb.contextMenu(model, 'Download');
     await wb.notification(`Downloading ${MODEL}`, 30000);
     await wb.screenshot('c-download-progress');
     await wb.notification(`Downloaded ${MODEL}`, 180000);
     await wb.screenshot('c-downloaded');
+  });
+
+  it('(e) runs the downloaded model locally: the playground shows the device and streams text', async () => {
+    const page = wb.page;
+    await wb.openModelScopeView();
+    const model = page.locator('.pane', { hasText: /Models/ }).first().locator('.monaco-list-row', { hasText: MODEL }).first();
+    await wb.contextMenu(model, 'Run Locally');
+    await page.locator('.tab', { hasText: 'Playground' }).first().waitFor({ state: 'visible', timeout: 60000 });
+    const panel = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
+    const device = panel.locator('#device');
+    await device.filter({ hasText: /cpu|gpu|npu/i }).waitFor({ timeout: 120000 });
+    await panel.locator('#prompt').fill('def add(a, b):');
+    await panel.locator('#send').click();
+    await panel.locator('#stats').filter({ hasText: /tokens\/s/ }).waitFor({ timeout: 120000 });
+    await wb.screenshot('e-playground');
+    const reply = await panel.locator('#chat').innerText();
+    assert.ok(reply.replace('def add(a, b):', '').trim().length > 0, `no generated text in: ${reply}`);
+    assert.match(await device.innerText(), /cpu|gpu|npu/i);
+  });
+
+  it('(d) fine-tunes remotely over SSH: the job panel shows progress and the loss chart, then cancels', { skip: !process.env.MODELIDE_SSH_PORT && 'no sshd (scripts/setup/20-ssh.sh)' }, async () => {
+    const page = wb.page;
+    const env = process.env;
+    await wb.openModelScopeView();
+    const model = page.locator('.pane', { hasText: /Models/ }).first().locator('.monaco-list-row', { hasText: MODEL }).first();
+    await wb.contextMenu(model, 'Fine-tune Remotely...');
+    await page.locator('.tab', { hasText: 'Fine-tune Remotely' }).first().waitFor({ state: 'visible', timeout: 60000 });
+    const form = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
+    await form.locator('#f-backend').fill(`ssh://${env.MODELIDE_SSH_USER}@${env.MODELIDE_SSH_HOST}:${env.MODELIDE_SSH_PORT}`);
+    await form.locator('#f-identityFile').fill(env.MODELIDE_SSH_KEY);
+    await form.locator('#f-dataset').fill(env.MODELIDE_SSH_DATASET || 'train.jsonl');
+    await form.locator('#f-maxSteps').fill('200');
+    await form.locator('#preview').click();
+    await form.locator('#command', { hasText: 'swift sft' }).waitFor({ timeout: 60000 });
+    await wb.screenshot('d-form');
+    await form.locator('#submit').click();
+    // First connection: VS Code asks to trust the host key (modal dialog).
+    const trust = page.getByRole('button', { name: 'Trust Host' });
+    await trust.click({ timeout: 30000 }).catch(() => undefined);
+    await page.locator('.tab', { hasText: /^Job / }).first().waitFor({ state: 'visible', timeout: 120000 });
+    const job = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
+    await job.locator('#progress-text').filter({ hasText: /\d/ }).waitFor({ timeout: 180000 });
+    await job.locator('#chart path, #chart polyline').first().waitFor({ timeout: 180000 });
+    await wb.screenshot('d-job-running');
+    await job.locator('#cancel').click();
+    await job.locator('#job-state').filter({ hasText: /cancel/i }).waitFor({ timeout: 120000 });
+    await wb.screenshot('d-job-cancelled');
   });
 });
