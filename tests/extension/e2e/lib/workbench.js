@@ -78,6 +78,28 @@ class Workbench {
     execFileSync(codeServer, ['--install-extension', findVsix(), '--extensions-dir', ext, '--user-data-dir', data],
       { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
 
+    if (locale === 'zh-cn') {
+      // A stub language pack makes VS Code accept the locale offline (see fixtures/zh-cn-locale-stub).
+      const vsce = path.join(ROOT, 'scripts/vsce/node_modules/.bin/vsce');
+      const stub = path.join(this.dir, 'zh-cn-locale-stub.vsix');
+      execFileSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', stub],
+        { cwd: path.join(__dirname, '../fixtures/zh-cn-locale-stub'), stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+      execFileSync(codeServer, ['--install-extension', stub, '--extensions-dir', ext, '--user-data-dir', data],
+        { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+      // The server resolves the display language from languagepacks.json at start; it writes that file only
+      // when it installs a pack itself, so write the entry for the stub here.
+      const stubDir = fs.readdirSync(ext).find(d => d.startsWith('modelide-tests.zh-cn-locale-stub-'));
+      fs.writeFileSync(path.join(data, 'languagepacks.json'), JSON.stringify({
+        'zh-cn': {
+          hash: 'e2e-stub-0.0.1',
+          extensions: [{ extensionIdentifier: { id: 'modelide-tests.zh-cn-locale-stub' }, version: '0.0.1' }],
+          translations: { vscode: path.join(ext, stubDir, 'translations/main.i18n.json') },
+          label: '中文(简体)',
+        },
+      }));
+      fs.writeFileSync(path.join(data, 'User', 'argv.json'), JSON.stringify({ locale: 'zh-cn' }));
+    }
+
     const port = await freePort();
     const args = ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
       '--disable-workspace-trust', '--user-data-dir', data, '--extensions-dir', ext];

@@ -7,10 +7,13 @@ const { Workbench } = require('../lib/workbench');
 describe('Display language zh-cn', () => {
   const wb = new Workbench('zh-cn');
   before(async () => { await wb.start({ locale: 'zh-cn' }); });
-  after(async () => { await wb.stop(); });
+  after(async () => { await wb.screenshot('f-end'); await wb.stop(); });
 
   it('(f) shows the Chinese title of the sign-in command in the command palette', async () => {
     const page = wb.page;
+    // The server writes languagepacks.json once it has scanned the extensions; the first page may predate it.
+    await page.reload();
+    await page.waitForSelector('.activitybar [aria-label^="ModelScope"]', { timeout: 90000 });
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 15000 });

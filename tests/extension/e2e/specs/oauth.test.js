@@ -22,6 +22,9 @@ describe('Browser (OAuth) sign-in', () => {
     await login.fill('input[name="username"]', 'demo');
     await login.fill('input[name="password"]', DEMO_PASSWORD);
     await login.click('button[type="submit"]');
+    await login.waitForLoadState().catch(() => undefined);
+    await login.waitForTimeout(2000);
+    await login.screenshot({ path: require('node:path').join(require('../lib/workbench').ARTIFACTS, 'oauth-b-after-submit.png') }).catch(() => undefined);
     await wb.page.bringToFront();
     await wb.notification('Signed in to ModelScope as', 60000);
     const menu = await wb.accountsMenuText();
