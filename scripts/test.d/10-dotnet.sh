@@ -4,15 +4,19 @@ set -uo pipefail
 cd "$MODELIDE_ROOT"
 dotnet build ModelIde.sln -c Release -nologo -v q -clp:ErrorsOnly || { echo "0 1" >> "$MODELIDE_TEST_COUNTS"; exit 1; }
 rc=0
+rm -f "$MODELIDE_ARTIFACTS/fuzz-counts.txt"
 for proj in tests/*/*.Tests.csproj; do
   name=$(basename "$proj" .csproj)
   log="$MODELIDE_ARTIFACTS/$name.log"
   timeout 2400 dotnet test "$proj" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$MODELIDE_ARTIFACTS" 2>&1 | tee "$log"
-  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  code=${PIPESTATUS[0]}
+  [ "$code" -eq 0 ] || rc=1
   line=$(grep -E '(Passed|Failed)!  - Failed:' "$log" | tail -1)
   p=$(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<< "$line"); f=$(sed -nE 's/.*Failed: +([0-9]+),.*/\1/p' <<< "$line")
-  if [ -z "$line" ]; then p=0; f=1; fi
+  # A project with no tests yet passes with nothing counted; a crash without a summary counts as a failure.
+  if [ -z "$line" ]; then p=0; f=$([ "$code" -eq 0 ] && echo 0 || echo 1); fi
   echo "${p:-0} ${f:-0}" >> "$MODELIDE_TEST_COUNTS"
 done
+if [ -f "$MODELIDE_ARTIFACTS/fuzz-counts.txt" ]; then echo "== fuzz cases run:"; cat "$MODELIDE_ARTIFACTS/fuzz-counts.txt"; fi
 exit $rc

@@ -74,11 +74,12 @@ public abstract class RemoteJobBackend : IJobBackend
             d={{d}}
             if [ ! -d "$d" ]; then echo missing=1; exit 0; fi
             cd "$d" || exit 0
-            echo "state=$(cat state 2>/dev/null)"
-            echo "exit_code=$(cat exit_code 2>/dev/null)"
+            # Liveness before state: the wrapper writes its final state before it exits, so a dead wrapper's state is final.
             p=$(cat pid 2>/dev/null); s=""
             [ -n "$p" ] && s=$(ps -o stat= -p "$p" 2>/dev/null)
             case "$s" in ''|Z*) echo alive=0;; *) echo alive=1;; esac
+            echo "state=$(cat state 2>/dev/null)"
+            echo "exit_code=$(cat exit_code 2>/dev/null)"
             [ -f cancel_requested ] && echo cancel_requested=1
             lf=$(sed -n 's/.*The logging file will be saved in: //p' output.log 2>/dev/null | tail -n 1)
             echo "logging_file=$lf"

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Download benchmark over loopback against the local hub: one big file and a 200-file model folder,
+# ModelIde vs curl (single stream) and aria2c -x8 -s8, each the median of several runs; writes bench/results/downloads.json.
+# Knobs: MODELIDE_BENCH_BIG_MB (default 2048), MODELIDE_BENCH_RUNS (default 3).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+BIG_MB=${MODELIDE_BENCH_BIG_MB:-2048}
+RUNS=${MODELIDE_BENCH_RUNS:-3}
+if ! command -v aria2c >/dev/null || [ ! -x /usr/bin/time ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends aria2 time >/dev/null
+fi
+WORK="${MODELIDE_BENCH_DIR:-$ROOT/.build/bench-downloads}"
+MODELS="$WORK/models"
+mkdir -p "$MODELS/bench-big" "$MODELS/bench-many"
+if [ ! -f "$MODELS/bench-big/big.bin" ] || [ "$(stat -c %s "$MODELS/bench-big/big.bin")" -ne $((BIG_MB * 1024 * 1024)) ]; then
+  echo "generating a ${BIG_MB} MiB file..."
+  head -c $((BIG_MB * 1024 * 1024)) /dev/urandom > "$MODELS/bench-big/big.bin"
+fi
+if [ "$(find "$MODELS/bench-many" -type f | wc -l)" -ne 200 ]; then
+  rm -rf "$MODELS/bench-many"; mkdir -p "$MODELS/bench-many/shards"
+  for i in $(seq -w 1 200); do head -c $(( (RANDOM % 512 + 64) * 1024 )) /dev/urandom > "$MODELS/bench-many/shards/part-$i.bin"; done
+fi
+
+HUB_LOG="$WORK/hub.log"; URLFILE="$WORK/hub.url"; rm -f "$URLFILE"
+./modelide hub --port 0 --data "$WORK/hub-state" --models "$MODELS" --catalogue-size 0 > "$URLFILE" 2> "$HUB_LOG" &
+HUB_PID=$!
+trap 'kill $HUB_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do [ -s "$URLFILE" ] && break; sleep 0.2; done
+HUB="$(head -1 "$URLFILE")"
+TOKEN=ms-demo-0000000000
+echo "hub: $HUB"
+
+# measure CMD...: prints "seconds maxrss_kb cpu_seconds"
+measure() {
+  local out; out=$(mktemp)
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M %U %S" -o "$out" "$@" >/dev/null 2>>"$WORK/tools.log"
+  end=$(date +%s.%N)
+  read -r rss user sys < "$out"; rm -f "$out"
+  echo "$(echo "$end - $start" | bc -l) $rss $(echo "$user + $sys" | bc -l)"
+}
+blob_url() { # hub's redirect target for one file (the tools below get the same blob host ModelIde is redirected to)
+  curl -s -o /dev/null -w '%{redirect_url}' -H "Authorization: Bearer $TOKEN" \
+    "${HUB}api/v1/models/modelide/$1/repo?Revision=master&FilePath=$2"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A R
+run_case() { # name cmd...
+  local name=$1; shift
+  local times=() rsss=() cpus=()
+  for _ in $(seq 1 "$RUNS"); do
+    rm -rf "$WORK/out"; mkdir -p "$WORK/out"
+    read -r t rss cpu < <(measure "$@")
+    times+=("$t"); rsss+=("$rss"); cpus+=("$cpu")
+  done
+  R[$name.t]=$(printf '%s\n' "${times[@]}" | median)
+  R[$name.rss]=$(printf '%s\n' "${rsss[@]}" | sort -n | tail -1)
+  R[$name.cpu]=$(printf '%s\n' "${cpus[@]}" | median)
+}
+
+./modelide --version >/dev/null
+MI=(dotnet "$ROOT/.build/cli/modelide.dll")
+BIG_URL=$(blob_url bench-big big.bin)
+run_case big.modelide "${MI[@]}" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$WORK/out"
+run_case big.curl curl -s -o "$WORK/out/big.bin" "$BIG_URL"
+run_case big.aria2 aria2c -q -x8 -s8 -k1M --allow-overwrite=true --auto-file-renaming=false -d "$WORK/out" -o big.bin "$BIG_URL"
+
+LIST="$WORK/many-urls.txt"; : > "$LIST"
+for f in "$MODELS"/bench-many/shards/*; do n=$(basename "$f"); echo "$(blob_url bench-many "shards/$n")" >> "$LIST"; echo "  out=shards/$n" >> "$LIST"; done
+run_case many.modelide "${MI[@]}" download modelide/bench-many --endpoint "$HUB" --token "$TOKEN" --cache-dir "$WORK/out"
+run_case many.curl bash -c "grep -v '^ ' '$LIST' | while read -r u; do curl -s -o /dev/null \"\$u\"; done"
+run_case many.aria2 aria2c -q -j8 -x1 --allow-overwrite=true -d "$WORK/out" -i "$LIST"
+MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
+BIG_BYTES=$((BIG_MB * 1024 * 1024))
+
+python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" <<PY
+import json, sys
+out, big, many = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "$k" "${R[$k]}"; done)]}
+def mbps(case, size): return size / 1e6 / r[case + '.t']
+rows = []
+for case, size in (('big', big), ('many', many)):
+    for tool in ('modelide', 'curl', 'aria2'):
+        rows.append({'case': case, 'tool': tool, 'seconds': r[f'{case}.{tool}.t'], 'MBps': mbps(f'{case}.{tool}', size),
+                     'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu']})
+best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
+summary = {
+  'big_vs_best_peer': mbps('big.modelide', big) / best_big, 'big_target': '>= 0.9',
+  'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
+  'modelide_peak_rss_MB': max(r['big.modelide.rss'], r['many.modelide.rss']) / 1024, 'rss_target': '< 150',
+}
+json.dump({'bigBytes': big, 'manyBytes': many, 'rows': rows, 'summary': summary}, open(out, 'w'), indent=2)
+print('| case | tool | MB/s | s | peak RSS MB | CPU s |')
+print('|---|---|---|---|---|---|')
+for x in rows: print(f"| {x['case']} | {x['tool']} | {x['MBps']:.1f} | {x['seconds']:.2f} | {x['peakRssMB']:.0f} | {x['cpuSeconds']:.2f} |")
+print(f"big file: ModelIde / best peer = {summary['big_vs_best_peer']:.2f}x (target >= 0.9)")
+print(f"200 files: ModelIde / curl = {summary['many_vs_curl']:.2f}x (target >= 1.5)")
+print(f"ModelIde peak RSS = {summary['modelide_peak_rss_MB']:.0f} MB (target < 150)")
+print('results:', out)
+PY
