@@ -91,9 +91,11 @@ public sealed class DecoderLanguageModel : IDisposable
             var actual = ExecutionProviderSelector.ActualDevice(session);
             var device = choice.Device;
             var reason = choice.Reason;
-            if (actual is not null)
+            if (actual is { } placed)
             {
-                reason += $"; session inputs on {actual}";
+                // What the session really did wins over what was asked for.
+                device = placed.Device;
+                reason += $"; session inputs placed on {placed.Device} by {placed.ExecutionProvider}";
             }
 
             return new DecoderLanguageModel(modelDir, session, choice.Options, config, tokenizer, template, device, reason);

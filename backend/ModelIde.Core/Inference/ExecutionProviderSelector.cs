@@ -112,24 +112,34 @@ public static class ExecutionProviderSelector
         }
 
         var device = "cpu";
-        if (chosen is not null && chosen.HardwareDevice.Type != OrtHardwareDeviceType.CPU)
+        if (chosen is not null)
         {
+            // ORT's own policies go GPU→CPU or NPU→CPU; our pick (GPU, then NPU, then CPU for auto) decides which one to ask for.
+            var ortPolicy = chosen.HardwareDevice.Type switch
+            {
+                OrtHardwareDeviceType.GPU => ExecutionProviderDevicePolicy.PREFER_GPU,
+                OrtHardwareDeviceType.NPU => policy == DevicePolicy.MaxEfficiency ? ExecutionProviderDevicePolicy.MAX_EFFICIENCY : ExecutionProviderDevicePolicy.PREFER_NPU,
+                _ => ExecutionProviderDevicePolicy.PREFER_CPU,
+            };
             try
             {
-                options.AppendExecutionProvider(OrtEnv.Instance(), [chosen], new Dictionary<string, string>());
+                options.SetEpSelectionPolicy(ortPolicy);
                 device = chosen.HardwareDevice.Type.ToString().ToLowerInvariant();
             }
-            catch (OnnxRuntimeException e)
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or NotSupportedException)
             {
-                notes.Add($"{chosen.EpName} could not be added ({e.Message})");
+                notes.Add($"automatic EP selection unavailable ({e.Message})");
             }
         }
-        else if (policy is DevicePolicy.PreferGpu or DevicePolicy.Auto && hardware.Any(h => h.Type == OrtHardwareDeviceType.GPU))
+
+        if (device == "cpu" && policy is DevicePolicy.PreferGpu or DevicePolicy.Auto && hardware.Any(h => h.Type == OrtHardwareDeviceType.GPU) &&
+            chosen?.HardwareDevice.Type is null or OrtHardwareDeviceType.CPU)
         {
             // No GPU EP device was discovered; the legacy entry points exist only in GPU builds of ONNX Runtime.
             if (TryLegacy(options, "CUDA", o => o.AppendExecutionProvider_CUDA(0), notes))
             {
                 device = "gpu";
+                notes.Add("CUDA execution provider added through the legacy API");
             }
         }
 
@@ -143,13 +153,13 @@ public static class ExecutionProviderSelector
     }
 
     /// <summary>Where the session really placed its inputs, from <c>GetEpDeviceForInputs</c>; null when it cannot say.</summary>
-    public static string? ActualDevice(InferenceSession session)
+    public static (string Device, string ExecutionProvider)? ActualDevice(InferenceSession session)
     {
         try
         {
             var devices = session.GetEpDeviceForInputs();
             var first = devices.FirstOrDefault(d => d is not null);
-            return first is null ? null : $"{first.HardwareDevice.Type.ToString().ToLowerInvariant()} ({first.EpName})";
+            return first is null ? null : (first.HardwareDevice.Type.ToString().ToLowerInvariant(), first.EpName);
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or NotSupportedException or NullReferenceException)
         {

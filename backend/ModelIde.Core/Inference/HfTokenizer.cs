@@ -110,11 +110,10 @@ public sealed class HfTokenizer
 
     public int? TokenId(string token) => _specials.TryGetValue(token, out var id) ? id : _bpe.Vocabulary.TryGetValue(token, out var v) ? v : null;
 
-    private static bool IsByteLevel(JsonElement root)
-    {
-        var text = root.GetRawText();
-        return text.Contains("\"ByteLevel\"", StringComparison.Ordinal);
-    }
+    // Only the small sections are serialised; the whole file can be megabytes of vocabulary.
+    private static bool IsByteLevel(JsonElement root) =>
+        new[] { "pre_tokenizer", "decoder" }.Any(name => root.TryGetProperty(name, out var section) &&
+            section.ValueKind == JsonValueKind.Object && section.GetRawText().Contains("\"ByteLevel\"", StringComparison.Ordinal));
 
     private static bool UsesNfc(JsonElement root) =>
         root.TryGetProperty("normalizer", out var n) && n.ValueKind == JsonValueKind.Object &&
@@ -161,34 +160,38 @@ public sealed class HfTokenizer
 /// </summary>
 public sealed class StreamingDecoder(HfTokenizer tokenizer)
 {
-    private readonly List<int> _ids = [];
-    private int _emittedChars;
+    // Only the ids since the last complete character are decoded again, so a step costs O(1), not O(length).
+    private readonly List<int> _pending = [];
+    private readonly System.Text.StringBuilder _text = new();
 
-    public string Text { get; private set; } = "";
+    public string Text => _text.ToString();
 
     /// <summary>Adds one id; returns the new complete text, or an empty string while a character is still partial.</summary>
     public string Add(int id)
     {
-        _ids.Add(id);
-        var text = tokenizer.Decode(_ids);
-        if (text.Length > 0 && text[^1] == '\uFFFD')
+        _pending.Add(id);
+        var chunk = tokenizer.Decode(_pending);
+        if (chunk.Length > 0 && chunk[^1] == '\uFFFD' && _pending.Count < 8)
         {
             return "";
         }
 
-        Text = text;
-        var chunk = text.Length >= _emittedChars ? text[_emittedChars..] : "";
-        _emittedChars = text.Length;
+        _pending.Clear();
+        _text.Append(chunk);
         return chunk;
     }
 
     /// <summary>Emits whatever is still held back (a genuinely invalid sequence ends as U+FFFD).</summary>
     public string Flush()
     {
-        var text = tokenizer.Decode(_ids);
-        Text = text;
-        var chunk = text.Length > _emittedChars ? text[_emittedChars..] : "";
-        _emittedChars = text.Length;
+        if (_pending.Count == 0)
+        {
+            return "";
+        }
+
+        var chunk = tokenizer.Decode(_pending);
+        _pending.Clear();
+        _text.Append(chunk);
         return chunk;
     }
 }

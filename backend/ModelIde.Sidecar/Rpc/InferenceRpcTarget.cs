@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using ModelIde.Core;
+using ModelIde.Core.Inference;
+using ModelIde.Protocol;
+using StreamJsonRpc;
+
+namespace ModelIde.Sidecar.Rpc;
+
+/// <summary>inference/*: sessions cached by id; generation runs on the thread pool, streaming tokens as notifications.</summary>
+public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDisposable
+{
+    // One target per connection (disposed on disconnect), so the sessions live as long as the client does.
+    private readonly ConcurrentDictionary<string, DecoderLanguageModel> _sessions = new();
+
+    private ConcurrentDictionary<string, DecoderLanguageModel> Sessions => _sessions;
+
+    public void Dispose()
+    {
+        foreach (var id in _sessions.Keys)
+        {
+            if (_sessions.TryRemove(id, out var model))
+            {
+                model.Dispose();
+            }
+        }
+    }
+
+    [JsonRpcMethod(InferenceMethods.Devices, UseSingleObjectParameterDeserialization = true)]
+    public Task<InferenceDevicesResult> DevicesAsync(InferenceDevicesParams? p, CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        var report = ExecutionProviderSelector.Describe(ExecutionProviderSelector.ParsePolicy(p?.Policy), p?.EpLibraryPath);
+        return new InferenceDevicesResult(
+            report.Hardware.Select(h => new HardwareDeviceDto(h.Type, h.Vendor, h.VendorId, h.DeviceId)).ToArray(),
+            report.ExecutionProviders.Select(e => new ExecutionProviderDto(e.Name, e.Vendor, e.DeviceType)).ToArray(),
+            report.Summary);
+    }, cancellationToken);
+
+    [JsonRpcMethod(InferenceMethods.Load, UseSingleObjectParameterDeserialization = true)]
+    public Task<InferenceLoadResult> LoadAsync(InferenceLoadParams p, CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        if (string.IsNullOrWhiteSpace(p?.ModelDir))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelDir is required.");
+        }
+
+        var model = DecoderLanguageModel.Load(p.ModelDir, ExecutionProviderSelector.ParsePolicy(p.Policy), p.EpLibraryPath, p.Threads);
+        var id = Guid.NewGuid().ToString("N");
+        Sessions[id] = model;
+        return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null);
+    }, cancellationToken);
+
+    [JsonRpcMethod(InferenceMethods.Generate, UseSingleObjectParameterDeserialization = true)]
+    public async Task<InferenceGenerateResult> GenerateAsync(InferenceGenerateParams p, CancellationToken cancellationToken)
+    {
+        if (p is null || !Sessions.TryGetValue(p.SessionId ?? "", out var model))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"No loaded inference session '{p?.SessionId}'.");
+        }
+
+        string prompt;
+        if (p.Messages is { Count: > 0 })
+        {
+            prompt = model.RenderChat(p.Messages.Select(m => new ChatMessage(m.Role, m.Content)).ToArray()).Text;
+        }
+        else if (!string.IsNullOrEmpty(p.Prompt))
+        {
+            prompt = p.Prompt;
+        }
+        else
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "Give a prompt or messages.");
+        }
+
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = p.MaxNewTokens ?? 256,
+            Temperature = (float)(p.Temperature ?? 0),
+            TopK = p.TopK ?? 0,
+            TopP = (float)(p.TopP ?? 1),
+            RepetitionPenalty = (float)(p.RepetitionPenalty ?? 1),
+            Seed = p.Seed,
+            StopStrings = p.Stop ?? [],
+        };
+
+        // Notifications are queued in order from the generating thread; each send awaits the previous one.
+        var pending = Task.CompletedTask;
+        var notifier = context.Notifier;
+        var result = await Task.Run(
+            () => model.Generate(prompt, options, t =>
+            {
+                var args = new InferenceTokenParams(p.GenerationId, t.Text, t.TokenId);
+                pending = pending.ContinueWith(_ => notifier.NotifyAsync(InferenceMethods.Token, args), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            }, cancellationToken),
+            CancellationToken.None).ConfigureAwait(false);
+        await pending.ConfigureAwait(false);
+
+        return new InferenceGenerateResult(result.Text, result.TokenIds, result.PromptTokens, result.TokenIds.Count, result.TokensPerSecond,
+            result.StopReason switch
+            {
+                StopReason.Eos => "eos",
+                StopReason.Stop => "stop",
+                StopReason.Cancelled => "cancelled",
+                _ => "maxTokens",
+            });
+    }
+
+    [JsonRpcMethod(InferenceMethods.Unload, UseSingleObjectParameterDeserialization = true)]
+    public InferenceUnloadResult Unload(InferenceUnloadParams p)
+    {
+        if (p is null || !Sessions.TryRemove(p.SessionId ?? "", out var model))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"No loaded inference session '{p?.SessionId}'.");
+        }
+
+        model.Dispose();
+        return new InferenceUnloadResult();
+    }
+}
