@@ -5,7 +5,7 @@ namespace ModelIde.Cli;
 
 /// <summary>
 /// Endpoint and token for CLI commands: <c>--endpoint</c> / <c>--token</c>, else MODELSCOPE_ENDPOINT (or
-/// MODELSCOPE_DOMAIN) / MODELSCOPE_API_TOKEN. One place, so a stored login can be added here later.
+/// MODELSCOPE_DOMAIN, else the last login's endpoint) / MODELSCOPE_API_TOKEN, else the login stored by `modelide login`.
 /// </summary>
 public sealed class CliHubConnection : IDisposable
 {
@@ -33,9 +33,11 @@ public sealed class CliHubConnection : IDisposable
     public static CliHubConnection Create(string? endpoint, string? token)
     {
         Uri resolved;
+        var store = Credentials.CliCredentialStore.Open();
         try
         {
-            resolved = HubEndpoints.Resolve(endpoint);
+            // Same rule as login/whoami: --endpoint, else MODELSCOPE_ENDPOINT/DOMAIN, else the last login's endpoint.
+            resolved = Commands.CliEndpoint.Resolve(endpoint, store);
         }
         catch (UriFormatException ex)
         {
@@ -44,10 +46,20 @@ public sealed class CliHubConnection : IDisposable
 
         var session = new HubSession(resolved);
         token ??= Environment.GetEnvironmentVariable("MODELSCOPE_API_TOKEN");
+        string? userName = null;
+        string? gitToken = null;
+        if (string.IsNullOrWhiteSpace(token) && store.Load(resolved) is { } stored)
+        {
+            // The login saved by `modelide login` for this endpoint (keyring or 0600 file).
+            token = stored.AccessToken;
+            userName = stored.UserName;
+            gitToken = stored.GitToken;
+        }
+
         if (!string.IsNullOrWhiteSpace(token))
         {
             SecretRedactor.AddKnownSecret(token);
-            session.SignIn(token.Trim(), userName: null, gitToken: null);
+            session.SignIn(token.Trim(), userName, gitToken);
         }
 
         return new CliHubConnection(session, ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(60)));

@@ -10,9 +10,10 @@ namespace ModelIde.Core.Auth;
 
 /// <summary>
 /// Checks an ID token against the issuer's published keys (RS256/PS256/ES256), its issuer, audience and expiry.
-/// OidcClient ships only a no-validation validator; the nonce is checked by OidcClient on the claims returned here.
+/// OidcClient ships only a no-validation validator, and it neither sends nor checks a nonce, so this one checks the
+/// nonce of the sign-in it was created for (null for refresh responses, which carry none).
 /// </summary>
-public sealed class JwksIdentityTokenValidator : IIdentityTokenValidator
+public sealed class JwksIdentityTokenValidator(string? expectedNonce = null) : IIdentityTokenValidator
 {
     public Task<IdentityTokenValidationResult> ValidateAsync(string identityToken, OidcClientOptions options, CancellationToken cancellationToken = default)
     {
@@ -26,7 +27,7 @@ public sealed class JwksIdentityTokenValidator : IIdentityTokenValidator
         }
     }
 
-    private static IdentityTokenValidationResult Validate(string token, OidcClientOptions options)
+    private IdentityTokenValidationResult Validate(string token, OidcClientOptions options)
     {
         var parts = token.Split('.');
         if (parts.Length != 3 || parts[2].Length == 0)
@@ -64,6 +65,12 @@ public sealed class JwksIdentityTokenValidator : IIdentityTokenValidator
             || DateTimeOffset.FromUnixTimeSeconds(expSeconds) + options.ClockSkew < DateTimeOffset.UtcNow)
         {
             return Error("expired_id_token", "The ID token has expired.");
+        }
+
+        if (expectedNonce is not null
+            && !(claims.TryGetProperty("nonce", out var nonce) && nonce.ValueKind == JsonValueKind.String && nonce.GetString() == expectedNonce))
+        {
+            return Error("invalid_nonce", "The ID token's nonce does not match this sign-in.");
         }
 
         return new IdentityTokenValidationResult { User = new ClaimsPrincipal(new ClaimsIdentity(ClaimsOf(claims), "oidc", "name", "role")), SignatureAlgorithm = alg };

@@ -43,8 +43,10 @@ public sealed class OidcBrowserSignIn
     {
         var endpoint = CheckEndpoint(options.Endpoint);
         using var listener = LoopbackRedirectListener.Start();
-        var client = CreateClient(endpoint, options.ClientId, options.Scopes, listener.RedirectUri);
-        var state = await client.PrepareLoginAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        // OidcClient 7 relies on PKCE alone and sends no nonce; we add one and the ID token validator checks it.
+        var nonce = Base64UrlRandom();
+        var client = CreateClient(endpoint, options.ClientId, options.Scopes, listener.RedirectUri, nonce);
+        var state = await client.PrepareLoginAsync(new Parameters { { "nonce", nonce } }, cancellationToken).ConfigureAwait(false);
         if (state.IsError)
         {
             throw Failed(endpoint, "could not start", state.Error, state.ErrorDescription);
@@ -98,7 +100,7 @@ public sealed class OidcBrowserSignIn
         }
 
         var endpoint = CheckEndpoint(current.Endpoint);
-        var client = CreateClient(endpoint, current.ClientId ?? OidcSignInOptions.DefaultClientId, current.Scopes, redirectUri: null);
+        var client = CreateClient(endpoint, current.ClientId ?? OidcSignInOptions.DefaultClientId, current.Scopes, redirectUri: null, expectedNonce: null);
         var result = await client.RefreshTokenAsync(current.RefreshToken, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.IsError)
         {
@@ -177,7 +179,7 @@ public sealed class OidcBrowserSignIn
         return normalized;
     }
 
-    private OidcClient CreateClient(Uri endpoint, string clientId, IReadOnlyList<string> scopes, Uri? redirectUri)
+    private OidcClient CreateClient(Uri endpoint, string clientId, IReadOnlyList<string> scopes, Uri? redirectUri, string? expectedNonce)
     {
         if (string.IsNullOrWhiteSpace(clientId))
         {
@@ -193,13 +195,16 @@ public sealed class OidcBrowserSignIn
             LoadProfile = false,
             DisablePushedAuthorization = true,
             HttpClientFactory = _ => _httpFactory(),
-            IdentityTokenValidator = new JwksIdentityTokenValidator(),
+            IdentityTokenValidator = new JwksIdentityTokenValidator(expectedNonce),
             TokenClientCredentialStyle = ClientCredentialStyle.PostBody,
         };
         options.Policy.Discovery = DiscoveryPolicyFor(endpoint);
         options.Policy.RequireIdentityTokenSignature = true;
         return new OidcClient(options);
     }
+
+    private static string Base64UrlRandom() =>
+        System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
 
     private static string? UserNameOf(ClaimsPrincipal user) =>
         new[] { "preferred_username", "name", "username", "sub" }

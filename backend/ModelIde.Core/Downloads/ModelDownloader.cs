@@ -298,6 +298,11 @@ public sealed class ModelDownloader
                     {
                         throw new ModelIdeException(ModelIdeErrorKind.Network, $"The download of '{file.Path}' stalled for {_options.StallTimeout.TotalSeconds:0} s.");
                     }
+                    catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                    {
+                        // A cut connection; errors writing the local file are not caught here and are not retried.
+                        throw new ModelIdeException(ModelIdeErrorKind.Network, $"The connection broke while downloading '{file.Path}': {ex.Message}", ex);
+                    }
 
                     if (read == 0)
                     {
@@ -321,11 +326,6 @@ public sealed class ModelDownloader
                 return;
             }
             catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                var wrapped = new ModelIdeException(ModelIdeErrorKind.Network, $"The connection broke while downloading '{file.Path}': {ex.Message}", ex);
-                await WaitBeforeRetryAsync(wrapped, progressed ? 1 : attempt, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException ex) when (!cancellationToken.IsCancellationRequested && ex is not FileNotFoundException && ex.InnerException is System.Net.Sockets.SocketException or HttpRequestException or null)
             {
                 var wrapped = new ModelIdeException(ModelIdeErrorKind.Network, $"The connection broke while downloading '{file.Path}': {ex.Message}", ex);
                 await WaitBeforeRetryAsync(wrapped, progressed ? 1 : attempt, cancellationToken).ConfigureAwait(false);

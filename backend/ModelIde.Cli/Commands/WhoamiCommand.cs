@@ -1,0 +1,45 @@
+using ModelIde.Cli.Credentials;
+using ModelIde.Core;
+using ModelIde.Core.Auth;
+using ModelIde.Core.Hub;
+
+namespace ModelIde.Cli.Commands;
+
+/// <summary><c>modelide whoami</c>: the user name of the stored login, confirmed with the hub.</summary>
+public sealed class WhoamiCommand : CliCommand
+{
+    public override string Name => "whoami";
+
+    public override string Summary => "Print the user name you are signed in as (exit 3 when not signed in).";
+
+    public override string Usage => """
+        Usage: modelide whoami [--endpoint URL]
+
+        Prints the user name on stdout after checking the stored token with the hub (users/me).
+        Endpoint: --endpoint, else MODELSCOPE_ENDPOINT, else the endpoint of the last login.
+        """;
+
+    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    {
+        var endpointText = args.Option("endpoint");
+        args.EnsureNoUnknownOptions();
+        var store = CliCredentialStore.Open();
+        var endpoint = CliEndpoint.Resolve(endpointText, store);
+        var login = store.Load(endpoint)
+            ?? throw new ModelIdeException(ModelIdeErrorKind.AuthenticationRequired, $"Not signed in to {endpoint}. Run 'modelide login --endpoint {endpoint}'.");
+        using var http = ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(30));
+        var api = new ModelScopeApiClient(http, new HubSession(endpoint));
+        try
+        {
+            var user = await api.GetCurrentUserAsync(cancellationToken, login.AccessToken).ConfigureAwait(false);
+            console.Out.WriteLine(user.UserName);
+        }
+        catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.AuthenticationRequired)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.AuthenticationRequired,
+                $"The stored login for {endpoint} ({login.UserName}) is no longer accepted: run 'modelide login' again.", ex);
+        }
+
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ModelIde.Hub;
+using ModelIde.Sidecar.Tests.Rpc;
+
+namespace ModelIde.Sidecar.Tests.Auth;
+
+/// <summary>Signs in through the real sidecar process and scans everything it said for the secrets involved.</summary>
+public sealed partial class SidecarAuthLeakTests
+{
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">")]
+    private static partial Regex HiddenInput();
+
+    [Fact]
+    public async Task After_token_and_browser_sign_in_no_token_appears_in_the_log_or_other_traffic()
+    {
+        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10 }, CancellationToken.None);
+        var endpoint = hub.BaseUri.AbsoluteUri;
+        using var p = SidecarProcessTests.StartSidecar("--endpoint", endpoint);
+        var stderr = p.StandardError.ReadToEndAsync();
+        var scanned = new List<string>();
+        var secrets = new List<string> { hub.DemoToken, hub.GitTokenFor("demo") };
+        const string wrong = "ms-wrong-leak-0123456789";
+        secrets.Add(wrong);
+        try
+        {
+            var input = p.StandardInput.BaseStream;
+            var output = p.StandardOutput.BaseStream;
+            var id = 0;
+
+            async Task<JsonElement> CallAsync(string method, object args, bool isSignInResult, Func<JsonElement, Task>? onNotification = null)
+            {
+                var myId = ++id;
+                await SidecarRpcTests.WriteFramedAsync(input, JsonSerializer.Serialize(new { jsonrpc = "2.0", id = myId, method, @params = args }));
+                while (true)
+                {
+                    var text = await ReadFramedAsync(output);
+                    using var doc = JsonDocument.Parse(text);
+                    var root = doc.RootElement.Clone();
+                    if (root.TryGetProperty("id", out var rid) && rid.GetInt32() == myId)
+                    {
+                        if (!isSignInResult || root.TryGetProperty("error", out _))
+                        {
+                            scanned.Add(text);
+                        }
+
+                        return root;
+                    }
+
+                    scanned.Add(text);
+                    if (onNotification is not null)
+                    {
+                        await onNotification(root);
+                    }
+                }
+            }
+
+            var validated = await CallAsync("auth/validateToken", new { endpoint, accessToken = hub.DemoToken }, isSignInResult: true);
+            Assert.Equal("demo", validated.GetProperty("result").GetProperty("userName").GetString());
+            var activated = await CallAsync("auth/activate", new { endpoint, accessToken = hub.DemoToken, userName = "demo" }, isSignInResult: false);
+            Assert.Equal("demo", activated.GetProperty("result").GetProperty("userName").GetString());
+            var refused = await CallAsync("auth/validateToken", new { endpoint, accessToken = wrong }, isSignInResult: false);
+            Assert.Equal(-32002, refused.GetProperty("error").GetProperty("code").GetInt32());
+
+            Task<HttpStatusCode>? browser = null;
+            var oauth = await CallAsync("auth/signInWithBrowser", new { endpoint, clientId = LocalHub.OAuthClientId, timeoutSeconds = 120 }, isSignInResult: true, n =>
+            {
+                if (n.GetProperty("method").GetString() == "auth/openBrowser")
+                {
+                    browser = Task.Run(() => BrowseAsync(new Uri(n.GetProperty("params").GetProperty("url").GetString()!), hub.DemoPassword));
+                }
+
+                return Task.CompletedTask;
+            });
+            Assert.Equal(HttpStatusCode.OK, await browser!);
+            var session = oauth.GetProperty("result");
+            Assert.Equal("oauth", session.GetProperty("kind").GetString());
+            secrets.Add(session.GetProperty("accessToken").GetString()!);
+            secrets.Add(session.GetProperty("refreshToken").GetString()!);
+
+            var signOut = await CallAsync("auth/signOut", new { endpoint, clientId = LocalHub.OAuthClientId, refreshToken = session.GetProperty("refreshToken").GetString() }, isSignInResult: false);
+            Assert.True(signOut.GetProperty("result").GetProperty("revoked").GetBoolean());
+            p.StandardInput.Close();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await p.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+
+        scanned.Add(await stderr);
+        Assert.True(scanned.Count >= 5);
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(scanned, text => text.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+
+    // Like SidecarRpcTests.ReadFramedAsync, with a wait that tolerates a busy machine (the first call starts the hub client).
+    private static async Task<string> ReadFramedAsync(Stream stream)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var header = new List<byte>();
+        var one = new byte[1];
+        while (!(header.Count >= 4 && header[^4] == '\r' && header[^3] == '\n' && header[^2] == '\r' && header[^1] == '\n'))
+        {
+            Assert.True(await stream.ReadAsync(one, cts.Token) == 1, "stream closed while reading a header");
+            header.Add(one[0]);
+        }
+
+        var length = int.Parse(Regex.Match(Encoding.ASCII.GetString([.. header]), @"Content-Length:\s*(\d+)", RegexOptions.IgnoreCase).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var body = new byte[length];
+        await stream.ReadExactlyAsync(body, cts.Token);
+        return Encoding.UTF8.GetString(body);
+    }
+
+    private static async Task<HttpStatusCode> BrowseAsync(Uri authorize, string password)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+        var page = await http.GetStringAsync(authorize);
+        var fields = HiddenInput().Matches(page).Select(m => new KeyValuePair<string, string>(WebUtility.HtmlDecode(m.Groups[1].Value), WebUtility.HtmlDecode(m.Groups[2].Value))).ToList();
+        fields.Add(new("username", "demo"));
+        fields.Add(new("password", password));
+        using var post = await http.PostAsync(new Uri(authorize, "/oauth/authorize"), new FormUrlEncodedContent(fields));
+        var location = post.Headers.Location!;
+        using var callback = await http.GetAsync(location.IsAbsoluteUri ? location : new Uri(authorize, location));
+        var body = await callback.Content.ReadAsStringAsync();
+        Assert.Contains("Signed in", body, StringComparison.Ordinal);
+        return callback.StatusCode;
+    }
+}
