@@ -12,6 +12,13 @@ const ROOT = path.resolve(__dirname, '../../../..');
 const ARTIFACTS = path.join(process.env.MODELIDE_ARTIFACTS || path.join(ROOT, 'test-results'), 'e2e');
 const DEMO_TOKEN = 'ms-demo-0000000000';
 const DEMO_PASSWORD = 'demo-password';
+// Process ids of what a test started, so scripts/teardown/30-code-server.sh can stop leftovers of a killed run.
+const PID_DIR = path.join(process.env.MODELIDE_STATE || path.join(ROOT, '.build/test-state'), 'e2e-pids');
+
+function remember(pid) {
+  fs.mkdirSync(PID_DIR, { recursive: true });
+  fs.writeFileSync(path.join(PID_DIR, String(pid)), '');
+}
 
 function required(name) {
   const value = process.env[name];
@@ -53,6 +60,7 @@ class Workbench {
       '--models', path.join(ROOT, 'models'), '--catalogue-size', '200'],
       { env, cwd: ROOT, log: path.join(ARTIFACTS, `${this.name}-hub.log`), ready: t => /Local hub ready|http:\/\/127\.0\.0\.1:\d+/.test(t) });
     this.pids.push(hub.child.pid);
+    remember(hub.child.pid);
     this.hubUrl = `http://127.0.0.1:${hubPort}`;
 
     const ext = path.join(this.dir, 'extensions');
@@ -108,6 +116,7 @@ class Workbench {
     const cs = await startLogged(codeServer, args,
       { env, cwd: this.dir, log: path.join(ARTIFACTS, `${this.name}-code-server.log`), ready: t => /HTTP server listening/.test(t) });
     this.pids.push(cs.child.pid);
+    remember(cs.child.pid);
     this.url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`;
 
     this.browser = await chromium.launch({
@@ -195,7 +204,10 @@ class Workbench {
 
   async stop() {
     if (this.browser) await this.browser.close().catch(() => undefined);
-    for (const pid of this.pids.reverse()) await stopTree(pid);
+    for (const pid of this.pids.reverse()) {
+      await stopTree(pid);
+      fs.rmSync(path.join(PID_DIR, String(pid)), { force: true });
+    }
     this.pids = [];
     if (!process.env.MODELIDE_E2E_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -18,6 +18,8 @@ describe('Browser (OAuth) sign-in', () => {
     await open.click({ timeout: 10000 }).catch(() => undefined);
     const login = await opened;
     await login.waitForLoadState();
+    // code-server serves loopback URLs through /proxy/PORT/ (asExternalUri); the form must post back through it.
+    console.log(`# login page: ${login.url()}`);
     await login.screenshot({ path: require('node:path').join(require('../lib/workbench').ARTIFACTS, 'oauth-b-login-page.png') });
     await login.fill('input[name="username"]', 'demo');
     await login.fill('input[name="password"]', DEMO_PASSWORD);
