@@ -14,14 +14,19 @@ HUB="http://127.0.0.1:$HUB_PORT"
 log() { echo "start: $*" >&2; }
 
 pids=()
+tree() { local p; for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$p"; done; echo "$1"; }
 stop() {
   trap - INT TERM EXIT
-  # By process id: each started process and its descendants, children first.
-  for pid in "${pids[@]}"; do
-    kids() { local p; for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do kids "$p"; echo "$p"; done; }
-    for p in $(kids "$pid") "$pid"; do kill "$p" 2>/dev/null || true; done
+  # By process id: each started process and its descendants, children first; SIGKILL what outlives 5 s
+  # (the hub does not exit on SIGTERM yet).
+  local all=() p
+  for pid in "${pids[@]}"; do all+=($(tree "$pid")); done
+  for p in "${all[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0; for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break; sleep 0.1
   done
-  wait 2>/dev/null || true
+  for p in "${all[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   log "stopped"
 }
 trap stop INT TERM EXIT

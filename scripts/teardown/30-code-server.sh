@@ -10,6 +10,7 @@ for f in "$dir"/*; do
   pid=$(basename "$f")
   if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
     for p in $(tree "$pid"); do kill "$p" 2>/dev/null || true; done
+    sleep 3; for p in $(tree "$pid"); do kill -9 "$p" 2>/dev/null || true; done
   fi
   rm -f "$f"
 done
