@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the platform-specific VSIX: extension bundle + self-contained sidecar, like the C# extension's
+# per-platform packages. Output: dist/modelide-<target>-<version>.vsix. Usage: scripts/package.sh [target]
+# (target: linux-x64 (default), linux-arm64, darwin-arm64, darwin-x64, win32-x64).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET="${1:-linux-x64}"
+case "$TARGET" in
+  linux-x64) RID=linux-x64;; linux-arm64) RID=linux-arm64;; darwin-arm64) RID=osx-arm64;; darwin-x64) RID=osx-x64;;
+  win32-x64) RID=win-x64;; *) echo "unsupported target: $TARGET" >&2; exit 2;;
+esac
+log() { echo "package: $*" >&2; }
+
+# 1. The extension bundle (extension/dist/extension.js).
+log "building the extension bundle"
+(cd extension && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build)
+[ -f extension/dist/extension.js ] || { echo "extension/dist/extension.js was not built" >&2; exit 1; }
+
+# 2. The sidecar, copied where the extension looks for it (<extensionPath>/sidecar/modelide).
+if [ "${MODELIDE_SKIP_SIDECAR_PUBLISH:-}" != 1 ] || [ ! -d ".build/sidecar/$RID" ]; then
+  bash scripts/publish-sidecar.sh "$RID"
+fi
+rm -rf extension/sidecar
+cp -a ".build/sidecar/$RID" extension/sidecar
+
+# 3. vsce, pinned in scripts/vsce (runs on the machine's Node 20).
+VSCE_DIR="$ROOT/scripts/vsce"
+if [ ! -x "$VSCE_DIR/node_modules/.bin/vsce" ] || [ "$VSCE_DIR/package-lock.json" -nt "$VSCE_DIR/node_modules/.package-lock.json" ]; then
+  (cd "$VSCE_DIR" && npm ci --no-audit --no-fund --loglevel=error --ignore-scripts)
+fi
+VERSION=$(node -p "require('./extension/package.json').version")
+OUT="$ROOT/dist/modelide-$TARGET-$VERSION.vsix"
+mkdir -p dist
+rm -f "$OUT"
+log "vsce package --target $TARGET"
+# --no-dependencies: dist/extension.js is a self-contained esbuild bundle. The .vscodeignore (extension's, or ours)
+# keeps sources and node_modules out.
+IGNORE_ARGS=()
+[ -f extension/.vscodeignore ] || IGNORE_ARGS=(--ignoreFile "$ROOT/scripts/vsce/vscodeignore")
+(cd extension && "$VSCE_DIR/node_modules/.bin/vsce" package --target "$TARGET" --no-dependencies \
+   --allow-missing-repository --skip-license "${IGNORE_ARGS[@]}" --out "$OUT" >&2)
+rm -rf extension/sidecar
+
+# 4. Check what users get.
+listing=$(unzip -Z1 "$OUT")
+for required in extension/dist/extension.js extension/package.json extension/sidecar/modelide; do
+  [ "$RID" = win-x64 ] && [ "$required" = extension/sidecar/modelide ] && required=extension/sidecar/modelide.exe
+  grep -qx "$required" <<< "$listing" || { echo "package: $required missing from $OUT" >&2; exit 1; }
+done
+if [[ "$RID" == linux-* ]]; then
+  # zip keeps unix modes; the sidecar must stay executable after install.
+  unzip -Z "$OUT" extension/sidecar/modelide | grep -q '^-rwx' || { echo "package: sidecar is not executable in the VSIX" >&2; exit 1; }
+fi
+log "$OUT ($(du -h "$OUT" | cut -f1), $(wc -l <<< "$listing") files)"
+echo "$OUT"

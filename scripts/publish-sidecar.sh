@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Publishes the `modelide` executable (CLI, sidecar and hub in one) self-contained for each runtime id given
+# (default linux-x64) into .build/sidecar/<rid>/. The extension starts <extensionPath>/sidecar/modelide
+# (modelide.exe on Windows); scripts/package.sh copies one of these folders to extension/sidecar/.
+# Not trimmed: StreamJsonRpc and System.Text.Json serialization use reflection.
+# ReadyToRun when the Crossgen2 pack can be restored (faster start-up); otherwise plain IL. Usage:
+#   scripts/publish-sidecar.sh [linux-x64|linux-arm64|osx-arm64|osx-x64|win-x64 ...]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+PROJECT=backend/ModelIde.Cli/ModelIde.Cli.csproj
+[ $# -gt 0 ] || set -- linux-x64
+R2R="${MODELIDE_READY_TO_RUN:-auto}"   # auto | true | false
+
+publish() {  # rid out readyToRun
+  dotnet publish "$PROJECT" -c Release -r "$1" --self-contained true -o "$2" -nologo -v q -clp:ErrorsOnly \
+    -p:PublishSingleFile=false -p:PublishTrimmed=false -p:PublishReadyToRun="$3" \
+    -p:DebugType=none -p:GenerateDocumentationFile=false
+}
+
+for rid in "$@"; do
+  case "$rid" in linux-x64|linux-arm64|osx-arm64|osx-x64|win-x64|win-arm64) ;; *) echo "unsupported runtime id: $rid" >&2; exit 2;; esac
+  out="$ROOT/.build/sidecar/$rid"
+  rm -rf "$out"
+  started=$(date +%s)
+  if [ "$R2R" = false ]; then
+    publish "$rid" "$out" false
+  elif ! publish "$rid" "$out" true; then
+    [ "$R2R" = true ] && exit 1
+    echo "publish-sidecar: ReadyToRun publish failed for $rid (Crossgen2 pack unavailable?); publishing IL only" >&2
+    rm -rf "$out"
+    publish "$rid" "$out" false
+  fi
+  exe="$out/modelide"; [[ "$rid" == win-* ]] && exe="$out/modelide.exe"
+  [ -f "$exe" ] || { echo "publish-sidecar: $exe missing" >&2; exit 1; }
+  case "$rid" in
+    linux-*) ort="libonnxruntime.so";; osx-*) ort="libonnxruntime.dylib";; win-*) ort="onnxruntime.dll";;
+  esac
+  if [ -f "$out/$ort" ]; then ort_note="$ort present"; else ort_note="$ort NOT present (no ONNX Runtime reference yet?)"; fi
+  echo "publish-sidecar: $rid -> ${out#"$ROOT"/} ($(du -sh "$out" | cut -f1), $(( $(date +%s) - started )) s; $ort_note)" >&2
+done

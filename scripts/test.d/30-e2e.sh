@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# End-to-end tests: packages the VSIX, then drives it in real VS Code (code-server) with Playwright + Chromium
+# against the local hub. Screenshots go to $MODELIDE_ARTIFACTS/e2e/.
+set -uo pipefail
+cd "$MODELIDE_ROOT"
+E2E=tests/extension/e2e
+mkdir -p "$MODELIDE_ARTIFACTS/e2e"
+if [ -z "${CODE_SERVER:-}" ] || [ ! -x "$CODE_SERVER" ]; then
+  echo "30-e2e: code-server is not installed (scripts/setup/30-code-server.sh failed?)" >&2
+  echo "0 1" >> "$MODELIDE_TEST_COUNTS"; exit 1
+fi
+if [ "${MODELIDE_E2E_SKIP_PACKAGE:-}" != 1 ] || ! ls dist/modelide-linux-x64-*.vsix >/dev/null 2>&1; then
+  if ! bash scripts/package.sh linux-x64 > "$MODELIDE_ARTIFACTS/e2e/package.log" 2>&1; then
+    tail -n 30 "$MODELIDE_ARTIFACTS/e2e/package.log" >&2
+    echo "0 1" >> "$MODELIDE_TEST_COUNTS"; exit 1
+  fi
+fi
+[ -d "$E2E/node_modules/playwright-core" ] || (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
+tap="$MODELIDE_ARTIFACTS/e2e/results.tap"
+# One file at a time: each starts its own hub and code-server. A hard cap keeps a hung browser from stalling CI.
+(cd "$E2E" && timeout 1500 node --test --test-concurrency=1 --test-timeout=600000 \
+   --test-reporter=spec --test-reporter-destination=stdout \
+   --test-reporter=tap --test-reporter-destination="$tap" ${MODELIDE_E2E_FILES:-specs/})
+rc=$?
+p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$tap" | tail -1); f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$tap" | tail -1)
+if [ -z "$p" ] && [ -z "$f" ]; then p=0; f=1; fi
+[ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+echo "${p:-0} ${f:-0}" >> "$MODELIDE_TEST_COUNTS"
+echo "30-e2e: ${p:-0} passed, ${f:-0} failed; screenshots in $MODELIDE_ARTIFACTS/e2e/"
+exit $rc

@@ -1,0 +1,36 @@
+// Browser sign-in: the extension opens the hub's OAuth page in a new tab; signing in there as demo signs VS Code in.
+'use strict';
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { Workbench, DEMO_PASSWORD } = require('../lib/workbench');
+
+describe('Browser (OAuth) sign-in', () => {
+  const wb = new Workbench('oauth');
+  before(async () => { await wb.start(); });
+  after(async () => { await wb.screenshot('b-end'); await wb.stop(); });
+
+  it('(b) signs in through the hub login page opened in a new tab', async () => {
+    await wb.runCommand('Sign in to ModelScope');
+    const opened = wb.context.waitForEvent('page', { timeout: 60000 });
+    await wb.pick('Sign in with the browser');
+    // VS Code asks before opening an external site; accept when it does.
+    const open = wb.page.getByRole('button', { name: 'Open', exact: true });
+    await open.click({ timeout: 10000 }).catch(() => undefined);
+    const login = await opened;
+    await login.waitForLoadState();
+    // code-server serves loopback URLs through /proxy/PORT/ (asExternalUri); the form must post back through it.
+    console.log(`# login page: ${login.url()}`);
+    await login.screenshot({ path: require('node:path').join(require('../lib/workbench').ARTIFACTS, 'oauth-b-login-page.png') });
+    await login.fill('input[name="username"]', 'demo');
+    await login.fill('input[name="password"]', DEMO_PASSWORD);
+    await login.click('button[type="submit"]');
+    await login.waitForLoadState().catch(() => undefined);
+    await login.waitForTimeout(2000);
+    await login.screenshot({ path: require('node:path').join(require('../lib/workbench').ARTIFACTS, 'oauth-b-after-submit.png') }).catch(() => undefined);
+    await wb.page.bringToFront();
+    await wb.notification('Signed in to ModelScope as', 60000);
+    const menu = await wb.accountsMenuText();
+    await wb.screenshot('b-accounts-menu');
+    assert.match(menu, /demo/);
+  });
+});
