@@ -30,6 +30,13 @@ Console.CancelKeyPress += (_, e) =>
     cts.Cancel();
 };
 
+// SIGTERM (kill, process supervisors) stops long-running commands such as `hub` the same way as Ctrl+C.
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+{
+    ctx.Cancel = true;
+    cts.Cancel();
+});
+
 var parsed = new CliArguments(args.Skip(1).ToArray());
 if (parsed.WantsHelp)
 {

@@ -242,7 +242,8 @@ internal static class OidcServer
             html.Append("<p class=\"error\" role=\"alert\">").Append(WebUtility.HtmlEncode(error)).Append("</p>");
         }
 
-        html.Append("<form method=\"post\" action=\"").Append(AuthorizePath).Append("\">");
+        // Relative action: the page may be served through a proxy prefix (code-server's /proxy/<port>/).
+        html.Append("<form method=\"post\" action=\"").Append(AuthorizePath[(AuthorizePath.LastIndexOf('/') + 1)..]).Append("\">");
         foreach (var (key, value) in request.GetParameters())
         {
             if (key is "username" or "password")
