@@ -14,7 +14,16 @@ export const JobMethods = {
   update: 'jobs/update',
   presets: 'jobs/presets',
   trustHost: 'jobs/trustHost',
+  configureSlurmRest: 'jobs/configureSlurmRest',
 } as const;
+
+/** Submit slurm:// jobs through slurmrestd (JWT kept in the sidecar's memory); `baseUrl: null` turns it off. */
+export interface ConfigureSlurmRestParams {
+  baseUrl?: string | null;
+  userName?: string;
+  token?: string;
+  apiVersion?: string;
+}
 
 export type Tuner = 'lora' | 'qlora' | 'full';
 
@@ -37,6 +46,8 @@ export interface JobSpec {
   timeLimitMinutes?: number;
   extraArgs?: string[];
   uploadDataset?: string;
+  /** Preview only: which ms-swift flags to show (the sidecar detects the version when submitting). */
+  swiftMajorVersion?: 3 | 4;
 }
 
 export type JobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'unknown';
