@@ -114,6 +114,11 @@ public sealed class LocalHub : IAsyncDisposable
             hub.BlobBaseUri = AddressOf(blobs);
             await api.StartAsync(cancellationToken).ConfigureAwait(false);
             hub.BaseUri = AddressOf(api);
+
+            // A fixed issuer: the login page may be reached through a proxy (code-server's /proxy/<port>/), but the
+            // code must redeem at the hub's own address. The port is known only now (port 0 = pick a free one).
+            api.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<OpenIddict.Server.OpenIddictServerOptions>>()
+                .CurrentValue.Issuer = hub.BaseUri;
             await HubFeatures.InitializeAsync(api, cancellationToken).ConfigureAwait(false);
         }
         catch
