@@ -6,19 +6,7 @@ namespace ModelIde.Sidecar.Tests.Inference;
 
 public sealed class InferCommandTests
 {
-    private static string TinyModelDir()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "models", "tiny-stdlib-coder");
-            if (File.Exists(Path.Combine(candidate, "model.onnx")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("models/tiny-stdlib-coder not found");
-    }
+    private static string TinyModelDir() => BundledModel.TinyModelDir();
 
     [Fact]
     public async Task Json_output_has_exactly_device_token_ids_text_and_speed()

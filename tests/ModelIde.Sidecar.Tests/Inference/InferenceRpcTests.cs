@@ -8,19 +8,7 @@ namespace ModelIde.Sidecar.Tests.Inference;
 
 public sealed class InferenceRpcTests
 {
-    private static string TinyModelDir()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "models", "tiny-stdlib-coder");
-            if (File.Exists(Path.Combine(candidate, "model.onnx")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("models/tiny-stdlib-coder not found");
-    }
+    private static string TinyModelDir() => BundledModel.TinyModelDir();
 
     /// <summary>Collects inference/token notifications on the client side.</summary>
     private sealed class TokenSink
