@@ -35,6 +35,7 @@ public sealed class DownloadResumeState
 
     public long PartLength(int part) => Math.Min(PartSize, Size - PartStart(part));
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public long BytesDone
     {
         get
@@ -42,6 +43,29 @@ public sealed class DownloadResumeState
             lock (_gate)
             {
                 return PartsDone.Sum();
+            }
+        }
+    }
+
+    /// <summary>Bytes on disk without a gap from the start of the file (whole parts, then the first unfinished one's prefix).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long ContiguousBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var bytes = 0L;
+                for (var i = 0; i < PartsDone.Length; i++)
+                {
+                    bytes += PartsDone[i];
+                    if (PartsDone[i] < PartLength(i))
+                    {
+                        break;
+                    }
+                }
+
+                return bytes;
             }
         }
     }

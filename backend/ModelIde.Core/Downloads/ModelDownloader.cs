@@ -137,8 +137,7 @@ public sealed class ModelDownloader
         var uri = _api.FileDownloadUri(id, revision, file.Path);
         for (var attempt = 0; ; attempt++)
         {
-            var counted = await TransferAsync(uri, file, incomplete, statePath, tracker, cancellationToken).ConfigureAwait(false);
-            var actual = file.Sha256 is null ? null : await HashFileAsync(incomplete, cancellationToken).ConfigureAwait(false);
+            var (counted, actual) = await TransferAsync(uri, file, incomplete, statePath, tracker, cancellationToken).ConfigureAwait(false);
             if (file.Sha256 is null || string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 break;
@@ -179,8 +178,11 @@ public sealed class ModelDownloader
         return Convert.ToHexStringLower(hash);
     }
 
-    /// <summary>Fills <paramref name="incomplete"/> (resuming what the state says is there); returns the bytes counted as done.</summary>
-    private async Task<long> TransferAsync(Uri uri, RepoFile file, string incomplete, string statePath, ProgressTracker tracker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fills <paramref name="incomplete"/> (resuming what the state says is there); returns the bytes counted as done and
+    /// the file's SHA-256, computed while the bytes arrive (null when the listing has no hash to check).
+    /// </summary>
+    private async Task<(long Counted, string? Sha256)> TransferAsync(Uri uri, RepoFile file, string incomplete, string statePath, ProgressTracker tracker, CancellationToken cancellationToken)
     {
         var parallel = file.Size > _options.ParallelThresholdBytes && _options.PartSizeBytes > 0;
         var partSize = parallel ? _options.PartSizeBytes : Math.Max(file.Size, 1);
@@ -211,6 +213,7 @@ public sealed class ModelDownloader
         state.Save(statePath);
         using (var handle = File.OpenHandle(incomplete, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read))
         {
+            using var hasher = file.Sha256 is null ? null : new StreamingSha256(handle, state);
             if (file.Size > 0)
             {
                 using var partGate = new SemaphoreSlim(Math.Max(1, _options.MaxParallelParts));
@@ -220,7 +223,9 @@ public sealed class ModelDownloader
                     await partGate.WaitAsync(failFast.Token).ConfigureAwait(false);
                     try
                     {
-                        await FetchPartAsync(uri, file, handle, state, statePath, part, tracker, failFast.Token).ConfigureAwait(false);
+                        await FetchPartAsync(uri, file, handle, hasher, state, statePath, part, tracker, failFast.Token).ConfigureAwait(false);
+                        // A finished part may have closed the gap before later parts' bytes: hash those now, while they are cached.
+                        hasher?.CatchUp();
                     }
                     catch
                     {
@@ -242,12 +247,12 @@ public sealed class ModelDownloader
                     throw real ?? parts.First(t => t.IsFaulted).Exception!.InnerExceptions[0];
                 }
             }
-        }
 
-        return file.Size;
+            return (file.Size, hasher?.Finish(file.Size));
+        }
     }
 
-    private async Task FetchPartAsync(Uri uri, RepoFile file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, DownloadResumeState state, string statePath, int part, ProgressTracker tracker, CancellationToken cancellationToken)
+    private async Task FetchPartAsync(Uri uri, RepoFile file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, StreamingSha256? hasher, DownloadResumeState state, string statePath, int part, ProgressTracker tracker, CancellationToken cancellationToken)
     {
         var start = state.PartStart(part);
         var length = state.PartLength(part);
@@ -276,6 +281,7 @@ public sealed class ModelDownloader
                     tracker.AddDone(-done);
                     done = 0;
                     state.SetDone(part, 0);
+                    hasher?.Restart();
                 }
                 else if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange is { From: { } from } && from != start + done)
                 {
@@ -310,10 +316,11 @@ public sealed class ModelDownloader
                     }
 
                     await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, read), start + done, cancellationToken).ConfigureAwait(false);
+                    state.SetDone(part, done + read);
+                    hasher?.OnWritten(start + done, buffer.AsSpan(0, read));
                     done += read;
                     unsaved += read;
                     progressed = true;
-                    state.SetDone(part, done);
                     tracker.AddFetched(read, file.Path);
                     if (unsaved >= _options.StateSaveInterval)
                     {
