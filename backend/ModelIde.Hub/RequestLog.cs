@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 
 namespace ModelIde.Hub;
 
-/// <summary>One request as the hub saw it: enough for tests to check what a client sent (never the secret itself).</summary>
+/// <summary>
+/// One request as the hub saw it: enough for tests to check what a client sent (never the secret itself). <c>BytesSent</c>
+/// counts body bytes the blob host handed to the connection, so a benchmark can tell how much a resumed download fetched twice.
+/// </summary>
 public sealed record HubRequest(
     DateTimeOffset At,
     string Host,
@@ -13,7 +16,8 @@ public sealed record HubRequest(
     bool HasSessionCookie,
     string? Range,
     string? UserAgent,
-    int Status);
+    int Status,
+    long BytesSent = 0);
 
 /// <summary>Requests seen by the API host (<c>Host = "api"</c>) and the blob host (<c>Host = "blob"</c>).</summary>
 public sealed class RequestLog

@@ -75,6 +75,28 @@ for f in "$MODELS"/bench-many/shards/*; do n=$(basename "$f"); echo "$(blob_url 
 run_case many.modelide "${MI[@]}" download modelide/bench-many --endpoint "$HUB" --token "$TOKEN" --cache-dir "$WORK/out"
 run_case many.curl bash -c "grep -v '^ ' '$LIST' | while read -r u; do curl -s -o /dev/null \"\$u\"; done"
 run_case many.aria2 aria2c -q -j8 -x1 --allow-overwrite=true -d "$WORK/out" -i "$LIST"
+# Kill at 50%: SIGKILL the download once half the big file is on disk, run it again, and ask the hub how many body
+# bytes its blob host sent in all; everything above the file's size was fetched twice.
+KILL_DIR="$WORK/kill"; rm -rf "$KILL_DIR"; mkdir -p "$KILL_DIR"
+curl -s -X DELETE "${HUB}_admin/requests" >/dev/null
+"${MI[@]}" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" >/dev/null 2>>"$WORK/tools.log" &
+KILL_PID=$!
+BIG_TARGET=$((BIG_MB * 1024 * 1024))
+KILLED_AT=0
+while kill -0 "$KILL_PID" 2>/dev/null; do
+  on_disk=$(find "$KILL_DIR" -name '*.incomplete' -exec du -B1 {} + 2>/dev/null | awk '{s+=$1} END {print s+0}')
+  if [ "$on_disk" -ge $((BIG_TARGET / 2)) ]; then kill -9 "$KILL_PID"; KILLED_AT=$on_disk; break; fi
+  sleep 0.02
+done
+wait "$KILL_PID" 2>/dev/null || true
+"${MI[@]}" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" >/dev/null 2>>"$WORK/tools.log"
+SENT=$(curl -s "${HUB}_admin/requests" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]["requests"]; print(sum(r.get("BytesSent",0) for r in d if r.get("Host")=="blob"))')
+REFETCHED=$((SENT - BIG_TARGET))
+cmp -s "$MODELS/bench-big/big.bin" "$(find "$KILL_DIR" -name big.bin -type f | head -1)" && KILL_OK=true || KILL_OK=false
+R[kill.pct]=$(echo "100 * $KILLED_AT / $BIG_TARGET" | bc -l)
+R[kill.refetched]=$REFETCHED
+R[kill.intact]=$([ "$KILL_OK" = true ] && echo 1 || echo 0)
+
 MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
 
@@ -93,6 +115,8 @@ summary = {
   'big_vs_best_peer': mbps('big.modelide', big) / best_big, 'big_target': '>= 0.9',
   'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
   'modelide_peak_rss_MB': max(r['big.modelide.rss'], r['many.modelide.rss']) / 1024, 'rss_target': '< 150',
+  'kill_at_percent': r['kill.pct'], 'refetched_bytes_after_kill': int(r['kill.refetched']), 'part_bytes': 16 << 20,
+  'refetch_target': '<= one part', 'file_intact_after_kill_and_resume': r['kill.intact'] == 1,
 }
 json.dump({'bigBytes': big, 'manyBytes': many, 'rows': rows, 'summary': summary}, open(out, 'w'), indent=2)
 print('| case | tool | MB/s | s | peak RSS MB | CPU s |')
@@ -101,5 +125,8 @@ for x in rows: print(f"| {x['case']} | {x['tool']} | {x['MBps']:.1f} | {x['secon
 print(f"big file: ModelIde / best peer = {summary['big_vs_best_peer']:.2f}x (target >= 0.9)")
 print(f"200 files: ModelIde / curl = {summary['many_vs_curl']:.2f}x (target >= 1.5)")
 print(f"ModelIde peak RSS = {summary['modelide_peak_rss_MB']:.0f} MB (target < 150)")
+print(f"killed at {summary['kill_at_percent']:.0f}%: re-fetched {summary['refetched_bytes_after_kill']:,} B = "
+      f"{summary['refetched_bytes_after_kill'] / summary['part_bytes']:.2f} parts of 16 MiB (target <= 1 part); "
+      f"file identical after resume: {summary['file_intact_after_kill_and_resume']}")
 print('results:', out)
 PY

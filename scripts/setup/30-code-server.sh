@@ -57,11 +57,14 @@ if [ ! -f "$CS_DIR/.complete" ]; then
   (
     cd "$CS_DIR"
     export PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24"
-    npm install --no-audit --no-fund --loglevel=error --no-save --nodedir="$NODE24" "code-server@$CODE_SERVER_VERSION" >/dev/null
+    # code-server's postinstall reads the Node version from npm's user agent, which names the Node that runs npm
+    # (the machine's Node 20); say Node 24, which is what code-server will run on and what the modules build against.
+    agent="npm/$(npm -v 2>/dev/null) node/$("$NODE24/bin/node" -v) linux x64"
+    npm install --no-audit --no-fund --loglevel=error --no-save --nodedir="$NODE24" --user-agent="$agent" "code-server@$CODE_SERVER_VERSION" >/dev/null
     # npm 11 may skip the package's postinstall; run it ourselves when VS Code's own deps are absent.
     if [ ! -d node_modules/code-server/lib/vscode/node_modules ]; then
       cd node_modules/code-server
-      npm_config_user_agent="npm/$(npm -v) node/$(node -v) linux x64" sh ./postinstall.sh >/dev/null
+      npm_config_user_agent="$agent" sh ./postinstall.sh >/dev/null
     fi
   )
   PATH="$NODE24/bin:$PATH" "$CODE_SERVER" --version >/dev/null

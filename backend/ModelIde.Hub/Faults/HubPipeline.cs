@@ -19,6 +19,12 @@ internal static class HubPipeline
             }
 
             http.Response.Headers["x-request-id"] = Guid.NewGuid().ToString();
+            var counter = host == RequestLog.BlobHost ? new ByteCountingStream(http.Response.Body) : null;
+            if (counter is not null)
+            {
+                http.Response.Body = counter;
+            }
+
             try
             {
                 var effects = hub.Faults.Take(http.Request.Method, path, path + http.Request.QueryString.Value);
@@ -63,8 +69,52 @@ internal static class HubPipeline
                     http.Request.Cookies.ContainsKey("m_session_id") || http.Request.Cookies.ContainsKey("modelscope_session"),
                     http.Request.Headers.Range.Count > 0 ? http.Request.Headers.Range.ToString() : null,
                     http.Request.Headers.UserAgent.Count > 0 ? http.Request.Headers.UserAgent.ToString() : null,
-                    http.Response.StatusCode));
+                    http.Response.StatusCode,
+                    counter?.Count ?? 0));
             }
         });
+    }
+
+    /// <summary>Pass-through response body that counts what was written, including writes cut off by a client that went away.</summary>
+    private sealed class ByteCountingStream(Stream inner) : Stream
+    {
+        private long _count;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Add(ref _count, count);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Add(ref _count, buffer.Length);
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

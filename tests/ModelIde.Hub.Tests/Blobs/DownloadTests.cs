@@ -62,6 +62,20 @@ public sealed class DownloadTests(HubFixture fixture) : IClassFixture<HubFixture
     }
 
     [Fact]
+    public async Task Request_log_counts_the_body_bytes_the_blob_host_sent()
+    {
+        var location = await RedirectFor("modelide/tiny-stdlib-coder", "model.onnx");
+        using var request = new HttpRequestMessage(HttpMethod.Get, location);
+        request.Headers.Range = new RangeHeaderValue(4096, 4096 + 12_344);
+        using var response = await fixture.Http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        var entry = Hub.BlobRequestLog.Last(r => r.Range == "bytes=4096-16440");
+        Assert.Equal(12_345, body.Length);
+        Assert.Equal(body.Length, entry.BytesSent);
+    }
+
+    [Fact]
     public async Task Blob_host_never_sees_the_token_when_the_client_drops_it_on_redirect()
     {
         var location = await RedirectFor(Hub.PrivateModelId, "notes.txt", token: Hub.DemoToken);
