@@ -11,5 +11,6 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 cd "$ROOT"
-dotnet restore ModelIde.sln -nologo -v q
+# Locked mode: fails if a packages.lock.json no longer matches what the projects ask for, instead of re-resolving.
+dotnet restore ModelIde.sln -nologo -v q --locked-mode
 if [ -f extension/package.json ]; then (cd extension && npm ci --no-audit --no-fund --loglevel=error); fi

@@ -16,7 +16,8 @@ R2R="${MODELIDE_READY_TO_RUN:-auto}"   # auto | true | false
 publish() {  # rid out readyToRun
   dotnet publish "$PROJECT" -c Release -r "$1" --self-contained true -o "$2" -nologo -v q -clp:ErrorsOnly \
     -p:PublishSingleFile=false -p:PublishTrimmed=false -p:PublishReadyToRun="$3" \
-    -p:DebugType=none -p:GenerateDocumentationFile=false
+    -p:DebugType=none -p:GenerateDocumentationFile=false \
+    -p:NuGetLockFilePath=obj/packages."$1".lock.json  # a runtime-specific restore would otherwise rewrite the committed lock files
 }
 
 for rid in "$@"; do
