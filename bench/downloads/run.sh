@@ -89,12 +89,23 @@ while kill -0 "$KILL_PID" 2>/dev/null; do
   sleep 0.02
 done
 wait "$KILL_PID" 2>/dev/null || true
-"${MI[@]}" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" >/dev/null 2>>"$WORK/tools.log"
+# What the killed run had written (allocated blocks of the sparse .incomplete file) ...
+WRITTEN=$(find "$KILL_DIR" -name '*.incomplete' -exec du -B1 {} + 2>/dev/null | awk '{s+=$1} END {print s+0}')
+RESUME_OUT=$("${MI[@]}" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" 2>&1)
+# ... against what the rerun fetched: the rerun asks for everything its resume state did not count as done, so
+# written + fetched - size = bytes that were on disk but fetched again.
+FETCHED2=$(sed -nE 's/.*fetched ([0-9]+) bytes.*/\1/p' <<< "$RESUME_OUT" | tail -1)
+REFETCHED=$((WRITTEN + FETCHED2 - BIG_TARGET))
+echo "kill: on disk at kill $WRITTEN B, rerun fetched $FETCHED2 B, file $BIG_TARGET B" >&2
+[ "$REFETCHED" -lt 0 ] && REFETCHED=0
+# The hub's blob host also counts what it pushed in all; the excess over the file size adds the bytes that were
+# still in the kernel's socket buffers when the process died (they never reached the downloader).
 SENT=$(curl -s "${HUB}_admin/requests" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]["requests"]; print(sum(r.get("BytesSent",0) for r in d if r.get("Host")=="blob"))')
-REFETCHED=$((SENT - BIG_TARGET))
+SERVER_EXCESS=$((SENT - BIG_TARGET))
 cmp -s "$MODELS/bench-big/big.bin" "$(find "$KILL_DIR" -name big.bin -type f | head -1)" && KILL_OK=true || KILL_OK=false
 R[kill.pct]=$(echo "100 * $KILLED_AT / $BIG_TARGET" | bc -l)
 R[kill.refetched]=$REFETCHED
+R[kill.server_excess]=$SERVER_EXCESS
 R[kill.intact]=$([ "$KILL_OK" = true ] && echo 1 || echo 0)
 
 MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
@@ -116,7 +127,7 @@ summary = {
   'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
   'modelide_peak_rss_MB': max(r['big.modelide.rss'], r['many.modelide.rss']) / 1024, 'rss_target': '< 150',
   'kill_at_percent': r['kill.pct'], 'refetched_bytes_after_kill': int(r['kill.refetched']), 'part_bytes': 16 << 20,
-  'refetch_target': '<= one part', 'file_intact_after_kill_and_resume': r['kill.intact'] == 1,
+  'refetch_target': '<= one part', 'blob_host_bytes_over_file_size': int(r['kill.server_excess']), 'file_intact_after_kill_and_resume': r['kill.intact'] == 1,
 }
 json.dump({'bigBytes': big, 'manyBytes': many, 'rows': rows, 'summary': summary}, open(out, 'w'), indent=2)
 print('| case | tool | MB/s | s | peak RSS MB | CPU s |')
@@ -127,6 +138,7 @@ print(f"200 files: ModelIde / curl = {summary['many_vs_curl']:.2f}x (target >= 1
 print(f"ModelIde peak RSS = {summary['modelide_peak_rss_MB']:.0f} MB (target < 150)")
 print(f"killed at {summary['kill_at_percent']:.0f}%: re-fetched {summary['refetched_bytes_after_kill']:,} B = "
       f"{summary['refetched_bytes_after_kill'] / summary['part_bytes']:.2f} parts of 16 MiB (target <= 1 part); "
-      f"file identical after resume: {summary['file_intact_after_kill_and_resume']}")
+      f"file identical after resume: {summary['file_intact_after_kill_and_resume']}; blob host sent "
+      f"{summary['blob_host_bytes_over_file_size']:,} B over the file size (incl. socket buffers lost with the process)")
 print('results:', out)
 PY
