@@ -97,7 +97,8 @@ internal static class OpenApiEndpoints
 
     internal static List<HubModel> Query(HubContext hub, Caller caller, string search, string owner, IReadOnlyList<(string Key, string Value)> filters, string sort)
     {
-        IEnumerable<HubModel> models = hub.Catalogue.All.Where(m => HubContext.CanSee(m, caller.User));
+        // Filtering keeps the pre-sorted order of the catalogue.
+        IEnumerable<HubModel> models = hub.Catalogue.SortedBy(sort).Where(m => HubContext.CanSee(m, caller.User));
         if (owner.Length > 0)
         {
             models = models.Where(m => string.Equals(m.Owner, owner, StringComparison.OrdinalIgnoreCase));
@@ -124,14 +125,7 @@ internal static class OpenApiEndpoints
             };
         }
 
-        // Ties break on the id so paging is stable.
-        return sort switch
-        {
-            "downloads" => models.OrderByDescending(m => m.Downloads).ThenBy(m => m.Id, StringComparer.Ordinal).ToList(),
-            "likes" => models.OrderByDescending(m => m.Likes).ThenBy(m => m.Id, StringComparer.Ordinal).ToList(),
-            "last_modified" => models.OrderByDescending(m => m.LastModified).ThenBy(m => m.Id, StringComparer.Ordinal).ToList(),
-            _ => models.ToList(),
-        };
+        return models.ToList();
     }
 
     internal static IResult Unauthorized(Caller caller) => caller.State switch

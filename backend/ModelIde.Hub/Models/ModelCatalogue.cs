@@ -17,6 +17,7 @@ public sealed class ModelCatalogue
     private static readonly ConcurrentDictionary<string, string> s_hashCache = new(StringComparer.Ordinal);
 
     private readonly Dictionary<string, HubModel> _byId;
+    private readonly ConcurrentDictionary<string, IReadOnlyList<HubModel>> _sorted = new(StringComparer.Ordinal);
 
     private ModelCatalogue(List<HubModel> models)
     {
@@ -26,6 +27,19 @@ public sealed class ModelCatalogue
 
     /// <summary>In default order: content models first, then the generated catalogue.</summary>
     public IReadOnlyList<HubModel> All { get; }
+
+    /// <summary>
+    /// Every model in the order of a search sort key (downloads, likes, last_modified; anything else: default order),
+    /// ties broken on the id so paging is stable. Sorted once per key: the catalogue never changes after it is built,
+    /// and a search then only filters, which keeps a page of 10,000 models a filter pass instead of a sort.
+    /// </summary>
+    public IReadOnlyList<HubModel> SortedBy(string sort) => sort switch
+    {
+        "downloads" => _sorted.GetOrAdd(sort, _ => All.OrderByDescending(m => m.Downloads).ThenBy(m => m.Id, StringComparer.Ordinal).ToArray()),
+        "likes" => _sorted.GetOrAdd(sort, _ => All.OrderByDescending(m => m.Likes).ThenBy(m => m.Id, StringComparer.Ordinal).ToArray()),
+        "last_modified" => _sorted.GetOrAdd(sort, _ => All.OrderByDescending(m => m.LastModified).ThenBy(m => m.Id, StringComparer.Ordinal).ToArray()),
+        _ => All,
+    };
 
     public HubModel? Find(string owner, string name) => _byId.GetValueOrDefault($"{owner}/{name}");
 
