@@ -25,6 +25,8 @@ public enum ModelIdeErrorKind
     Conflict,
     /// <summary>A remote system (SSH host, Slurm, ONNX Runtime) failed.</summary>
     RemoteFailure,
+    /// <summary>No space left on the local disk (ENOSPC, quota): the user must free space; what was written is kept.</summary>
+    DiskFull,
 }
 
 /// <summary>An expected failure with a kind the UI can act on and a message a user can read.</summary>

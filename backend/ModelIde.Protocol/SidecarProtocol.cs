@@ -44,6 +44,7 @@ public static class RpcErrorCodes
     public const int UnsafeInput = -32009;
     public const int Conflict = -32010;
     public const int RemoteFailure = -32011;
+    public const int DiskFull = -32012;
     public const int Unknown = -32099;
 }
 

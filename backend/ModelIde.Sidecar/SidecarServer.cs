@@ -100,6 +100,7 @@ public static class RpcErrors
         ModelIdeErrorKind.UnsafeInput => RpcErrorCodes.UnsafeInput,
         ModelIdeErrorKind.Conflict => RpcErrorCodes.Conflict,
         ModelIdeErrorKind.RemoteFailure => RpcErrorCodes.RemoteFailure,
+        ModelIdeErrorKind.DiskFull => RpcErrorCodes.DiskFull,
         _ => RpcErrorCodes.Unknown,
     };
 }

@@ -33,11 +33,6 @@ public sealed class DownloadCommand : CliCommand
         args.EnsureNoUnknownOptions();
 
         var options = DownloadOptions.FromEnvironment();
-        if (int.TryParse(Environment.GetEnvironmentVariable("MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var workers) && workers > 0)
-        {
-            options = options with { MaxParallelParts = workers };
-        }
-
         var downloader = new ModelDownloader(hub.Api, hub.Http, ModelCacheLayout.Resolve(cacheDir), options);
         var started = DateTime.UtcNow;
         var result = await downloader.DownloadAsync(id, revision, include, quiet ? null : p =>

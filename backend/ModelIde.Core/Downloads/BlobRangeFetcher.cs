@@ -30,15 +30,18 @@ public sealed class BlobRangeFetcher(ModelScopeApiClient api, HttpClient http)
             HttpResponseMessage response;
             try
             {
-                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                // Bounds the wait for headers only; body reads are watched by the downloader's stall timeout.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(api.RequestTimeout);
+                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             }
             catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new ModelIdeException(ModelIdeErrorKind.Network, $"Could not reach {uri.Host}:{uri.Port}: {ex.Message}", ex);
             }
-            catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new ModelIdeException(ModelIdeErrorKind.Network, $"{uri.Host}:{uri.Port} did not answer in time.", ex);
+                throw new ModelIdeException(ModelIdeErrorKind.Network, $"{uri.Host}:{uri.Port} did not answer within {ModelScopeApiClient.Seconds(api.EffectiveTimeout(http))} s.", ex);
             }
 
             var status = (int)response.StatusCode;

@@ -36,7 +36,10 @@ public sealed record DownloadOptions
     /// <summary>Progress callbacks at most this often (plus one at each file's end).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Defaults, overridden by the SDK's variables MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB and MODELSCOPE_DOWNLOAD_PART_SIZE_MB.</summary>
+    /// <summary>
+    /// Defaults, overridden by MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB, MODELSCOPE_DOWNLOAD_PART_SIZE_MB and
+    /// MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS (parts of one file at a time), read the same way by the CLI and the sidecar.
+    /// </summary>
     public static DownloadOptions FromEnvironment()
     {
         var options = new DownloadOptions();
@@ -48,6 +51,11 @@ public sealed record DownloadOptions
         if (MegabytesFromEnv("MODELSCOPE_DOWNLOAD_PART_SIZE_MB") is { } part && part > 0)
         {
             options = options with { PartSizeBytes = part };
+        }
+
+        if (int.TryParse(Environment.GetEnvironmentVariable("MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS"), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var workers) && workers > 0)
+        {
+            options = options with { MaxParallelParts = workers };
         }
 
         return options;

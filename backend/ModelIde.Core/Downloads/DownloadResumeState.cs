@@ -124,8 +124,24 @@ public sealed class DownloadResumeState
         lock (_gate)
         {
             var tmp = path + "." + Environment.ProcessId + ".tmp";
-            File.WriteAllText(tmp, JsonSerializer.Serialize(this, s_json));
-            File.Move(tmp, path, overwrite: true);
+            try
+            {
+                File.WriteAllText(tmp, JsonSerializer.Serialize(this, s_json));
+                File.Move(tmp, path, overwrite: true);
+            }
+            catch (IOException)
+            {
+                // A full disk leaves an empty temp file behind; the previous state stays valid.
+                try
+                {
+                    File.Delete(tmp);
+                }
+                catch (IOException)
+                {
+                }
+
+                throw;
+            }
         }
     }
 }

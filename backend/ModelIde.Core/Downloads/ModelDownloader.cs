@@ -98,6 +98,11 @@ public sealed class ModelDownloader
                     }
                 }
             }
+            catch (IOException ex) when (DiskFull.Is(ex))
+            {
+                // ENOSPC is not retried: the .incomplete file and its resume state stay for the next attempt.
+                throw DiskFull.Error(file.Path, folder, ex);
+            }
             finally
             {
                 gate.Release();

@@ -29,6 +29,17 @@ public sealed partial class ModelScopeApiClient
 
     public HubSession Session => _session;
 
+    /// <summary>
+    /// How long one attempt may wait for the hub's answer (headers and, for API calls, the body) before it counts as a
+    /// network error (retried for idempotent calls). The HttpClient's own <see cref="HttpClient.Timeout"/> still applies.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shorter of <see cref="RequestTimeout"/> and the HttpClient's timeout, for messages.</summary>
+    internal TimeSpan EffectiveTimeout(HttpClient http) => http.Timeout < RequestTimeout ? http.Timeout : RequestTimeout;
+
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+
     /// <summary>Creates the HttpClient the product uses: no automatic redirects (we decide who gets the token).</summary>
     public static HttpClient CreateHttpClient(TimeSpan? timeout = null)
     {
@@ -85,8 +96,10 @@ public sealed partial class ModelScopeApiClient
                     request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
                 }
 
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(RequestTimeout);
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
                 return ApiResponseParser.Unwrap(envelope, response.StatusCode, text, RetryAfterOf(response), HeaderRequestId(response));
             }
             catch (ModelIdeException ex) when (idempotent && _retry.ShouldRetry(ex, attempt))
@@ -103,9 +116,10 @@ public sealed partial class ModelScopeApiClient
 
                 await Task.Delay(_retry.DelayFor(wrapped, attempt), cancellationToken).ConfigureAwait(false);
             }
-            catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
-                var wrapped = new ModelIdeException(ModelIdeErrorKind.Network, $"{uri.Host}:{uri.Port} did not answer within {_http.Timeout.TotalSeconds:0} s.", ex);
+                // Our RequestTimeout or HttpClient.Timeout fired, not the caller's token.
+                var wrapped = new ModelIdeException(ModelIdeErrorKind.Network, $"{uri.Host}:{uri.Port} did not answer within {Seconds(EffectiveTimeout(_http))} s.", ex);
                 if (!idempotent || !_retry.ShouldRetry(wrapped, attempt))
                 {
                     throw wrapped;

@@ -64,10 +64,24 @@ public sealed record DecoderModelConfig(
             throw NotADecoder(inputs.Keys);
         }
 
+        foreach (var (key, pattern) in new[] { ("past_key_names", pastKey), ("past_value_names", pastValue), ("present_key_names", presentKey), ("present_value_names", presentValue) })
+        {
+            if (!pattern.Contains("%d", StringComparison.Ordinal))
+            {
+                throw Invalid($"genai_config.json: {key} must contain %d for the layer number (got \"{pattern}\").");
+            }
+        }
+
         var layers = Int(decoder, "num_hidden_layers") ?? CountLayers(inputs, pastKey);
         if (layers <= 0)
         {
             throw NotADecoder(inputs.Keys);
+        }
+
+        // Each layer has a key and a value input: a larger count cannot fit this model (and must not allocate billions of names).
+        if (layers > inputs.Count / 2)
+        {
+            throw Invalid($"genai_config.json says num_hidden_layers = {layers}, but the model has only {inputs.Count} inputs.");
         }
 
         var pk = Names(pastKey, layers);
@@ -95,17 +109,28 @@ public sealed record DecoderModelConfig(
         }
 
         var context = Int(model, "context_length") ?? ReadContextFromConfig(modelDir) ?? 2048;
+        if (context <= 0)
+        {
+            throw Invalid($"The model's context length must be positive (got {context} from genai_config.json or config.json).");
+        }
+
         var eos = new List<int>();
-        AddIds(eos, Get(model, "eos_token_id"));
-        AddIds(eos, Get(ReadJson(Path.Combine(modelDir, "generation_config.json")), "eos_token_id"));
+        AddIds(eos, Get(model, "eos_token_id"), "genai_config.json");
+        AddIds(eos, Get(ReadJson(Path.Combine(modelDir, "generation_config.json")), "eos_token_id"), "generation_config.json");
         eos.AddRange(extraEos);
         var logitsDims = outputs[logits].Dimensions;
         var vocab = logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : Int(model, "vocab_size") ?? 0;
+        if (vocab <= 0)
+        {
+            throw Invalid("The model's vocabulary size is symbolic in the ONNX file and genai_config.json has no positive vocab_size.");
+        }
 
         return new DecoderModelConfig(
             inputIds, mask, inputs.ContainsKey(position) ? position : null, logits, pk, pv, prk, prv, kvHeads, headSize, context,
             Bool(search, "past_present_share_buffer") ?? false, eos.Distinct().ToArray(), vocab);
     }
+
+    private static ModelIdeException Invalid(string message) => new(ModelIdeErrorKind.InvalidInput, message);
 
     private static ModelIdeException NotADecoder(IEnumerable<string> inputs) => new(ModelIdeErrorKind.InvalidInput,
         $"The model is not a decoder with a KV cache (inputs: {string.Join(", ", inputs.Take(8))}); expected input_ids, attention_mask and past_key_values.N.key/value.");
@@ -113,7 +138,7 @@ public sealed record DecoderModelConfig(
     private static int CountLayers(IReadOnlyDictionary<string, NodeMetadata> inputs, string pattern)
     {
         var n = 0;
-        while (inputs.ContainsKey(pattern.Replace("%d", n.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)))
+        while (n < inputs.Count && inputs.ContainsKey(pattern.Replace("%d", n.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)))
         {
             n++;
         }
@@ -147,24 +172,30 @@ public sealed record DecoderModelConfig(
         }
     }
 
-    private static void AddIds(List<int> ids, JsonElement e)
+    private static void AddIds(List<int> ids, JsonElement e, string file)
     {
-        if (e.ValueKind == JsonValueKind.Number)
+        var values = e.ValueKind switch
         {
-            ids.Add(e.GetInt32());
-        }
-        else if (e.ValueKind == JsonValueKind.Array)
+            JsonValueKind.Number => [e],
+            JsonValueKind.Array => e.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Number).ToArray(),
+            _ => Array.Empty<JsonElement>(),
+        };
+        foreach (var v in values)
         {
-            ids.AddRange(e.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Number).Select(x => x.GetInt32()));
+            ids.Add(v.TryGetInt32(out var id) && id >= 0 ? id : throw Invalid($"{file}: eos_token_id must be a token id (a whole number, 0 or more), not {Shorten(v.GetRawText())}."));
         }
     }
+
+    private static string Shorten(string raw) => raw.Length <= 40 ? raw : raw[..40] + "...";
 
     internal static JsonElement Get(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v : default;
 
     internal static string? Str(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
 
-    private static int? Int(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.Number } v ? v.GetInt32() : null;
+    private static int? Int(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.Number } v
+        ? v.TryGetInt32(out var n) ? n : throw Invalid($"'{name}' in the model's JSON configuration must be a whole number that fits in 32 bits, not {Shorten(v.GetRawText())}.")
+        : null;
 
     private static bool? Bool(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.True or JsonValueKind.False } v ? v.GetBoolean() : null;
 }

@@ -148,9 +148,29 @@ public sealed class HfTokenizer
 
     private sealed class NfcNormalizer : Normalizer
     {
-        public override string Normalize(string original) => original.Normalize(NormalizationForm.FormC);
+        public override string Normalize(string original) => WithoutLoneSurrogates(original).Normalize(NormalizationForm.FormC);
 
-        public override string Normalize(ReadOnlySpan<char> original) => original.ToString().Normalize(NormalizationForm.FormC);
+        public override string Normalize(ReadOnlySpan<char> original) => Normalize(original.ToString());
+
+        // string.Normalize throws on an unpaired surrogate; UTF-8 (what byte-level BPE encodes) turns it into U+FFFD anyway.
+        private static string WithoutLoneSurrogates(string s)
+        {
+            char[]? copy = null;
+            for (var i = 0; i < s.Length; i++)
+            {
+                if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+                {
+                    i++;
+                }
+                else if (char.IsSurrogate(s[i]))
+                {
+                    copy ??= s.ToCharArray();
+                    copy[i] = '\uFFFD';
+                }
+            }
+
+            return copy is null ? s : new string(copy);
+        }
     }
 }
 

@@ -42,6 +42,7 @@ export const RpcErrorCodes = {
   unsafeInput: -32009,
   conflict: -32010,
   remoteFailure: -32011,
+  diskFull: -32012,
   unknown: -32099,
   /** JSON-RPC's own code for a cancelled request (LSP convention, used by StreamJsonRpc). */
   requestCancelled: -32800,
