@@ -12,7 +12,7 @@ namespace ModelIde.Core.Tests.Hub;
 public sealed class SlowResponseTests(LocalHubFixture fixture)
 {
     private static readonly ModelId Tiny = ModelId.Parse("modelide/tiny-stdlib-coder");
-    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(400);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(1500); // generous: a normal answer on a loaded 2-core CI machine must stay under it
     private const int Attempts = 3;
     private const string FilesPath = "/api/v1/models/modelide/tiny-stdlib-coder/repo/files";
 
@@ -59,7 +59,7 @@ public sealed class SlowResponseTests(LocalHubFixture fixture)
 
         var ex = await Assert.ThrowsAsync<ModelIdeException>(() => api.ListModelFilesAsync(Tiny, null, CancellationToken.None).WaitAsync(Hang));
         Assert.Equal(ModelIdeErrorKind.Network, ex.Kind);
-        Assert.Contains("did not answer within 0.4 s", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("did not answer within 1.5 s", ex.Message, StringComparison.Ordinal);
         Assert.Equal(Attempts, await SettledCount(r => r.Path == FilesPath));
 
         fixture.Hub.Faults.Clear();
