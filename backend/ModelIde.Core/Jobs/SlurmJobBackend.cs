@@ -156,6 +156,12 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
             return;
         }
 
+        if (facts.Other.TryGetValue("squeue_error", out var sqError) && IsControllerUnreachable(sqError))
+        {
+            // squeue already waited out Slurm's message timeout; slurmrestd would wait as long for the same answer.
+            return;
+        }
+
         try
         {
             var s = await rest.GetJobAsync(job.SchedulerJobId, cancellationToken).ConfigureAwait(false);
