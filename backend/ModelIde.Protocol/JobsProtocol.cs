@@ -117,6 +117,9 @@ public sealed record JobInfoDto
 
     public string? Reason { get; init; }
 
+    /// <summary>Set while the job's host or Slurm controller cannot be reached: what failed; monitoring retries and <see cref="State"/> is the last one seen.</summary>
+    public string? Unreachable { get; init; }
+
     public string RemoteDir { get; init; } = "";
 
     public string Command { get; init; } = "";

@@ -12,8 +12,9 @@
     b.addEventListener('click', () => vscode.postMessage({ type: b.getAttribute('data-action') })));
 
   function setJob(job) {
-    document.getElementById('job-state').textContent = job.state;
-    document.getElementById('job-reason').textContent = job.reason || '';
+    // Unreachable host or Slurm controller: the state is the last one seen, not a failure; the sidecar retries.
+    document.getElementById('job-state').textContent = job.state + (job.unreachable ? ' (' + labels.unreachable + ')' : '');
+    document.getElementById('job-reason').textContent = [job.reason, job.unreachable].filter(Boolean).join('\n');
     document.getElementById('job-backend').textContent = job.backend + ' · ' + (job.remoteDir || '');
     document.getElementById('job-command').textContent = job.command || '';
     const active = job.state === 'pending' || job.state === 'running' || job.state === 'unknown';

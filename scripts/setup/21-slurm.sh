@@ -76,7 +76,7 @@ NodeName=${NODE} NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=1000 Gres=gpu:2 Sta
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
   rm -f /var/log/slurm/jobcomp.log
-  /usr/sbin/slurmctld -c
+  bash "$ROOT/scripts/slurm-controller.sh" start --clean
   /usr/sbin/slurmd -N "$NODE"
 fi
 for _ in $(seq 1 300); do [ "$(sinfo -h -n "$NODE" -o %T 2>/dev/null)" = idle ] && break; sleep 0.1; done

@@ -109,6 +109,10 @@ public sealed class FinetuneCommand : CliCommand
         console.Out.WriteLine($"job       {job.JobId}");
         console.Out.WriteLine($"backend   {job.Backend}{(job.SchedulerJobId is null ? "" : " (Slurm job " + job.SchedulerJobId + ")")}");
         console.Out.WriteLine($"state     {job.State.ToString().ToLowerInvariant()}{(job.Reason is null ? "" : " - " + job.Reason)}");
+        if (job.Unreachable is not null)
+        {
+            console.Out.WriteLine($"warning   {job.Unreachable}");
+        }
         if (job.Progress is { } p)
         {
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

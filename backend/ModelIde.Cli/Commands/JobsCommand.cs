@@ -48,7 +48,7 @@ public sealed class JobsCommand : CliCommand
                 foreach (var j in jobs)
                 {
                     var progress = j.Progress is { } p ? $"{p.GlobalStep}/{p.MaxSteps}" : "-";
-                    console.Out.WriteLine($"{j.JobId,-28} {j.State.ToString().ToLowerInvariant(),-10} {progress,-10} {j.SubmittedAt:yyyy-MM-dd HH:mm} {j.Backend} {j.Spec.Model}");
+                    console.Out.WriteLine($"{j.JobId,-28} {j.State.ToString().ToLowerInvariant(),-10} {progress,-10} {j.SubmittedAt:yyyy-MM-dd HH:mm} {j.Backend} {j.Spec.Model}{(j.Unreachable is null ? "" : "  (unreachable at last look, will retry)")}");
                 }
 
                 return ExitCodes.Success;
@@ -88,9 +88,17 @@ public sealed class JobsCommand : CliCommand
                 }
 
                 var cursor = new JobWatchCursor();
+                string? unreachable = null;
                 while (true)
                 {
                     var update = await service.PollAsync(id, cursor, cancellationToken).ConfigureAwait(false);
+                    if (update.Job.Unreachable != unreachable)
+                    {
+                        // Said once when it starts and once when it ends, not at every poll.
+                        unreachable = update.Job.Unreachable;
+                        console.Error.WriteLine(unreachable is null ? $"job {id}: reachable again." : $"job {id}: {unreachable}");
+                    }
+
                     foreach (var line in update.NewLogLines)
                     {
                         console.Out.WriteLine(line);

@@ -92,6 +92,12 @@ public sealed record JobInfo
 
     public string? Reason { get; init; }
 
+    /// <summary>
+    /// Set while the last look at the job could not reach its host or its scheduler (what failed, and that monitoring
+    /// retries); <see cref="State"/> is then the last state seen, not a verdict. Null once a look succeeds again.
+    /// </summary>
+    public string? Unreachable { get; init; }
+
     /// <summary>Absolute job folder on the remote (wrapper, state files, output.log, output/).</summary>
     public string RemoteDir { get; init; } = "";
 

@@ -20,6 +20,9 @@ public sealed record JobServiceOptions
     /// <summary>slurmrestd for slurm:// backends (submission, state, cancel); null = sbatch/squeue/scancel over SSH.</summary>
     public SlurmRestOptions? SlurmRest { get; init; }
 
+    /// <summary>Longest wait to connect to a job host (DNS, TCP, SSH greeting, login); default $MODELIDE_SSH_CONNECT_TIMEOUT_SECONDS or 20 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = SshConnection.DefaultConnectTimeout;
+
     /// <summary>Asked at each new connection when set (the sidecar's configurable slurmrestd); wins over <see cref="SlurmRest"/>.</summary>
     public Func<SlurmRestOptions?>? SlurmRestProvider { get; init; }
 
@@ -177,6 +180,12 @@ public sealed class JobService : IDisposable
     public async Task<JobUpdate> PollAsync(string jobId, JobWatchCursor cursor, CancellationToken cancellationToken)
     {
         var job = await RefreshAsync(Store.Get(jobId), cancellationToken).ConfigureAwait(false);
+        if (job.Unreachable is not null && !job.IsFinished && job.Unreachable.StartsWith(UnreachableHostPrefix, StringComparison.Ordinal))
+        {
+            // The host itself is out of reach: no log to read this time; the cursor stays where it was.
+            return new JobUpdate(job, [], []);
+        }
+
         var backend = BackendFor(job.Spec);
         var (lines, next) = await backend.ReadNewLinesAsync(job.RemoteDir + "/" + RemoteJobBackend.OutputLog, cursor.OutputOffset, cancellationToken).ConfigureAwait(false);
         cursor.OutputOffset = next;
@@ -213,6 +222,9 @@ public sealed class JobService : IDisposable
     }
 
     public void Dispose() => ForgetConnections();
+
+    /// <summary>How <see cref="JobInfo.Unreachable"/> starts when the job's host could not be reached at all.</summary>
+    public const string UnreachableHostPrefix = "Host unreachable";
 
     internal static string? NewestCheckpoint(JobInfo job) =>
         job.Checkpoints.OrderBy(c => int.TryParse(c.Split('/')[^1].Replace("checkpoint-", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1).LastOrDefault();
@@ -290,7 +302,17 @@ public sealed class JobService : IDisposable
 
     private async Task<JobInfo> RefreshAsync(JobInfo job, CancellationToken cancellationToken)
     {
-        var fresh = await BackendFor(job.Spec).RefreshAsync(job, cancellationToken).ConfigureAwait(false);
+        JobInfo fresh;
+        try
+        {
+            fresh = await BackendFor(job.Spec).RefreshAsync(job with { Unreachable = null }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.Network)
+        {
+            // The host (or the link to it) is down, not the job: keep the last state seen and say that we retry.
+            fresh = job with { Unreachable = $"{UnreachableHostPrefix}: {ex.Message} Will retry; last known state: {job.State.ToString().ToLowerInvariant()}." };
+        }
+
         if (fresh != job)
         {
             Store.Save(fresh);
@@ -307,7 +329,7 @@ public sealed class JobService : IDisposable
         {
             return _backends.GetOrAdd(key, _ =>
             {
-                var connection = new SshConnection(address, spec.IdentityFile, KnownHosts);
+                var connection = new SshConnection(address, spec.IdentityFile, KnownHosts) { ConnectTimeout = _options.ConnectTimeout };
                 if (address.Kind == JobBackendKind.Ssh)
                 {
                     return new SshJobBackend(connection);

@@ -102,8 +102,20 @@ public abstract class RemoteJobBackend : IJobBackend
         }
 
         var (progress, _) = TrainingLogParser.ParseLines(facts.ProgressTail);
-        var (state, reason) = DecideState(job, facts);
         var checkpoints = facts.Checkpoints.OrderBy(CheckpointStep).ToArray();
+        if (SchedulerUnreachable(facts) is { } unreachable)
+        {
+            // The scheduler cannot say; the job's own files still can: fresh progress, last known state.
+            return job with
+            {
+                Unreachable = $"{unreachable} Will retry; last known state: {job.State.ToString().ToLowerInvariant()}.",
+                Progress = progress ?? job.Progress,
+                Checkpoints = checkpoints.Length > 0 ? checkpoints : job.Checkpoints,
+                LoggingFile = facts.LoggingFile ?? job.LoggingFile,
+            };
+        }
+
+        var (state, reason) = DecideState(job, facts);
         IReadOnlyList<string>? errors = state == JobState.Failed ? LastErrorLines(facts.OutputTail) : null;
         return job with
         {
@@ -198,6 +210,9 @@ public abstract class RemoteJobBackend : IJobBackend
     protected virtual Task AddSchedulerFactsAsync(JobInfo job, ProbeFacts facts, CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected abstract (JobState State, string? Reason) DecideState(JobInfo job, ProbeFacts facts);
+
+    /// <summary>Why the scheduler could not be asked this time (a transient state, not the job's), or null.</summary>
+    protected virtual string? SchedulerUnreachable(ProbeFacts facts) => null;
 
     protected async Task WriteRemoteFileAsync(string remotePath, string content, CancellationToken cancellationToken)
     {

@@ -156,22 +156,55 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
             return;
         }
 
+        if (facts.Other.TryGetValue("squeue_error", out var sqError) && IsControllerUnreachable(sqError))
+        {
+            // squeue already waited out Slurm's message timeout; slurmrestd would wait as long for the same answer.
+            return;
+        }
+
         try
         {
             var s = await rest.GetJobAsync(job.SchedulerJobId, cancellationToken).ConfigureAwait(false);
             facts.Other["squeue"] = s.State + "|" + (s.Reason ?? "None");
+            facts.Other.Remove("squeue_error");
         }
-        catch (ModelIdeException)
+        catch (ModelIdeException ex)
         {
             // squeue over SSH (already in the facts) answers when slurmrestd does not.
+            facts.Other["rest_error"] = ex.Message;
         }
     }
+
+    protected override string? SchedulerUnreachable(ProbeFacts facts)
+    {
+        if (facts.Other.TryGetValue("squeue", out var sq) && sq.Trim().Length > 0)
+        {
+            return null;
+        }
+
+        var errors = new[] { facts.Other.GetValueOrDefault("squeue_error"), facts.Other.GetValueOrDefault("rest_error") }
+            .Where(e => !string.IsNullOrWhiteSpace(e) && IsControllerUnreachable(e!)).Select(e => e!.Trim()).ToArray();
+        return errors.Length == 0 ? null : $"Slurm controller unreachable ({string.Join("; ", errors)}).";
+    }
+
+    /// <summary>Slurm's messages for "slurmctld does not answer" (down, restarting, overloaded), from squeue or slurmrestd.</summary>
+    public static bool IsControllerUnreachable(string message) =>
+        s_controllerDown.Any(m => message.Contains(m, StringComparison.OrdinalIgnoreCase));
+
+    private static readonly string[] s_controllerDown =
+    [
+        "Unable to contact slurm controller", "Socket timed out on send/recv", "Zero Bytes were transmitted or received",
+        "Slurm backup controller in standby mode", "Communication connection failure",
+    ];
 
     protected override string SchedulerProbe(JobInfo job)
     {
         var id = RequireSchedulerId(job);
         return $"""
-            echo "squeue=$(squeue -h -t all -j {id} -o '%T|%r' 2>/dev/null | head -n 1)"
+            sqerr=$(mktemp)
+            if sq=$(squeue -h -t all -j {id} -o '%T|%r' 2>"$sqerr"); then echo "squeue=$(printf '%s\n' "$sq" | head -n 1)"
+            else echo "squeue_error=$(tr '\n' ' ' < "$sqerr" | cut -c1-300)"; fi
+            rm -f "$sqerr"
             echo "sacct=$( (sacct -n -X -P -j {id} -o State,ExitCode 2>/dev/null || sacct -c -n -P -j {id} -o State,ExitCode 2>/dev/null) | head -n 1)"
             """;
     }

@@ -34,7 +34,16 @@ public sealed class SshConnection : IDisposable
         _knownHosts = knownHosts;
     }
 
+    /// <summary>Default connect timeout: $MODELIDE_SSH_CONNECT_TIMEOUT_SECONDS, else 20 s.</summary>
+    public static TimeSpan DefaultConnectTimeout =>
+        int.TryParse(Environment.GetEnvironmentVariable("MODELIDE_SSH_CONNECT_TIMEOUT_SECONDS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) && s is > 0 and <= 600
+            ? TimeSpan.FromSeconds(s)
+            : TimeSpan.FromSeconds(20);
+
     public JobBackendAddress Address => _address;
+
+    /// <summary>Longest wait for a connection: name lookup, TCP connect, the server's greeting, key exchange and login together.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = DefaultConnectTimeout;
 
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -63,7 +72,7 @@ public sealed class SshConnection : IDisposable
         catch (Exception ex) when (ex is SshConnectionException or SocketException or SshException && ex is not SshAuthenticationException)
         {
             DropSession();
-            throw new ModelIdeException(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} was lost: {ex.Message}", ex);
+            throw new ModelIdeException(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} was lost: {ex.Message}", ex) { ServerCode = "ConnectionLost" };
         }
     }
 
@@ -91,25 +100,29 @@ public sealed class SshConnection : IDisposable
     }
 
     /// <summary>Connects once to learn the host key's fingerprint (for a trust prompt), without trusting it.</summary>
-    public static async Task<(string KeyType, string Fingerprint)> ProbeHostKeyAsync(string host, int port, CancellationToken cancellationToken)
+    public static async Task<(string KeyType, string Fingerprint)> ProbeHostKeyAsync(string host, int port, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
     {
         string? type = null, fp = null;
-        using var probe = new SshClient(new ConnectionInfo(host, port, "probe", new NoneAuthenticationMethod("probe")) { Timeout = TimeSpan.FromSeconds(15) });
+        var timeout = connectTimeout ?? DefaultConnectTimeout;
+        using var probe = new SshClient(new ConnectionInfo(host, port, "probe", new NoneAuthenticationMethod("probe")) { Timeout = timeout });
         probe.HostKeyReceived += (_, e) =>
         {
             type = e.HostKeyName;
             fp = "SHA256:" + e.FingerPrintSHA256;
             e.CanTrust = false;
         };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
-            await probe.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await probe.ConnectAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SshException or SocketException)
+        catch (Exception ex) when (ex is SshException || IsUnreachable(ex, cancellationToken))
         {
+            // Refusing the key ends the handshake: with a fingerprint, that is the expected end.
             if (fp is null)
             {
-                throw new ModelIdeException(ModelIdeErrorKind.Network, $"Cannot reach {host}:{port}: {ex.Message}", ex);
+                throw Unreachable(host, port, timeout, ex);
             }
         }
 
@@ -150,9 +163,12 @@ public sealed class SshConnection : IDisposable
     private async Task ConnectAsync(BaseClient client, CancellationToken cancellationToken)
     {
         _rejectedFingerprint = null;
+        // SSH.NET's own timeout covers each step; this deadline bounds the whole connect (DNS included).
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(ConnectTimeout);
         try
         {
-            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await client.ConnectAsync(deadline.Token).ConfigureAwait(false);
         }
         catch (SshConnectionException ex) when (_rejectedFingerprint is not null)
         {
@@ -170,10 +186,40 @@ public sealed class SshConnection : IDisposable
             throw new ModelIdeException(ModelIdeErrorKind.PermissionDenied,
                 $"SSH key authentication as {_address.User}@{_address.Host}:{_address.Port} failed ({ex.Message}). Check the identity file and the server's authorized_keys.", ex);
         }
-        catch (Exception ex) when (ex is SocketException or SshConnectionException or SshOperationTimeoutException or TimeoutException)
+        catch (Exception ex) when (IsUnreachable(ex, cancellationToken))
         {
-            throw new ModelIdeException(ModelIdeErrorKind.Network, $"Cannot connect to {_address.Host}:{_address.Port}: {ex.Message}", ex);
+            throw Unreachable(_address.Host, _address.Port, ConnectTimeout, ex);
         }
+    }
+
+    /// <summary>A connect failure that says the host cannot be reached now (as opposed to a refused key or login).</summary>
+    private static bool IsUnreachable(Exception ex, CancellationToken callerToken) =>
+        ex is SocketException or SshConnectionException or SshOperationTimeoutException or TimeoutException
+        || (ex is OperationCanceledException && !callerToken.IsCancellationRequested);
+
+    /// <summary>"Cannot connect to host:port: &lt;cause&gt;." with the cause in words (refused, timed out, not resolved, ...).</summary>
+    internal static ModelIdeException Unreachable(string host, int port, TimeSpan timeout, Exception ex)
+    {
+        var seconds = timeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+        var socket = ex as SocketException ?? ex.InnerException as SocketException;
+        var (code, cause) = socket?.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => ("ConnectionRefused", "connection refused (nothing listens on that port, or the SSH server is down)"),
+            SocketError.HostNotFound or SocketError.NoData => ("HostNotFound", "the host name could not be resolved (check its spelling and your DNS or VPN)"),
+            SocketError.TryAgain => ("HostNotFound", "the host name could not be resolved right now (DNS did not answer)"),
+            SocketError.TimedOut => ("ConnectTimeout", $"timed out after {seconds} s (no answer from the host)"),
+            SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.NetworkDown => ("HostUnreachable", $"no route to the host ({socket.Message})"),
+            SocketError.ConnectionReset or SocketError.ConnectionAborted => ("ConnectionReset", "the connection was closed by the other side during the SSH handshake"),
+            not null => ("NetworkError", socket.Message),
+            null => ex switch
+            {
+                SshOperationTimeoutException or TimeoutException or OperationCanceledException =>
+                    ("ConnectTimeout", $"timed out after {seconds} s without an SSH greeting (the host, a firewall or a non-SSH service on that port does not answer)"),
+                SshConnectionException => ("ConnectionReset", $"the connection was closed during the SSH handshake ({ex.Message})"),
+                _ => ("NetworkError", ex.Message),
+            },
+        };
+        return new ModelIdeException(ModelIdeErrorKind.Network, $"Cannot connect to {host}:{port}: {cause}.", ex) { ServerCode = code };
     }
 
     private void OnHostKeyReceived(object? sender, HostKeyEventArgs e)
@@ -209,7 +255,7 @@ public sealed class SshConnection : IDisposable
 
         return new ConnectionInfo(_address.Host, _address.Port, _address.User, new PrivateKeyAuthenticationMethod(_address.User, key))
         {
-            Timeout = TimeSpan.FromSeconds(20),
+            Timeout = ConnectTimeout,
         };
     }
 

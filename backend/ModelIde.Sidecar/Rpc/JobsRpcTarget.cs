@@ -194,6 +194,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         Backend = j.Backend,
         State = (JobStateKind)(int)j.State,
         Reason = j.Reason,
+        Unreachable = j.Unreachable,
         RemoteDir = j.RemoteDir,
         Command = j.Command,
         SubmittedAt = j.SubmittedAt,

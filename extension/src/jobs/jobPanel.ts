@@ -55,7 +55,7 @@ export class JobPanels implements vscode.Disposable {
     renderPanel(panel, this.extensionUri, {
       title: vscode.l10n.t('Job {0}', jobId),
       script: 'jobPanel.js',
-      data: { job, lines, labels: { loss: vscode.l10n.t('Loss'), step: vscode.l10n.t('Step'), noPoints: vscode.l10n.t('No loss values yet.') } },
+      data: { job, lines, labels: { loss: vscode.l10n.t('Loss'), step: vscode.l10n.t('Step'), noPoints: vscode.l10n.t('No loss values yet.'), unreachable: vscode.l10n.t('unreachable, will retry') } },
       body: `
 <h1 id="job-id">${t(jobId)}</h1>
 <p><span id="job-state" class="status"></span> <span id="job-reason" class="muted"></span></p>

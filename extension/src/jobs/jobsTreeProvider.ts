@@ -3,15 +3,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../sidecar/protocol';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { JobInfo, JobMethods } from './protocol';
-
-const stateIcons: Record<string, string> = {
-  pending: 'clock',
-  running: 'sync~spin',
-  completed: 'pass',
-  failed: 'error',
-  cancelled: 'circle-slash',
-  unknown: 'question',
-};
+import { jobIcon, jobStateText, jobTooltip } from './jobView';
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<JobInfo | undefined>();
@@ -60,11 +52,11 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscod
   getTreeItem(job: JobInfo): vscode.TreeItem {
     const item = new vscode.TreeItem(job.jobId, vscode.TreeItemCollapsibleState.None);
     item.id = `job:${job.jobId}`;
-    const percent = job.progress ? ` ${Math.round(job.progress.percent)}%` : '';
-    item.description = `${job.state}${percent} · ${job.spec?.model ? `${job.spec.model} · ` : ''}${job.backend}`;
-    item.iconPath = new vscode.ThemeIcon(stateIcons[job.state] ?? 'question');
+    item.description = `${jobStateText(job, vscode.l10n.t('unreachable, will retry'))} · ${job.spec?.model ? `${job.spec.model} · ` : ''}${job.backend}`;
+    item.iconPath = new vscode.ThemeIcon(jobIcon(job));
+    // The last state seen decides the menus: an unreachable running job can still be cancelled once the host is back.
     item.contextValue = `modelscope.job.${job.state}`;
-    item.tooltip = `${job.command}\n${job.reason ?? ''}`.trim();
+    item.tooltip = jobTooltip(job);
     item.command = { command: 'modelscope.openJob', title: vscode.l10n.t('Open Job'), arguments: [job.jobId] };
     return item;
   }

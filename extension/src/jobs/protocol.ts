@@ -74,6 +74,8 @@ export interface JobInfo {
   backend: string;
   state: JobState;
   reason?: string;
+  /** Set while the job's host or Slurm controller cannot be reached; `state` is then the last one seen, and the sidecar retries. */
+  unreachable?: string;
   remoteDir: string;
   command: string;
   submittedAt: string;

@@ -96,7 +96,8 @@ public sealed class RemoteJobServers : IDisposable
 
     public void Dispose() => Remote.Dispose();
 
-    private static Dictionary<string, string> RunSetupScripts()
+    /// <summary>The checkout these tests were built from (for scripts/).</summary>
+    public static string RepoRoot()
     {
         var root = AppContext.BaseDirectory;
         while (root is not null && !File.Exists(Path.Combine(root, "ModelIde.sln")))
@@ -104,11 +105,12 @@ public sealed class RemoteJobServers : IDisposable
             root = Path.GetDirectoryName(root);
         }
 
-        if (root is null)
-        {
-            throw new InvalidOperationException("Cannot find the repository root (ModelIde.sln) to run scripts/setup.");
-        }
+        return root ?? throw new InvalidOperationException("Cannot find the repository root (ModelIde.sln) to run scripts/.");
+    }
 
+    private static Dictionary<string, string> RunSetupScripts()
+    {
+        var root = RepoRoot();
         var envFile = Path.Combine(Path.GetTempPath(), $"modelide-jobs-env-{Environment.ProcessId}.sh");
         File.WriteAllText(envFile, "");
         foreach (var script in new[] { "scripts/setup/20-ssh.sh", "scripts/setup/21-slurm.sh" })

@@ -114,6 +114,46 @@ public sealed class JobsRpcTests
         Assert.Equal(3, job.Progress!.GlobalStep);
     }
 
+    [Fact]
+    public async Task Job_whose_host_cannot_be_reached_is_reported_running_and_unreachable_not_as_an_error()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        // A running job in the list whose host now refuses connections (nothing listens on its port any more).
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var backend = $"ssh://{env["MODELIDE_SSH_USER"]}@127.0.0.1:{port}";
+        new Core.Jobs.JobStore(c.StateDirectory).Save(new Core.Jobs.JobInfo
+        {
+            JobId = "ft-away",
+            Backend = backend,
+            State = Core.Jobs.JobState.Running,
+            RemoteDir = "/home/jobuser/.modelide/jobs/ft-away",
+            SubmittedAt = DateTimeOffset.UtcNow,
+            Spec = new Core.Jobs.JobSpec { Backend = backend, IdentityFile = env["MODELIDE_SSH_KEY"], Model = "m", Dataset = ["d"] },
+        });
+
+        var job = await c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Get, new JobIdParams("ft-away"));
+        Assert.Equal(JobStateKind.Running, job.State);
+        Assert.Contains($"127.0.0.1:{port}: connection refused", job.Unreachable);
+
+        // jobs/watch keeps sending updates (the job is not finished) that carry the same warning.
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.Watch, new JobWatchParams("ft-away", 200));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (c.Updates.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.Unwatch, new JobIdParams("ft-away"));
+        Assert.True(c.Updates.Count >= 2, $"{c.Updates.Count} updates");
+        Assert.All(c.Updates, u => Assert.Equal((JobStateKind.Running, true), (u.Job.State, u.Job.Unreachable!.Contains("Will retry", StringComparison.Ordinal))));
+        var raw = await c.Client.InvokeWithParameterObjectAsync<JsonElement>(JobsMethods.List, new { });
+        Assert.StartsWith("Host unreachable", raw.GetProperty("jobs")[0].GetProperty("unreachable").GetString());
+    }
+
     private sealed class JobsConnection : IAsyncDisposable
     {
         private readonly SidecarContext _context;
@@ -129,6 +169,8 @@ public sealed class JobsRpcTests
         }
 
         public JsonRpc Client { get; }
+
+        public string StateDirectory => _stateDir;
 
         public ConcurrentQueue<JobUpdateParams> Updates { get; } = new();
 
@@ -154,7 +196,6 @@ public sealed class JobsRpcTests
             Client.Dispose();
             _server.Dispose();
             _context.Dispose();
-            _ = _stateDir;
             return ValueTask.CompletedTask;
         }
     }

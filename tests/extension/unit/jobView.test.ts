@@ -1,0 +1,45 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { isUnreachable, jobIcon, jobStateText, jobTooltip } from '../../../extension/src/jobs/jobView';
+import { JobInfo } from '../../../extension/src/jobs/protocol';
+
+const running: JobInfo = {
+  jobId: 'ft-1',
+  backend: 'ssh://alice@gpu01:2222',
+  state: 'running',
+  remoteDir: '/home/alice/.modelide/jobs/ft-1',
+  command: 'swift sft --model m',
+  submittedAt: '2026-01-01T00:00:00Z',
+  progress: { globalStep: 4, maxSteps: 10, percent: 40 },
+  checkpoints: [],
+};
+const hostDown = 'Host unreachable: Cannot connect to gpu01:2222: connection refused. Will retry; last known state: running.';
+
+describe('job view', () => {
+  it('shows a reachable job by its state and progress', () => {
+    assert.equal(jobStateText(running), 'running 40%');
+    assert.equal(jobIcon(running), 'sync~spin');
+    assert.equal(isUnreachable(running), false);
+  });
+
+  it('shows an unreachable running job as running, will retry: never as failed', () => {
+    const job: JobInfo = { ...running, unreachable: hostDown };
+    assert.equal(jobStateText(job), 'running 40% (unreachable, will retry)');
+    assert.equal(jobIcon(job), 'debug-disconnect');
+    assert.notEqual(jobIcon(job), jobIcon({ ...running, state: 'failed' }));
+    assert.equal(jobTooltip(job), `swift sft --model m\n${hostDown}`);
+  });
+
+  it('uses the translated label and keeps a pending job pending while the Slurm controller is down', () => {
+    const job: JobInfo = { ...running, state: 'pending', progress: undefined, reason: 'Slurm: PENDING (Resources)', unreachable: 'Slurm controller unreachable (slurm_load_jobs error).' };
+    assert.equal(jobStateText(job, '无法连接，将重试'), 'pending (无法连接，将重试)');
+    assert.equal(jobIcon(job), 'debug-disconnect');
+    assert.equal(jobTooltip(job), 'swift sft --model m\nSlurm: PENDING (Resources)\nSlurm controller unreachable (slurm_load_jobs error).');
+  });
+
+  it('shows a finished job by its final state even if the last look could not reach the host', () => {
+    const job: JobInfo = { ...running, state: 'completed', unreachable: hostDown };
+    assert.equal(jobIcon(job), 'pass');
+    assert.equal(isUnreachable({ unreachable: '' }), false);
+  });
+});
