@@ -96,6 +96,14 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
     node?.Generate(prompts[0], Math.Min(8, newTokens), stopIds);
     node?.Generate(longPrompt, 1, stopIds);
 
+    // The KV-cache path must agree with recomputing from scratch: re-prefilling the prompt plus the first k generated
+    // ids must pick generated id k. This checks a generated graph's mask, rotary positions and cache, which the
+    // ModelIde-vs-node comparison cannot (both run the same graph).
+    var cached = model.Generate(prompts[0], options with { MaxNewTokens = Math.Min(16, newTokens) }).TokenIds;
+    var cacheConsistent = new[] { 1, cached.Count / 2, cached.Count - 1 }.Distinct().All(k =>
+        model.Generate(prompts[0].Concat(cached.Take(k)).ToArray(), prefillOnly).TokenIds.SequenceEqual(cached.Skip(k).Take(1)));
+    Console.WriteLine($"KV-cache decode vs recomputing the whole sequence: {(cacheConsistent ? "same tokens" : "DIFFERENT")}");
+
     var cs = new List<Sample>();
     var js = new List<Sample>();
     var csLong = new List<double>();
@@ -147,6 +155,7 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
         ["newTokens"] = newTokens,
         ["promptTokens"] = new JsonArray(prompts.Select(p => (JsonNode)p.Length).ToArray()),
         ["longPromptTokens"] = longPrompt.Length,
+        ["kvCacheMatchesRecompute"] = cacheConsistent,
         ["csharp"] = csharp,
     };
     if (node is not null)
