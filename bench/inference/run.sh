@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Runs the inference benchmark: installs the onnxruntime-node baseline (CPU binaries ship in the package; the
-# install script, which fetches CUDA bits, is skipped), then the C# benchmark, which writes bench/results/inference.json.
+# Inference benchmark, self-contained from a clean clone: installs the onnxruntime-node baseline (its CPU binaries ship
+# in the package; the install script, which fetches CUDA bits, is skipped), generates the random-weight Qwen2-shaped
+# model into bench/.models/ once (reused while its settings match), then runs the C# benchmark, which alternates
+# ModelIde and the node loop on both models and writes bench/results/inference.json. Arguments go to the benchmark
+# (--threads N, --runs N, --new-tokens N, --large-new-tokens N, --models tiny,large, ...).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
 if [ ! -d "$HERE/node/node_modules/onnxruntime-node" ]; then
-  (cd "$HERE/node" && npm install --no-audit --no-fund --ignore-scripts)
+  (cd "$HERE/node" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
+dotnet run -c Release --project "$ROOT/bench/models/GenerateQwen2" -- \
+  --out "$ROOT/bench/.models/qwen2-random" --from "$ROOT/models/tiny-stdlib-coder"
+echo "uptime: $(uptime)"
 exec dotnet run -c Release --project "$HERE/ModelIde.Bench.Inference" -- "$@"

@@ -16,6 +16,13 @@ public sealed class DecoderLanguageModel : IDisposable
     private readonly SemaphoreSlim _busy = new(1, 1);
     private readonly TensorElementType _kvType;
 
+    // Built once per model, not per generation: Run's name arrays, and one [1, kv, 0, head] tensor that every layer's
+    // past starts from (inputs are read-only, so all of them can share it).
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly int _pastOffset;
+    private readonly OrtValue _emptyPast;
+
     private DecoderLanguageModel(string directory, InferenceSession session, SessionOptions options, DecoderModelConfig config,
         HfTokenizer tokenizer, string? chatTemplate, string device, string reason)
     {
@@ -28,6 +35,25 @@ public sealed class DecoderLanguageModel : IDisposable
         Device = device;
         Reason = reason;
         _kvType = session.InputMetadata[config.PastKeys[0]].ElementDataType;
+        var names = new List<string> { config.InputIds, config.AttentionMask };
+        if (config.PositionIds is not null)
+        {
+            names.Add(config.PositionIds);
+        }
+
+        _pastOffset = names.Count;
+        var outputs = new List<string> { config.Logits };
+        for (var i = 0; i < config.Layers; i++)
+        {
+            names.Add(config.PastKeys[i]);
+            names.Add(config.PastValues[i]);
+            outputs.Add(config.PresentKeys[i]);
+            outputs.Add(config.PresentValues[i]);
+        }
+
+        _inputNames = names.ToArray();
+        _outputNames = outputs.ToArray();
+        _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _kvType, [1, config.KvHeads, 0, config.HeadSize]);
     }
 
     public string Directory { get; }
@@ -151,6 +177,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
     public void Dispose()
     {
+        _emptyPast.Dispose();
         _session.Dispose();
         _options.Dispose();
         _busy.Dispose();
@@ -215,28 +242,9 @@ public sealed class DecoderLanguageModel : IDisposable
             _mask = new long[_capacity];
             Array.Fill(_mask, 1L);
 
-            var names = new List<string> { _c.InputIds, _c.AttentionMask };
-            if (_c.PositionIds is not null)
-            {
-                names.Add(_c.PositionIds);
-            }
-
-            _pastOffset = names.Count;
-            for (var i = 0; i < _c.Layers; i++)
-            {
-                names.Add(_c.PastKeys[i]);
-                names.Add(_c.PastValues[i]);
-            }
-
-            _inputNames = names.ToArray();
-            var outputs = new List<string> { _c.Logits };
-            for (var i = 0; i < _c.Layers; i++)
-            {
-                outputs.Add(_c.PresentKeys[i]);
-                outputs.Add(_c.PresentValues[i]);
-            }
-
-            _outputNames = outputs.ToArray();
+            _inputNames = model._inputNames;
+            _outputNames = model._outputNames;
+            _pastOffset = model._pastOffset;
             _inputs = new OrtValue[_inputNames.Length];
             _stepIdsValue = Own(OrtValue.CreateTensorValueFromMemory(_stepIds, [1, 1]));
             _stepPositionsValue = Own(OrtValue.CreateTensorValueFromMemory(_stepPositions, [1, 1]));
@@ -258,7 +266,7 @@ public sealed class DecoderLanguageModel : IDisposable
             {
                 for (var i = 0; i < 2 * _c.Layers; i++)
                 {
-                    _inputs[_pastOffset + i] = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, model._kvType, [1, _c.KvHeads, 0, _c.HeadSize]));
+                    _inputs[_pastOffset + i] = model._emptyPast;
                 }
             }
         }

@@ -2,103 +2,294 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ModelIde.Bench.Inference;
 using ModelIde.Core.Inference;
 
-// Benchmarks DecoderLanguageModel on models/tiny-stdlib-coder (the four reference prompts, greedy) and, in the same
-// run, the plain onnxruntime-node loop in bench/inference/node; prints both and their ratios and writes
-// bench/results/inference.json.  Usage: dotnet run -c Release --project bench/inference/ModelIde.Bench.Inference
-//   [--threads N (default 2)] [--new-tokens N (default 128)] [--runs N (default 3)] [--no-node]
+// Benchmarks DecoderLanguageModel (greedy, KV cache) against a plain onnxruntime-node loop on the same model, threads
+// and prompts, alternating the two generation by generation (A/B/A/B, order swapped every round) so machine noise hits
+// both alike. Models: models/tiny-stdlib-coder and the random-weight Qwen2-shaped decoder that bench/inference/run.sh
+// generates into bench/.models/. Prints a table of medians and writes bench/results/inference.json.
+// Usage: dotnet run -c Release --project bench/inference/ModelIde.Bench.Inference -- [--threads N (2)] [--runs N (5)]
+//   [--new-tokens N (128, tiny model)] [--large-new-tokens N (32)] [--long-prompt N (256)]
+//   [--large-model DIR (bench/.models/qwen2-random)] [--models tiny,large] [--no-node] [--out FILE]
 var threads = IntArg("--threads", 2);
-var newTokens = IntArg("--new-tokens", 128);
-var runs = IntArg("--runs", 3);
+var runs = IntArg("--runs", 5);
 var root = FindRoot();
-var modelDir = Path.Combine(root, "models", "tiny-stdlib-coder");
-using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(modelDir, "reference.json")));
-var prompts = reference.RootElement.GetProperty("generation").EnumerateArray()
-    .Select(g => g.GetProperty("prompt_ids").EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
+var tinyDir = Path.Combine(root, "models", "tiny-stdlib-coder");
+var largeDir = Path.GetFullPath(Arg("--large-model") ?? Path.Combine(root, "bench", ".models", "qwen2-random"));
+var which = (Arg("--models") ?? "tiny,large").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var outFile = Arg("--out") ?? Path.Combine(root, "bench", "results", "inference.json");
+var withNode = !args.Contains("--no-node");
 
-var load = Stopwatch.StartNew();
-using var model = DecoderLanguageModel.Load(modelDir, DevicePolicy.PreferCpu, threads: threads);
-load.Stop();
-var options = new GenerationOptions { MaxNewTokens = newTokens };
-var sink = (Action<GeneratedToken>)(_ => { });
-model.Generate(prompts[0], options, sink); // warm-up (JIT, arena)
-var results = new List<GenerationResult>();
-var bytesPerToken = new List<double>();
-for (var r = 0; r < runs; r++)
+using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(tinyDir, "reference.json")));
+var cases = reference.RootElement.GetProperty("generation").EnumerateArray().ToArray();
+var prompts = cases.Select(g => Ids(g, "prompt_ids")).ToArray();
+// A long prompt of real code tokens for prompt-processing throughput: the reference prompts and their continuations.
+var longPrompt = cases.SelectMany(g => Ids(g, "prompt_ids").Concat(Ids(g, "greedy_ids_onnxruntime"))).ToArray();
+longPrompt = Enumerable.Repeat(longPrompt, 1 + IntArg("--long-prompt", 256) / Math.Max(1, longPrompt.Length)).SelectMany(x => x).Take(IntArg("--long-prompt", 256)).ToArray();
+
+var loadBefore = LoadAverage();
+Console.WriteLine($"threads {threads}, runs {runs}, {Environment.ProcessorCount} logical CPUs, load average {loadBefore}");
+var sections = new JsonObject();
+var specs = new List<(string Key, string Dir, int NewTokens, bool HasReference)>();
+if (which.Contains("tiny"))
 {
-    foreach (var p in prompts)
+    specs.Add(("tiny-stdlib-coder", tinyDir, IntArg("--new-tokens", 128), true));
+}
+
+if (which.Contains("large"))
+{
+    if (File.Exists(Path.Combine(largeDir, "model.onnx")))
     {
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var result = model.Generate(p, options, sink);
-        bytesPerToken.Add((GC.GetAllocatedBytesForCurrentThread() - before) / (double)Math.Max(1, result.TokenIds.Count));
-        results.Add(result);
+        specs.Add((Path.GetFileName(largeDir), largeDir, IntArg("--large-new-tokens", 32), false));
+    }
+    else
+    {
+        Console.WriteLine($"large model skipped: {largeDir} not found (bench/inference/run.sh generates it)");
     }
 }
 
-var csharp = new JsonObject
+foreach (var spec in specs)
 {
-    ["runtime"] = "ModelIde C# (Microsoft.ML.OnnxRuntime 1.31.1)",
-    ["threads"] = threads,
-    ["decodeTokensPerSecond"] = Median(results.Select(x => x.DecodeTokensPerSecond)),
-    ["prefillTokensPerSecond"] = Median(results.Select(x => x.PromptTokens / x.TimeToFirstToken.TotalSeconds)),
-    ["timeToFirstTokenMs"] = Median(results.Select(x => x.TimeToFirstToken.TotalMilliseconds)),
-    ["runShare"] = results.Average(x => x.RunShare),
-    ["managedBytesPerDecodeStep"] = Median(results.Select(x => (double)x.ManagedBytesPerDecodeStep)),
-    ["managedBytesPerTokenWholeGeneration"] = Median(bytesPerToken),
-    ["loadMs"] = load.Elapsed.TotalMilliseconds,
-    ["device"] = model.Device,
-};
-Print("C#", csharp);
-
-JsonObject? node = null;
-if (!args.Contains("--no-node"))
-{
-    node = RunNode(root, modelDir, threads, newTokens, runs);
-    if (node is not null)
-    {
-        Print("node", node);
-        foreach (var key in new[] { "decodeTokensPerSecond", "prefillTokensPerSecond" })
-        {
-            Console.WriteLine($"ratio C#/node {key}: {(double)csharp[key]! / (double)node[key]!:F2}");
-        }
-
-        Console.WriteLine($"ratio C#/node timeToFirstTokenMs: {(double)csharp["timeToFirstTokenMs"]! / (double)node["timeToFirstTokenMs"]!:F2}");
-    }
+    sections[spec.Key] = BenchModel(spec.Key, spec.Dir, spec.NewTokens, spec.HasReference);
 }
 
+var loadAfter = LoadAverage();
+var tiny = sections["tiny-stdlib-coder"]?.AsObject();
 var output = new JsonObject
 {
+    // The first fields keep their earlier meaning (the tiny model); every model has its section under "models".
     ["model"] = "tiny-stdlib-coder",
     ["machine"] = $"{Environment.ProcessorCount} logical CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
-    ["newTokens"] = newTokens,
+    ["newTokens"] = IntArg("--new-tokens", 128),
     ["runs"] = runs,
-    ["csharp"] = csharp,
-    ["node"] = node,
-    ["decodeRatioCsharpOverNode"] = node is null ? null : (double)csharp["decodeTokensPerSecond"]! / (double)node["decodeTokensPerSecond"]!,
+    ["csharp"] = tiny?["csharp"]?.DeepClone(),
+    ["node"] = tiny?["node"]?.DeepClone(),
+    ["decodeRatioCsharpOverNode"] = tiny?["ratios"]?["decode"]?.DeepClone(),
+    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture),
+    ["loadAverage"] = new JsonObject { ["before"] = loadBefore, ["after"] = loadAfter },
+    ["targets"] = Targets(sections),
+    ["models"] = sections,
 };
-var resultsDir = Path.Combine(root, "bench", "results");
-Directory.CreateDirectory(resultsDir);
-File.WriteAllText(Path.Combine(resultsDir, "inference.json"), output.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-Console.WriteLine($"wrote {Path.Combine(resultsDir, "inference.json")}");
+Directory.CreateDirectory(Path.GetDirectoryName(outFile)!);
+File.WriteAllText(outFile, output.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+Console.WriteLine();
+PrintTable(sections);
+Console.WriteLine($"load average before {loadBefore}, after {loadAfter}");
+Console.WriteLine($"wrote {outFile}");
 return 0;
 
-int IntArg(string name, int fallback)
+JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
 {
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    Console.WriteLine($"\n## {key}: {Describe(dir)}");
+    var load = Stopwatch.StartNew();
+    using var model = DecoderLanguageModel.Load(dir, DevicePolicy.PreferCpu, threads: threads);
+    load.Stop();
+    using var node = withNode ? NodeWorker.Start(root, dir, threads) : null;
+    var stopIds = model.Config.EosTokenIds.ToArray();
+    var options = new GenerationOptions { MaxNewTokens = newTokens };
+    var prefillOnly = new GenerationOptions { MaxNewTokens = 1 };
+
+    // Warm-up: JIT, ORT's arena and prepacked weights.
+    model.Generate(prompts[0], options with { MaxNewTokens = Math.Min(8, newTokens) });
+    model.Generate(longPrompt, prefillOnly);
+    node?.Generate(prompts[0], Math.Min(8, newTokens), stopIds);
+    node?.Generate(longPrompt, 1, stopIds);
+
+    // The KV-cache path must agree with recomputing from scratch: re-prefilling the prompt plus the first k generated
+    // ids must pick generated id k. This checks a generated graph's mask, rotary positions and cache, which the
+    // ModelIde-vs-node comparison cannot (both run the same graph).
+    var cached = model.Generate(prompts[0], options with { MaxNewTokens = Math.Min(16, newTokens) }).TokenIds;
+    var cacheConsistent = new[] { 1, cached.Count / 2, cached.Count - 1 }.Distinct().All(k =>
+        model.Generate(prompts[0].Concat(cached.Take(k)).ToArray(), prefillOnly).TokenIds.SequenceEqual(cached.Skip(k).Take(1)));
+    Console.WriteLine($"KV-cache decode vs recomputing the whole sequence: {(cacheConsistent ? "same tokens" : "DIFFERENT")}");
+
+    var cs = new List<Sample>();
+    var js = new List<Sample>();
+    var csLong = new List<double>();
+    var jsLong = new List<double>();
+    var identical = true;
+    var matchesReference = true;
+    for (var r = 0; r < runs; r++)
+    {
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            // Swap who goes first every round, so neither always runs right after the other.
+            var nodeFirst = node is not null && r % 2 == 1;
+            Sample? j = nodeFirst ? node!.Generate(prompts[i], newTokens, stopIds) : null;
+            var c = RunCsharp(model, prompts[i], options);
+            j ??= node?.Generate(prompts[i], newTokens, stopIds);
+            cs.Add(c);
+            if (j is not null)
+            {
+                js.Add(j);
+                identical &= c.Ids.SequenceEqual(j.Ids);
+            }
+
+            if (hasReference)
+            {
+                var expected = Ids(cases[i], "greedy_ids_onnxruntime");
+                var n = Math.Min(expected.Length, c.Ids.Count);
+                matchesReference &= c.Ids.Take(n).SequenceEqual(expected.Take(n));
+            }
+        }
+
+        csLong.Add(longPrompt.Length / RunCsharp(model, longPrompt, prefillOnly).TtftMs * 1000);
+        if (node is not null)
+        {
+            jsLong.Add(longPrompt.Length / node.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
+        }
+    }
+
+    var csharp = Summary(cs, csLong);
+    csharp["runtime"] = $"ModelIde C# (Microsoft.ML.OnnxRuntime {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(3)})";
+    csharp["managedBytesPerDecodeStep"] = Median(cs.Select(x => x.BytesPerStep));
+    csharp["managedBytesPerTokenWholeGeneration"] = Median(cs.Select(x => x.BytesPerToken));
+    csharp["loadMs"] = load.Elapsed.TotalMilliseconds;
+    csharp["device"] = model.Device;
+    var section = new JsonObject
+    {
+        ["directory"] = Path.GetRelativePath(root, dir),
+        ["parameters"] = Parameters(dir),
+        ["fileBytes"] = Directory.GetFiles(dir, "model.onnx*").Sum(f => new FileInfo(f).Length),
+        ["newTokens"] = newTokens,
+        ["promptTokens"] = new JsonArray(prompts.Select(p => (JsonNode)p.Length).ToArray()),
+        ["longPromptTokens"] = longPrompt.Length,
+        ["kvCacheMatchesRecompute"] = cacheConsistent,
+        ["csharp"] = csharp,
+    };
+    if (node is not null)
+    {
+        var peer = Summary(js, jsLong);
+        peer["runtime"] = node.Runtime;
+        peer["loadMs"] = node.LoadMs;
+        section["node"] = peer;
+        section["ratios"] = new JsonObject
+        {
+            ["decode"] = Ratio(csharp, peer, "decodeTokensPerSecond"),
+            ["prefill"] = Ratio(csharp, peer, "prefillTokensPerSecond"),
+            ["prefillLongPrompt"] = Ratio(csharp, peer, "prefillLongPromptTokensPerSecond"),
+            ["timeToFirstToken"] = Ratio(csharp, peer, "timeToFirstTokenMs"),
+        };
+        section["greedyIdsIdenticalToNode"] = identical;
+        Console.WriteLine($"greedy ids, ModelIde vs node loop: {(identical ? "identical" : "DIFFERENT")} on {prompts.Length} prompts x {runs} runs");
+    }
+
+    if (hasReference)
+    {
+        section["greedyMatchesReference"] = matchesReference;
+        if (section["node"] is JsonObject peerSection)
+        {
+            peerSection["greedyMatchesReference"] = matchesReference && identical; // the field the node section always had
+        }
+
+        Console.WriteLine($"greedy ids vs reference.json (onnxruntime in Python): {(matchesReference ? "identical" : "DIFFERENT")}");
+    }
+
+    return section;
 }
+
+JsonObject Summary(List<Sample> samples, List<double> longPrefill) => new()
+{
+    ["threads"] = threads,
+    ["decodeTokensPerSecond"] = Median(samples.Select(x => x.DecodeTokensPerSecond)),
+    ["decodeTokensPerSecondMin"] = samples.Min(x => x.DecodeTokensPerSecond),
+    ["decodeTokensPerSecondMax"] = samples.Max(x => x.DecodeTokensPerSecond),
+    ["prefillTokensPerSecond"] = Median(samples.Select(x => x.PromptTokens / x.TtftMs * 1000)),
+    ["prefillLongPromptTokensPerSecond"] = Median(longPrefill),
+    ["timeToFirstTokenMs"] = Median(samples.Select(x => x.TtftMs)),
+    ["runShare"] = Median(samples.Select(x => x.RunShare)),
+    ["generatedTokens"] = samples.Sum(x => x.Ids.Count),
+};
+
+Sample RunCsharp(DecoderLanguageModel model, int[] prompt, GenerationOptions options)
+{
+    var before = GC.GetAllocatedBytesForCurrentThread();
+    var r = model.Generate(prompt, options, static _ => { });
+    var bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+    return new Sample(r.TokenIds, r.PromptTokens, r.TimeToFirstToken.TotalMilliseconds, r.DecodeTokensPerSecond, r.RunShare,
+        r.ManagedBytesPerDecodeStep, bytes / (double)Math.Max(1, r.TokenIds.Count));
+}
+
+JsonObject Targets(JsonObject all)
+{
+    var t = new JsonObject();
+    foreach (var (name, s) in all)
+    {
+        var c = s!["csharp"]!;
+        t[name] = new JsonObject
+        {
+            ["decodeAtLeastNode"] = s["ratios"] is { } r ? (double)r["decode"]! >= 1.0 : null,
+            ["runShareAtLeast95Percent"] = (double)c["runShare"]! >= 0.95,
+            ["under4KBPerToken"] = (double)c["managedBytesPerTokenWholeGeneration"]! < 4096,
+        };
+    }
+
+    return t;
+}
+
+static void PrintTable(JsonObject all)
+{
+    Console.WriteLine($"{"model",-20} {"loop",-9} {"decode tok/s",14} {"(min-max)",13} {"prefill tok/s",14} {"long-prompt tok/s",18} {"TTFT ms",9} {"Run share",10} {"B/step",7} {"B/token",8}");
+    foreach (var (name, s) in all)
+    {
+        var c = s!["csharp"]!.AsObject();
+        Row(name, "ModelIde", c);
+        if (s["node"] is JsonObject n)
+        {
+            Row("", "node", n);
+            var r = s["ratios"]!;
+            Console.WriteLine($"{"",-20} {"ratio",-9} {R(r["decode"]),14} {"",13} {R(r["prefill"]),14} {R(r["prefillLongPrompt"]),18} {R(r["timeToFirstToken"]),9}");
+        }
+    }
+
+    static string R(JsonNode? v) => v is null ? "" : $"{(double)v:F2}x";
+
+    static void Row(string model, string loop, JsonObject o)
+    {
+        var bytes = o["managedBytesPerDecodeStep"] is { } b ? $"{(double)b,7:F0} {(double)o["managedBytesPerTokenWholeGeneration"]!,8:F0}" : "";
+        var range = $"{(double)o["decodeTokensPerSecondMin"]!:F1}-{(double)o["decodeTokensPerSecondMax"]!:F1}";
+        Console.WriteLine($"{model,-20} {loop,-9} {(double)o["decodeTokensPerSecond"]!,14:F1} {range,13} {(double)o["prefillTokensPerSecond"]!,14:F0} " +
+            $"{(double)o["prefillLongPromptTokensPerSecond"]!,18:F0} {(double)o["timeToFirstTokenMs"]!,9:F2} {(double)o["runShare"]!,10:P1} {bytes}");
+    }
+}
+
+static double? Ratio(JsonObject a, JsonObject b, string key) => (double)b[key]! == 0 ? null : (double)a[key]! / (double)b[key]!;
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+static int[] Ids(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
 
 static double Median(IEnumerable<double> values)
 {
     var sorted = values.Order().ToArray();
-    return sorted[sorted.Length / 2];
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
-static void Print(string name, JsonObject o) =>
-    Console.WriteLine($"{name,-5} decode {(double)o["decodeTokensPerSecond"]!:F0} tok/s, prefill {(double)o["prefillTokensPerSecond"]!:F0} tok/s, " +
-        $"TTFT {(double)o["timeToFirstTokenMs"]!:F2} ms, Run() share {(double)o["runShare"]!:P1}" +
-        (o["managedBytesPerDecodeStep"] is { } b ? $", {(double)b:F0} managed bytes/step, {(double)o["managedBytesPerTokenWholeGeneration"]!:F0} bytes/token incl. prefill and detokenizing" : ""));
+// Qwen2 with tied embeddings, from config.json: what generated.json and the tiny model's README report.
+static long? Parameters(string dir)
+{
+    var c = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!;
+    long V = (int)c["vocab_size"]!, H = (int)c["hidden_size"]!, I = (int)c["intermediate_size"]!, L = (int)c["num_hidden_layers"]!;
+    long kv = (int)c["num_key_value_heads"]! * (H / (int)c["num_attention_heads"]!);
+    return V * H + L * (2 * H * H + H + 2 * (H * kv + kv) + 3 * H * I + 2 * H) + H;
+}
+
+static string Describe(string dir)
+{
+    var c = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!;
+    var bytes = Directory.GetFiles(dir, "model.onnx*").Sum(f => new FileInfo(f).Length);
+    return $"{Parameters(dir) / 1e6:F1} M parameters (hidden {c["hidden_size"]}, {c["num_hidden_layers"]} layers, " +
+        $"{c["num_attention_heads"]}/{c["num_key_value_heads"]} heads, MLP {c["intermediate_size"]}, vocab {c["vocab_size"]}), float32, {bytes / 1e6:F0} MB";
+}
+
+string? Arg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+int IntArg(string name, int fallback) => Arg(name) is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : fallback;
 
 static string FindRoot()
 {
@@ -111,32 +302,4 @@ static string FindRoot()
     }
 
     throw new InvalidOperationException("models/tiny-stdlib-coder not found");
-}
-
-static JsonObject? RunNode(string root, string modelDir, int threads, int newTokens, int runs)
-{
-    var script = Path.Combine(root, "bench", "inference", "node", "bench.mjs");
-    if (!Directory.Exists(Path.Combine(root, "bench", "inference", "node", "node_modules", "onnxruntime-node")))
-    {
-        Console.WriteLine("node baseline skipped: run bench/inference/run.sh (installs onnxruntime-node) first");
-        return null;
-    }
-
-    var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var a in new[] { script, modelDir, threads.ToString(CultureInfo.InvariantCulture), newTokens.ToString(CultureInfo.InvariantCulture), runs.ToString(CultureInfo.InvariantCulture) })
-    {
-        psi.ArgumentList.Add(a);
-    }
-
-    using var process = Process.Start(psi)!;
-    var stdout = process.StandardOutput.ReadToEnd();
-    var stderr = process.StandardError.ReadToEnd();
-    process.WaitForExit();
-    if (process.ExitCode != 0)
-    {
-        Console.WriteLine($"node baseline failed: {stderr}");
-        return null;
-    }
-
-    return JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
 }

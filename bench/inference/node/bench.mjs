@@ -1,38 +1,38 @@
-// Baseline: a plain onnxruntime-node greedy KV-cache loop over the same model and prompts as the C# benchmark.
-// Usage: node bench.mjs MODEL_DIR THREADS NEW_TOKENS RUNS  → prints one JSON line.
+// Baseline: a plain onnxruntime-node greedy KV-cache loop, driven by the C# benchmark so the two alternate run by run.
+// Usage: node bench.mjs MODEL_DIR THREADS. Prints {"ready":…} once the session is loaded, then answers each stdin line
+// {"prompt":[ids],"newTokens":N,"stopIds":[ids]} with one JSON line of timings and the generated ids. Session options match
+// ModelIde's: intra-op THREADS, sequential execution, all graph optimizations, default spinning and arena.
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import ort from 'onnxruntime-node';
 
-const [modelDir, threadsArg, newTokensArg, runsArg] = process.argv.slice(2);
+const [modelDir, threadsArg] = process.argv.slice(2);
 const threads = Number(threadsArg ?? 2);
-const newTokens = Number(newTokensArg ?? 128);
-const runs = Number(runsArg ?? 3);
 const genai = JSON.parse(fs.readFileSync(path.join(modelDir, 'genai_config.json'), 'utf8')).model.decoder;
-const reference = JSON.parse(fs.readFileSync(path.join(modelDir, 'reference.json'), 'utf8'));
-const session = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'), {
-  intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+const loadStart = performance.now();
+const session = await ort.InferenceSession.create(path.join(modelDir, genai.filename ?? 'model.onnx'), {
+  intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
 });
+const loadMs = performance.now() - loadStart;
 const layers = genai.num_hidden_layers;
 const kv = genai.num_key_value_heads;
 const head = genai.head_size;
 const hasPositions = session.inputNames.includes('position_ids');
+const emptyCache = new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, head]);
 
-async function generate(promptIds) {
+async function generate(promptIds, newTokens, stopIds) {
   const feeds = {};
-  let pastKeys = [];
-  for (let i = 0; i < layers; i++) {
-    pastKeys.push(new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, head]));
-    pastKeys.push(new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, head]));
-  }
   const maxLen = promptIds.length + newTokens;
   const mask = new BigInt64Array(maxLen).fill(1n);
   let ids = BigInt64Array.from(promptIds.map(BigInt));
+  let pasts = null;
   let position = 0;
   const out = [];
-  const t0 = performance.now();
   let ttft = 0;
   let runMs = 0;
+  let runs = 0;
+  const t0 = performance.now();
   while (out.length < newTokens) {
     const seq = ids.length;
     const total = position + seq;
@@ -44,12 +44,14 @@ async function generate(promptIds) {
       feeds.position_ids = new ort.Tensor('int64', pos, [1, seq]);
     }
     for (let i = 0; i < layers; i++) {
-      feeds[`past_key_values.${i}.key`] = pastKeys[2 * i];
-      feeds[`past_key_values.${i}.value`] = pastKeys[2 * i + 1];
+      // The previous step's presents are this step's pasts.
+      feeds[`past_key_values.${i}.key`] = pasts ? pasts[`present.${i}.key`] : emptyCache;
+      feeds[`past_key_values.${i}.value`] = pasts ? pasts[`present.${i}.value`] : emptyCache;
     }
     const r0 = performance.now();
     const res = await session.run(feeds);
     runMs += performance.now() - r0;
+    runs++;
     const logits = res.logits.data;
     const vocab = res.logits.dims[2];
     const offset = (seq - 1) * vocab;
@@ -58,40 +60,20 @@ async function generate(promptIds) {
     for (let v = 0; v < vocab; v++) {
       if (logits[offset + v] > bestValue) { bestValue = logits[offset + v]; best = v; }
     }
-    pastKeys = [];
-    for (let i = 0; i < layers; i++) {
-      pastKeys.push(res[`present.${i}.key`]);
-      pastKeys.push(res[`present.${i}.value`]);
-    }
+    pasts = res;
     if (position === 0) ttft = performance.now() - t0;
     position = total;
+    if (stopIds.includes(best)) break; // as ModelIde does: EOS ends the generation and is not returned
     ids = BigInt64Array.of(BigInt(best));
     out.push(best);
   }
-  const elapsed = performance.now() - t0;
-  return { ids: out, ttftMs: ttft, elapsedMs: elapsed, runMs, promptTokens: promptIds.length };
+  const elapsedMs = performance.now() - t0;
+  return { ids: out, promptTokens: promptIds.length, ttftMs: ttft, elapsedMs, runMs, decodeSteps: runs - 1 };
 }
 
-await generate(reference.generation[0].prompt_ids); // warm-up
-const results = [];
-for (let r = 0; r < runs; r++) {
-  for (const g of reference.generation) {
-    results.push(await generate(g.prompt_ids));
-  }
+console.log(JSON.stringify({ ready: true, runtime: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(), threads, loadMs }));
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  if (!line.trim()) continue;
+  const request = JSON.parse(line);
+  console.log(JSON.stringify(await generate(request.prompt, request.newTokens, request.stopIds ?? [])));
 }
-const decodeTps = results.map(x => (x.ids.length - 1) / ((x.elapsedMs - x.ttftMs) / 1000));
-const prefillTps = results.map(x => x.promptTokens / (x.ttftMs / 1000));
-const median = a => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-const greedyMatches = reference.generation.every((g, i) => {
-  const n = Math.min(g.greedy_ids_onnxruntime.length, results[i].ids.length);
-  return g.greedy_ids_onnxruntime.slice(0, n).every((v, k) => v === results[i].ids[k]);
-});
-console.log(JSON.stringify({
-  runtime: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(),
-  threads,
-  decodeTokensPerSecond: median(decodeTps),
-  prefillTokensPerSecond: median(prefillTps),
-  timeToFirstTokenMs: median(results.map(x => x.ttftMs)),
-  runShare: results.reduce((s, x) => s + x.runMs, 0) / results.reduce((s, x) => s + x.elapsedMs, 0),
-  greedyMatchesReference: greedyMatches,
-}));
