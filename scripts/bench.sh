@@ -24,3 +24,6 @@ for part in bench/*/run.sh; do
   echo; echo "## $(basename "$(dirname "$part")")"
   bash "$part"
 done
+
+echo; echo "## Summary (every figure beside its peer from this run; also in bench/results/summary.md)"
+node bench/summary.mjs --markdown bench/results/summary.md

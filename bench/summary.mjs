@@ -1,0 +1,67 @@
+// One table from every bench/results/*.json: each figure beside its peer from the same run, the ratio and the target.
+// Usage: node bench/summary.mjs [--markdown FILE]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const results = join(dirname(fileURLToPath(import.meta.url)), 'results');
+const read = (name) => (existsSync(join(results, name)) ? JSON.parse(readFileSync(join(results, name), 'utf8')) : undefined);
+const rows = [];
+const fmt = (v, digits = 1) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : String(v ?? ''));
+const add = (area, figure, value, peer, peerValue, ratio, target, met) =>
+  rows.push({ area, figure, value, peer, peerValue, ratio: typeof ratio === 'number' ? `${ratio.toFixed(2)}×` : '', target: target ?? '', met: met === undefined ? '' : met ? 'yes' : 'NO' });
+
+const sidecar = read('sidecar.json');
+for (const f of sidecar?.figures ?? []) {
+  if (f.error) { add('sidecar', f.name, `error: ${f.error}`, '', '', undefined, '', false); continue; }
+  const limit = /<\s*([\d.]+)/.exec(f.target ?? '');
+  add('sidecar', f.name, `${fmt(f.value, 2)} ${f.unit}`, f.peer, `${fmt(f.peerValue, 2)} ${f.unit}`, f.ratio, f.target, limit ? f.value < Number(limit[1]) : undefined);
+}
+
+const ext = read('extension.json');
+if (ext) {
+  add('extension', `activation (median of ${ext.runs}, VS Code's own figure)`, `${ext.modelideMs} ms`, "built-in extensions' median", `${ext.builtInMedianMs} ms`, ext.ratioToBuiltInMedian, '', undefined);
+  if (ext.gitMs) add('extension', 'activation vs the built-in Git extension', `${ext.modelideMs} ms`, 'Git', `${ext.gitMs} ms`, ext.ratioToGit, '', undefined);
+}
+
+const dl = read('downloads.json');
+if (dl) {
+  const row = (c, t) => dl.rows.find((r) => r.case === c && r.tool === t);
+  const gib = (dl.bigBytes / 2 ** 30).toFixed(dl.bigBytes >= 2 ** 30 ? 0 : 2);
+  const big = row('big', 'modelide');
+  const bestPeer = [row('big', 'curl'), row('big', 'aria2')].sort((a, b) => b.MBps - a.MBps)[0];
+  add('downloads', `one ${gib} GiB file`, `${fmt(big.MBps, 0)} MB/s`, bestPeer.tool === 'aria2' ? 'aria2c -x8 -s8' : 'curl', `${fmt(bestPeer.MBps, 0)} MB/s`, dl.summary.big_vs_best_peer, '≥ 0.9× best peer', dl.summary.big_vs_best_peer >= 0.9);
+  const many = row('many', 'modelide');
+  const curl = row('many', 'curl');
+  add('downloads', `200-file folder (${fmt(dl.manyBytes / 1e6, 0)} MB)`, `${fmt(many.MBps, 0)} MB/s`, 'curl, one file after another', `${fmt(curl.MBps, 0)} MB/s`, dl.summary.many_vs_curl, '≥ 1.5× curl', dl.summary.many_vs_curl >= 1.5);
+  add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, many.MBps / row('many', 'aria2').MBps, '', undefined);
+  add('downloads', 'peak RSS (big file / folder)', `${fmt(big.peakRssMB, 0)} / ${fmt(many.peakRssMB, 0)} MB`, 'curl / aria2c (big file)', `${fmt(row('big', 'curl').peakRssMB, 0)} / ${fmt(row('big', 'aria2').peakRssMB, 0)} MB`, undefined, '< 150 MB', dl.summary.modelide_peak_rss_MB < 150);
+  add('downloads', 'CPU seconds, big file', `${fmt(big.cpuSeconds, 2)} s`, 'curl / aria2c', `${fmt(row('big', 'curl').cpuSeconds, 2)} / ${fmt(row('big', 'aria2').cpuSeconds, 2)} s`, undefined, '', undefined);
+  if (dl.summary.refetched_bytes_after_kill !== undefined) {
+    add('downloads', `bytes fetched twice after SIGKILL at ${fmt(dl.summary.kill_at_percent, 0)}%`, `${fmt(dl.summary.refetched_bytes_after_kill, 0)} B`, 'one part', `${fmt(dl.summary.part_bytes, 0)} B`, dl.summary.refetched_bytes_after_kill / dl.summary.part_bytes, '≤ 1 part', dl.summary.refetched_bytes_after_kill <= dl.summary.part_bytes && dl.summary.file_intact_after_kill_and_resume);
+  }
+}
+
+const inf = read('inference.json');
+for (const [name, m] of Object.entries(inf?.models ?? {})) {
+  const cs = m.csharp;
+  const node = m.node;
+  const label = `${name} (${fmt(m.parameters / 1e6, 1)} M params)`;
+  add('inference', `${label}: decode`, `${fmt(cs.decodeTokensPerSecond, 0)} tok/s`, node.runtime, `${fmt(node.decodeTokensPerSecond, 0)} tok/s`, m.ratios.decode, '≥ 1.0×', m.ratios.decode >= 1.0);
+  add('inference', `${label}: prompt processing`, `${fmt(cs.prefillTokensPerSecond, 0)} tok/s`, node.runtime, `${fmt(node.prefillTokensPerSecond, 0)} tok/s`, m.ratios.prefill, '', undefined);
+  add('inference', `${label}: time to first token`, `${fmt(cs.timeToFirstTokenMs, 1)} ms`, node.runtime, `${fmt(node.timeToFirstTokenMs, 1)} ms`, m.ratios.timeToFirstToken, '', undefined);
+  add('inference', `${label}: share of step time in Run()`, `${fmt(cs.runShare * 100, 1)} %`, node.runtime, `${fmt(node.runShare * 100, 1)} %`, undefined, '≥ 95 %', cs.runShare >= 0.95);
+  add('inference', `${label}: managed bytes per token`, `${fmt(cs.managedBytesPerTokenWholeGeneration, 0)} B`, '', '', undefined, '< 4 KB', cs.managedBytesPerTokenWholeGeneration < 4096);
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'CPU'}, load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+const lines = [
+  '| area | figure | ModelIde | peer | peer value | ratio | target | met |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.area} | ${r.figure} | ${r.value} | ${r.peer} | ${r.peerValue} | ${r.ratio} | ${r.target} | ${r.met} |`),
+];
+console.log(lines.join('\n'));
+console.log(`\nmachine: ${machine}`);
+const i = process.argv.indexOf('--markdown');
+if (i > 0) writeFileSync(process.argv[i + 1], `${lines.join('\n')}\n\nMachine: ${machine}.\n`);
