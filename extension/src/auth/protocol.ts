@@ -36,5 +36,7 @@ export interface OpenBrowserParams {
 
 export interface SessionExpiredParams {
   endpoint: string;
-  userName: string;
+  userName?: string;
+  /** What the hub answered, already redacted. */
+  reason: string;
 }
