@@ -22,6 +22,8 @@ export interface AuthSession {
   expiresAt?: string;
   kind: 'accessToken' | 'oauth';
   scopes: string[];
+  /** OAuth: the client the tokens belong to. */
+  clientId?: string;
 }
 
 export interface LocalCredentials {
