@@ -63,9 +63,10 @@ class Workbench {
     delete env.NODE_OPTIONS;
 
     const hubPort = await freePort();
-    const hub = await startLogged(hubCommand(), ['hub', '--port', String(hubPort), '--data', path.join(this.dir, 'hub'), '--demo-token', this.demoToken,
+    // The token goes to the hub in its environment: a command line is visible to every user (and to the sweep).
+    const hub = await startLogged(hubCommand(), ['hub', '--port', String(hubPort), '--data', path.join(this.dir, 'hub'),
       '--models', path.join(ROOT, 'models'), '--catalogue-size', '200'],
-      { env, cwd: ROOT, log: path.join(ARTIFACTS, `${this.name}-hub.log`), ready: t => /Local hub ready|http:\/\/127\.0\.0\.1:\d+/.test(t) });
+      { env: { ...env, MODELIDE_HUB_DEMO_TOKEN: this.demoToken }, cwd: ROOT, log: path.join(ARTIFACTS, `${this.name}-hub.log`), ready: t => /Local hub ready|http:\/\/127\.0\.0\.1:\d+/.test(t) });
     this.pids.push(hub.child.pid);
     remember(hub.child.pid);
     this.hubUrl = `http://127.0.0.1:${hubPort}`;
