@@ -127,13 +127,17 @@ class Workbench {
     remember(cs.child.pid);
     this.url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`;
 
-    this.browser = await chromium.launch({
+    // A browser profile on disk, like a user's: code-server keeps SecretStorage in the browser's localStorage, and a
+    // throwaway (incognito) context would keep it in memory only, out of the secret sweep's reach.
+    this.browserProfile = path.join(this.dir, 'browser-profile');
+    this.context = await chromium.launchPersistentContext(this.browserProfile, {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
         '--disable-sync', '--no-first-run', ...(locale ? [`--lang=${locale}`] : [])],
+      viewport: { width: 1400, height: 900 },
+      locale: locale || 'en-US',
     });
-    this.context = await this.browser.newContext({ viewport: { width: 1400, height: 900 }, locale: locale || 'en-US' });
-    this.page = await this.context.newPage();
+    this.page = this.context.pages()[0] ?? await this.context.newPage();
     await this.page.goto(this.url);
     await this.page.waitForSelector('.monaco-workbench', { timeout: 90000 });
     // The ModelScope activity bar entry appears once the extension is registered.
@@ -153,6 +157,18 @@ class Workbench {
       ...issued.data.accessTokens.map((value, i) => ({ name: `OAuth access token #${i + 1}`, value })),
       ...issued.data.refreshTokens.map((value, i) => ({ name: `OAuth refresh token #${i + 1}`, value })),
     ];
+  }
+
+  /** code-server's SecretStorage: the browser's localStorage entry `secrets.provider` (a sealed, base64 blob). */
+  async secretStorageValue() {
+    return this.page.evaluate(() => localStorage.getItem('secrets.provider'));
+  }
+
+  /** Closes the browser: its profile is then complete on disk (localStorage is written lazily). */
+  async closeBrowser() {
+    if (this.context) await this.context.close().catch(() => undefined);
+    this.context = undefined;
+    this.page = undefined;
   }
 
   async screenshot(label) {
@@ -225,7 +241,7 @@ class Workbench {
   }
 
   async stop() {
-    if (this.browser) await this.browser.close().catch(() => undefined);
+    await this.closeBrowser();
     for (const pid of this.pids.reverse()) {
       await stopTree(pid);
       fs.rmSync(path.join(PID_DIR, String(pid)), { force: true });

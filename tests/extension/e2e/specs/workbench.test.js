@@ -143,13 +143,19 @@ describe('ModelIde in VS Code (code-server)', () => {
   });
 
   it('(g2) finds none of the run\'s secrets in its files, the remote job folder or any command line', async () => {
-    const sweep = new SecretSweep(await wb.secrets());
+    const secrets = await wb.secrets();
+    const sealed = await wb.secretStorageValue();
+    assert.ok(sealed && Buffer.from(sealed, 'base64').length >= 60, 'SecretStorage holds the session, sealed');
+    assert.ok(!secrets.some(s => sealed.includes(s.value)), 'no secret readable in the SecretStorage value');
+    await wb.closeBrowser();
+    const sweep = new SecretSweep(secrets);
+    sweep.files('browser profile', listFiles(wb.browserProfile));
     sweep.files('code-server user data', listFiles(wb.userData));
     sweep.files('extensions', listFiles(wb.extensionsDir));
     sweep.files('download cache', listFiles(wb.cacheDir));
     sweep.files('cloned repository', listFiles(clone));
-    // Everything created or changed in the temp folders during the run: the browser profile (where code-server keeps
-    // SecretStorage), the sidecar's askpass folders, other temp files. The hub's own data is the server's side.
+    // Everything created or changed in the temp folders during the run: the sidecar's askpass folders, the workbench's
+    // own folders (again), other temp files. The hub's own data is the server's side.
     for (const { root, file } of newTempFiles(wb.startedAt, [path.join(wb.dir, 'hub')])) sweep.files(`new in ${root}`, [file]);
     const remote = SSH ? await remoteFiles('~/.modelide/jobs') : [];
     sweep.contents('SSH host: ~/.modelide/jobs/', remote);
@@ -159,7 +165,7 @@ describe('ModelIde in VS Code (code-server)', () => {
     assert.deepEqual(sweep.findings, [], 'secrets found (path and offset; the values are not printed)');
 
     // The sweep looked where the secrets would be: the log with the sidecar's lines, the clone's .git, the browser's
-    // localStorage holding SecretStorage (sealed), the remote job that was given the token, the job's command lines.
+    // localStorage file holding SecretStorage (sealed), the remote job that was given the token, its command lines.
     const files = [...sweep.scanned.keys()];
     const log = files.find(f => f.startsWith(wb.userData) && f.endsWith(path.join('modelide.modelide', 'ModelScope.log')));
     assert.ok(log && /modelide sidecar .* started/.test(fs.readFileSync(log, 'utf8')), 'the extension log with the sidecar log was swept');
