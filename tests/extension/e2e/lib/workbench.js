@@ -50,6 +50,8 @@ class Workbench {
     this.userData = path.join(this.dir, 'user-data');
     this.extensionsDir = path.join(this.dir, 'extensions');
     this.cacheDir = path.join(this.dir, 'cache');
+    /** The sidecar's job state (jobs.json, its known_hosts): per run, so each run trusts the SSH host afresh. */
+    this.jobsStateDir = path.join(this.dir, 'jobs-state');
     this.pids = [];
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   }
@@ -58,7 +60,7 @@ class Workbench {
   async start({ locale, settings = {} } = {}) {
     const codeServer = required('CODE_SERVER');
     const node24 = required('NODE24');
-    const env = { ...process.env, PATH: `${node24}/bin:${process.env.PATH}`, MODELSCOPE_CACHE: this.cacheDir };
+    const env = { ...process.env, PATH: `${node24}/bin:${process.env.PATH}`, MODELSCOPE_CACHE: this.cacheDir, MODELIDE_JOBS_STATE_DIR: this.jobsStateDir };
     delete env.MODELSCOPE_API_TOKEN;
     delete env.NODE_OPTIONS;
 

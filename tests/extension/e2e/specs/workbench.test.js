@@ -153,6 +153,7 @@ describe('ModelIde in VS Code (code-server)', () => {
     sweep.files('code-server user data', listFiles(wb.userData));
     sweep.files('extensions', listFiles(wb.extensionsDir));
     sweep.files('download cache', listFiles(wb.cacheDir));
+    sweep.files('sidecar job state', listFiles(wb.jobsStateDir));
     sweep.files('cloned repository', listFiles(clone));
     // Everything created or changed in the temp folders during the run: the sidecar's askpass folders, the workbench's
     // own folders (again), other temp files. The hub's own data is the server's side.
@@ -171,6 +172,7 @@ describe('ModelIde in VS Code (code-server)', () => {
     assert.ok(log && /modelide sidecar .* started/.test(fs.readFileSync(log, 'utf8')), 'the extension log with the sidecar log was swept');
     assert.ok(files.includes(path.join(clone, '.git', 'config')), 'the clone\'s .git/config was swept');
     assert.ok(files.some(f => f.startsWith(wb.cacheDir) && f.endsWith('model.onnx')), 'the download cache was swept');
+    assert.ok(files.includes(path.join(wb.jobsStateDir, 'jobs.json')), 'the sidecar\'s job list was swept');
     assert.ok(files.some(f => isSecretStorage(f)), 'the browser localStorage with code-server\'s SecretStorage was swept');
     if (SSH) {
       assert.ok(jobId, 'the job id of (d)');
