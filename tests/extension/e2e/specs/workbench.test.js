@@ -127,12 +127,16 @@ describe('ModelIde in VS Code (code-server)', () => {
     // code-server has no native dialog: VS Code's own folder picker is a quick input with a path.
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 15000 });
+    // It opens on the workspace folder; typing before it has settled there mixes both paths.
+    await page.waitForFunction(dir => document.querySelector('.quick-input-widget .quick-input-box input')?.value === dir,
+      `${wb.workspace}/`, { timeout: 15000 });
     await input.fill(`${parent}/`);
-    // The picker has moved into the (empty) folder when '..' is all it lists.
-    await page.waitForFunction(() => {
+    // The picker has moved into the (empty) folder when the path is ours and '..' is all it lists.
+    await page.waitForFunction(dir => {
+      const value = document.querySelector('.quick-input-widget .quick-input-box input')?.value;
       const rows = [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row')].map(r => r.textContent.trim());
-      return rows.length === 1 && rows[0] === '..';
-    }, undefined, { timeout: 15000 });
+      return value === dir && rows.length === 1 && rows[0] === '..';
+    }, `${parent}/`, { timeout: 15000 });
     await wb.screenshot('g1-folder-picker');
     await page.keyboard.press('Enter');
     await wb.notification(`Cloned ${MODEL} into`, 180000);
