@@ -2,6 +2,7 @@ using ModelIde.Hub.Auth;
 using ModelIde.Hub.Blobs;
 using ModelIde.Hub.Faults;
 using ModelIde.Hub.Models;
+using ModelIde.Hub.Oidc;
 
 namespace ModelIde.Hub;
 
@@ -27,6 +28,9 @@ internal sealed class HubContext
     public FaultInjector Faults { get; } = new();
 
     public RequestLog Log { get; } = new();
+
+    /// <summary>OAuth tokens the token endpoint returned (test control: <c>GET /_admin/oauth/issued</c>).</summary>
+    public IssuedTokenLog IssuedOAuthTokens { get; } = new();
 
     public BlobSigner Signer { get; } = new();
 

@@ -24,7 +24,10 @@ public static class AuthMethods
     /// <summary>Request. Looks for MODELSCOPE_API_TOKEN and the SDK credentials folder.</summary>
     public const string DiscoverLocalCredentials = "auth/discoverLocalCredentials";
 
-    /// <summary>Notification, sidecar → client. The hub answered 401 with the active token.</summary>
+    /// <summary>
+    /// Notification, sidecar → client. The hub refused the active session's token (revoked or expired): sent once per
+    /// activated session, not once per failed call; the failed calls themselves answer authenticationRequired.
+    /// </summary>
     public const string SessionExpired = "auth/sessionExpired";
 }
 
@@ -92,4 +95,5 @@ public sealed record DiscoverLocalCredentialsResult(string? Source, string? Acce
     public override string ToString() => $"DiscoverLocalCredentialsResult({Source}, {UserName})";
 }
 
-public sealed record SessionExpiredParams(string Endpoint, string? UserName);
+/// <summary><paramref name="Reason"/> is what the hub answered, redacted (e.g. "The access token has expired").</summary>
+public sealed record SessionExpiredParams(string Endpoint, string? UserName, string Reason);

@@ -11,6 +11,9 @@ public sealed class SidecarContext : IDisposable
         Session = new HubSession(HubEndpoints.Resolve(options.Endpoint));
         Http = ModelScopeApiClient.CreateHttpClient();
         Api = new ModelScopeApiClient(Http, Session);
+        Session.Rejected += (_, e) => _ = Notifier.NotifyAsync(
+            Protocol.AuthMethods.SessionExpired,
+            new Protocol.SessionExpiredParams(e.Endpoint.AbsoluteUri, e.UserName, e.Reason));
     }
 
     public SidecarOptions Options { get; }

@@ -6,6 +6,9 @@ namespace ModelIde.Cli.Commands;
 /// <summary><c>modelide hub</c>: starts the local ModelScope-compatible hub on 127.0.0.1.</summary>
 public sealed class HubCommand : CliCommand
 {
+    /// <summary>The demo token from the environment: other processes' command lines are visible to every user.</summary>
+    public const string DemoTokenVariable = "MODELIDE_HUB_DEMO_TOKEN";
+
     public override string Name => "hub";
 
     public override string Summary => "Start the local ModelScope-compatible hub on 127.0.0.1 and print its URL.";
@@ -17,7 +20,8 @@ public sealed class HubCommand : CliCommand
           --port N            port on 127.0.0.1 (default 8765; 0 picks a free one)
           --blob-port N       port of the blob host downloads are redirected to (default: a free one)
           --data DIR          folder for the hub's state (default: a folder under the system temp dir)
-          --demo-token TOKEN  access token of the seeded user 'demo' (default ms-demo-0000000000)
+          --demo-token TOKEN  access token of the seeded user 'demo' (default: $MODELIDE_HUB_DEMO_TOKEN, which keeps
+                              it off the command line, else ms-demo-0000000000)
           --demo-password PW  demo's password on the OAuth sign-in page (default demo-password)
           --models DIR        folder with the models to serve (default: the repository's models/)
           --catalogue-size N  generated metadata-only models for search and paging (default 10000)
@@ -31,7 +35,7 @@ public sealed class HubCommand : CliCommand
             BlobPort = args.IntOption("blob-port", 0, 65535) ?? 0,
             DemoPassword = args.Option("demo-password") ?? LocalHubOptions.DefaultDemoPassword,
             DataDirectory = args.Option("data"),
-            DemoToken = args.Option("demo-token") ?? LocalHubOptions.DefaultDemoToken,
+            DemoToken = args.Option("demo-token") ?? NonEmpty(Environment.GetEnvironmentVariable(DemoTokenVariable)) ?? LocalHubOptions.DefaultDemoToken,
             ModelsDirectory = args.Option("models"),
             CatalogueSize = args.IntOption("catalogue-size", 0, 1_000_000) ?? 10_000,
         };
@@ -51,7 +55,7 @@ public sealed class HubCommand : CliCommand
         await using var hub = hubInstance;
         console.Out.WriteLine(hub.BaseUri.ToString());
         await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-        console.Error.WriteLine($"Local hub ready at {hub.BaseUri} (blobs at {hub.BlobBaseUri}); user 'demo' (token from --demo-token, password from --demo-password). Ctrl+C stops it.");
+        console.Error.WriteLine($"Local hub ready at {hub.BaseUri} (blobs at {hub.BlobBaseUri}); user 'demo' (token from --demo-token or $MODELIDE_HUB_DEMO_TOKEN, password from --demo-password). Ctrl+C stops it.");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -62,4 +66,6 @@ public sealed class HubCommand : CliCommand
 
         return ExitCodes.Success;
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -77,7 +77,17 @@ public sealed class BlobRangeFetcher(ModelScopeApiClient api, HttpClient http)
 
                 var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 // Reuse the API's error mapping (404/401/403/429/5xx and the envelope message).
-                ApiResponseParser.Unwrap(ApiEnvelope.Legacy, response.StatusCode, body, ModelScopeApiClient.RetryAfterOf(response));
+                try
+                {
+                    ApiResponseParser.Unwrap(ApiEnvelope.Legacy, response.StatusCode, body, ModelScopeApiClient.RetryAfterOf(response));
+                }
+                catch (ModelIdeException ex)
+                {
+                    // A token revoked while a download runs: the session is reported expired like on any API call.
+                    api.NoteRefusal(request, ex);
+                    throw;
+                }
+
                 throw new ModelIdeException(ModelIdeErrorKind.ServerError, $"Unexpected HTTP {status} for {uri.AbsolutePath}.");
             }
             finally

@@ -11,6 +11,7 @@ public sealed class HubSession
     private string? _accessToken;
     private string? _userName;
     private string? _gitToken;
+    private bool _rejectionReported;
 
     public HubSession(Uri endpoint)
     {
@@ -18,6 +19,12 @@ public sealed class HubSession
     }
 
     public event EventHandler? Changed;
+
+    /// <summary>
+    /// The hub refused the signed-in session's token (401 or "not logged in"): raised once per session, however many
+    /// calls fail, so the client asks the user once. A new <see cref="SignIn"/> with another token starts a new session.
+    /// </summary>
+    public event EventHandler<SessionRejectedEventArgs>? Rejected;
 
     public Uri Endpoint { get { lock (_gate) { return _endpoint; } } }
 
@@ -44,6 +51,7 @@ public sealed class HubSession
             _accessToken = null;
             _userName = null;
             _gitToken = null;
+            _rejectionReported = false;
         }
 
         Changed?.Invoke(this, EventArgs.Empty);
@@ -55,6 +63,8 @@ public sealed class HubSession
         Diagnostics.SecretRedactor.AddKnownSecret(gitToken);
         lock (_gate)
         {
+            // Activating the token that is already active (a client re-sending its session) is the same session.
+            _rejectionReported &= accessToken == _accessToken;
             _accessToken = accessToken;
             _userName = userName;
             _gitToken = gitToken;
@@ -70,10 +80,44 @@ public sealed class HubSession
             _accessToken = null;
             _userName = null;
             _gitToken = null;
+            _rejectionReported = false;
         }
 
         Changed?.Invoke(this, EventArgs.Empty);
     }
+
+    /// <summary>
+    /// A request carrying <paramref name="sentToken"/> was refused as unauthenticated. When that is the current
+    /// session's access or git token (not a candidate being validated), raises <see cref="Rejected"/> the first time.
+    /// </summary>
+    /// <returns>True when this call raised the event.</returns>
+    public bool ReportRejected(string? sentToken, string reason)
+    {
+        SessionRejectedEventArgs args;
+        lock (_gate)
+        {
+            if (_rejectionReported || _accessToken is null || string.IsNullOrEmpty(sentToken) || (sentToken != _accessToken && sentToken != _gitToken))
+            {
+                return false;
+            }
+
+            _rejectionReported = true;
+            args = new SessionRejectedEventArgs(_endpoint, _userName, Diagnostics.SecretRedactor.Redact(reason));
+        }
+
+        Rejected?.Invoke(this, args);
+        return true;
+    }
+}
+
+/// <summary>Which session the hub refused and what it said (already redacted).</summary>
+public sealed class SessionRejectedEventArgs(Uri endpoint, string? userName, string reason) : EventArgs
+{
+    public Uri Endpoint { get; } = endpoint;
+
+    public string? UserName { get; } = userName;
+
+    public string Reason { get; } = reason;
 }
 
 /// <summary>Known endpoints and endpoint resolution (configuration, then MODELSCOPE_ENDPOINT / MODELSCOPE_DOMAIN).</summary>

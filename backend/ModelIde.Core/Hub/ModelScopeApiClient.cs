@@ -70,6 +70,18 @@ public sealed partial class ModelScopeApiClient
         return request;
     }
 
+    /// <summary>
+    /// Tells the session when the hub refused the credentials a request carried, so the signed-in session can be
+    /// reported as expired once (see <see cref="HubSession.Rejected"/>). Other errors and anonymous requests are ignored.
+    /// </summary>
+    public void NoteRefusal(HttpRequestMessage request, ModelIdeException error)
+    {
+        if (error.Kind == ModelIdeErrorKind.AuthenticationRequired && request.Headers.Authorization is { Parameter: { } sent })
+        {
+            _session.ReportRejected(sent, error.Message);
+        }
+    }
+
     public Uri Url(string relative) => new(_session.Endpoint, relative.TrimStart('/'));
 
     public static bool IsSameHost(Uri a, Uri b) =>
@@ -100,7 +112,15 @@ public sealed partial class ModelScopeApiClient
                 timeout.CancelAfter(RequestTimeout);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-                return ApiResponseParser.Unwrap(envelope, response.StatusCode, text, RetryAfterOf(response), HeaderRequestId(response));
+                try
+                {
+                    return ApiResponseParser.Unwrap(envelope, response.StatusCode, text, RetryAfterOf(response), HeaderRequestId(response));
+                }
+                catch (ModelIdeException ex)
+                {
+                    NoteRefusal(request, ex);
+                    throw;
+                }
             }
             catch (ModelIdeException ex) when (idempotent && _retry.ShouldRetry(ex, attempt))
             {

@@ -65,6 +65,13 @@ internal static class AdminEndpoints
                 : Envelopes.OpenApiError(404, "NotFound", "No such token.");
         });
 
+        // Every OAuth access and refresh token the token endpoint returned, so tests can search for them at rest.
+        app.MapGet("/_admin/oauth/issued", () => Envelopes.OpenApi(new
+        {
+            accessTokens = hub.IssuedOAuthTokens.AccessTokens,
+            refreshTokens = hub.IssuedOAuthTokens.RefreshTokens,
+        }));
+
         // {"user": "demo", "lifetimeSeconds": 60} → a fresh SDK token for that user.
         app.MapPost("/_admin/tokens", async (HttpContext http) =>
         {

@@ -59,6 +59,14 @@ internal static class OidcServer
                 o.DisableAccessTokenEncryption();
                 o.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Authentication.ValidateClientRedirectUri.Descriptor);
                 o.AddEventHandler(LoopbackRedirectUriHandler.Descriptor);
+                // Test control: remember what the token endpoint hands out, so end-to-end tests can look for it at rest.
+                o.AddEventHandler<OpenIddict.Server.OpenIddictServerEvents.ApplyTokenResponseContext>(b => b
+                    .UseInlineHandler(context =>
+                    {
+                        hub.IssuedOAuthTokens.Record(context.Response.AccessToken, context.Response.RefreshToken);
+                        return ValueTask.CompletedTask;
+                    })
+                    .SetOrder(int.MinValue + 100_000));
                 o.UseAspNetCore()
                     .DisableTransportSecurityRequirement() // plain HTTP on loopback
                     .EnableAuthorizationEndpointPassthrough()

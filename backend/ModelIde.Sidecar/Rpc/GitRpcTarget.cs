@@ -22,7 +22,7 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
         var clock = Stopwatch.StartNew();
         var lastMs = double.NegativeInfinity;
         var token = context.Session.GitToken ?? context.Session.AccessToken;
-        var path = await new GitCloner().CloneAsync(context.Session.Endpoint, id, p.TargetDir, p.Revision, token, progress =>
+        var clone = new GitCloner().CloneAsync(context.Session.Endpoint, id, p.TargetDir, p.Revision, token, progress =>
         {
             // About 5 notifications per second at most.
             if (clock.Elapsed.TotalMilliseconds - lastMs < 200 && progress.Percent < 100)
@@ -33,7 +33,16 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
             lastMs = clock.Elapsed.TotalMilliseconds;
             _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(
                 downloadId, progress.Phase, progress.Done ?? progress.Percent, progress.Total ?? 100, 0, 1, 0, null));
-        }, cancellationToken).ConfigureAwait(false);
-        return new GitCloneResult(path);
+        }, cancellationToken);
+        try
+        {
+            return new GitCloneResult(await clone.ConfigureAwait(false));
+        }
+        catch (Core.ModelIdeException ex) when (ex.Kind == Core.ModelIdeErrorKind.AuthenticationRequired)
+        {
+            // git refused the session's own credentials: the session is over, as after a 401 on an API call.
+            context.Session.ReportRejected(token, ex.Message);
+            throw;
+        }
     }
 }

@@ -5,6 +5,7 @@ import { errorMessage, isCancellation } from '../sidecar/protocol';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { RawSend } from '../sidecar/sidecarClient';
 import { AuthMethods, AuthSession, LocalCredentials, OpenBrowserParams, SessionExpiredParams } from './protocol';
+import { SessionExpiryHandler } from './sessionExpiry';
 import { SessionStore } from './sessionStore';
 import { accountLabel, normalizeEndpoint, planSignIn, refreshDelayMs, SignInArgs, SignInMethod } from './signInFlow';
 
@@ -33,7 +34,20 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   private known: AuthSession[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  private expiredPromptOpen = false;
+  private readonly expiry = new SessionExpiryHandler({
+    active: () => this.active,
+    refresh: (s) => this.renew(s),
+    askToSignInAgain: async (s) => {
+      const again = vscode.l10n.t('Sign in again');
+      const choice = await vscode.window.showWarningMessage(
+        vscode.l10n.t('Your ModelScope session ({0}) has expired or was revoked. Your models, downloads and jobs are kept; sign in again to continue.', accountLabel(s.userName, s.endpoint)),
+        again,
+      );
+      return choice === again;
+    },
+    signIn: () => this.signIn(),
+    log: (m) => this.sidecar.log.warn(m),
+  });
   /** Last URL the sidecar asked to open (end-to-end tests follow it in their own browser). */
   lastBrowserUrl: string | undefined;
 
@@ -44,7 +58,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     this.disposables.push(
       store.onDidChange(() => void this.reload()),
       sidecar.onNotification<OpenBrowserParams>(AuthMethods.openBrowser, (p) => void this.openBrowser(p.url)),
-      sidecar.onNotification<SessionExpiredParams>(AuthMethods.sessionExpired, (p) => void this.onSessionExpired(p)),
+      sidecar.onNotification<SessionExpiredParams>(AuthMethods.sessionExpired, (p) => void this.expiry.onExpired(p)),
     );
     sidecar.addStartHook((send) => this.activateOnSidecar(send));
   }
@@ -317,33 +331,20 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     this.refreshTimer = setTimeout(() => void this.refresh(s), Math.min(delay, 2_147_000_000));
   }
 
+  /** Scheduled refresh before expiry; when the hub refuses it, the user is asked to sign in again. */
   private async refresh(s: AuthSession): Promise<void> {
     try {
-      const clientId = vscode.workspace.getConfiguration('modelscope').get<string>('oauth.clientId') ?? 'modelide';
-      const renewed = await this.sidecar.request<AuthSession>(AuthMethods.refresh, { endpoint: s.endpoint, clientId, refreshToken: s.refreshToken });
-      await this.store.save({ ...renewed, id: s.id, endpoint: s.endpoint }, this.active?.id === s.id);
+      await this.renew(s);
     } catch (error) {
-      this.sidecar.log.warn(`auth/refresh failed: ${errorMessage(error)}`);
-      await this.onSessionExpired({ endpoint: s.endpoint, userName: s.userName });
+      await this.expiry.onExpired({ endpoint: s.endpoint, userName: s.userName, reason: `auth/refresh failed: ${errorMessage(error)}` }, { refreshFailed: true });
     }
   }
 
-  private async onSessionExpired(p: SessionExpiredParams): Promise<void> {
-    if (this.expiredPromptOpen) {
-      return;
-    }
-    this.expiredPromptOpen = true;
-    try {
-      const signIn = vscode.l10n.t('Sign In');
-      const choice = await vscode.window.showWarningMessage(
-        vscode.l10n.t('Your ModelScope session ({0}) has expired or was revoked. Sign in again?', accountLabel(p.userName, p.endpoint)),
-        signIn,
-      );
-      if (choice === signIn) {
-        await this.signIn();
-      }
-    } finally {
-      this.expiredPromptOpen = false;
-    }
+  /** Exchanges the refresh token and stores the result (reload() then activates it in the sidecar). */
+  private async renew(s: AuthSession): Promise<void> {
+    const clientId = s.clientId ?? vscode.workspace.getConfiguration('modelscope').get<string>('oauth.clientId') ?? 'modelide';
+    const renewed = await this.sidecar.request<AuthSession>(AuthMethods.refresh, { endpoint: s.endpoint, clientId, refreshToken: s.refreshToken });
+    await this.store.save({ ...renewed, id: s.id, endpoint: s.endpoint }, this.active?.id === s.id);
+    await this.reload();
   }
 }

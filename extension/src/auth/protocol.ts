@@ -22,6 +22,8 @@ export interface AuthSession {
   expiresAt?: string;
   kind: 'accessToken' | 'oauth';
   scopes: string[];
+  /** OAuth: the client the tokens belong to. */
+  clientId?: string;
 }
 
 export interface LocalCredentials {
@@ -36,5 +38,7 @@ export interface OpenBrowserParams {
 
 export interface SessionExpiredParams {
   endpoint: string;
-  userName: string;
+  userName?: string;
+  /** What the hub answered, already redacted. */
+  reason: string;
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'crypto';
 import * as vscode from 'vscode';
 import { describeProgress, formatBytes, progressIncrement } from '../common/format';
-import { errorMessage, isCancellation } from '../sidecar/protocol';
+import { errorCode, errorMessage, isCancellation, RpcErrorCodes } from '../sidecar/protocol';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { CachedModelsResult, DownloadMethods, DownloadProgress, DownloadResult } from './protocol';
 
@@ -50,6 +50,11 @@ export class DownloadService {
         } catch (error) {
           if (isCancellation(error) || token.isCancellationRequested) {
             void vscode.window.showInformationMessage(vscode.l10n.t('Download of {0} cancelled; it resumes where it stopped next time.', request.modelId));
+          } else if (errorCode(error) === RpcErrorCodes.authenticationRequired) {
+            // The session ended mid-download (auth/sessionExpired asks to sign in); the finished part is kept.
+            void vscode.window.showWarningMessage(
+              vscode.l10n.t('Download of {0} stopped because the ModelScope session ended. Sign in again and download it again: it resumes where it stopped.', request.modelId),
+            );
           } else {
             void vscode.window.showErrorMessage(vscode.l10n.t('Download of {0} failed: {1}', request.modelId, errorMessage(error)));
           }

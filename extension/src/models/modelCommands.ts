@@ -47,6 +47,7 @@ export function registerModelFeatures(
     50,
   );
   model.setUser(auth.activeSession?.userName);
+  let account = auth.activeSession?.id;
   model.setOrganizations(config().get<string[]>('organizations') ?? []);
   const tree = new ModelTreeProvider(model);
   const view = vscode.window.createTreeView('modelscope.models', { treeDataProvider: tree, showCollapseAll: true });
@@ -105,8 +106,14 @@ export function registerModelFeatures(
     view,
     cards,
     auth.onDidChangeActive((s) => {
-      model.setUser(s?.userName);
-      model.clear();
+      const sameAccount = !!s && s.id === account;
+      account = s?.id;
+      if (sameAccount) {
+        model.retryFailed(); // a renewed token (refreshed or signed in again): nothing the user opened is lost
+      } else {
+        model.setUser(s?.userName);
+        model.clear();
+      }
       tree.refresh();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {

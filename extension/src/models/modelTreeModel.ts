@@ -70,6 +70,20 @@ export class ModelTreeModel {
     return this.search;
   }
 
+  /**
+   * The same account has a new token (refreshed, or signed in again after it expired): keeps every loaded page, so
+   * expanded lists stay as they are, and forgets only what failed, so it is fetched again.
+   */
+  retryFailed(): void {
+    for (const [id, state] of this.lists) {
+      if (state.error && state.items.length === 0) {
+        this.lists.delete(id);
+      } else if (state.error) {
+        state.error = undefined; // "Load more" comes back for the page that failed
+      }
+    }
+  }
+
   /** Drops cached pages and file listings (Refresh). */
   clear(): void {
     this.lists.clear();

@@ -59,6 +59,24 @@ public sealed class OidcServerTests(HubFixture fixture) : IClassFixture<HubFixtu
     }
 
     [Fact]
+    public async Task Admin_list_of_issued_oauth_tokens_has_every_token_the_client_received()
+    {
+        var flow = new OidcFlow(fixture);
+        var (_, tokens) = await flow.ExchangeAsync(await flow.GetCodeAsync());
+        var (_, refreshed) = await flow.RefreshAsync(tokens.GetProperty("refresh_token").GetString()!);
+
+        var (status, body) = await fixture.GetJsonAsync("_admin/oauth/issued");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var data = Envelope.AssertOpenApiOk(body);
+        var access = data.GetProperty("accessTokens").EnumerateArray().Select(e => e.GetString()).ToList();
+        var refresh = data.GetProperty("refreshTokens").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Contains(tokens.GetProperty("access_token").GetString(), access);
+        Assert.Contains(refreshed.GetProperty("access_token").GetString(), access);
+        Assert.Contains(tokens.GetProperty("refresh_token").GetString(), refresh);
+        Assert.Contains(refreshed.GetProperty("refresh_token").GetString(), refresh);
+    }
+
+    [Fact]
     public async Task Ipv6_loopback_redirect_with_any_port_is_accepted()
     {
         var flow = new OidcFlow(fixture);

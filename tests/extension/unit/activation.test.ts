@@ -195,6 +195,36 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.deepEqual([request.params.query, request.params.sort, request.params.task, request.params.pageSize], ['tiny', 'downloads', 'text-generation', 50]);
   });
 
+  it('when the hub revokes the token: one "Sign in again" prompt for repeated reports, and signing in again keeps the search', async () => {
+    const provider = fake.treeViews.get('modelscope.models').provider;
+    const search = (await provider.getChildren(undefined)).find((r: any) => r.id === 'search');
+    assert.deepEqual((await provider.getChildren(search)).map((m: any) => provider.getTreeItem(m).label), ['any/tiny']);
+    const searchesBefore = (await calls()).filter((c) => c.method === 'models/search').length;
+    const expiredText = /^Your ModelScope session \(demo @ 127\.0\.0\.1:8765\) has expired or was revoked\./;
+    const prompts = () => fake.messages.filter((m) => m.kind === 'warning' && expiredText.test(m.text));
+    fake.warningAnswers.push('Sign in again');
+
+    await api.sidecar.request('test/expire', { times: 3, userName: 'demo' });
+    await until(() => prompts().length > 0, 'the prompt');
+    await until(async () => (await calls()).filter((c) => c.method === 'auth/discoverLocalCredentials').length >= 1, 'the sign-in flow');
+    await api.sidecar.request('sidecar/ping');
+    assert.equal(prompts().length, 1, 'one prompt for three reports');
+
+    // The user signs in again (a new token for the same account): the search and its loaded results stay.
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-good-token-456' });
+    assert.ok([...fake.secretValues.values()][0].includes('ms-good-token-456'));
+    assert.equal((await calls()).filter((c) => c.method === 'auth/activate').pop()!.params.userName, 'demo');
+    const rootsAfter = await provider.getChildren(undefined);
+    const searchAfter = rootsAfter.find((r: any) => r.id === 'search');
+    assert.equal(provider.getTreeItem(searchAfter).description, '"tiny"');
+    assert.deepEqual((await provider.getChildren(searchAfter)).map((m: any) => provider.getTreeItem(m).label), ['any/tiny']);
+    assert.equal((await calls()).filter((c) => c.method === 'models/search').length, searchesBefore, 'the results were kept, not fetched again');
+
+    // That new session is reported once more when it expires in turn.
+    await api.sidecar.request('test/expire', { times: 2, userName: 'demo' });
+    await until(() => prompts().length === 2, 'the second prompt');
+  });
+
   it('signs in with the browser as a second account: opens only the http(s) URL the sidecar sends', async () => {
     await fake.vscode.commands.executeCommand('modelscope.signIn', { method: 'browser' });
     assert.deepEqual(fake.opened, ['http://127.0.0.1:8765/connect/authorize?client_id=modelide&state=xyz']);

@@ -152,3 +152,33 @@ describe('ModelTreeModel ids', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 });
+
+describe('ModelTreeModel after the session is renewed', () => {
+  it('keeps the loaded search pages and fetches again only the lists that failed', async () => {
+    const calls: SearchParams[] = [];
+    const healthy = fakeSource(120, calls);
+    let refused = false; // the hub refuses the token (revoked) until the user signs in again
+    const model = new ModelTreeModel({
+      ...healthy,
+      search: (params) => (refused ? Promise.reject(new Error('The hub did not accept the token: sign in again.')) : healthy.search(params)),
+    }, 50);
+    model.setUser('demo');
+    model.setSearch({ query: 'tiny' });
+    const search = model.roots().find((r) => r.id === 'search')!;
+    await model.children(search);
+    await model.loadMore('search'); // the user loaded a second page of results
+
+    refused = true;
+    const mine = model.roots().find((r) => r.id === 'mine')!;
+    assert.deepEqual(kinds(await model.children(mine)), ['message'], 'my models failed while the token was refused');
+
+    refused = false;
+    const before = calls.length;
+    model.retryFailed();
+    const models = (await model.children(mine)).filter((c) => c.kind === 'model');
+    assert.equal(models.length, 50, 'the failed list is fetched again');
+    const results = await model.children(search);
+    assert.equal(results.filter((c) => c.kind === 'model').length, 100, 'both loaded pages of the search are still there');
+    assert.deepEqual(calls.slice(before).map((c) => [c.owner, c.pageNumber]), [['demo', 1]], 'only the failed list was requested');
+  });
+});

@@ -1,6 +1,7 @@
 // One end-to-end environment: the local hub, code-server with the packaged VSIX installed and pointed at
 // that hub, and Chromium driven by Playwright. Everything binds 127.0.0.1 and is stopped by process id.
 'use strict';
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -10,7 +11,6 @@ const { stopTree, freePort, startLogged } = require('./processes');
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const ARTIFACTS = path.join(process.env.MODELIDE_ARTIFACTS || path.join(ROOT, 'test-results'), 'e2e');
-const DEMO_TOKEN = 'ms-demo-0000000000';
 const DEMO_PASSWORD = 'demo-password';
 // Process ids of what a test started, so scripts/teardown/30-code-server.sh can stop leftovers of a killed run.
 const PID_DIR = path.join(process.env.MODELIDE_STATE || path.join(ROOT, '.build/test-state'), 'e2e-pids');
@@ -42,7 +42,16 @@ function hubCommand() {
 class Workbench {
   constructor(name) {
     this.name = name;
+    /** When this run began: the secret sweep looks at temp files created or changed since then. */
+    this.startedAt = Date.now();
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `modelide-e2e-${name}-`));
+    // A token of this run only (not the hub's default), so a sweep on a shared machine finds nothing of other runs'.
+    this.demoToken = `ms-e2e-${crypto.randomBytes(16).toString('hex')}`;
+    this.userData = path.join(this.dir, 'user-data');
+    this.extensionsDir = path.join(this.dir, 'extensions');
+    this.cacheDir = path.join(this.dir, 'cache');
+    /** The sidecar's job state (jobs.json, its known_hosts): per run, so each run trusts the SSH host afresh. */
+    this.jobsStateDir = path.join(this.dir, 'jobs-state');
     this.pids = [];
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   }
@@ -51,27 +60,28 @@ class Workbench {
   async start({ locale, settings = {} } = {}) {
     const codeServer = required('CODE_SERVER');
     const node24 = required('NODE24');
-    const env = { ...process.env, PATH: `${node24}/bin:${process.env.PATH}`, MODELSCOPE_CACHE: path.join(this.dir, 'cache') };
+    const env = { ...process.env, PATH: `${node24}/bin:${process.env.PATH}`, MODELSCOPE_CACHE: this.cacheDir, MODELIDE_JOBS_STATE_DIR: this.jobsStateDir };
     delete env.MODELSCOPE_API_TOKEN;
     delete env.NODE_OPTIONS;
 
     const hubPort = await freePort();
+    // The token goes to the hub in its environment: a command line is visible to every user (and to the sweep).
     const hub = await startLogged(hubCommand(), ['hub', '--port', String(hubPort), '--data', path.join(this.dir, 'hub'),
       '--models', path.join(ROOT, 'models'), '--catalogue-size', '200'],
-      { env, cwd: ROOT, log: path.join(ARTIFACTS, `${this.name}-hub.log`), ready: t => /Local hub ready|http:\/\/127\.0\.0\.1:\d+/.test(t) });
+      { env: { ...env, MODELIDE_HUB_DEMO_TOKEN: this.demoToken }, cwd: ROOT, log: path.join(ARTIFACTS, `${this.name}-hub.log`), ready: t => /Local hub ready|http:\/\/127\.0\.0\.1:\d+/.test(t) });
     this.pids.push(hub.child.pid);
     remember(hub.child.pid);
     this.hubUrl = `http://127.0.0.1:${hubPort}`;
 
-    const ext = path.join(this.dir, 'extensions');
-    const data = path.join(this.dir, 'user-data');
+    const ext = this.extensionsDir;
+    const data = this.userData;
     this.workspace = path.join(this.dir, 'workspace');
     fs.mkdirSync(path.join(data, 'User'), { recursive: true });
     fs.mkdirSync(this.workspace, { recursive: true });
     fs.writeFileSync(path.join(this.workspace, 'README.md'), '# e2e workspace\n');
     fs.writeFileSync(path.join(data, 'User', 'settings.json'), JSON.stringify({
       'modelscope.endpoint': this.hubUrl,
-      'modelscope.cacheDir': path.join(this.dir, 'cache'),
+      'modelscope.cacheDir': this.cacheDir,
       'security.workspace.trust.enabled': false,
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
@@ -119,18 +129,48 @@ class Workbench {
     remember(cs.child.pid);
     this.url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`;
 
-    this.browser = await chromium.launch({
+    // A browser profile on disk, like a user's: code-server keeps SecretStorage in the browser's localStorage, and a
+    // throwaway (incognito) context would keep it in memory only, out of the secret sweep's reach.
+    this.browserProfile = path.join(this.dir, 'browser-profile');
+    this.context = await chromium.launchPersistentContext(this.browserProfile, {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
         '--disable-sync', '--no-first-run', ...(locale ? [`--lang=${locale}`] : [])],
+      viewport: { width: 1400, height: 900 },
+      locale: locale || 'en-US',
     });
-    this.context = await this.browser.newContext({ viewport: { width: 1400, height: 900 }, locale: locale || 'en-US' });
-    this.page = await this.context.newPage();
+    this.page = this.context.pages()[0] ?? await this.context.newPage();
     await this.page.goto(this.url);
     await this.page.waitForSelector('.monaco-workbench', { timeout: 90000 });
     // The ModelScope activity bar entry appears once the extension is registered.
     await this.page.waitForSelector('.activitybar [aria-label^="ModelScope"]', { timeout: 90000 });
     return this;
+  }
+
+  /** The secrets this run handed out, asked from the hub (never written down twice): [{ name, value }]. */
+  async secrets() {
+    const login = await fetch(`${this.hubUrl}/api/v1/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ AccessToken: this.demoToken }),
+    }).then(r => r.json());
+    const issued = await fetch(`${this.hubUrl}/_admin/oauth/issued`).then(r => r.json());
+    return [
+      { name: 'access token', value: this.demoToken },
+      { name: 'git token', value: login.Data.AccessToken },
+      ...issued.data.accessTokens.map((value, i) => ({ name: `OAuth access token #${i + 1}`, value })),
+      ...issued.data.refreshTokens.map((value, i) => ({ name: `OAuth refresh token #${i + 1}`, value })),
+    ];
+  }
+
+  /** code-server's SecretStorage: the browser's localStorage entry `secrets.provider` (a sealed, base64 blob). */
+  async secretStorageValue() {
+    return this.page.evaluate(() => localStorage.getItem('secrets.provider'));
+  }
+
+  /** Closes the browser: its profile is then complete on disk (localStorage is written lazily). */
+  async closeBrowser() {
+    if (this.context) await this.context.close().catch(() => undefined);
+    this.context = undefined;
+    this.page = undefined;
   }
 
   async screenshot(label) {
@@ -203,7 +243,7 @@ class Workbench {
   }
 
   async stop() {
-    if (this.browser) await this.browser.close().catch(() => undefined);
+    await this.closeBrowser();
     for (const pid of this.pids.reverse()) {
       await stopTree(pid);
       fs.rmSync(path.join(PID_DIR, String(pid)), { force: true });
@@ -213,4 +253,4 @@ class Workbench {
   }
 }
 
-module.exports = { Workbench, ROOT, ARTIFACTS, DEMO_TOKEN, DEMO_PASSWORD };
+module.exports = { Workbench, ROOT, ARTIFACTS, DEMO_PASSWORD };

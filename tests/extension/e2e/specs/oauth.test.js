@@ -1,13 +1,21 @@
 // Browser sign-in: the extension opens the hub's OAuth page in a new tab; signing in there as demo signs VS Code in.
+// Then the OAuth tokens of that sign-in are looked for at rest (the same sweep as the main journey's (g2)).
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const { Workbench, DEMO_PASSWORD } = require('../lib/workbench');
+const { CommandLineSampler, isSecretStorage, listFiles, newTempFiles, SecretSweep } = require('../lib/secrets');
 
 describe('Browser (OAuth) sign-in', () => {
   const wb = new Workbench('oauth');
-  before(async () => { await wb.start(); });
-  after(async () => { await wb.screenshot('b-end'); await wb.stop(); });
+  let sampler;
+  // offline_access: the hub issues a refresh token too, so the sweep covers one.
+  before(async () => {
+    await wb.start({ settings: { 'modelscope.oauth.scopes': ['openid', 'profile', 'offline_access'] } });
+    sampler = new CommandLineSampler('local');
+  });
+  after(async () => { sampler?.stop(); await wb.screenshot('b-end'); await wb.stop(); });
 
   it('(b) signs in through the hub login page opened in a new tab', async () => {
     await wb.runCommand('Sign in to ModelScope');
@@ -32,5 +40,23 @@ describe('Browser (OAuth) sign-in', () => {
     const menu = await wb.accountsMenuText();
     await wb.screenshot('b-accounts-menu');
     assert.match(menu, /demo/);
+  });
+
+  it('(g) keeps the OAuth access and refresh tokens out of every file and command line of the run', async () => {
+    const secrets = await wb.secrets();
+    assert.ok(secrets.some(s => s.name.startsWith('OAuth access')) && secrets.some(s => s.name.startsWith('OAuth refresh')), 'the sign-in got OAuth tokens');
+    const sealed = await wb.secretStorageValue();
+    assert.ok(sealed && Buffer.from(sealed, 'base64').length >= 60, 'SecretStorage holds the session, sealed');
+    assert.ok(!secrets.some(s => sealed.includes(s.value)), 'no secret readable in the SecretStorage value');
+    await wb.closeBrowser();
+    const sweep = new SecretSweep(secrets);
+    sweep.files('browser profile', listFiles(wb.browserProfile));
+    sweep.files('code-server user data', listFiles(wb.userData));
+    sweep.files('extensions', listFiles(wb.extensionsDir));
+    for (const { root, file } of newTempFiles(wb.startedAt, [path.join(wb.dir, 'hub')])) sweep.files(`new in ${root}`, [file]);
+    sweep.commandLines('local', sampler.stop());
+    console.log(`# ${sweep.summary()}; ${sampler.samples} ps samples`);
+    assert.deepEqual(sweep.findings, [], 'secrets found (path and offset; the values are not printed)');
+    assert.ok([...sweep.scanned.keys()].some(f => isSecretStorage(f)), 'the browser localStorage with code-server\'s SecretStorage was swept');
   });
 });

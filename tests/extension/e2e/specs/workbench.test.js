@@ -1,22 +1,36 @@
 // The main journey in real VS Code (code-server): sign in with an access token, browse and download a model,
-// fine-tune it remotely, run it locally. Tests run in order and share one workbench (state builds up).
+// fine-tune it remotely, run it locally, clone it; then look for the run's secrets everywhere they must not be.
+// Tests run in order and share one workbench (state builds up).
 'use strict';
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const { Workbench, DEMO_TOKEN } = require('../lib/workbench');
+const fs = require('node:fs');
+const path = require('node:path');
+const { Workbench } = require('../lib/workbench');
+const { CommandLineSampler, isSecretStorage, listFiles, newTempFiles, remoteFiles, SecretSweep } = require('../lib/secrets');
 
 const MODEL = 'modelide/tiny-stdlib-coder';
+const SSH = !!process.env.MODELIDE_SSH_PORT;
 
 describe('ModelIde in VS Code (code-server)', () => {
   const wb = new Workbench('workbench');
-  before(async () => { await wb.start(); await wb.screenshot('00-started'); });
-  after(async () => { await wb.stop(); });
+  // Command lines are sampled for the whole journey: the sidecar and git here, the remote job of (d) on the SSH host.
+  const samplers = [];
+  let jobId;
+  let clone;
+  before(async () => {
+    await wb.start();
+    samplers.push(new CommandLineSampler('local'));
+    if (SSH) samplers.push(new CommandLineSampler('SSH host', { remote: true }));
+    await wb.screenshot('00-started');
+  });
+  after(async () => { samplers.forEach(s => s.stop()); await wb.stop(); });
   afterEach(async t => { if (t.passed === false || t.error) await wb.screenshot(`failed-${t.name.slice(0, 40).replace(/\W+/g, '_')}`); });
 
   it('(a) signs in with an access token and shows demo in the Accounts menu', async () => {
     await wb.runCommand('Sign in to ModelScope');
     await wb.pick('Paste an access token');
-    await wb.answer(DEMO_TOKEN);
+    await wb.answer(wb.demoToken);
     await wb.notification('Signed in to ModelScope as');
     await wb.screenshot('a-signed-in');
     const menu = await wb.accountsMenuText();
@@ -91,7 +105,9 @@ describe('ModelIde in VS Code (code-server)', () => {
     // First connection: VS Code asks to trust the host key (modal dialog).
     const trust = page.getByRole('button', { name: 'Trust Host' });
     await trust.click({ timeout: 30000 }).catch(() => undefined);
-    await page.locator('.tab', { hasText: /^Job / }).first().waitFor({ state: 'visible', timeout: 120000 });
+    const jobTab = page.locator('.tab', { hasText: /^Job / }).first();
+    await jobTab.waitFor({ state: 'visible', timeout: 120000 });
+    jobId = /Job (\S+)/.exec(await jobTab.innerText())?.[1];
     const job = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
     await job.locator('#progress-text').filter({ hasText: /\d/ }).waitFor({ timeout: 180000 });
     await job.locator('#chart path, #chart polyline').first().waitFor({ timeout: 180000 });
@@ -99,5 +115,75 @@ describe('ModelIde in VS Code (code-server)', () => {
     await job.locator('#cancel').click();
     await job.locator('#job-state').filter({ hasText: /cancel/i }).waitFor({ timeout: 120000 });
     await wb.screenshot('d-job-cancelled');
+  });
+
+  it('(g1) clones the repository into a folder chosen in the folder picker', async () => {
+    const page = wb.page;
+    const parent = path.join(wb.dir, 'clones');
+    fs.mkdirSync(parent);
+    await wb.openModelScopeView();
+    const model = page.locator('.pane', { hasText: /Models/ }).first().locator('.monaco-list-row', { hasText: MODEL }).first();
+    await wb.contextMenu(model, 'Clone Repository...');
+    // code-server has no native dialog: VS Code's own folder picker is a quick input with a path.
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    // It opens on the workspace folder; typing before it has settled there mixes both paths.
+    await page.waitForFunction(dir => document.querySelector('.quick-input-widget .quick-input-box input')?.value === dir,
+      `${wb.workspace}/`, { timeout: 15000 });
+    await input.fill(`${parent}/`);
+    // The picker has moved into the (empty) folder when the path is ours and '..' is all it lists.
+    await page.waitForFunction(dir => {
+      const value = document.querySelector('.quick-input-widget .quick-input-box input')?.value;
+      const rows = [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row')].map(r => r.textContent.trim());
+      return value === dir && rows.length === 1 && rows[0] === '..';
+    }, `${parent}/`, { timeout: 15000 });
+    await wb.screenshot('g1-folder-picker');
+    await page.keyboard.press('Enter');
+    await wb.notification(`Cloned ${MODEL} into`, 180000);
+    await wb.screenshot('g1-cloned');
+    clone = path.join(parent, MODEL.split('/')[1]);
+    assert.ok(fs.existsSync(path.join(clone, '.git', 'config')), 'a git repository');
+    assert.ok(fs.existsSync(path.join(clone, 'config.json')), 'with the model files checked out');
+  });
+
+  it('(g2) finds none of the run\'s secrets in its files, the remote job folder or any command line', async () => {
+    const secrets = await wb.secrets();
+    const sealed = await wb.secretStorageValue();
+    assert.ok(sealed && Buffer.from(sealed, 'base64').length >= 60, 'SecretStorage holds the session, sealed');
+    assert.ok(!secrets.some(s => sealed.includes(s.value)), 'no secret readable in the SecretStorage value');
+    await wb.closeBrowser();
+    const sweep = new SecretSweep(secrets);
+    sweep.files('browser profile', listFiles(wb.browserProfile));
+    sweep.files('code-server user data', listFiles(wb.userData));
+    sweep.files('extensions', listFiles(wb.extensionsDir));
+    sweep.files('download cache', listFiles(wb.cacheDir));
+    sweep.files('sidecar job state', listFiles(wb.jobsStateDir));
+    sweep.files('cloned repository', listFiles(clone));
+    // Everything created or changed in the temp folders during the run: the sidecar's askpass folders, the workbench's
+    // own folders (again), other temp files. The hub's own data is the server's side.
+    for (const { root, file } of newTempFiles(wb.startedAt, [path.join(wb.dir, 'hub')])) sweep.files(`new in ${root}`, [file]);
+    const remote = SSH ? await remoteFiles('~/.modelide/jobs') : [];
+    sweep.contents('SSH host: ~/.modelide/jobs/', remote);
+    const lines = new Map(samplers.map(s => [s.where, s.stop()]));
+    for (const [where, seen] of lines) sweep.commandLines(where, seen);
+    console.log(`# ${sweep.summary()}; ${samplers.map(s => `${s.samples} ps samples (${s.where})`).join(', ')}`);
+    assert.deepEqual(sweep.findings, [], 'secrets found (path and offset; the values are not printed)');
+
+    // The sweep looked where the secrets would be: the log with the sidecar's lines, the clone's .git, the browser's
+    // localStorage file holding SecretStorage (sealed), the remote job that was given the token, its command lines.
+    const files = [...sweep.scanned.keys()];
+    const log = files.find(f => f.startsWith(wb.userData) && f.endsWith(path.join('modelide.modelide', 'ModelScope.log')));
+    assert.ok(log && /modelide sidecar .* started/.test(fs.readFileSync(log, 'utf8')), 'the extension log with the sidecar log was swept');
+    assert.ok(files.includes(path.join(clone, '.git', 'config')), 'the clone\'s .git/config was swept');
+    assert.ok(files.some(f => f.startsWith(wb.cacheDir) && f.endsWith('model.onnx')), 'the download cache was swept');
+    assert.ok(files.includes(path.join(wb.jobsStateDir, 'jobs.json')), 'the sidecar\'s job list was swept');
+    assert.ok(files.some(f => isSecretStorage(f)), 'the browser localStorage with code-server\'s SecretStorage was swept');
+    if (SSH) {
+      assert.ok(jobId, 'the job id of (d)');
+      const given = remote.filter(f => f.name.startsWith(`./${jobId}/`) && f.name.endsWith('/args.json'))
+        .some(f => JSON.parse(f.data.toString('utf8')).token_present === true);
+      assert.ok(given, 'the remote job was given the token');
+      assert.ok(lines.get('SSH host').some(l => l.includes(`.modelide/jobs/${jobId}`)), 'command lines were sampled while the job ran');
+    }
   });
 });
