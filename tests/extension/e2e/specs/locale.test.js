@@ -14,12 +14,23 @@ describe('Display language zh-cn', () => {
     // The server writes languagepacks.json once it has scanned the extensions; the first page may predate it.
     await page.reload();
     await page.waitForSelector('.activitybar [aria-label^="ModelScope"]', { timeout: 90000 });
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: 15000 });
-    await input.fill('>ModelScope');
+    // The palette lists the commands known when it opens; right after start-up that can still be none of the
+    // extension's ("No matching commands"), so reopen it until the entry shows, for up to a minute.
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: '登录 ModelScope' }).first();
-    await row.waitFor({ state: 'visible', timeout: 30000 });
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 15000 });
+      await input.fill('>ModelScope');
+      try {
+        await row.waitFor({ state: 'visible', timeout: 10000 });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
     await wb.screenshot('f-command-palette');
     assert.match(await row.innerText(), /登录 ModelScope/);
   });
