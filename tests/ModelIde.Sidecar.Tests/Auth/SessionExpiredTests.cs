@@ -5,7 +5,7 @@ using ModelIde.Hub;
 using ModelIde.Hub.Faults;
 using ModelIde.Protocol;
 using ModelIde.Sidecar;
-using Nerdbank.Streams;
+using ModelIde.Sidecar.Tests.Rpc;
 using StreamJsonRpc;
 
 namespace ModelIde.Sidecar.Tests.Auth;
@@ -20,28 +20,17 @@ public sealed class SessionExpiredTests : IAsyncLifetime
     private const string Model = "modelide/tiny-stdlib-coder";
     private readonly ExpirySink _sink = new();
     private LocalHub _hub = null!;
-    private SidecarContext _context = null!;
-    private JsonRpc _server = null!;
-    private JsonRpc _client = null!;
+    private SidecarConnection _sidecar = null!;
 
     public async Task InitializeAsync()
     {
         _hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10 }, CancellationToken.None);
-        var (clientStream, serverStream) = FullDuplexStream.CreatePair();
-        _context = new SidecarContext(new SidecarOptions(_hub.BaseUri.ToString()));
-        _server = SidecarServer.Attach(serverStream, serverStream, _context);
-        var formatter = new SystemTextJsonFormatter();
-        SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);
-        _client = new JsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
-        _client.AddLocalRpcTarget(_sink);
-        _client.StartListening();
+        _sidecar = SidecarConnection.Start(_hub.BaseUri.ToString(), _sink);
     }
 
     public async Task DisposeAsync()
     {
-        _client.Dispose();
-        _server.Dispose();
-        _context.Dispose();
+        await _sidecar.DisposeAsync();
         await _hub.DisposeAsync();
     }
 
@@ -50,7 +39,7 @@ public sealed class SessionExpiredTests : IAsyncLifetime
     {
         var token = _hub.IssueToken("demo");
         await SignInAsync(token);
-        var before = await _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId));
+        var before = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId));
         Assert.NotEmpty(before.Files);
 
         await RevokeAtHubAsync(token);
@@ -58,9 +47,9 @@ public sealed class SessionExpiredTests : IAsyncLifetime
         // Several calls, through both API envelopes: each fails with the clear error, the notification comes once.
         var failures = new List<RemoteInvocationException>
         {
-            await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId))),
-            await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<ModelsSearchResult>(ModelsMethods.Search, new ModelsSearchParams(Query: "tiny", PageNumber: 1, PageSize: 10))),
-            await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<ModelDetailDto>(ModelsMethods.Get, new ModelIdParams(Model))),
+            await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId))),
+            await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<ModelsSearchResult>(ModelsMethods.Search, new ModelsSearchParams(Query: "tiny", PageNumber: 1, PageSize: 10))),
+            await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<ModelDetailDto>(ModelsMethods.Get, new ModelIdParams(Model))),
         };
         Assert.All(failures, f =>
         {
@@ -69,28 +58,28 @@ public sealed class SessionExpiredTests : IAsyncLifetime
             Assert.DoesNotContain(token, f.Message, StringComparison.Ordinal);
         });
 
-        var expired = Assert.Single(await _sink.SettledAsync(_client, expected: 1));
+        var expired = Assert.Single(await _sink.SettledAsync(_sidecar.Client, expected: 1));
         Assert.Equal(_hub.BaseUri.AbsoluteUri, expired.Endpoint);
         Assert.Equal("demo", expired.UserName);
         Assert.Contains("expired", expired.Reason, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(token, expired.Reason, StringComparison.Ordinal);
 
         // Checking some other (wrong) token is not the session failing: no notification for it.
-        var wrong = await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<AuthSessionDto>(AuthMethods.ValidateToken, new ValidateTokenParams(_hub.BaseUri.AbsoluteUri, "ms-not-a-token-0123456789")));
+        var wrong = await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<AuthSessionDto>(AuthMethods.ValidateToken, new ValidateTokenParams(_hub.BaseUri.AbsoluteUri, "ms-not-a-token-0123456789")));
         Assert.Equal(RpcErrorCodes.AuthenticationRequired, wrong.ErrorCode);
-        Assert.Single(await _sink.SettledAsync(_client, expected: 1));
+        Assert.Single(await _sink.SettledAsync(_sidecar.Client, expected: 1));
 
         // Signing in again is a new session: calls work, and when that token is revoked too, one more notification.
         var second = _hub.IssueToken("demo");
         await SignInAsync(second);
-        var after = await _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId));
+        var after = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId));
         Assert.Equal(before.Files.Select(f => f.Path).Order(), after.Files.Select(f => f.Path).Order());
-        Assert.Single(await _sink.SettledAsync(_client, expected: 1));
+        Assert.Single(await _sink.SettledAsync(_sidecar.Client, expected: 1));
 
         await RevokeAtHubAsync(second);
-        await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId)));
-        await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId)));
-        Assert.Equal(2, (await _sink.SettledAsync(_client, expected: 2)).Count);
+        await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId)));
+        await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(_hub.PrivateModelId)));
+        Assert.Equal(2, (await _sink.SettledAsync(_sidecar.Client, expected: 2)).Count);
     }
 
     [Fact]
@@ -98,7 +87,7 @@ public sealed class SessionExpiredTests : IAsyncLifetime
     {
         var token = _hub.IssueToken("demo");
         await SignInAsync(token);
-        var listed = (await _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(Model))).Files
+        var listed = (await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(Model))).Files
             .Where(f => f.Type == "file").Select(f => f.Path).ToArray();
         var others = listed.Where(p => p != "model.onnx").ToArray();
         Assert.Contains("model.onnx", listed);
@@ -110,7 +99,7 @@ public sealed class SessionExpiredTests : IAsyncLifetime
             var folder = new ModelCacheLayout(cache).ModelFolder(ModelId.Parse(Model), "master");
             // The hub holds the request for model.onnx back, so the token is revoked while that file is still to come.
             _hub.Faults.Add(new FaultRule { PathRegex = @"FilePath=model\.onnx", DelayMs = 5000, Count = 1 });
-            var first = _client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d1", Model, CacheDir: cache));
+            var first = _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d1", Model, CacheDir: cache));
             using (var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
             {
                 while (!others.All(p => File.Exists(Path.Combine(folder, p))))
@@ -124,12 +113,12 @@ public sealed class SessionExpiredTests : IAsyncLifetime
             await RevokeAtHubAsync(token);
             var cut = await Assert.ThrowsAsync<RemoteInvocationException>(() => first);
             Assert.Equal(RpcErrorCodes.AuthenticationRequired, cut.ErrorCode);
-            Assert.Single(await _sink.SettledAsync(_client, expected: 1));
+            Assert.Single(await _sink.SettledAsync(_sidecar.Client, expected: 1));
             Assert.All(others, p => Assert.True(File.Exists(Path.Combine(folder, p)), $"{p} was lost"));
 
             await SignInAsync(_hub.IssueToken("demo"));
             _hub.RequestLog.Clear();
-            var second = await _client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d2", Model, CacheDir: cache));
+            var second = await _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d2", Model, CacheDir: cache));
             Assert.Equal(listed.Length, second.Files);
             var original = Path.Combine(Models.DownloadProcessKillTests.RepoModelsDirectory(), "model.onnx");
             Assert.Equal(await File.ReadAllBytesAsync(original), await File.ReadAllBytesAsync(Path.Combine(second.LocalPath, "model.onnx")));
@@ -147,8 +136,8 @@ public sealed class SessionExpiredTests : IAsyncLifetime
     /// <summary>What the extension does: validate the token, then make it the sidecar's session.</summary>
     private async Task SignInAsync(string token)
     {
-        var session = await _client.InvokeWithParameterObjectAsync<AuthSessionDto>(AuthMethods.ValidateToken, new ValidateTokenParams(_hub.BaseUri.AbsoluteUri, token));
-        await _client.InvokeWithParameterObjectAsync<ActivateResult>(AuthMethods.Activate, new ActivateParams(session.Endpoint, session.AccessToken, session.UserName, session.GitToken));
+        var session = await _sidecar.Client.InvokeWithParameterObjectAsync<AuthSessionDto>(AuthMethods.ValidateToken, new ValidateTokenParams(_hub.BaseUri.AbsoluteUri, token));
+        await _sidecar.Client.InvokeWithParameterObjectAsync<ActivateResult>(AuthMethods.Activate, new ActivateParams(session.Endpoint, session.AccessToken, session.UserName, session.GitToken));
     }
 
     /// <summary>Revokes the token through the hub's admin API, as an administrator (or the token's expiry) would.</summary>

@@ -51,7 +51,7 @@ public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelpe
     }
 
     /// <summary>Bytes the blob host was asked for (an upper bound on what it served): a range's length, else the whole file.</summary>
-    private static long RequestedBytes(HubRequest r, long size)
+    internal static long RequestedBytes(HubRequest r, long size)
     {
         if (r.Range is null)
         {

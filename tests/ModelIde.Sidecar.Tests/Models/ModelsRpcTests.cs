@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using ModelIde.Hub;
 using ModelIde.Protocol;
 using ModelIde.Sidecar;
-using Nerdbank.Streams;
+using ModelIde.Sidecar.Tests.Rpc;
 using StreamJsonRpc;
 
 namespace ModelIde.Sidecar.Tests.Models;
@@ -12,48 +12,37 @@ public sealed class ModelsRpcTests : IAsyncLifetime
 {
     private readonly List<DownloadsProgressParams> _progress = [];
     private LocalHub _hub = null!;
-    private SidecarContext _context = null!;
-    private JsonRpc _server = null!;
-    private JsonRpc _client = null!;
+    private SidecarConnection _sidecar = null!;
 
     public async Task InitializeAsync()
     {
         _hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 200 }, CancellationToken.None);
-        var (clientStream, serverStream) = FullDuplexStream.CreatePair();
-        _context = new SidecarContext(new SidecarOptions(_hub.BaseUri.ToString()));
-        _server = SidecarServer.Attach(serverStream, serverStream, _context);
-        var formatter = new SystemTextJsonFormatter();
-        SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);
-        _client = new JsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
-        _client.AddLocalRpcTarget(new ProgressSink(_progress));
-        _client.StartListening();
+        _sidecar = SidecarConnection.Start(_hub.BaseUri.ToString(), new ProgressSink(_progress));
     }
 
     public async Task DisposeAsync()
     {
-        _client.Dispose();
-        _server.Dispose();
-        _context.Dispose();
+        await _sidecar.DisposeAsync();
         await _hub.DisposeAsync();
     }
 
     [Fact]
     public async Task Search_files_card_download_cache_and_delete_over_rpc()
     {
-        var search = await _client.InvokeWithParameterObjectAsync<ModelsSearchResult>(ModelsMethods.Search, new ModelsSearchParams(Query: "tiny-stdlib", PageNumber: 1, PageSize: 10));
+        var search = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsSearchResult>(ModelsMethods.Search, new ModelsSearchParams(Query: "tiny-stdlib", PageNumber: 1, PageSize: 10));
         Assert.Contains(search.Models, m => m.Id == "modelide/tiny-stdlib-coder");
 
-        var files = await _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams("modelide/tiny-stdlib-coder"));
+        var files = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams("modelide/tiny-stdlib-coder"));
         Assert.Contains(files.Files, f => f.Path == "model.onnx" && f.Type == "file" && f.Sha256 is { Length: 64 });
 
-        var card = await _client.InvokeWithParameterObjectAsync<ModelsCardResult>(ModelsMethods.Card, new ModelsCardParams("modelide/tiny-stdlib-coder"));
+        var card = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsCardResult>(ModelsMethods.Card, new ModelsCardParams("modelide/tiny-stdlib-coder"));
         Assert.False(string.IsNullOrWhiteSpace(card.Markdown));
         Assert.Contains("master", card.Detail.Revisions);
 
         var cache = Directory.CreateTempSubdirectory("modelide-rpc-").FullName;
         try
         {
-            var result = await _client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d1", "modelide/tiny-stdlib-coder", CacheDir: cache));
+            var result = await _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d1", "modelide/tiny-stdlib-coder", CacheDir: cache));
             var original = Path.Combine(DownloadProcessKillTests.RepoModelsDirectory(), "model.onnx");
             Assert.Equal(SHA256.HashData(File.ReadAllBytes(original)), SHA256.HashData(File.ReadAllBytes(Path.Combine(result.LocalPath, "model.onnx"))));
             lock (_progress)
@@ -62,11 +51,11 @@ public sealed class ModelsRpcTests : IAsyncLifetime
                 Assert.All(_progress, p => Assert.Equal("d1", p.DownloadId));
             }
 
-            var cached = await _client.InvokeWithParameterObjectAsync<CachedModelsResult>(DownloadsMethods.CachedModels, new CacheDirParams(cache));
+            var cached = await _sidecar.Client.InvokeWithParameterObjectAsync<CachedModelsResult>(DownloadsMethods.CachedModels, new CacheDirParams(cache));
             var entry = Assert.Single(cached.Models);
             Assert.Equal(("modelide/tiny-stdlib-coder", "master", result.Bytes), (entry.ModelId, entry.Revision, entry.Bytes));
 
-            var deleted = await _client.InvokeWithParameterObjectAsync<DeleteFromCacheResult>(DownloadsMethods.DeleteFromCache, new DeleteFromCacheParams("modelide/tiny-stdlib-coder", CacheDir: cache));
+            var deleted = await _sidecar.Client.InvokeWithParameterObjectAsync<DeleteFromCacheResult>(DownloadsMethods.DeleteFromCache, new DeleteFromCacheParams("modelide/tiny-stdlib-coder", CacheDir: cache));
             Assert.NotEmpty(deleted.Deleted);
             Assert.False(Directory.Exists(result.LocalPath));
         }
@@ -79,14 +68,14 @@ public sealed class ModelsRpcTests : IAsyncLifetime
     [Fact]
     public async Task Bad_model_id_and_private_model_signed_out_map_to_rpc_error_codes()
     {
-        var bad = await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams("../etc")));
+        var bad = await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams("../etc")));
         Assert.Equal(RpcErrorCodes.InvalidInput, bad.ErrorCode);
 
-        var hidden = await Assert.ThrowsAsync<RemoteInvocationException>(() => _client.InvokeWithParameterObjectAsync<ModelDetailDto>(ModelsMethods.Get, new ModelIdParams(_hub.PrivateModelId)));
+        var hidden = await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<ModelDetailDto>(ModelsMethods.Get, new ModelIdParams(_hub.PrivateModelId)));
         Assert.Equal(RpcErrorCodes.NotFound, hidden.ErrorCode);
 
-        _context.Session.SignIn(_hub.DemoToken, "demo", _hub.GitTokenFor("demo"));
-        var visible = await _client.InvokeWithParameterObjectAsync<ModelDetailDto>(ModelsMethods.Get, new ModelIdParams(_hub.PrivateModelId));
+        _sidecar.Context.Session.SignIn(_hub.DemoToken, "demo", _hub.GitTokenFor("demo"));
+        var visible = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelDetailDto>(ModelsMethods.Get, new ModelIdParams(_hub.PrivateModelId));
         Assert.True(visible.Private);
     }
 
@@ -94,11 +83,11 @@ public sealed class ModelsRpcTests : IAsyncLifetime
     public async Task Git_clone_over_rpc_uses_the_session_git_token_and_stores_none()
     {
         var gitToken = _hub.GitTokenFor("demo");
-        _context.Session.SignIn(_hub.DemoToken, "demo", gitToken);
+        _sidecar.Context.Session.SignIn(_hub.DemoToken, "demo", gitToken);
         var target = Path.Combine(Directory.CreateTempSubdirectory("modelide-clone-").FullName, "repo");
         try
         {
-            var result = await _client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams("modelide/tiny-stdlib-coder", target));
+            var result = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams("modelide/tiny-stdlib-coder", target));
             Assert.True(File.Exists(Path.Combine(result.Path, "config.json")));
             var config = await File.ReadAllTextAsync(Path.Combine(result.Path, ".git", "config"));
             Assert.DoesNotContain(gitToken, config, StringComparison.Ordinal);

@@ -24,7 +24,8 @@ internal sealed class SidecarConnection : IAsyncDisposable
 
     public SidecarContext Context { get; }
 
-    public static SidecarConnection Start(string endpoint = "http://127.0.0.1:9/")
+    /// <param name="clientTarget">Receives the sidecar's notifications (progress, auth/sessionExpired, ...) on the client side.</param>
+    public static SidecarConnection Start(string endpoint = "http://127.0.0.1:9/", object? clientTarget = null)
     {
         var (clientStream, serverStream) = FullDuplexStream.CreatePair();
         var context = new SidecarContext(new SidecarOptions(endpoint));
@@ -32,6 +33,11 @@ internal sealed class SidecarConnection : IAsyncDisposable
         var formatter = new SystemTextJsonFormatter();
         SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);
         var client = new JsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
+        if (clientTarget is not null)
+        {
+            client.AddLocalRpcTarget(clientTarget);
+        }
+
         client.StartListening();
         return new SidecarConnection(clientStream, server, client, context);
     }

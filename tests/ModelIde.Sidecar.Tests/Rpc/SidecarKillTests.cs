@@ -112,20 +112,6 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
     private static bool LooksFinished(string path) =>
         !path.Contains(ModelCacheLayout.IncompleteSuffix, StringComparison.Ordinal) && !path.EndsWith(".tmp", StringComparison.Ordinal) && !path.EndsWith(".lock", StringComparison.Ordinal);
 
-    /// <summary>Bytes the blob host was asked for: a range's length, else the whole file.</summary>
-    private static long RequestedBytes(HubRequest r, long size)
-    {
-        if (r.Range is null)
-        {
-            return size;
-        }
-
-        var spec = r.Range["bytes=".Length..].Split('-');
-        var start = long.Parse(spec[0], CultureInfo.InvariantCulture);
-        var end = spec[1].Length == 0 ? size - 1 : long.Parse(spec[1], CultureInfo.InvariantCulture);
-        return end - start + 1;
-    }
-
     [Fact]
     public async Task Sidecar_killed_mid_download_resumes_in_a_new_sidecar_and_never_leaves_a_bad_file()
     {
@@ -226,8 +212,8 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.All(Directory.GetFiles(folder), f => Assert.True(LooksFinished(f), $"left over: {f}"));
 
             var onnx = hub.BlobRequestLog.Select((r, i) => (r, i)).Where(x => x.r.Path.EndsWith("/model.onnx", StringComparison.Ordinal)).ToArray();
-            var secondRun = onnx.Where(x => x.i >= firstRunRequests).Sum(x => RequestedBytes(x.r, onnxSize));
-            var total = onnx.Sum(x => RequestedBytes(x.r, onnxSize));
+            var secondRun = onnx.Where(x => x.i >= firstRunRequests).Sum(x => DownloadProcessKillTests.RequestedBytes(x.r, onnxSize));
+            var total = onnx.Sum(x => DownloadProcessKillTests.RequestedBytes(x.r, onnxSize));
             output.WriteLine($"model.onnx {onnxSize} B; killed at {100 * killedAt:0.0}% of the model; persisted {persisted} B; new sidecar requested {secondRun} B; {total - onnxSize} B requested twice (part {PartSize} B); {checks} finished-file checks, none bad");
             Assert.Equal(onnxSize - persisted, secondRun);
             Assert.InRange(total - onnxSize, 0, PartSize);
