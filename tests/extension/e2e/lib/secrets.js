@@ -237,4 +237,23 @@ class SecretSweep {
   }
 }
 
-module.exports = { patternsOf, findIn, scanFile, listFiles, newTempFiles, isSecretStorage, untar, remoteFiles, sshArgs, CommandLineSampler, SecretSweep };
+/**
+ * The part of a sweep every spec shares: SecretStorage holds the session sealed (no secret readable in it), then, with
+ * the browser closed so its profile is flushed, the profile, code-server's user data and extensions, and every file
+ * created in the temp folders since the workbench started (the hub's own data is the server's side). Returns the
+ * sweep for the spec to add its own places to.
+ */
+async function sweepWorkbench(wb, secrets, assert) {
+  const sealed = await wb.secretStorageValue();
+  assert.ok(sealed && Buffer.from(sealed, 'base64').length >= 60, 'SecretStorage holds the session, sealed');
+  assert.ok(!secrets.some(s => sealed.includes(s.value)), 'no secret readable in the SecretStorage value');
+  await wb.closeBrowser();
+  const sweep = new SecretSweep(secrets);
+  sweep.files('browser profile', listFiles(wb.browserProfile));
+  sweep.files('code-server user data', listFiles(wb.userData));
+  sweep.files('extensions', listFiles(wb.extensionsDir));
+  for (const { root, file } of newTempFiles(wb.startedAt, [require('node:path').join(wb.dir, 'hub')])) sweep.files(`new in ${root}`, [file]);
+  return sweep;
+}
+
+module.exports = { sweepWorkbench, patternsOf, findIn, scanFile, listFiles, newTempFiles, isSecretStorage, untar, remoteFiles, sshArgs, CommandLineSampler, SecretSweep };

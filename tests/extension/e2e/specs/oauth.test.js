@@ -5,7 +5,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { Workbench, DEMO_PASSWORD } = require('../lib/workbench');
-const { CommandLineSampler, isSecretStorage, listFiles, newTempFiles, SecretSweep } = require('../lib/secrets');
+const { CommandLineSampler, isSecretStorage, sweepWorkbench } = require('../lib/secrets');
 
 describe('Browser (OAuth) sign-in', () => {
   const wb = new Workbench('oauth');
@@ -45,15 +45,7 @@ describe('Browser (OAuth) sign-in', () => {
   it('(g) keeps the OAuth access and refresh tokens out of every file and command line of the run', async () => {
     const secrets = await wb.secrets();
     assert.ok(secrets.some(s => s.name.startsWith('OAuth access')) && secrets.some(s => s.name.startsWith('OAuth refresh')), 'the sign-in got OAuth tokens');
-    const sealed = await wb.secretStorageValue();
-    assert.ok(sealed && Buffer.from(sealed, 'base64').length >= 60, 'SecretStorage holds the session, sealed');
-    assert.ok(!secrets.some(s => sealed.includes(s.value)), 'no secret readable in the SecretStorage value');
-    await wb.closeBrowser();
-    const sweep = new SecretSweep(secrets);
-    sweep.files('browser profile', listFiles(wb.browserProfile));
-    sweep.files('code-server user data', listFiles(wb.userData));
-    sweep.files('extensions', listFiles(wb.extensionsDir));
-    for (const { root, file } of newTempFiles(wb.startedAt, [path.join(wb.dir, 'hub')])) sweep.files(`new in ${root}`, [file]);
+    const sweep = await sweepWorkbench(wb, secrets, assert);
     sweep.commandLines('local', sampler.stop());
     console.log(`# ${sweep.summary()}; ${sampler.samples} ps samples`);
     assert.deepEqual(sweep.findings, [], 'secrets found (path and offset; the values are not printed)');

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Workbench } = require('../lib/workbench');
-const { CommandLineSampler, isSecretStorage, listFiles, newTempFiles, remoteFiles, SecretSweep } = require('../lib/secrets');
+const { CommandLineSampler, isSecretStorage, listFiles, remoteFiles, sweepWorkbench } = require('../lib/secrets');
 
 const MODEL = 'modelide/tiny-stdlib-coder';
 const SSH = !!process.env.MODELIDE_SSH_PORT;
@@ -148,20 +148,11 @@ describe('ModelIde in VS Code (code-server)', () => {
 
   it('(g2) finds none of the run\'s secrets in its files, the remote job folder or any command line', async () => {
     const secrets = await wb.secrets();
-    const sealed = await wb.secretStorageValue();
-    assert.ok(sealed && Buffer.from(sealed, 'base64').length >= 60, 'SecretStorage holds the session, sealed');
-    assert.ok(!secrets.some(s => sealed.includes(s.value)), 'no secret readable in the SecretStorage value');
-    await wb.closeBrowser();
-    const sweep = new SecretSweep(secrets);
-    sweep.files('browser profile', listFiles(wb.browserProfile));
-    sweep.files('code-server user data', listFiles(wb.userData));
-    sweep.files('extensions', listFiles(wb.extensionsDir));
+    // The shared part also covers everything new in the temp folders (the sidecar's askpass folders among them).
+    const sweep = await sweepWorkbench(wb, secrets, assert);
     sweep.files('download cache', listFiles(wb.cacheDir));
     sweep.files('sidecar job state', listFiles(wb.jobsStateDir));
     sweep.files('cloned repository', listFiles(clone));
-    // Everything created or changed in the temp folders during the run: the sidecar's askpass folders, the workbench's
-    // own folders (again), other temp files. The hub's own data is the server's side.
-    for (const { root, file } of newTempFiles(wb.startedAt, [path.join(wb.dir, 'hub')])) sweep.files(`new in ${root}`, [file]);
     const remote = SSH ? await remoteFiles('~/.modelide/jobs') : [];
     sweep.contents('SSH host: ~/.modelide/jobs/', remote);
     const lines = new Map(samplers.map(s => [s.where, s.stop()]));
