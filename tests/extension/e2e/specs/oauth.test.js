@@ -4,7 +4,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { Workbench, DEMO_PASSWORD } = require('../lib/workbench');
+const { Workbench, DEMO_PASSWORD, ARTIFACTS } = require('../lib/workbench');
 const { CommandLineSampler, isSecretStorage, sweepWorkbench } = require('../lib/secrets');
 
 describe('Browser (OAuth) sign-in', () => {
@@ -28,13 +28,13 @@ describe('Browser (OAuth) sign-in', () => {
     await login.waitForLoadState();
     // code-server serves loopback URLs through /proxy/PORT/ (asExternalUri); the form must post back through it.
     console.log(`# login page: ${login.url()}`);
-    await login.screenshot({ path: require('node:path').join(require('../lib/workbench').ARTIFACTS, 'oauth-b-login-page.png') });
+    await login.screenshot({ path: path.join(ARTIFACTS, 'oauth-b-login-page.png') });
     await login.fill('input[name="username"]', 'demo');
     await login.fill('input[name="password"]', DEMO_PASSWORD);
     await login.click('button[type="submit"]');
     await login.waitForLoadState().catch(() => undefined);
     await login.waitForTimeout(2000);
-    await login.screenshot({ path: require('node:path').join(require('../lib/workbench').ARTIFACTS, 'oauth-b-after-submit.png') }).catch(() => undefined);
+    await login.screenshot({ path: path.join(ARTIFACTS, 'oauth-b-after-submit.png') }).catch(() => undefined);
     await wb.page.bringToFront();
     await wb.notification('Signed in to ModelScope as', 60000);
     const menu = await wb.accountsMenuText();
