@@ -10,8 +10,11 @@ namespace ModelIde.Core.Tests.Downloads;
 
 /// <summary>Downloads against the real local hub over loopback (API host redirecting to a separate blob host).</summary>
 [Collection("LocalHub")]
-public sealed class ModelDownloaderTests(LocalHubFixture fixture)
+public sealed class ModelDownloaderTests(LocalHubFixture fixture) : IDisposable
 {
+    /// <summary>The hub is shared by the collection: no fault of one test may outlive it.</summary>
+    public void Dispose() => fixture.Hub.Faults.Clear();
+
     private static readonly ModelId Tiny = ModelId.Parse("modelide/tiny-stdlib-coder");
     private const string TinyFiles = "/api/v1/models/modelide/tiny-stdlib-coder/repo/files";
 

@@ -22,7 +22,7 @@ public sealed class ForbiddenTests(LocalHubFixture fixture)
             Assert.Equal(ModelIdeErrorKind.PermissionDenied, ex.Kind);
             Assert.Contains("Access denied", ex.Message, StringComparison.Ordinal);
             // Not retried: one of the two injected refusals is still waiting.
-            Assert.Equal(1, Assert.Single(fixture.Hub.Faults.Active).Count);
+            Assert.Equal(1, Assert.Single(fixture.Hub.Faults.Active, r => r.PathPrefix == FilesPath && r.Status == 403).Count);
         }
         finally
         {

@@ -9,8 +9,11 @@ namespace ModelIde.Core.Tests.Hub;
 
 /// <summary>The hub answers later than the client's request timeout (latency fault): a network error, retries for idempotent calls, no hang.</summary>
 [Collection("LocalHub")]
-public sealed class SlowResponseTests(LocalHubFixture fixture)
+public sealed class SlowResponseTests(LocalHubFixture fixture) : IDisposable
 {
+    /// <summary>The hub is shared by the collection: no fault of one test may outlive it.</summary>
+    public void Dispose() => fixture.Hub.Faults.Clear();
+
     private static readonly ModelId Tiny = ModelId.Parse("modelide/tiny-stdlib-coder");
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(1500); // generous: a normal answer on a loaded 2-core CI machine must stay under it
     private const int Attempts = 3;
@@ -42,6 +45,7 @@ public sealed class SlowResponseTests(LocalHubFixture fixture)
     public async Task A_get_slower_than_the_timeout_is_retried_and_succeeds()
     {
         var api = SlowTolerantClient();
+        fixture.Hub.Faults.Clear();
         fixture.Hub.Faults.Add(new FaultRule { PathPrefix = FilesPath, DelayMs = DelayPastTimeout, Count = Attempts - 1 });
 
         var files = await api.ListModelFilesAsync(Tiny, null, CancellationToken.None).WaitAsync(Hang);
@@ -83,6 +87,7 @@ public sealed class SlowResponseTests(LocalHubFixture fixture)
     public async Task A_blob_host_slower_than_the_timeout_is_retried_and_the_file_verifies()
     {
         var api = SlowTolerantClient();
+        fixture.Hub.Faults.Clear();
         fixture.Hub.Faults.Add(new FaultRule { PathRegex = "^/blobs/.*/config\\.json", DelayMs = DelayPastTimeout, Count = 2 });
         using var cache = new TempFolder();
         var options = new DownloadOptions { Retry = new RetryPolicy(Attempts, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100)) };
