@@ -62,6 +62,23 @@ public sealed class LocalHub : IAsyncDisposable
     /// <summary>Requests the blob host saw (tests check that none carried the user's token).</summary>
     public IReadOnlyList<HubRequest> BlobRequestLog => _hub.Log.Blob;
 
+    /// <summary>
+    /// How many logged requests match, once the log has stopped growing for <paramref name="quietPolls"/> polls 100 ms
+    /// apart: a request is logged when it ends, and one whose client went away (killed, timed out) only shortly after.
+    /// </summary>
+    public async Task<int> SettledRequestCountAsync(Func<HubRequest, bool> which, int quietPolls = 5)
+    {
+        var last = -1;
+        for (var stable = 0; stable < quietPolls; await Task.Delay(100).ConfigureAwait(false))
+        {
+            var now = _hub.Log.Entries.Count(which);
+            stable = now == last ? stable + 1 : 0;
+            last = now;
+        }
+
+        return last;
+    }
+
     /// <summary>True when any request to the blob host carried an Authorization header or a session cookie.</summary>
     public bool BlobHostSawCredentials => BlobRequestLog.Any(r => r.HasAuthorization || r.HasSessionCookie);
 

@@ -27,20 +27,6 @@ public sealed class SlowResponseTests(LocalHubFixture fixture) : IDisposable
 
     private static int DelayPastTimeout => (int)(Timeout.TotalMilliseconds * 5);
 
-    /// <summary>The hub logs a request when it ends (an aborted one shortly after the client gives up): wait until the count settles.</summary>
-    private async Task<int> SettledCount(Func<HubRequest, bool> which)
-    {
-        var last = -1;
-        for (var stable = 0; stable < 5; await Task.Delay(100))
-        {
-            var now = fixture.Hub.RequestLog.Entries.Count(which);
-            stable = now == last ? stable + 1 : 0;
-            last = now;
-        }
-
-        return last;
-    }
-
     [Fact]
     public async Task A_get_slower_than_the_timeout_is_retried_and_succeeds()
     {
@@ -52,7 +38,7 @@ public sealed class SlowResponseTests(LocalHubFixture fixture) : IDisposable
 
         Assert.Contains(files, f => f.Path == "model.onnx");
         Assert.Empty(fixture.Hub.Faults.Active); // both slow answers were consumed: the call went through on the third try
-        Assert.Equal(Attempts, await SettledCount(r => r.Path == FilesPath));
+        Assert.Equal(Attempts, await fixture.Hub.SettledRequestCountAsync(r => r.Path == FilesPath));
     }
 
     [Fact]
@@ -64,7 +50,7 @@ public sealed class SlowResponseTests(LocalHubFixture fixture) : IDisposable
         var ex = await Assert.ThrowsAsync<ModelIdeException>(() => api.ListModelFilesAsync(Tiny, null, CancellationToken.None).WaitAsync(Hang));
         Assert.Equal(ModelIdeErrorKind.Network, ex.Kind);
         Assert.Contains("did not answer within 1.5 s", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(Attempts, await SettledCount(r => r.Path == FilesPath));
+        Assert.Equal(Attempts, await fixture.Hub.SettledRequestCountAsync(r => r.Path == FilesPath));
 
         fixture.Hub.Faults.Clear();
         var files = await api.ListModelFilesAsync(Tiny, null, CancellationToken.None).WaitAsync(Hang);
@@ -80,7 +66,7 @@ public sealed class SlowResponseTests(LocalHubFixture fixture) : IDisposable
         var ex = await Assert.ThrowsAsync<ModelIdeException>(() => api.LoginAsync(LocalHubOptions.DefaultDemoToken, CancellationToken.None).WaitAsync(Hang));
 
         Assert.Equal(ModelIdeErrorKind.Network, ex.Kind);
-        Assert.Equal(1, await SettledCount(r => r.Path == "/api/v1/login"));
+        Assert.Equal(1, await fixture.Hub.SettledRequestCountAsync(r => r.Path == "/api/v1/login"));
     }
 
     [Fact]
@@ -98,6 +84,6 @@ public sealed class SlowResponseTests(LocalHubFixture fixture) : IDisposable
         var original = Path.Combine(LocalHubFixture.RepoModelsDirectory(), "config.json");
         Assert.Equal(SHA256.HashData(File.ReadAllBytes(original)), SHA256.HashData(File.ReadAllBytes(Path.Combine(result.LocalPath, "config.json"))));
         Assert.Empty(fixture.Hub.Faults.Active);
-        Assert.Equal(Attempts, await SettledCount(r => r.Host == RequestLog.BlobHost && r.Path.EndsWith("/config.json", StringComparison.Ordinal)));
+        Assert.Equal(Attempts, await fixture.Hub.SettledRequestCountAsync(r => r.Host == RequestLog.BlobHost && r.Path.EndsWith("/config.json", StringComparison.Ordinal)));
     }
 }

@@ -114,13 +114,7 @@ public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelpe
 
             hub.Faults.Clear();
             // The hub logs a request when it ends; let the killed one finish on the server side.
-            var firstRunRequests = -1;
-            for (var stable = 0; stable < 10; await Task.Delay(100))
-            {
-                var now = hub.BlobRequestLog.Count;
-                stable = now == firstRunRequests ? stable + 1 : 0;
-                firstRunRequests = now;
-            }
+            var firstRunRequests = await hub.SettledRequestCountAsync(r => r.Host == RequestLog.BlobHost, quietPolls: 10);
 
             using (var second = StartCli(hub.BaseUri, env, args))
             {

@@ -152,13 +152,7 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
 
             hub.Faults.Clear();
             // The hub logs a request when it ends: let the killed sidecar's last request finish on the server side.
-            var firstRunRequests = -1;
-            for (var stable = 0; stable < 10; await Task.Delay(100))
-            {
-                var now = hub.BlobRequestLog.Count;
-                stable = now == firstRunRequests ? stable + 1 : 0;
-                firstRunRequests = now;
-            }
+            var firstRunRequests = await hub.SettledRequestCountAsync(r => r.Host == RequestLog.BlobHost, quietPolls: 10);
 
             // From the kill on, every finished-looking file in the snapshot folder must be complete and verified.
             var bad = new ConcurrentBag<string>();
