@@ -36,24 +36,13 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
 
         public static LiveSidecar Start(string endpoint, IDictionary<string, string>? env = null)
         {
-            var psi = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelide.dll"));
-            psi.ArgumentList.Add("serve");
-            psi.ArgumentList.Add("--endpoint");
-            psi.ArgumentList.Add(endpoint);
-            psi.Environment.Remove("MODELSCOPE_API_TOKEN");
+            var changes = new Dictionary<string, string?> { ["MODELSCOPE_API_TOKEN"] = null };
             foreach (var (k, v) in env ?? new Dictionary<string, string>())
             {
-                psi.Environment[k] = v;
+                changes[k] = v;
             }
 
-            var process = Process.Start(psi)!;
+            var process = SidecarProcessTests.StartSidecar(changes, "--endpoint", endpoint);
             _ = process.StandardError.ReadToEndAsync(); // the sidecar logs there; keep the pipe drained
             var formatter = new SystemTextJsonFormatter();
             SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);

@@ -6,7 +6,10 @@ namespace ModelIde.Sidecar.Tests.Rpc;
 /// <summary>The real sidecar process: `modelide serve` over stdio, as the extension starts it.</summary>
 public sealed class SidecarProcessTests
 {
-    internal static Process StartSidecar(params string[] extra)
+    internal static Process StartSidecar(params string[] extra) => StartSidecar(new Dictionary<string, string?>(), extra);
+
+    /// <summary>As above, with environment changes: a null value removes the variable.</summary>
+    internal static Process StartSidecar(IReadOnlyDictionary<string, string?> env, params string[] extra)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "modelide.dll");
         var psi = new ProcessStartInfo("dotnet")
@@ -21,6 +24,18 @@ public sealed class SidecarProcessTests
         foreach (var e in extra)
         {
             psi.ArgumentList.Add(e);
+        }
+
+        foreach (var (name, value) in env)
+        {
+            if (value is null)
+            {
+                psi.Environment.Remove(name);
+            }
+            else
+            {
+                psi.Environment[name] = value;
+            }
         }
 
         return Process.Start(psi)!;
