@@ -9,10 +9,11 @@ export MODELIDE_ROOT="$ROOT"
 export MODELIDE_STATE="${MODELIDE_STATE:-$ROOT/.build/test-state}"
 export MODELIDE_TEST_ENV="$MODELIDE_STATE/env.sh"
 export MODELIDE_TEST_COUNTS="$MODELIDE_STATE/counts.txt"
+export MODELIDE_FAILURES="$MODELIDE_STATE/failures.txt"   # stages append "stage: test" lines for the digest
 export MODELIDE_ARTIFACTS="${MODELIDE_ARTIFACTS:-$ROOT/test-results}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 mkdir -p "$MODELIDE_STATE" "$MODELIDE_ARTIFACTS"
-: > "$MODELIDE_TEST_ENV"; : > "$MODELIDE_TEST_COUNTS"
+: > "$MODELIDE_TEST_ENV"; : > "$MODELIDE_TEST_COUNTS"; : > "$MODELIDE_FAILURES"
 ONLY="${MODELIDE_TEST_ONLY:-}"   # e.g. MODELIDE_TEST_ONLY=dotnet runs only stages whose name contains it
 
 teardown() {
@@ -42,5 +43,6 @@ done
 passed=0; failed=0
 while read -r p f; do passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); done < "$MODELIDE_TEST_COUNTS"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ -s "$MODELIDE_FAILURES" ]; then echo "== failed tests:"; head -n 60 "$MODELIDE_FAILURES"; fi
 echo "$passed passed, $failed failed"
 exit $status

@@ -17,6 +17,12 @@ for proj in tests/*/*.Tests.csproj; do
   # A project with no tests yet passes with nothing counted; a crash without a summary counts as a failure.
   if [ -z "$line" ]; then p=0; f=$([ "$code" -eq 0 ] && echo 0 || echo 1); fi
   echo "${p:-0} ${f:-0}" >> "$MODELIDE_TEST_COUNTS"
+  # Name each failed test with the first lines of its message, so the end of the run says what broke.
+  awk -v proj="$name" '
+    /^  Failed .* \[[^]]*\]$/ { t = $0; sub(/^  Failed /, "", t); sub(/ \[[^]]*\]$/, "", t); print proj ": " t; n = 4; next }
+    n > 0 && /Error Message:|Stack Trace:/ { if ($0 ~ /Stack/) n = 0; next }
+    n > 0 && NF { sub(/^ +/, "    "); print; n--; next }
+  ' "$log" >> "$MODELIDE_FAILURES"
 done
 if [ -f "$MODELIDE_ARTIFACTS/fuzz-counts.txt" ]; then echo "== fuzz cases run:"; cat "$MODELIDE_ARTIFACTS/fuzz-counts.txt"; fi
 exit $rc

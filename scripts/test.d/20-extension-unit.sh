@@ -25,5 +25,6 @@ if [ -z "$pass" ] || [ -z "$failed" ]; then
 fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "$pass $failed" >> "$COUNTS"
+grep -E '^ *not ok ' "$log" | sed 's/^ */extension-unit: /' >> "${MODELIDE_FAILURES:-/dev/null}"
 echo "extension unit tests: $pass passed, $failed failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -26,5 +26,6 @@ p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$tap" | tail -1); f=$(sed -nE 's/^# fail
 if [ -z "$p" ] && [ -z "$f" ]; then p=0; f=1; fi
 [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
 echo "${p:-0} ${f:-0}" >> "$MODELIDE_TEST_COUNTS"
+grep -E '^ *not ok ' "$tap" | sed 's/^ */e2e: /' >> "${MODELIDE_FAILURES:-/dev/null}"
 echo "30-e2e: ${p:-0} passed, ${f:-0} failed; screenshots in $MODELIDE_ARTIFACTS/e2e/"
 exit $rc
