@@ -16,12 +16,13 @@ internal static class DiskFull
         ? io.HResult is WinDiskFull or WinHandleDiskFull
         : io.HResult == Enospc || (OperatingSystem.IsLinux() && io.HResult == EdquotLinux) || (OperatingSystem.IsMacOS() && io.HResult == EdquotMac));
 
-    public static ModelIdeException Error(string file, string folder, IOException ex)
+    public static ModelIdeException Error(string file, string folder, long bytesLeft, IOException ex)
     {
-        var free = FreeBytes(folder) is { } bytes ? string.Create(CultureInfo.InvariantCulture, $" ({bytes / 1048576.0:0.0} MB free)") : "";
+        var free = FreeBytes(folder) is { } bytes ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MB free, ") : "";
+        var left = string.Create(CultureInfo.InvariantCulture, $"{bytesLeft / 1048576.0:0.0} MB of the download still to come");
         return new ModelIdeException(
             ModelIdeErrorKind.DiskFull,
-            $"The disk is full: no space left to write '{file}' into {folder}{free}. Free some space (or choose another cache folder) and download again; it resumes from the bytes already on disk.",
+            $"The disk is full: no space left to write '{file}' into {folder} ({free}{left}). Free some space (or choose another cache folder) and download again; it resumes from the bytes already on disk.",
             ex);
     }
 

@@ -85,12 +85,14 @@ public sealed class ModelDownloader
         var tracker = new ProgressTracker(files.Count, files.Sum(f => f.Size), _options.ProgressInterval, progress);
         var fromCache = new List<string>();
         using var gate = new SemaphoreSlim(Math.Max(1, _options.MaxParallelFiles));
+        using var stopOthers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? firstFailure = null;
         var tasks = files.Select(async file =>
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await gate.WaitAsync(stopOthers.Token).ConfigureAwait(false);
             try
             {
-                if (await DownloadFileAsync(id, rev, folder, file, tracker, cancellationToken).ConfigureAwait(false))
+                if (await DownloadFileAsync(id, rev, folder, file, tracker, stopOthers.Token).ConfigureAwait(false))
                 {
                     lock (fromCache)
                     {
@@ -100,8 +102,17 @@ public sealed class ModelDownloader
             }
             catch (IOException ex) when (DiskFull.Is(ex))
             {
-                // ENOSPC is not retried: the .incomplete file and its resume state stay for the next attempt.
-                throw DiskFull.Error(file.Path, folder, ex);
+                // ENOSPC is not retried, and every other file would hit it too: stop them all. The .incomplete files and
+                // their resume states stay for the next attempt.
+                var error = DiskFull.Error(file.Path, folder, tracker.BytesLeft, ex);
+                Interlocked.CompareExchange(ref firstFailure, error, null);
+                await stopOthers.CancelAsync().ConfigureAwait(false);
+                throw error;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Interlocked.CompareExchange(ref firstFailure, ex, null);
+                throw;
             }
             finally
             {
@@ -113,10 +124,10 @@ public sealed class ModelDownloader
         {
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
-        catch when (tasks.Count(t => t.IsFaulted) > 0 && !cancellationToken.IsCancellationRequested)
+        catch when (firstFailure is not null && !cancellationToken.IsCancellationRequested)
         {
-            // Report the first real failure rather than an AggregateException.
-            throw tasks.First(t => t.IsFaulted).Exception!.InnerExceptions[0];
+            // Report the failure that happened first rather than an AggregateException or the files stopped after it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
         }
 
         tracker.Report(null, force: true);
@@ -390,6 +401,9 @@ public sealed class ModelDownloader
         private double _lastReport = double.NegativeInfinity;
 
         public long FetchedBytes => Interlocked.Read(ref _fetched);
+
+        /// <summary>Bytes of the download not yet on disk.</summary>
+        public long BytesLeft => Math.Max(0, bytesTotal - Interlocked.Read(ref _done));
 
         public void AddDone(long bytes) => Interlocked.Add(ref _done, bytes);
 
