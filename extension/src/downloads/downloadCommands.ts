@@ -89,7 +89,12 @@ export class DownloadService {
         try {
           return await this.sidecar.request<{ path: string }>(DownloadMethods.gitClone, { modelId, targetDir }, token);
         } catch (error) {
-          if (!isCancellation(error)) {
+          if (errorCode(error) === RpcErrorCodes.authenticationRequired) {
+            // git refused the session's credentials: auth/sessionExpired asks to sign in; say what happens to the clone.
+            void vscode.window.showWarningMessage(
+              vscode.l10n.t('Clone of {0} stopped because the ModelScope session ended. Sign in again and clone it again.', modelId),
+            );
+          } else if (!isCancellation(error)) {
             void vscode.window.showErrorMessage(vscode.l10n.t('Clone of {0} failed: {1}', modelId, errorMessage(error)));
           }
           return undefined;

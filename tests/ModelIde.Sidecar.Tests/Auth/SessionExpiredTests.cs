@@ -133,6 +133,44 @@ public sealed class SessionExpiredTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Git_refusing_the_sessions_credentials_ends_the_session_like_a_401()
+    {
+        // The hub rotated the git token after sign-in: the session still holds the old one.
+        var token = _hub.IssueToken("demo");
+        var session = await _sidecar.Client.InvokeWithParameterObjectAsync<AuthSessionDto>(AuthMethods.ValidateToken, new ValidateTokenParams(_hub.BaseUri.AbsoluteUri, token));
+        const string staleGitToken = "git-0123456789abcdef0123456789abcdef";
+        await _sidecar.Client.InvokeWithParameterObjectAsync<ActivateResult>(AuthMethods.Activate, new ActivateParams(session.Endpoint, session.AccessToken, session.UserName, staleGitToken));
+        var parent = Directory.CreateTempSubdirectory("modelide-git-expiry-").FullName;
+        try
+        {
+            var target = Path.Combine(parent, "clone");
+            var refused = await Assert.ThrowsAsync<RemoteInvocationException>(() =>
+                _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams(_hub.PrivateModelId, target)));
+            Assert.Equal(RpcErrorCodes.AuthenticationRequired, refused.ErrorCode);
+            Assert.DoesNotContain(staleGitToken, refused.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(target, ".git")), "a refused clone leaves no repository behind");
+
+            var expired = Assert.Single(await _sink.SettledAsync(_sidecar.Client, expected: 1));
+            Assert.Equal("demo", expired.UserName);
+            Assert.DoesNotContain(staleGitToken, expired.Reason, StringComparison.Ordinal);
+
+            // A second refusal in the same session does not ask again.
+            await Assert.ThrowsAsync<RemoteInvocationException>(() =>
+                _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams(_hub.PrivateModelId, target)));
+            Assert.Single(await _sink.SettledAsync(_sidecar.Client, expected: 1));
+
+            // Signing in again picks up the current git token, and the clone works.
+            await SignInAsync(_hub.IssueToken("demo"));
+            var cloned = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams(_hub.PrivateModelId, target));
+            Assert.True(Directory.Exists(Path.Combine(cloned.Path, ".git")));
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
     /// <summary>What the extension does: validate the token, then make it the sidecar's session.</summary>
     private async Task SignInAsync(string token)
     {

@@ -122,6 +122,19 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.ok(!api.getState().completedDownloads.some((d: any) => d.modelId === 'demo/slow'));
   });
 
+  it('a download or clone stopped by the end of the session warns that it resumes after signing in, not a failure', async () => {
+    const before = fake.messages.length;
+    assert.equal(await fake.vscode.commands.executeCommand('modelscope.download', 'demo/expired'), undefined);
+    fake.openDialogAnswers.push([os.tmpdir()]);
+    await fake.vscode.commands.executeCommand('modelscope.cloneRepository', 'demo/expired');
+    const shown = fake.messages.slice(before);
+    assert.deepEqual(shown.map((m) => m.kind), ['warning', 'warning'], JSON.stringify(shown));
+    assert.match(shown[0].text, /^Download of demo\/expired stopped because the ModelScope session ended\. Sign in again .* resumes where it stopped\.$/);
+    assert.match(shown[1].text, /^Clone of demo\/expired stopped because the ModelScope session ended\./);
+    assert.equal((await calls()).filter((c) => c.method === 'git/clone').pop()!.params.targetDir, path.join(os.tmpdir(), 'expired'));
+    assert.ok(!api.getState().completedDownloads.some((d: any) => d.modelId === 'demo/expired'));
+  });
+
   it('opens a model card with the strict CSP, escaped markdown and no remote images', async () => {
     await fake.vscode.commands.executeCommand('modelscope.openModelCard', 'demo/tiny');
     const panel = fake.panels.find((p) => p.viewType === 'modelscope.modelCard');
