@@ -23,14 +23,14 @@ public sealed class CliHubConnection : IDisposable
     public ModelScopeApiClient Api { get; }
 
     /// <summary>Reads <c>--endpoint</c> and <c>--token</c> from <paramref name="args"/> (call before EnsureNoUnknownOptions).</summary>
-    public static CliHubConnection FromArguments(CliArguments args)
+    public static Task<CliHubConnection> FromArgumentsAsync(CliArguments args, CancellationToken cancellationToken)
     {
         var endpoint = args.Option("endpoint");
         var token = args.Option("token");
-        return Create(endpoint, token);
+        return CreateAsync(endpoint, token, cancellationToken);
     }
 
-    public static CliHubConnection Create(string? endpoint, string? token)
+    public static async Task<CliHubConnection> CreateAsync(string? endpoint, string? token, CancellationToken cancellationToken)
     {
         Uri resolved;
         var store = Credentials.CliCredentialStore.Open();
@@ -50,7 +50,9 @@ public sealed class CliHubConnection : IDisposable
         string? gitToken = null;
         if (string.IsNullOrWhiteSpace(token) && store.Load(resolved) is { } stored)
         {
-            // The login saved by `modelide login` for this endpoint (keyring or 0600 file).
+            // The login saved by `modelide login` for this endpoint (keyring or 0600 file), refreshed first when it is
+            // a browser login near expiry.
+            stored = await Credentials.StoredLoginRefresh.EnsureFreshAsync(store, stored, cancellationToken).ConfigureAwait(false);
             token = stored.AccessToken;
             userName = stored.UserName;
             gitToken = stored.GitToken;

@@ -23,7 +23,7 @@ public sealed class CloneCommand : CliCommand
         var id = ModelId.Parse(args.RequirePositional(0, "OWNER/NAME"));
         var dir = args.RequirePositional(1, "the target folder DIR");
         var revision = args.Option("revision");
-        using var hub = CliHubConnection.FromArguments(args);
+        using var hub = await CliHubConnection.FromArgumentsAsync(args, cancellationToken).ConfigureAwait(false);
         args.EnsureNoUnknownOptions();
 
         var token = hub.Session.AccessToken;

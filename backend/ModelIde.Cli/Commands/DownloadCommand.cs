@@ -29,7 +29,7 @@ public sealed class DownloadCommand : CliCommand
         var include = args.Options("include");
         var cacheDir = args.Option("cache-dir");
         var quiet = args.Flag("quiet");
-        using var hub = CliHubConnection.FromArguments(args);
+        using var hub = await CliHubConnection.FromArgumentsAsync(args, cancellationToken).ConfigureAwait(false);
         args.EnsureNoUnknownOptions();
 
         var options = DownloadOptions.FromEnvironment();

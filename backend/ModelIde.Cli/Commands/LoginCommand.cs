@@ -22,7 +22,8 @@ public sealed class LoginCommand : CliCommand
           --token TOKEN    access token (ms-...); '-' reads it from stdin (keeps it off the command line)
           --browser        OAuth sign-in in the browser (authorization code + PKCE, redirect to 127.0.0.1)
         With neither: MODELSCOPE_API_TOKEN or the ModelScope SDK's saved login if present, else a hidden prompt.
-        The token is stored in the OS keyring when one is reachable, else in a mode-0600 file.
+        The token is stored in the OS keyring when one is reachable, else in a mode-0600 file. A browser login
+        also stores its refresh token: later commands refresh the session before it expires.
         """;
 
     public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
@@ -48,7 +49,7 @@ public sealed class LoginCommand : CliCommand
                 new OidcSignInOptions { Endpoint = endpoint, ClientId = clientId, Scopes = scopes },
                 (url, _) => OpenBrowserAsync(url, console),
                 cancellationToken).ConfigureAwait(false);
-            console.Error.WriteLine("Note: browser sessions are stored without refresh; run 'modelide login --browser' again when the token expires.");
+
         }
         else
         {
@@ -62,9 +63,13 @@ public sealed class LoginCommand : CliCommand
             session = await new AccessTokenSignIn(http).ValidateAsync(endpoint, token, cancellationToken).ConfigureAwait(false);
         }
 
-        store.Save(new StoredLogin(session.Endpoint, session.UserName, session.AccessToken, session.GitToken));
+        store.Save(StoredLogin.From(session));
         console.Error.WriteLine($"Signed in to {session.Endpoint} as {session.UserName}.");
         console.Error.WriteLine($"Token stored in {store.Location}.");
+        if (session.RefreshToken is not null)
+        {
+            console.Error.WriteLine("The session is refreshed automatically before it expires (the refresh token is stored with it).");
+        }
         return ExitCodes.Success;
     }
 

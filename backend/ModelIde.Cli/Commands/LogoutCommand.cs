@@ -1,8 +1,11 @@
 using ModelIde.Cli.Credentials;
+using ModelIde.Core;
+using ModelIde.Core.Auth;
+using ModelIde.Core.Diagnostics;
 
 namespace ModelIde.Cli.Commands;
 
-/// <summary><c>modelide logout</c>: forgets the stored login for an endpoint.</summary>
+/// <summary><c>modelide logout</c>: forgets the stored login for an endpoint (and revokes a browser login's tokens).</summary>
 public sealed class LogoutCommand : CliCommand
 {
     public override string Name => "logout";
@@ -13,15 +16,33 @@ public sealed class LogoutCommand : CliCommand
         Usage: modelide logout [--endpoint URL]
 
         Removes the token from the OS keyring or the credentials file. Endpoint as for whoami.
+        A browser login's tokens are also revoked at the hub when it offers revocation.
         """;
 
-    public override Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
     {
         var endpointText = args.Option("endpoint");
         args.EnsureNoUnknownOptions();
         var store = CliCredentialStore.Open();
         var endpoint = CliEndpoint.Resolve(endpointText, store);
+        var login = store.Load(endpoint);
         console.Error.WriteLine(store.Remove(endpoint) ? $"Signed out of {endpoint}." : $"Not signed in to {endpoint}; nothing to forget.");
-        return Task.FromResult(ExitCodes.Success);
+        if (login?.RefreshToken is not null)
+        {
+            // Forgotten locally either way; a refresh token left valid at the hub would outlive the logout.
+            try
+            {
+                if (!await new OidcBrowserSignIn().RevokeAsync(endpoint, login.ClientId ?? OidcSignInOptions.DefaultClientId, login.AccessToken, login.RefreshToken, cancellationToken).ConfigureAwait(false))
+                {
+                    console.Error.WriteLine($"{endpoint.Host} offers no token revocation; the refresh token expires on its own.");
+                }
+            }
+            catch (Exception ex) when (ex is ModelIdeException or HttpRequestException or IOException)
+            {
+                console.Error.WriteLine($"Could not revoke the tokens at {endpoint.Host}: {SecretRedactor.Redact(ex.Message)}");
+            }
+        }
+
+        return ExitCodes.Success;
     }
 }

@@ -25,7 +25,7 @@ public sealed class ModelsCommand : CliCommand
     public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
     {
         var verb = args.RequirePositional(0, "a subcommand (list or files)");
-        using var hub = CliHubConnection.FromArguments(args);
+        using var hub = await CliHubConnection.FromArgumentsAsync(args, cancellationToken).ConfigureAwait(false);
         var json = args.Flag("json");
         switch (verb)
         {

@@ -27,6 +27,7 @@ public sealed class WhoamiCommand : CliCommand
         var endpoint = CliEndpoint.Resolve(endpointText, store);
         var login = store.Load(endpoint)
             ?? throw new ModelIdeException(ModelIdeErrorKind.AuthenticationRequired, $"Not signed in to {endpoint}. Run 'modelide login --endpoint {endpoint}'.");
+        login = await StoredLoginRefresh.EnsureFreshAsync(store, login, cancellationToken).ConfigureAwait(false);
         using var http = ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(30));
         var api = new ModelScopeApiClient(http, new HubSession(endpoint));
         try

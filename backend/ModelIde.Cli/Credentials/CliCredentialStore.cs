@@ -1,15 +1,50 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Globalization;
 using ModelIde.Core;
+using ModelIde.Core.Auth;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Hub;
 
 namespace ModelIde.Cli.Credentials;
 
-/// <summary>A login the CLI remembers for one endpoint.</summary>
+/// <summary>A login the CLI remembers for one endpoint; browser logins also keep what refreshing needs.</summary>
 public sealed record StoredLogin(Uri Endpoint, string UserName, string AccessToken, string? GitToken)
 {
+    public string? RefreshToken { get; init; }
+
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    public DateTimeOffset? ObtainedAt { get; init; }
+
+    public string? ClientId { get; init; }
+
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
+    public static StoredLogin From(AuthSession session) => new(session.Endpoint, session.UserName, session.AccessToken, session.GitToken)
+    {
+        RefreshToken = session.RefreshToken,
+        ExpiresAt = session.ExpiresAt,
+        ObtainedAt = session.ObtainedAt,
+        ClientId = session.ClientId,
+        Scopes = session.Scopes,
+    };
+
+    public AuthSession ToSession() => new()
+    {
+        Endpoint = Endpoint,
+        UserName = UserName,
+        AccessToken = AccessToken,
+        GitToken = GitToken,
+        RefreshToken = RefreshToken,
+        ExpiresAt = ExpiresAt,
+        ObtainedAt = ObtainedAt ?? DateTimeOffset.UtcNow,
+        ClientId = ClientId,
+        Scopes = Scopes,
+        Kind = RefreshToken is null ? AuthSessionKind.AccessToken : AuthSessionKind.OAuth,
+    };
+
     public override string ToString() => $"StoredLogin({UserName} at {Endpoint})";
 }
 
@@ -73,6 +108,8 @@ public sealed class CliCredentialStore
         var git = entry["storage"]?.GetValue<string>() == "keyring"
             ? _keyring?.Lookup(KeyringService, key, "git")
             : entry["gitToken"]?.GetValue<string>();
+        var refresh = entry["refresh"]?.GetValue<bool>() != true ? null
+            : entry["storage"]?.GetValue<string>() == "keyring" ? _keyring?.Lookup(KeyringService, key, "refresh") : entry["refreshToken"]?.GetValue<string>();
         if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(token))
         {
             return null;
@@ -80,8 +117,19 @@ public sealed class CliCredentialStore
 
         SecretRedactor.AddKnownSecret(token);
         SecretRedactor.AddKnownSecret(git);
-        return new StoredLogin(HubEndpoints.Normalize(endpoint), user, token, git);
+        SecretRedactor.AddKnownSecret(refresh);
+        return new StoredLogin(HubEndpoints.Normalize(endpoint), user, token, git)
+        {
+            RefreshToken = string.IsNullOrEmpty(refresh) ? null : refresh,
+            ExpiresAt = Time(entry["expiresAt"]),
+            ObtainedAt = Time(entry["obtainedAt"]),
+            ClientId = entry["clientId"]?.GetValue<string>(),
+            Scopes = entry["scopes"]?.GetValue<string>()?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+        };
     }
+
+    private static DateTimeOffset? Time(JsonNode? node) =>
+        DateTimeOffset.TryParse(node?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
 
     public void Save(StoredLogin login)
     {
@@ -98,6 +146,15 @@ public sealed class CliCredentialStore
                 _keyring.Store(KeyringService, key, "git", login.GitToken);
             }
 
+            if (login.RefreshToken is not null)
+            {
+                _keyring.Store(KeyringService, key, "refresh", login.RefreshToken);
+            }
+            else
+            {
+                _keyring.Clear(KeyringService, key, "refresh");
+            }
+
             entry["storage"] = "keyring";
         }
         else
@@ -108,6 +165,25 @@ public sealed class CliCredentialStore
             {
                 entry["gitToken"] = login.GitToken;
             }
+
+            if (login.RefreshToken is not null)
+            {
+                entry["refreshToken"] = login.RefreshToken;
+            }
+        }
+
+        // Not secrets: what refreshing a browser login needs besides the refresh token.
+        if (login.RefreshToken is not null)
+        {
+            entry["refresh"] = true;
+            entry["clientId"] = login.ClientId;
+            entry["scopes"] = string.Join(' ', login.Scopes);
+        }
+
+        if (login.ExpiresAt is { } expires)
+        {
+            entry["expiresAt"] = expires.ToString("O", CultureInfo.InvariantCulture);
+            entry["obtainedAt"] = (login.ObtainedAt ?? DateTimeOffset.UtcNow).ToString("O", CultureInfo.InvariantCulture);
         }
 
         endpoints[key] = entry;
@@ -128,6 +204,7 @@ public sealed class CliCredentialStore
         endpoints.Remove(key);
         _keyring?.Clear(KeyringService, key, "access");
         _keyring?.Clear(KeyringService, key, "git");
+        _keyring?.Clear(KeyringService, key, "refresh");
         if (root["defaultEndpoint"]?.GetValue<string>() == key)
         {
             root.Remove("defaultEndpoint");

@@ -77,10 +77,9 @@ public sealed class CliLoginTests : IDisposable
         Assert.NotEqual(0, filesSignedOut.Code);
     }
 
-    [Fact]
-    public async Task Login_in_the_browser_prints_the_url_and_stores_a_working_token()
+    /// <summary>Runs <c>modelide login --browser</c> and signs in on the hub's login page as the user's browser would; returns stderr.</summary>
+    private async Task<string> LoginInTheBrowserAsync(LocalHub hub)
     {
-        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10 }, CancellationToken.None);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "modelide.dll"), "login", "--endpoint", hub.BaseUri.AbsoluteUri, "--browser" })
         {
@@ -116,6 +115,7 @@ public sealed class CliLoginTests : IDisposable
             Assert.True(p.ExitCode == 0, err.ToString());
             Assert.Contains("Signed in to", err.ToString());
             Assert.Equal(string.Empty, (await stdout).Trim());
+            return err.ToString();
         }
         finally
         {
@@ -124,10 +124,81 @@ public sealed class CliLoginTests : IDisposable
                 p.Kill(entireProcessTree: true);
             }
         }
+    }
+
+    private System.Text.Json.Nodes.JsonObject StoredEntry(LocalHub hub)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_home, "config", "modelide", "credentials.json")))!;
+        return (System.Text.Json.Nodes.JsonObject)root["endpoints"]![hub.BaseUri.AbsoluteUri]!;
+    }
+
+    [Fact]
+    public async Task Login_in_the_browser_prints_the_url_and_stores_a_working_token()
+    {
+        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10 }, CancellationToken.None);
+        await LoginInTheBrowserAsync(hub);
 
         var whoami = await RunCliAsync("whoami");
         Assert.Equal(0, whoami.Code);
         Assert.Equal("demo", whoami.Out.Trim());
+    }
+
+    [Fact]
+    public async Task A_browser_login_near_expiry_is_refreshed_by_the_next_command_and_logout_revokes_it()
+    {
+        // Access tokens live 30 s: under the 60 s margin, so every later command refreshes first.
+        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10, AccessTokenLifetime = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        var said = await LoginInTheBrowserAsync(hub);
+        Assert.Contains("refreshed automatically", said);
+        var first = StoredEntry(hub);
+        var firstAccess = first["accessToken"]!.GetValue<string>();
+        var firstRefresh = first["refreshToken"]!.GetValue<string>();
+        Assert.NotNull(first["expiresAt"]);
+
+        var files = await RunCliAsync("models", "files", hub.PrivateModelId);
+        Assert.True(files.Code == 0, files.Err);
+        Assert.Contains("notes.txt", files.Out);
+        var second = StoredEntry(hub);
+        Assert.NotEqual(firstAccess, second["accessToken"]!.GetValue<string>());
+        Assert.True(DateTimeOffset.Parse(second["expiresAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) >
+            DateTimeOffset.Parse(first["expiresAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+
+        var whoami = await RunCliAsync("whoami");
+        Assert.True(whoami.Code == 0, whoami.Err);
+        Assert.Equal("demo", whoami.Out.Trim());
+        var third = StoredEntry(hub);
+        foreach (var text in new[] { files.Out, files.Err, whoami.Out, whoami.Err })
+        {
+            foreach (var secret in new[] { firstAccess, firstRefresh, third["accessToken"]!.GetValue<string>(), third["refreshToken"]!.GetValue<string>() })
+            {
+                Assert.DoesNotContain(secret, text);
+            }
+        }
+
+        // Logout forgets the login and revokes its refresh token at the hub: it can no longer be used.
+        var lastRefresh = third["refreshToken"]!.GetValue<string>();
+        var logout = await RunCliAsync("logout");
+        Assert.True(logout.Code == 0, logout.Err);
+        Assert.DoesNotContain("Could not revoke", logout.Err);
+        var stale = new ModelIde.Core.Auth.AuthSession { Endpoint = hub.BaseUri, UserName = "demo", AccessToken = "x", RefreshToken = lastRefresh, ClientId = LocalHub.OAuthClientId, Kind = ModelIde.Core.Auth.AuthSessionKind.OAuth };
+        var refused = await Assert.ThrowsAsync<ModelIde.Core.ModelIdeException>(() => new ModelIde.Core.Auth.OidcBrowserSignIn().RefreshAsync(stale, CancellationToken.None));
+        Assert.Equal(ModelIde.Core.ModelIdeErrorKind.AuthenticationRequired, refused.Kind);
+    }
+
+    [Fact]
+    public async Task A_browser_login_whose_refresh_is_refused_says_to_log_in_again()
+    {
+        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10, AccessTokenLifetime = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        await LoginInTheBrowserAsync(hub);
+        var file = Path.Combine(_home, "config", "modelide", "credentials.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file))!;
+        root["endpoints"]![hub.BaseUri.AbsoluteUri]!["refreshToken"] = "not-a-refresh-token";
+        await File.WriteAllTextAsync(file, root.ToJsonString());
+
+        var whoami = await RunCliAsync("whoami");
+        Assert.Equal(3, whoami.Code);
+        Assert.Contains("expired or was revoked", whoami.Err);
+        Assert.Contains($"modelide login --browser --endpoint {hub.BaseUri}", whoami.Err);
     }
 
     [Fact]
