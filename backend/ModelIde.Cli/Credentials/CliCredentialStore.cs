@@ -51,7 +51,8 @@ public sealed record StoredLogin(Uri Endpoint, string UserName, string AccessTok
 /// <summary>
 /// The CLI's logins, per endpoint. Tokens go to the OS keyring (<c>secret-tool</c>, when it is installed and a Secret
 /// Service answers on D-Bus), else to <c>$XDG_CONFIG_HOME/modelide/credentials.json</c> (mode 0600, folder 0700).
-/// Without a keyring the same file holds the token; with one it holds only the user name and the default endpoint.
+/// Without a keyring the same file holds the tokens; with one it holds only the user name, the default endpoint and
+/// (for browser logins) the expiry, client id and scopes.
 /// </summary>
 public sealed class CliCredentialStore
 {
