@@ -11,7 +11,8 @@ internal static class StoredLoginRefresh
 {
     public static async Task<StoredLogin> EnsureFreshAsync(CliCredentialStore store, StoredLogin login, CancellationToken cancellationToken)
     {
-        if (login.RefreshToken is null || !SessionRefresher.NeedsRefresh(login.ToSession(), DateTimeOffset.UtcNow))
+        var session = login.ToSession();
+        if (login.RefreshToken is null || !SessionRefresher.NeedsRefresh(session, DateTimeOffset.UtcNow))
         {
             return login;
         }
@@ -19,7 +20,7 @@ internal static class StoredLoginRefresh
         AuthSession fresh;
         try
         {
-            fresh = await new OidcBrowserSignIn().RefreshAsync(login.ToSession(), cancellationToken).ConfigureAwait(false);
+            fresh = await new OidcBrowserSignIn().RefreshAsync(session, cancellationToken).ConfigureAwait(false);
         }
         catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.AuthenticationRequired)
         {

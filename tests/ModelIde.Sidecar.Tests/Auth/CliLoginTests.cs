@@ -11,7 +11,8 @@ public sealed class CliLoginTests : IDisposable
 
     public void Dispose() => Directory.Delete(_home, recursive: true);
 
-    private async Task<(int Code, string Out, string Err)> RunCliAsync(params string[] args)
+    /// <summary>The CLI with this test's HOME, the file credential store, and none of the caller's hub settings or display.</summary>
+    private ProcessStartInfo CliStartInfo(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelide.dll"));
@@ -23,11 +24,17 @@ public sealed class CliLoginTests : IDisposable
         psi.Environment["HOME"] = _home;
         psi.Environment["XDG_CONFIG_HOME"] = Path.Combine(_home, "config");
         psi.Environment["MODELIDE_CREDENTIAL_STORE"] = "file";
-        foreach (var name in new[] { "MODELSCOPE_API_TOKEN", "MODELSCOPE_ENDPOINT", "MODELSCOPE_DOMAIN", "MODELSCOPE_CREDENTIALS_PATH", "MODELSCOPE_HOME", "DBUS_SESSION_BUS_ADDRESS" })
+        foreach (var name in new[] { "MODELSCOPE_API_TOKEN", "MODELSCOPE_ENDPOINT", "MODELSCOPE_DOMAIN", "MODELSCOPE_CREDENTIALS_PATH", "MODELSCOPE_HOME", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY" })
         {
             psi.Environment.Remove(name);
         }
 
+        return psi;
+    }
+
+    private async Task<(int Code, string Out, string Err)> RunCliAsync(params string[] args)
+    {
+        var psi = CliStartInfo(args);
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -80,17 +87,7 @@ public sealed class CliLoginTests : IDisposable
     /// <summary>Runs <c>modelide login --browser</c> and signs in on the hub's login page as the user's browser would; returns stderr.</summary>
     private async Task<string> LoginInTheBrowserAsync(LocalHub hub)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "modelide.dll"), "login", "--endpoint", hub.BaseUri.AbsoluteUri, "--browser" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["HOME"] = _home;
-        psi.Environment["XDG_CONFIG_HOME"] = Path.Combine(_home, "config");
-        psi.Environment["MODELIDE_CREDENTIAL_STORE"] = "file";
-        psi.Environment.Remove("DISPLAY");
-        psi.Environment.Remove("WAYLAND_DISPLAY");
+        var psi = CliStartInfo("login", "--endpoint", hub.BaseUri.AbsoluteUri, "--browser");
         using var p = Process.Start(psi)!;
         try
         {
