@@ -105,4 +105,20 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         Assert.Equal(ModelIdeErrorKind.RemoteFailure, ex.Kind);
         Assert.Contains("Requested node configuration is not available", ex.Message);
     }
+
+    [Fact]
+    public async Task Two_jobs_on_one_node_get_different_torchrun_ports_from_their_slurm_ids()
+    {
+        using var service = servers.NewService(JobWait.TempDir());
+        var a = await service.SubmitAsync(Spec(4) with { Tuner = JobTuner.Lora }, CancellationToken.None);
+        var b = await service.SubmitAsync(Spec(4) with { Tuner = JobTuner.Lora }, CancellationToken.None);
+        a = await JobWait.UntilAsync(service, a.JobId, j => j.IsFinished);
+        b = await JobWait.UntilAsync(service, b.JobId, j => j.IsFinished);
+        Assert.Equal(JobState.Completed, a.State);
+        Assert.Equal(JobState.Completed, b.State);
+        var portA = (await servers.StandInArgsAsync(a)).GetProperty("env").GetProperty("MASTER_PORT").GetString();
+        var portB = (await servers.StandInArgsAsync(b)).GetProperty("env").GetProperty("MASTER_PORT").GetString();
+        Assert.NotEqual(portA, portB);
+        Assert.Equal((20000 + (int.Parse(a.SchedulerJobId!, System.Globalization.CultureInfo.InvariantCulture) % 20000)).ToString(System.Globalization.CultureInfo.InvariantCulture), portA);
+    }
 }
