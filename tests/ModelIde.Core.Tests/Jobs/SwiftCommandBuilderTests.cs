@@ -169,6 +169,9 @@ public sealed class SwiftCommandBuilderTests
         }
 
         Assert.Equal(JobTuner.Qlora, JobPresets.Find("qlora-7b-24gb")!.Spec.Tuner);
+        Assert.All(JobPresets.All, p => Assert.True(p.Spec.SaveSteps is > 0 && p.Spec.SaveTotalLimit is > 0, p.Id));
+        Assert.Equal(true, JobPresets.Find("lora-quick-test")!.Spec.SaveOnlyModel);
+        Assert.All(JobPresets.All, p => Assert.Null(p.Spec.BnbComputeDtype));
     }
 
     [Fact]
