@@ -38,6 +38,12 @@ public static class JobsMethods
     /// <summary>Request <see cref="ConfigureSlurmRestParams"/>: use slurmrestd for slurm:// jobs (token kept in memory only).</summary>
     public const string ConfigureSlurmRest = "jobs/configureSlurmRest";
 
+    /// <summary>Request <see cref="JobSpecDto"/> → <see cref="JobHostReportResult"/>: swift, GPUs and warnings on the spec's host.</summary>
+    public const string InspectHost = "jobs/inspectHost";
+
+    /// <summary>Request <see cref="SetHostEnvironmentParams"/>: saves the environment to activate on a host (conda, venv, setup command).</summary>
+    public const string SetHostEnvironment = "jobs/setHostEnvironment";
+
     /// <summary>The <c>data.serverCode</c> of the error for a first connection to an unknown SSH host.</summary>
     public const string UnknownHostKeyCode = "UnknownHostKey";
 
@@ -101,11 +107,30 @@ public sealed record JobSpecDto
     public string? UploadDataset { get; init; }
 
     public int? SwiftMajorVersion { get; init; }
+
+    public IReadOnlyList<int>? GpuIndices { get; init; }
+
+    public int? CpusPerTask { get; init; }
+
+    public int? SaveSteps { get; init; }
+
+    public int? SaveTotalLimit { get; init; }
+
+    public bool? SaveOnlyModel { get; init; }
+
+    public string? BnbComputeDtype { get; init; }
+
+    /// <summary>Extra arguments as typed on one line: split with shell quoting by the sidecar.</summary>
+    public string? ExtraArgsText { get; init; }
+
+    /// <summary>Datasets as typed on one line: split with shell quoting by the sidecar.</summary>
+    public string? DatasetText { get; init; }
 }
 
 public sealed record TrainingProgressDto(int GlobalStep, int MaxSteps, double Percent, string? Elapsed, string? Remaining, double? Loss, double? LearningRate, double? MemoryGiB);
 
-public sealed record TrainingPointDto(int Step, double? Loss, double? LearningRate);
+/// <summary>A train point (loss) or an eval point (evalLoss); <c>nonFinite</c> names values swift logged as NaN/Infinity (then null here).</summary>
+public sealed record TrainingPointDto(int Step, double? Loss, double? LearningRate, double? EvalLoss = null, double? GradNorm = null, string? NonFinite = null);
 
 public sealed record JobInfoDto
 {
@@ -139,9 +164,38 @@ public sealed record JobInfoDto
     public int SwiftMajorVersion { get; init; }
 
     public JobSpecDto Spec { get; init; } = new();
+
+    public string? SwiftVersion { get; init; }
+
+    public IReadOnlyList<int>? GpuIndices { get; init; }
+
+    /// <summary>Set once the loss or gradient norm became NaN/infinite: the first such step and what to do.</summary>
+    public int? DivergedAtStep { get; init; }
+
+    public string? Divergence { get; init; }
+
+    public IReadOnlyList<string> PartialCheckpoints { get; init; } = [];
+
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
-public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion);
+public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion)
+{
+    /// <summary>The exact argv swift gets, one argument per item.</summary>
+    public IReadOnlyList<string> Argv { get; init; } = [];
+
+    /// <summary>What the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE, MASTER_PORT, ...).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+public sealed record GpuInfoDto(int Index, string Name, int MemoryTotalMiB, int MemoryUsedMiB, int UtilizationPercent, bool Busy);
+
+public sealed record JobHostReportResult(string Host, string Environment, string SwiftVersion, string Python, bool HasBitsAndBytes, IReadOnlyList<GpuInfoDto> Gpus, IReadOnlyList<string> Warnings);
+
+/// <summary>Kind: none, conda, venv or command; value: the env name, venv folder or shell commands.</summary>
+public sealed record SetHostEnvironmentParams(string Backend, string Kind, string? Value = null);
 
 public sealed record JobIdParams(string JobId);
 

@@ -15,6 +15,8 @@ export const JobMethods = {
   presets: 'jobs/presets',
   trustHost: 'jobs/trustHost',
   configureSlurmRest: 'jobs/configureSlurmRest',
+  inspectHost: 'jobs/inspectHost',
+  setHostEnvironment: 'jobs/setHostEnvironment',
 } as const;
 
 /** Submit slurm:// jobs through slurmrestd (JWT kept in the sidecar's memory); `baseUrl: null` turns it off. */
@@ -48,6 +50,17 @@ export interface JobSpec {
   uploadDataset?: string;
   /** Preview only: which ms-swift flags to show (the sidecar detects the version when submitting). */
   swiftMajorVersion?: 3 | 4;
+  /** SSH only: exactly these GPUs (nvidia-smi indices). */
+  gpuIndices?: number[];
+  cpusPerTask?: number;
+  saveSteps?: number;
+  saveTotalLimit?: number;
+  saveOnlyModel?: boolean;
+  bnbComputeDtype?: 'float16' | 'bfloat16' | 'float32';
+  /** Extra arguments as typed, split by the sidecar with shell quoting. */
+  extraArgsText?: string;
+  /** Datasets as typed, split by the sidecar with shell quoting. */
+  datasetText?: string;
 }
 
 export type JobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'unknown';
@@ -67,6 +80,11 @@ export interface TrainingPoint {
   step: number;
   loss?: number;
   learningRate?: number;
+  /** Eval rows: a second series. */
+  evalLoss?: number;
+  gradNorm?: number;
+  /** Values swift logged as NaN / Infinity (null above), e.g. "loss=NaN, grad_norm=NaN". */
+  nonFinite?: string;
 }
 
 export interface JobInfo {
@@ -84,12 +102,43 @@ export interface JobInfo {
   checkpoints: string[];
   /** Present when the sidecar sends the submitted spec along (not in docs/protocol.md; optional). */
   spec?: Partial<JobSpec>;
+  swiftVersion?: string;
+  gpuIndices?: number[];
+  /** The first step whose loss or gradient norm was NaN/infinite, and what to do about it. */
+  divergedAtStep?: number;
+  divergence?: string;
+  partialCheckpoints?: string[];
+  warnings?: string[];
 }
 
 export interface PreviewResult {
   command: string;
+  /** The exact argv swift gets. */
+  argv?: string[];
+  /** What the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE, MASTER_PORT, ...). */
+  environment?: Record<string, string>;
   script?: string;
   errors: string[];
+  warnings?: string[];
+}
+
+export interface GpuInfo {
+  index: number;
+  name: string;
+  memoryTotalMiB: number;
+  memoryUsedMiB: number;
+  utilizationPercent: number;
+  busy: boolean;
+}
+
+export interface HostReport {
+  host: string;
+  environment: string;
+  swiftVersion: string;
+  python: string;
+  hasBitsAndBytes: boolean;
+  gpus: GpuInfo[];
+  warnings: string[];
 }
 
 export interface JobUpdate {
