@@ -44,6 +44,9 @@ public static class JobsMethods
     /// <summary>Request <see cref="SetHostEnvironmentParams"/>: saves the environment to activate on a host (conda, venv, setup command).</summary>
     public const string SetHostEnvironment = "jobs/setHostEnvironment";
 
+    /// <summary>Notification → <see cref="FetchProgressParams"/> while jobs/fetchAdapter downloads.</summary>
+    public const string FetchProgress = "jobs/fetchProgress";
+
     /// <summary>The <c>data.serverCode</c> of the error for a first connection to an unknown SSH host.</summary>
     public const string UnknownHostKeyCode = "UnknownHostKey";
 
@@ -205,7 +208,19 @@ public sealed record JobListResult(IReadOnlyList<JobInfoDto> Jobs);
 
 public sealed record FetchAdapterParams(string JobId, string TargetDir, string? Checkpoint = null);
 
-public sealed record FetchAdapterResult(string Path);
+public sealed record FetchAdapterResult(string Path)
+{
+    public IReadOnlyList<string> Files { get; init; } = [];
+
+    public long Bytes { get; init; }
+
+    /// <summary>What stayed on the host (optimizer, scheduler, RNG, trainer state, DeepSpeed shards).</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
+    public long SkippedBytes { get; init; }
+}
+
+public sealed record FetchProgressParams(string JobId, string File, long BytesDone, long BytesTotal, int FilesDone, int FilesTotal);
 
 public sealed record JobLogsParams(string JobId, int? TailLines = null);
 

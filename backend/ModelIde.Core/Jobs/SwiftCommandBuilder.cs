@@ -25,9 +25,15 @@ public static class SwiftCommandBuilder
     public static IReadOnlyList<string> ExtraArgsOf(JobSpec spec) =>
         [.. spec.ExtraArgs, .. ShellWords.TrySplit(spec.ExtraArgsText, out var words, out _) ? words : []];
 
-    /// <summary>The datasets: <see cref="JobSpec.Dataset"/> then <see cref="JobSpec.DatasetText"/> split with shell quoting.</summary>
+    /// <summary>
+    /// The datasets: <see cref="JobSpec.Dataset"/> then <see cref="JobSpec.DatasetText"/> split with shell quoting (a
+    /// comma ending a word separates too, as the form used to ask for "a, b").
+    /// </summary>
     public static IReadOnlyList<string> DatasetsOf(JobSpec spec) =>
-        [.. spec.Dataset.Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d.Trim()), .. ShellWords.TrySplit(spec.DatasetText, out var words, out _) ? words : []];
+        [
+            .. spec.Dataset.Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d.Trim()),
+            .. (ShellWords.TrySplit(spec.DatasetText, out var words, out _) ? words : []).Select(w => w.TrimEnd(',')).Where(w => w.Length > 0),
+        ];
 
     public static IReadOnlyList<string> Validate(JobSpec spec)
     {

@@ -55,8 +55,23 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ToDto(await Service.ResumeAsync(p.JobId, cancellationToken).ConfigureAwait(false));
 
     [JsonRpcMethod(JobsMethods.FetchAdapter, UseSingleObjectParameterDeserialization = true)]
-    public async Task<FetchAdapterResult> FetchAdapterAsync(FetchAdapterParams p, CancellationToken cancellationToken) =>
-        new(await Service.FetchAdapterAsync(p.JobId, p.TargetDir, p.Checkpoint, cancellationToken).ConfigureAwait(false));
+    public async Task<FetchAdapterResult> FetchAdapterAsync(FetchAdapterParams p, CancellationToken cancellationToken)
+    {
+        var last = DateTime.MinValue;
+        var progress = new Progress<AdapterFetchProgress>(x =>
+        {
+            // At most ~5 notifications a second, and always the last one.
+            if (x.BytesDone < x.BytesTotal && (DateTime.UtcNow - last).TotalMilliseconds < 200)
+            {
+                return;
+            }
+
+            last = DateTime.UtcNow;
+            _ = _context.Notifier.NotifyAsync(JobsMethods.FetchProgress, new FetchProgressParams(p.JobId, x.File, x.BytesDone, x.BytesTotal, x.FilesDone, x.FilesTotal));
+        });
+        var r = await Service.FetchAdapterAsync(p.JobId, p.TargetDir, p.Checkpoint, progress, cancellationToken).ConfigureAwait(false);
+        return new FetchAdapterResult(r.LocalDir) { Files = r.Files, Bytes = r.Bytes, Skipped = r.Skipped, SkippedBytes = r.SkippedBytes };
+    }
 
     [JsonRpcMethod(JobsMethods.Logs, UseSingleObjectParameterDeserialization = true)]
     public async Task<JobLogsResult> LogsAsync(JobLogsParams p, CancellationToken cancellationToken) =>

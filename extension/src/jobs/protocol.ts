@@ -17,6 +17,7 @@ export const JobMethods = {
   configureSlurmRest: 'jobs/configureSlurmRest',
   inspectHost: 'jobs/inspectHost',
   setHostEnvironment: 'jobs/setHostEnvironment',
+  fetchProgress: 'jobs/fetchProgress',
 } as const;
 
 /** Submit slurm:// jobs through slurmrestd (JWT kept in the sidecar's memory); `baseUrl: null` turns it off. */
@@ -157,4 +158,21 @@ export interface TrustHostParams {
   host: string;
   port: number;
   fingerprint: string;
+}
+
+export interface FetchResult {
+  path: string;
+  files?: string[];
+  bytes?: number;
+  skipped?: string[];
+  skippedBytes?: number;
+}
+
+export interface FetchProgress {
+  jobId: string;
+  file: string;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
 }
