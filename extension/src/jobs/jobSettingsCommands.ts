@@ -98,21 +98,21 @@ export function registerJobSettings(context: vscode.ExtensionContext, sidecar: S
         return;
       }
       const kinds = [
-        { label: vscode.l10n.t('Conda environment'), kind: 'conda', prompt: vscode.l10n.t('Conda environment name or prefix') },
-        { label: vscode.l10n.t('Python venv'), kind: 'venv', prompt: vscode.l10n.t('venv folder on the host, e.g. ~/venvs/swift') },
-        { label: vscode.l10n.t('Setup command'), kind: 'command', prompt: vscode.l10n.t('Shell commands run before swift, e.g. module load cuda/12.1 && source ~/env.sh') },
-        { label: vscode.l10n.t('Login shell only'), kind: 'none', prompt: '' },
+        { label: vscode.l10n.t('Conda environment'), envKind: 'conda', prompt: vscode.l10n.t('Conda environment name or prefix') },
+        { label: vscode.l10n.t('Python venv'), envKind: 'venv', prompt: vscode.l10n.t('venv folder on the host, e.g. ~/venvs/swift') },
+        { label: vscode.l10n.t('Setup command'), envKind: 'command', prompt: vscode.l10n.t('Shell commands run before swift, e.g. module load cuda/12.1 && source ~/env.sh') },
+        { label: vscode.l10n.t('Login shell only'), envKind: 'none', prompt: '' },
       ];
       const picked = await vscode.window.showQuickPick(kinds, { title: vscode.l10n.t('How is ms-swift made available on {0}?', backend) });
       if (!picked) {
         return;
       }
-      const value = picked.kind === 'none' ? undefined : await vscode.window.showInputBox({ title: picked.prompt, ignoreFocusOut: true });
-      if (picked.kind !== 'none' && !value) {
+      const value = picked.envKind === 'none' ? undefined : await vscode.window.showInputBox({ title: picked.prompt, ignoreFocusOut: true });
+      if (picked.envKind !== 'none' && !value) {
         return;
       }
       try {
-        await sidecar.request(JobMethods.setHostEnvironment, { backend: backend.trim(), kind: picked.kind, value });
+        await sidecar.request(JobMethods.setHostEnvironment, { backend: backend.trim(), kind: picked.envKind, value });
         void vscode.window.showInformationMessage(vscode.l10n.t('Saved for {0}; the next preview and submit use it.', backend.trim()));
       } catch (error) {
         void vscode.window.showErrorMessage(vscode.l10n.t('The host environment was not saved: {0}', errorMessage(error)));
