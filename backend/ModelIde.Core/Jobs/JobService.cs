@@ -235,7 +235,8 @@ public sealed class JobService : IDisposable
     /// <summary>Submits a new job with the same spec and <c>--resume_from_checkpoint</c> of the newest checkpoint.</summary>
     public async Task<JobInfo> ResumeAsync(string jobId, CancellationToken cancellationToken)
     {
-        var job = await GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+        // Look at the host again even for a finished job: which checkpoints are complete is decided there.
+        var job = await RefreshAsync(Store.Get(jobId), cancellationToken).ConfigureAwait(false);
         if (job.State is JobState.Running or JobState.Pending)
         {
             throw new ModelIdeException(ModelIdeErrorKind.Conflict, $"Job {jobId} is still {job.State.ToString().ToLowerInvariant()}; cancel it before resuming.");
@@ -258,7 +259,7 @@ public sealed class JobService : IDisposable
     /// </summary>
     public async Task<AdapterFetchResult> FetchAdapterAsync(string jobId, string targetDir, string? checkpoint, IProgress<AdapterFetchProgress>? progress, CancellationToken cancellationToken)
     {
-        var job = await GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+        var job = await RefreshAsync(Store.Get(jobId), cancellationToken).ConfigureAwait(false);
         string remote;
         if (checkpoint is null)
         {

@@ -34,18 +34,31 @@ public sealed class CheckpointResumeTests(RemoteJobServers servers)
         // What a SIGTERM in the middle of a save leaves: a newer folder with the adapter but no trainer_state.json.
         var cut = newestComplete[..newestComplete.LastIndexOf('-')] + "-" + (Step(newestComplete) + 3).ToString(CultureInfo.InvariantCulture);
         await servers.RunAsync($"mkdir -p {PosixShell.Quote(cut)} && head -c 4096 /dev/zero > {PosixShell.Quote(cut)}/adapter_model.safetensors");
-        job = await service.GetAsync(job.JobId, CancellationToken.None);
-        Assert.Equal([cut], job.PartialCheckpoints);
-        Assert.Equal(newestComplete, job.Checkpoints[^1]);
-
         var resumed = await service.ResumeAsync(job.JobId, CancellationToken.None);
         Assert.Equal(newestComplete, resumed.ResumeCheckpoint);
+        job = service.Store.Get(job.JobId);  // as the resume saw it on the host
+        Assert.Equal([cut], job.PartialCheckpoints);
+        Assert.Equal(newestComplete, job.Checkpoints[^1]);
         Assert.Contains("--save_steps 3 --save_total_limit 5", resumed.Command);
 
-        // Cancelled before its first save (the stand-in loads the model first): it has no checkpoint of its own.
-        resumed = await service.CancelAsync(resumed.JobId, CancellationToken.None);
-        Assert.Empty(resumed.Checkpoints);
-        var again = await service.ResumeAsync(resumed.JobId, CancellationToken.None);
+        await service.CancelAsync(resumed.JobId, CancellationToken.None);
+
+        // A resumed job cancelled before its first save (a slow model load holds it) has no checkpoint of its own.
+        JobInfo slow;
+        await servers.RunAsync("echo 6 > ~/.config/modelide-swift-standin/load_seconds");
+        try
+        {
+            slow = await service.ResumeAsync(job.JobId, CancellationToken.None);
+            slow = await service.CancelAsync(slow.JobId, CancellationToken.None);
+        }
+        finally
+        {
+            await servers.RunAsync("echo 0.3 > ~/.config/modelide-swift-standin/load_seconds");
+        }
+
+        Assert.Equal(JobState.Cancelled, slow.State);
+        Assert.Empty(slow.Checkpoints);
+        var again = await service.ResumeAsync(slow.JobId, CancellationToken.None);
         Assert.Equal(newestComplete, again.ResumeCheckpoint);
         await JobWait.UntilAsync(service, again.JobId, j => j.Progress is not null || j.IsFinished);
         var update = await service.PollAsync(again.JobId, new JobWatchCursor(), CancellationToken.None);
