@@ -440,6 +440,12 @@ public sealed class JobService : IDisposable
         try
         {
             fresh = await BackendFor(job.Spec).RefreshAsync(job with { Unreachable = null }, cancellationToken).ConfigureAwait(false);
+            if (fresh.IsFinished && !job.IsFinished)
+            {
+                // The scheduler is asked after the log is read: a job that ended in between gets its last rows read now,
+                // since a finished job is answered from the store from then on.
+                fresh = await BackendFor(job.Spec).RefreshAsync(fresh, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.Network)
         {
