@@ -145,7 +145,7 @@ public sealed class AuthRpcTarget(SidecarContext context) : IRpcTarget
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"endpoint must be an absolute http(s) URL, not '{endpoint}'.");
         }
 
-        return Core.Hub.HubEndpoints.Normalize(uri);
+        return Core.ModelScopeApi.HubEndpoints.Normalize(uri);
     }
 
     private static string Required(string? value, string name) =>

@@ -6,7 +6,7 @@ using StreamJsonRpc;
 
 namespace ModelIde.Sidecar.Rpc;
 
-/// <summary><c>models/*</c>: thin adapters over <see cref="Core.Hub.ModelScopeApiClient"/>.</summary>
+/// <summary><c>models/*</c>: thin adapters over <see cref="Core.ModelScopeApi.ModelScopeApiClient"/>.</summary>
 public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
 {
     [JsonRpcMethod(ModelsMethods.Search, UseSingleObjectParameterDeserialization = true)]
