@@ -37,12 +37,6 @@ public static class JobsMethods
 
     /// <summary>Request <see cref="ConfigureSlurmRestParams"/>: use slurmrestd for slurm:// jobs (token kept in memory only).</summary>
     public const string ConfigureSlurmRest = "jobs/configureSlurmRest";
-
-    /// <summary>The <c>data.serverCode</c> of the error for a first connection to an unknown SSH host.</summary>
-    public const string UnknownHostKeyCode = "UnknownHostKey";
-
-    /// <summary>The <c>data.serverCode</c> when a host's key differs from the trusted one.</summary>
-    public const string HostKeyMismatchCode = "HostKeyMismatch";
 }
 
 public enum JobTunerKind

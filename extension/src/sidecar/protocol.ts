@@ -66,11 +66,6 @@ export function errorCode(error: unknown): number | undefined {
   return typeof (error as SidecarErrorLike)?.code === 'number' ? (error as SidecarErrorLike).code : undefined;
 }
 
-export function errorKind(error: unknown): string | undefined {
-  const data = (error as SidecarErrorLike)?.data;
-  return data && typeof data.kind === 'string' ? data.kind : undefined;
-}
-
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     return error.message;
