@@ -1,6 +1,6 @@
 namespace ModelIde.Protocol;
 
-/// <summary><c>downloads/*</c> and <c>git/clone</c> (docs/protocol.md).</summary>
+/// <summary><c>downloads/*</c>: model downloads into the cache (docs/protocol.md).</summary>
 public static class DownloadsMethods
 {
     /// <summary>Request (long). Downloads a model into the cache; cancel with <c>$/cancelRequest</c>.</summary>
@@ -14,12 +14,6 @@ public static class DownloadsMethods
 
     /// <summary>Request. Removes a model (or one revision) from the cache.</summary>
     public const string DeleteFromCache = "downloads/deleteFromCache";
-
-    /// <summary>Request (long). git clone with the token passed through GIT_ASKPASS.</summary>
-    public const string GitClone = "git/clone";
-
-    /// <summary>Progress of <see cref="GitClone"/> uses <see cref="Progress"/> with this prefix + model id.</summary>
-    public const string ClonePrefix = "clone:";
 }
 
 public sealed record DownloadsStartParams(string DownloadId, string ModelId, string? Revision = null, IReadOnlyList<string>? Include = null, string? CacheDir = null);
@@ -45,7 +39,3 @@ public sealed record CachedModelsResult(IReadOnlyList<CachedModelDto> Models);
 public sealed record DeleteFromCacheParams(string ModelId, string? Revision = null, string? CacheDir = null);
 
 public sealed record DeleteFromCacheResult(IReadOnlyList<string> Deleted);
-
-public sealed record GitCloneParams(string ModelId, string TargetDir, string? Revision = null);
-
-public sealed record GitCloneResult(string Path);

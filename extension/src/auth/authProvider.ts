@@ -1,6 +1,7 @@
 // The `modelscope` AuthenticationProvider: sessions from SecretStorage, flows run by the sidecar.
 import * as vscode from 'vscode';
 import { addKnownSecret } from '../common/redact';
+import { options } from '../options';
 import { errorMessage, isCancellation } from '../sidecar/protocol';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { RawSend } from '../sidecar/sidecarClient';
@@ -10,10 +11,6 @@ import { SessionStore } from './sessionStore';
 import { accountLabel, normalizeEndpoint, planSignIn, refreshDelayMs, SignInArgs, SignInMethod } from './signInFlow';
 
 export const providerId = 'modelscope';
-
-export function currentEndpoint(): string {
-  return normalizeEndpoint(vscode.workspace.getConfiguration('modelscope').get<string>('endpoint') || 'https://modelscope.cn');
-}
 
 function toVsCodeSession(s: AuthSession): vscode.AuthenticationSession {
   return {
@@ -79,7 +76,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   }
 
   private async load(): Promise<void> {
-    const endpoint = currentEndpoint();
+    const endpoint = options.endpoint();
     const all = await this.store.all();
     const activeId = await this.store.activeId(endpoint);
     const forEndpoint = all.filter((s) => normalizeEndpoint(s.endpoint) === endpoint);
@@ -139,9 +136,8 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
 
   /** Runs the sign-in command: picks a flow (or uses args), validates, stores, activates. */
   async signIn(args?: SignInArgs): Promise<AuthSession | undefined> {
-    const endpoint = currentEndpoint();
-    const config = vscode.workspace.getConfiguration('modelscope');
-    const clientId = config.get<string>('oauth.clientId') ?? 'modelide';
+    const endpoint = options.endpoint();
+    const clientId = options.oauthClientId();
     let local: LocalCredentials | undefined;
     if (!args?.accessToken) {
       local = await this.sidecar.request<LocalCredentials>(AuthMethods.discoverLocalCredentials, {}).catch((e) => {
@@ -173,7 +169,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     try {
       let session: AuthSession | undefined;
       if (method === 'browser') {
-        session = await this.signInWithBrowser(endpoint, clientId, config.get<string[]>('oauth.scopes') ?? ['openid', 'profile']);
+        session = await this.signInWithBrowser(endpoint, clientId, options.oauthScopes());
       } else {
         if (method === 'local') {
           token = local?.accessToken;
@@ -218,7 +214,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
         endpoint: target.endpoint,
         accessToken: target.accessToken,
         refreshToken: target.refreshToken,
-        clientId: vscode.workspace.getConfiguration('modelscope').get<string>('oauth.clientId'),
+        clientId: options.oauthClientId(),
       });
     } catch (error) {
       this.sidecar.log.warn(`auth/signOut failed: ${errorMessage(error)}`);
@@ -228,7 +224,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   }
 
   async switchTo(sessionId: string): Promise<void> {
-    await this.store.setActive(currentEndpoint(), sessionId);
+    await this.store.setActive(options.endpoint(), sessionId);
     await this.reload();
   }
 
@@ -342,7 +338,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
 
   /** Exchanges the refresh token and stores the result (reload() then activates it in the sidecar). */
   private async renew(s: AuthSession): Promise<void> {
-    const clientId = s.clientId ?? vscode.workspace.getConfiguration('modelscope').get<string>('oauth.clientId') ?? 'modelide';
+    const clientId = s.clientId ?? options.oauthClientId();
     const renewed = await this.sidecar.request<AuthSession>(AuthMethods.refresh, { endpoint: s.endpoint, clientId, refreshToken: s.refreshToken });
     await this.store.save({ ...renewed, id: s.id, endpoint: s.endpoint }, this.active?.id === s.id);
     await this.reload();

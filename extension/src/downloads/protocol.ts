@@ -1,11 +1,10 @@
-// downloads/ and git/ methods of the sidecar (docs/protocol.md).
+// downloads/ methods of the sidecar (docs/protocol.md).
 
 export const DownloadMethods = {
   start: 'downloads/start',
   progress: 'downloads/progress',
   cachedModels: 'downloads/cachedModels',
   deleteFromCache: 'downloads/deleteFromCache',
-  gitClone: 'git/clone',
 } as const;
 
 export interface DownloadStartParams {
@@ -42,10 +41,4 @@ export interface CachedModel {
 
 export interface CachedModelsResult {
   models: CachedModel[];
-}
-
-export interface CloneParams {
-  modelId: string;
-  targetDir: string;
-  revision?: string;
 }

@@ -1,6 +1,6 @@
 // Wires "Run Locally" and "Open Playground".
 import * as vscode from 'vscode';
-import { DownloadService } from '../downloads/downloadCommands';
+import { DownloadService } from '../downloads/downloadService';
 import { modelIdOf } from '../models/modelCommands';
 import { errorMessage } from '../sidecar/protocol';
 import { SidecarHost } from '../sidecar/sidecarHost';

@@ -3,10 +3,11 @@ import { randomUUID } from 'crypto';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
+import { options } from '../options';
 import { errorMessage, isCancellation } from '../sidecar/protocol';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
-import { ChatMessage, DevicePolicy, GenerateResult, InferenceMethods, LoadResult, TokenNotification } from './protocol';
+import { ChatMessage, GenerateResult, InferenceMethods, LoadResult, TokenNotification } from './protocol';
 
 const historyLimit = 100;
 
@@ -82,7 +83,6 @@ export class PlaygroundPanel implements vscode.Disposable {
   }
 
   private async load(): Promise<void> {
-    const config = vscode.workspace.getConfiguration('modelscope.inference');
     const post = (m: unknown) => void this.panel?.webview.postMessage(m);
     try {
       this.loaded = await vscode.window.withProgress(
@@ -90,8 +90,8 @@ export class PlaygroundPanel implements vscode.Disposable {
         () =>
           this.sidecar.request<LoadResult>(InferenceMethods.load, {
             modelDir: this.modelDir,
-            policy: config.get<DevicePolicy>('devicePolicy') ?? 'auto',
-            epLibraryPath: config.get<string>('epLibraryPath') || undefined,
+            policy: options.devicePolicy(),
+            epLibraryPath: options.epLibraryPath(),
           }),
       );
       post({ type: 'loaded', device: this.loaded.device, reason: this.loaded.reason, isChatModel: this.loaded.isChatModel, contextLength: this.loaded.contextLength });

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { CancellationToken } from 'vscode-jsonrpc/node';
 import { redact } from '../common/redact';
+import { options } from '../options';
 import { InitializeResult, SidecarMethods } from './protocol';
 import { LogLevel, RawSend, SidecarClient, SidecarState } from './sidecarClient';
 import { locateSidecar, serveArguments } from './sidecarLocator';
@@ -73,9 +74,8 @@ export class SidecarHost implements vscode.Disposable {
   }
 
   private launch() {
-    const config = vscode.workspace.getConfiguration('modelscope');
     const launch = locateSidecar({
-      settingPath: config.get<string>('sidecarPath'),
+      settingPath: options.sidecarPath(),
       envPath: process.env.MODELIDE_SIDECAR,
       extensionPath: this.context.extensionPath,
       platform: process.platform,

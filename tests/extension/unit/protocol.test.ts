@@ -5,14 +5,15 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { AuthMethods } from '../../../extension/src/auth/protocol';
 import { DownloadMethods } from '../../../extension/src/downloads/protocol';
+import { GitMethods } from '../../../extension/src/git/protocol';
 import { InferenceMethods } from '../../../extension/src/inference/protocol';
 import { JobMethods } from '../../../extension/src/jobs/protocol';
 import { ModelMethods } from '../../../extension/src/models/protocol';
 import { RpcErrorCodes, SidecarMethods } from '../../../extension/src/sidecar/protocol';
-import { repoRoot } from './paths';
+import { repoRoot } from '../paths';
 
 const tsMethods = new Set<string>(
-  [SidecarMethods, AuthMethods, ModelMethods, DownloadMethods, JobMethods, InferenceMethods].flatMap((m) => Object.values(m)),
+  [SidecarMethods, AuthMethods, ModelMethods, DownloadMethods, GitMethods, JobMethods, InferenceMethods].flatMap((m) => Object.values(m)),
 );
 
 describe('protocol', () => {
