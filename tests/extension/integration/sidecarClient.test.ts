@@ -6,9 +6,10 @@ import { CrashInfo, LogLevel, SidecarClient, SidecarCommand, SidecarState } from
 import { RestartPolicy } from '../../../extension/src/sidecar/restartPolicy';
 import { PingResult } from '../../../extension/src/sidecar/protocol';
 
+import { repoRoot as checkoutRoot } from '../paths';
+
 const fakeSidecar = path.join(__dirname, 'fixtures', 'fakeSidecar.js');
-// extension/out/tests/extension/unit -> repository root
-const repoRoot = process.env.MODELIDE_ROOT ?? path.resolve(__dirname, '..', '..', '..', '..', '..');
+const repoRoot = process.env.MODELIDE_ROOT ?? checkoutRoot;
 const realSidecarDll = path.join(repoRoot, '.build', 'cli', 'modelide.dll');
 
 interface Harness {
