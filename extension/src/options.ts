@@ -2,7 +2,7 @@
 // after the sidecar restarts (the sidecar gets them on its command line or in sidecar/initialize).
 import * as vscode from 'vscode';
 import { normalizeEndpoint } from './auth/signInFlow';
-import type { DevicePolicy } from './inference/protocol';
+import type { DevicePolicyKind } from './sidecar/protocol.generated';
 
 const section = 'modelscope';
 const config = () => vscode.workspace.getConfiguration(section);
@@ -25,7 +25,7 @@ export const options = {
   oauthScopes: (): string[] => config().get<string[]>('oauth.scopes') ?? ['openid', 'profile'],
   /** Empty means the ModelScope SDK's default cache. */
   cacheDir: (): string | undefined => config().get<string>('cacheDir') || undefined,
-  devicePolicy: (): DevicePolicy => config().get<DevicePolicy>('inference.devicePolicy') ?? 'auto',
+  devicePolicy: (): DevicePolicyKind => config().get<DevicePolicyKind>('inference.devicePolicy') ?? 'auto',
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
   sidecarPath: (): string | undefined => config().get<string>('sidecarPath') || undefined,
 };

@@ -2,10 +2,9 @@
 import * as vscode from 'vscode';
 import { addKnownSecret } from '../common/redact';
 import { options } from '../options';
-import { errorMessage, isCancellation } from '../sidecar/protocol';
-import { SidecarHost } from '../sidecar/sidecarHost';
-import { RawSend } from '../sidecar/sidecarClient';
-import { AuthMethods, AuthSession, LocalCredentials, OpenBrowserParams, SessionExpiredParams } from './protocol';
+import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
+import { AuthMethods, AuthSession, DiscoverLocalCredentialsResult } from '../sidecar/protocol.generated';
+import { SidecarHost, TypedSend } from '../sidecar/sidecarHost';
 import { SessionExpiryHandler } from './sessionExpiry';
 import { SessionStore } from './sessionStore';
 import { accountLabel, normalizeEndpoint, planSignIn, refreshDelayMs, SignInArgs, SignInMethod } from './signInFlow';
@@ -54,8 +53,8 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   ) {
     this.disposables.push(
       store.onDidChange(() => void this.reload()),
-      sidecar.onNotification<OpenBrowserParams>(AuthMethods.openBrowser, (p) => void this.openBrowser(p.url)),
-      sidecar.onNotification<SessionExpiredParams>(AuthMethods.sessionExpired, (p) => void this.expiry.onExpired(p)),
+      sidecar.onNotification(AuthMethods.openBrowser, (p) => void this.openBrowser(p.url)),
+      sidecar.onNotification(AuthMethods.sessionExpired, (p) => void this.expiry.onExpired(p)),
     );
     sidecar.addStartHook((send) => this.activateOnSidecar(send));
   }
@@ -104,7 +103,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     if (activeChanged) {
       this.activeEmitter.fire(next);
       if (this.sidecar.client.currentState === 'running') {
-        await this.activateOnSidecar((m, p) => this.sidecar.request(m, p)).catch((e) =>
+        await this.activateOnSidecar((type, params) => this.sidecar.request(type, params)).catch((e) =>
           this.sidecar.log.warn(`auth/activate failed: ${errorMessage(e)}`),
         );
       }
@@ -138,14 +137,14 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   async signIn(args?: SignInArgs): Promise<AuthSession | undefined> {
     const endpoint = options.endpoint();
     const clientId = options.oauthClientId();
-    let local: LocalCredentials | undefined;
+    let local: DiscoverLocalCredentialsResult | undefined;
     if (!args?.accessToken) {
-      local = await this.sidecar.request<LocalCredentials>(AuthMethods.discoverLocalCredentials, {}).catch((e) => {
+      local = await this.sidecar.request(AuthMethods.discoverLocalCredentials, {}).catch((e) => {
         this.sidecar.log.debug(`auth/discoverLocalCredentials failed: ${errorMessage(e)}`);
         return undefined;
       });
     }
-    const plan = planSignIn(args, { endpoint, localCredentials: local ?? undefined, oauthClientId: clientId });
+    const plan = planSignIn(args, { endpoint, localCredentials: local, oauthClientId: clientId });
     let method: SignInMethod;
     let token: string | undefined;
     if (plan.kind === 'error') {
@@ -241,7 +240,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     this.activeEmitter.dispose();
   }
 
-  private async pickMethod(choices: SignInMethod[], endpoint: string, local: LocalCredentials | undefined): Promise<SignInMethod | undefined> {
+  private async pickMethod(choices: SignInMethod[], endpoint: string, local: DiscoverLocalCredentialsResult | undefined): Promise<SignInMethod | undefined> {
     const items = choices.map((method) => {
       switch (method) {
         case 'local':
@@ -266,7 +265,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the token with {0}...', endpoint), cancellable: true },
       async (_p, token) => {
         try {
-          return await this.sidecar.request<AuthSession>(AuthMethods.validateToken, { endpoint, accessToken }, token);
+          return await this.sidecar.request(AuthMethods.validateToken, { endpoint, accessToken }, token);
         } catch (error) {
           if (isCancellation(error)) {
             throw error;
@@ -281,7 +280,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to ModelScope in your browser...'), cancellable: true },
       (_p, token) =>
-        this.sidecar.request<AuthSession>(AuthMethods.signInWithBrowser, { endpoint, clientId, scopes, timeoutSeconds: 300 }, token),
+        this.sidecar.request(AuthMethods.signInWithBrowser, { endpoint, clientId, scopes, timeoutSeconds: 300 }, token),
     );
   }
 
@@ -303,7 +302,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     }
   }
 
-  private async activateOnSidecar(send: RawSend): Promise<void> {
+  private async activateOnSidecar(send: TypedSend): Promise<void> {
     const s = this.active;
     if (!s) {
       return;
@@ -339,7 +338,10 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   /** Exchanges the refresh token and stores the result (reload() then activates it in the sidecar). */
   private async renew(s: AuthSession): Promise<void> {
     const clientId = s.clientId ?? options.oauthClientId();
-    const renewed = await this.sidecar.request<AuthSession>(AuthMethods.refresh, { endpoint: s.endpoint, clientId, refreshToken: s.refreshToken });
+    if (!s.refreshToken) {
+      throw new Error('This session has no refresh token.');
+    }
+    const renewed = await this.sidecar.request(AuthMethods.refresh, { endpoint: s.endpoint, clientId, refreshToken: s.refreshToken });
     await this.store.save({ ...renewed, id: s.id, endpoint: s.endpoint }, this.active?.id === s.id);
     await this.reload();
   }

@@ -3,9 +3,9 @@ import { randomUUID } from 'crypto';
 import * as vscode from 'vscode';
 import { describeProgress, formatBytes, progressIncrement } from '../common/format';
 import { options } from '../options';
-import { errorCode, errorMessage, isCancellation, RpcErrorCodes } from '../sidecar/protocol';
+import { DownloadsMethods, DownloadsStartResult, RpcErrorCodes } from '../sidecar/protocol.generated';
+import { errorCode, errorMessage, isCancellation } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
-import { CachedModelsResult, DownloadMethods, DownloadProgress, DownloadResult } from './protocol';
 
 export interface DownloadRequest {
   modelId: string;
@@ -15,19 +15,19 @@ export interface DownloadRequest {
 
 export class DownloadService {
   /** Finished downloads of this window, newest last (exported for tests). */
-  readonly completed: (DownloadResult & { modelId: string })[] = [];
+  readonly completed: (DownloadsStartResult & { modelId: string })[] = [];
 
   constructor(private readonly sidecar: SidecarHost) {}
 
   /** Downloads and returns the local folder, or undefined when cancelled or failed (the user was told). */
-  download(request: DownloadRequest): Thenable<DownloadResult | undefined> {
+  download(request: DownloadRequest): Thenable<DownloadsStartResult | undefined> {
     const what = request.include?.length ? `${request.modelId} (${request.include.join(', ')})` : request.modelId;
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading {0}', what), cancellable: true },
       async (progress, token) => {
         const downloadId = randomUUID();
         let percent = 0;
-        const subscription = this.sidecar.onNotification<DownloadProgress>(DownloadMethods.progress, (p) => {
+        const subscription = this.sidecar.onNotification(DownloadsMethods.progress, (p) => {
           if (p.downloadId !== downloadId) {
             return;
           }
@@ -36,8 +36,8 @@ export class DownloadService {
           progress.report({ message: describeProgress(p), increment: step.increment });
         });
         try {
-          const result = await this.sidecar.request<DownloadResult>(
-            DownloadMethods.start,
+          const result = await this.sidecar.request(
+            DownloadsMethods.start,
             { downloadId, modelId: request.modelId, revision: request.revision, include: request.include, cacheDir: options.cacheDir() },
             token,
           );
@@ -64,7 +64,7 @@ export class DownloadService {
   }
 
   async cachedPath(modelId: string): Promise<string | undefined> {
-    const cached = await this.sidecar.request<CachedModelsResult>(DownloadMethods.cachedModels, { cacheDir: options.cacheDir() });
+    const cached = await this.sidecar.request(DownloadsMethods.cachedModels, { cacheDir: options.cacheDir() });
     return cached.models.find((m) => m.modelId.toLowerCase() === modelId.toLowerCase())?.localPath;
   }
 
@@ -92,14 +92,14 @@ export class DownloadService {
       return;
     }
     try {
-      const result = await this.sidecar.request<{ deleted: string[] }>(DownloadMethods.deleteFromCache, { modelId, cacheDir: options.cacheDir() });
+      const result = await this.sidecar.request(DownloadsMethods.deleteFromCache, { modelId, cacheDir: options.cacheDir() });
       void vscode.window.showInformationMessage(vscode.l10n.t('Deleted {0} cached folder(s) of {1}.', result.deleted.length, modelId));
     } catch (error) {
       void vscode.window.showErrorMessage(errorMessage(error));
     }
   }
 
-  private async announce(modelId: string, result: DownloadResult): Promise<void> {
+  private async announce(modelId: string, result: DownloadsStartResult): Promise<void> {
     const reveal = vscode.l10n.t('Reveal');
     const run = vscode.l10n.t('Run Locally');
     const choice = await vscode.window.showInformationMessage(

@@ -1,9 +1,9 @@
 // "Clone Repository": git clone of a model through the sidecar (the token reaches git only through GIT_ASKPASS).
 import * as vscode from 'vscode';
 import { requireModelId } from '../models/modelCommands';
-import { errorCode, errorMessage, isCancellation, RpcErrorCodes } from '../sidecar/protocol';
+import { GitMethods, RpcErrorCodes } from '../sidecar/protocol.generated';
+import { errorCode, errorMessage, isCancellation } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
-import { GitCloneResult, GitMethods, GitProgressParams } from './protocol';
 
 export function registerGitFeatures(context: vscode.ExtensionContext, sidecar: SidecarHost): void {
   context.subscriptions.push(
@@ -29,13 +29,13 @@ async function clone(sidecar: SidecarHost, modelId: string): Promise<void> {
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cloning {0}', modelId), cancellable: true },
     async (progress, token) => {
-      const sub = sidecar.onNotification<GitProgressParams>(GitMethods.progress, (p) => {
+      const sub = sidecar.onNotification(GitMethods.progress, (p) => {
         if (p.modelId === modelId) {
           progress.report({ message: `${p.phase} ${p.percent}%` });
         }
       });
       try {
-        return await sidecar.request<GitCloneResult>(GitMethods.clone, { modelId, targetDir }, token);
+        return await sidecar.request(GitMethods.clone, { modelId, targetDir }, token);
       } catch (error) {
         if (errorCode(error) === RpcErrorCodes.authenticationRequired) {
           // git refused the session's credentials: auth/sessionExpired asks to sign in; say what happens to the clone.

@@ -4,10 +4,10 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
 import { options } from '../options';
-import { errorMessage, isCancellation } from '../sidecar/protocol';
+import { ChatMessage, InferenceLoadResult, InferenceMethods } from '../sidecar/protocol.generated';
+import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
-import { ChatMessage, GenerateResult, InferenceMethods, LoadResult, TokenNotification } from './protocol';
 
 const historyLimit = 100;
 
@@ -21,7 +21,7 @@ export interface PlaygroundState {
 
 export class PlaygroundPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private loaded: LoadResult | undefined;
+  private loaded: InferenceLoadResult | undefined;
   private modelDir: string | undefined;
   private history: ChatMessage[] = [];
   private generation: vscode.CancellationTokenSource | undefined;
@@ -33,7 +33,7 @@ export class PlaygroundPanel implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly sidecar: SidecarHost,
   ) {
-    this.subscription = sidecar.onNotification<TokenNotification>(InferenceMethods.token, (t) => {
+    this.subscription = sidecar.onNotification(InferenceMethods.token, (t) => {
       if (t.generationId === this.activeGenerationId) {
         void this.panel?.webview.postMessage({ type: 'token', text: t.text });
       }
@@ -88,8 +88,8 @@ export class PlaygroundPanel implements vscode.Disposable {
       this.loaded = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Loading {0}...', path.basename(this.modelDir!)) },
         () =>
-          this.sidecar.request<LoadResult>(InferenceMethods.load, {
-            modelDir: this.modelDir,
+          this.sidecar.request(InferenceMethods.load, {
+            modelDir: this.modelDir!,
             policy: options.devicePolicy(),
             epLibraryPath: options.epLibraryPath(),
           }),
@@ -177,7 +177,7 @@ export class PlaygroundPanel implements vscode.Disposable {
     this.generation = new vscode.CancellationTokenSource();
     const post = (x: unknown) => void this.panel?.webview.postMessage(x);
     try {
-      const result = await this.sidecar.request<GenerateResult>(
+      const result = await this.sidecar.request(
         InferenceMethods.generate,
         {
           sessionId: this.loaded.sessionId,

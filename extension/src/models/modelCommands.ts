@@ -6,7 +6,7 @@ import { SidecarHost } from '../sidecar/sidecarHost';
 import { ModelCardPanels } from './modelCardPanel';
 import { ModelTreeModel, ModelTreeNode, SearchQuery } from './modelTreeModel';
 import { ModelTreeProvider } from './modelTreeProvider';
-import { FilesResult, ModelMethods, ModelSort, RevisionsResult, SearchResult } from './protocol';
+import { ModelSortKind, ModelsMethods } from '../sidecar/protocol.generated';
 
 /** Accepts a tree node, a model id, `{modelId}` or a Uri-less call; returns the model id. */
 export function modelIdOf(arg: unknown): string | undefined {
@@ -45,10 +45,10 @@ export function registerModelFeatures(
 ): ModelFeatures {
   const model = new ModelTreeModel(
     {
-      search: (params) => sidecar.request<SearchResult>(ModelMethods.search, params),
+      search: (params) => sidecar.request(ModelsMethods.search, params),
       files: async (modelId, revision) =>
-        (await sidecar.request<FilesResult>(ModelMethods.files, { modelId, revision, recursive: true })).files,
-      revisions: async (modelId) => (await sidecar.request<RevisionsResult>(ModelMethods.revisions, { modelId })).revisions.map((r) => r.name),
+        (await sidecar.request(ModelsMethods.files, { modelId, revision, recursive: true })).files,
+      revisions: async (modelId) => (await sidecar.request(ModelsMethods.revisions, { modelId })).revisions.map((r) => r.name),
     },
     50,
   );
@@ -70,7 +70,7 @@ export function registerModelFeatures(
       if (text === undefined) {
         return;
       }
-      const sorts: { label: string; sort: ModelSort }[] = [
+      const sorts: { label: string; sort: ModelSortKind }[] = [
         { label: vscode.l10n.t('Most downloaded'), sort: 'downloads' },
         { label: vscode.l10n.t('Most liked'), sort: 'likes' },
         { label: vscode.l10n.t('Recently updated'), sort: 'lastModified' },

@@ -10,7 +10,7 @@ import {
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node';
 import { redact } from '../common/redact';
-import { LogParams, SidecarMethods } from './protocol';
+import { LogParams, SidecarMethods } from './protocol.generated';
 import { RestartPolicy } from './restartPolicy';
 
 export type SidecarState = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed' | 'disposed';
@@ -327,7 +327,7 @@ export class SidecarClient {
   }
 
   private dispatch(method: string, params: unknown): void {
-    if (method === SidecarMethods.log) {
+    if (method === SidecarMethods.log.method) {
       const p = params as LogParams;
       this.options.log(toLevel(p?.level), redact(p?.message ?? ''));
     }

@@ -34,7 +34,7 @@ public sealed class ModelsRpcTests : IAsyncLifetime
         Assert.Contains(search.Models, m => m.Id == "modelide/tiny-stdlib-coder");
 
         var files = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams("modelide/tiny-stdlib-coder"));
-        Assert.Contains(files.Files, f => f.Path == "model.onnx" && f.Type == "file" && f.Sha256 is { Length: 64 });
+        Assert.Contains(files.Files, f => f.Path == "model.onnx" && f.Type == RepoFileKind.File && f.Sha256 is { Length: 64 });
 
         var card = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsCardResult>(ModelsMethods.Card, new ModelsCardParams("modelide/tiny-stdlib-coder"));
         Assert.False(string.IsNullOrWhiteSpace(card.Markdown));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CrashInfo, LogLevel, SidecarClient, SidecarCommand, SidecarState } from '../../../extension/src/sidecar/sidecarClient';
 import { RestartPolicy } from '../../../extension/src/sidecar/restartPolicy';
-import { PingResult } from '../../../extension/src/sidecar/protocol';
+import { PingResult } from '../../../extension/src/sidecar/protocol.generated';
 
 import { repoRoot as checkoutRoot } from '../paths';
 
