@@ -1,11 +1,11 @@
 // The "Fine-tune remotely" form: presets, validation, the exact command (jobs/preview), then jobs/submit.
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
 import { formValuesFromSpec, JobFormValues, parseJobForm, unknownHostFrom } from './jobForm';
-import { HostReport, JobInfo, JobMethods, JobPreset, JobSpec, PreviewResult } from './protocol';
+import { JobInfo, JobPreset, JobPreviewResult, JobsMethods, JobSpec } from '../sidecar/protocol.generated';
 
 /** Runs `action`; when the SSH host is unknown, shows its fingerprint, trusts it on consent and retries once. */
 export async function withHostTrust<T>(sidecar: SidecarHost, action: () => Promise<T>): Promise<T | undefined> {
@@ -25,7 +25,7 @@ export async function withHostTrust<T>(sidecar: SidecarHost, action: () => Promi
     if (answer !== trust) {
       return undefined;
     }
-    await sidecar.request(JobMethods.trustHost, host);
+    await sidecar.request(JobsMethods.trustHost, host);
     return action();
   }
 }
@@ -59,7 +59,7 @@ const fields = (): { name: keyof JobSpec; label: string; type?: FieldType; place
 ];
 
 /** The preview as shown: the environment the wrapper exports, then one argument per line (as swift gets them). */
-export function previewText(preview: PreviewResult): string {
+export function previewText(preview: JobPreviewResult): string {
   const env = Object.entries(preview.environment ?? {}).map(([k, v]) => `${k}=${v}`);
   const argv = (preview.argv ?? []).map((a, i) => (i === 0 ? a : `  ${a.startsWith('--') ? '' : '  '}${JSON.stringify(a)}`));
   return [preview.command, '', ...env, ...(env.length ? [''] : []), ...(argv.length ? [vscode.l10n.t('Arguments swift receives:'), ...argv] : [])].join('\n');
@@ -81,7 +81,7 @@ export class FinetunePanel implements vscode.Disposable {
       this.panel.onDidDispose(() => (this.panel = undefined));
       this.panel.webview.onDidReceiveMessage((m) => void this.onMessage(m));
       this.presets = await this.sidecar
-        .request<{ presets: JobPreset[] }>(JobMethods.presets, {})
+        .request(JobsMethods.presets, {})
         .then((r) => r.presets)
         .catch(() => []);
       this.render();
@@ -105,7 +105,7 @@ export class FinetunePanel implements vscode.Disposable {
     try {
       const host = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Asking {0} for its GPUs...', spec.backend) },
-        () => withHostTrust(this.sidecar, () => this.sidecar.request<HostReport>(JobMethods.inspectHost, { ...spec, gpuIndices: undefined })),
+        () => withHostTrust(this.sidecar, () => this.sidecar.request(JobsMethods.inspectHost, { ...spec, gpuIndices: undefined })),
       );
       if (!host) {
         return;
@@ -218,7 +218,7 @@ export class FinetunePanel implements vscode.Disposable {
       return;
     }
     try {
-      const preview = await withHostTrust(this.sidecar, () => this.sidecar.request<PreviewResult>(JobMethods.preview, spec));
+      const preview = await withHostTrust(this.sidecar, () => this.sidecar.request(JobsMethods.preview, spec));
       if (!preview) {
         return;
       }
@@ -227,7 +227,7 @@ export class FinetunePanel implements vscode.Disposable {
         return;
       }
       // Ask the host first: swift through its saved environment, bitsandbytes for QLoRA, busy GPUs.
-      const host = await withHostTrust(this.sidecar, () => this.sidecar.request<HostReport>(JobMethods.inspectHost, spec));
+      const host = await withHostTrust(this.sidecar, () => this.sidecar.request(JobsMethods.inspectHost, spec));
       if (!host) {
         return;
       }
@@ -242,7 +242,7 @@ export class FinetunePanel implements vscode.Disposable {
       }
       const job = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting the fine-tuning job...') },
-        () => withHostTrust(this.sidecar, () => this.sidecar.request<JobInfo>(JobMethods.submit, spec)),
+        () => withHostTrust(this.sidecar, () => this.sidecar.request(JobsMethods.submit, spec)),
       );
       if (job) {
         post({ type: 'submitted', jobId: job.jobId });

@@ -1,13 +1,13 @@
 // Wires fine-tuning: the Jobs view, the form, job panels, and the finish/failure notifications.
 import * as vscode from 'vscode';
 import { modelIdOf } from '../models/modelCommands';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { FinetunePanel, withHostTrust } from './finetunePanel';
 import { JobPanels } from './jobPanel';
 import { registerJobSettings } from './jobSettingsCommands';
 import { JobsTreeProvider } from './jobsTreeProvider';
-import { FetchProgress, FetchResult, JobInfo, JobMethods, JobSpec, JobUpdate } from './protocol';
+import { JobInfo, JobsMethods, JobSpec } from '../sidecar/protocol.generated';
 
 export interface JobFeatures {
   tree: JobsTreeProvider;
@@ -27,14 +27,14 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
 
   const cancel = async (jobId: string) => {
     try {
-      tree.upsert(await sidecar.request<JobInfo>(JobMethods.cancel, { jobId }));
+      tree.upsert(await sidecar.request(JobsMethods.cancel, { jobId }));
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not cancel {0}: {1}', jobId, errorMessage(error)));
     }
   };
   const resume = async (jobId: string) => {
     try {
-      const job = await withHostTrust(sidecar, () => sidecar.request<JobInfo>(JobMethods.resume, { jobId }));
+      const job = await withHostTrust(sidecar, () => sidecar.request(JobsMethods.resume, { jobId }));
       if (job) {
         tree.upsert(job);
         await panels.show(job.jobId);
@@ -59,7 +59,7 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching the adapter of {0}...', jobId), cancellable: true },
         (progress, token) => {
           let shown = 0;
-          const sub = sidecar.onNotification<FetchProgress>(JobMethods.fetchProgress, (p) => {
+          const sub = sidecar.onNotification(JobsMethods.fetchProgress, (p) => {
             if (p?.jobId !== jobId || p.bytesTotal <= 0) {
               return;
             }
@@ -67,7 +67,7 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
             progress.report({ increment: percent - shown, message: vscode.l10n.t('{0} of {1} MB ({2})', (p.bytesDone / 1e6).toFixed(1), (p.bytesTotal / 1e6).toFixed(1), p.file) });
             shown = percent;
           });
-          return sidecar.request<FetchResult>(JobMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token).finally(() => sub.dispose());
+          return sidecar.request(JobsMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token).finally(() => sub.dispose());
         },
       );
       void vscode.window.showInformationMessage(
@@ -89,7 +89,7 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
     panels,
     form,
     vscode.window.createTreeView('modelscope.jobs', { treeDataProvider: tree }),
-    sidecar.onNotification<JobUpdate>(JobMethods.update, (u) => {
+    sidecar.onNotification(JobsMethods.update, (u) => {
       if (!u?.job) {
         return;
       }

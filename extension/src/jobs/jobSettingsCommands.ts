@@ -1,9 +1,9 @@
 // Settings that belong to fine-tuning hosts: slurmrestd (URL and user in global state, the JWT in SecretStorage,
 // sent to the sidecar again after every start) and the environment to activate on a host (saved by the sidecar).
 import * as vscode from 'vscode';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
-import { JobMethods } from './protocol';
+import { JobsMethods } from '../sidecar/protocol.generated';
 
 const stateKey = 'modelscope.slurmRest';
 const tokenKey = 'modelscope.slurmRest.token';
@@ -21,7 +21,7 @@ export function registerJobSettings(context: vscode.ExtensionContext, sidecar: S
     const setting = current();
     const token = setting ? await context.secrets.get(tokenKey) : undefined;
     if (setting && token) {
-      await send(JobMethods.configureSlurmRest, { ...setting, token }).catch(() => undefined);
+      await send(JobsMethods.configureSlurmRest, { ...setting, token }).catch(() => undefined);
     }
   });
 
@@ -37,7 +37,7 @@ export function registerJobSettings(context: vscode.ExtensionContext, sidecar: S
           off,
         );
         if (answer === off) {
-          await sidecar.request(JobMethods.configureSlurmRest, { baseUrl: null });
+          await sidecar.request(JobsMethods.configureSlurmRest, {});
           await context.globalState.update(stateKey, undefined);
           await context.secrets.delete(tokenKey);
           void vscode.window.showInformationMessage(vscode.l10n.t('Slurm jobs go through sbatch, squeue and scancel over SSH again.'));
@@ -76,7 +76,7 @@ export function registerJobSettings(context: vscode.ExtensionContext, sidecar: S
       }
       const next: SlurmRestSetting = { baseUrl: baseUrl.trim(), userName: userName.trim(), apiVersion: setting?.apiVersion ?? 'v0.0.38' };
       try {
-        await sidecar.request(JobMethods.configureSlurmRest, { ...next, token: token.trim().replace(/^SLURM_JWT=/, '') });
+        await sidecar.request(JobsMethods.configureSlurmRest, { ...next, token: token.trim().replace(/^SLURM_JWT=/, '') });
       } catch (error) {
         void vscode.window.showErrorMessage(vscode.l10n.t('slurmrestd was not set: {0}', errorMessage(error)));
         return;
@@ -112,7 +112,7 @@ export function registerJobSettings(context: vscode.ExtensionContext, sidecar: S
         return;
       }
       try {
-        await sidecar.request(JobMethods.setHostEnvironment, { backend: backend.trim(), kind: picked.envKind, value });
+        await sidecar.request(JobsMethods.setHostEnvironment, { backend: backend.trim(), kind: picked.envKind, value });
         void vscode.window.showInformationMessage(vscode.l10n.t('Saved for {0}; the next preview and submit use it.', backend.trim()));
       } catch (error) {
         void vscode.window.showErrorMessage(vscode.l10n.t('The host environment was not saved: {0}', errorMessage(error)));
