@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Reflection;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
@@ -83,7 +84,11 @@ public static class CliApp
     /// <summary>The whole command tree, every handler bound to <paramref name="console"/>.</summary>
     public static RootCommand CreateRootCommand(CliConsole console)
     {
-        var root = new RootCommand("modelide: the ModelScope hub from the command line (the same core as the VS Code extension).");
+        var root = new RootCommand("modelide: the ModelScope hub from the command line (the same core as the VS Code extension).")
+        {
+            // Not the entry assembly's name: tests run the tree inside testhost.
+            HelpName = ExecutableName,
+        };
         var handlers = new Dictionary<Command, CliCommand>();
         foreach (var command in CliCommandCatalog.Create())
         {
@@ -103,6 +108,7 @@ public static class CliApp
         }
 
         help.Action = new HelpWithNotesAction((HelpAction)help.Action!, handlers);
+        root.Options.OfType<VersionOption>().Single().Action = new VersionAction();
         return root;
     }
 
@@ -132,6 +138,19 @@ public static class CliApp
         names.Add(ExecutableName);
         names.Reverse();
         return string.Join(' ', names);
+    }
+
+    /// <summary>This build's informational version (the same as the sidecar's), whichever assembly is the entry.</summary>
+    public static string Version { get; } =
+        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    private sealed class VersionAction : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return ExitCodes.Success;
+        }
     }
 
     /// <summary>System.CommandLine's generated help, then the command's <see cref="CliCommand.Notes"/>.</summary>

@@ -28,12 +28,13 @@ public static class CliProgress
             {
                 lock (gate)
                 {
+                    var label = Markup.Escape(TerminalText.Escape(u.Label is { Length: > 0 } l ? l : u.Key));
                     if (!tasks.TryGetValue(u.Key, out var task))
                     {
-                        task = tasks[u.Key] = context.AddTask(string.Empty);
+                        task = tasks[u.Key] = context.AddTask(label);
                     }
 
-                    task.Description = Markup.Escape(TerminalText.Escape(u.Label));
+                    task.Description = label;
                     task.MaxValue = Math.Max(u.Max, 1);
                     task.Value = Math.Min(u.Value, task.MaxValue);
                 }

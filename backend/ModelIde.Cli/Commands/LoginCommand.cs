@@ -61,7 +61,7 @@ public sealed class LoginCommand() : CliCommand("login", "Sign in to a ModelScop
         }
 
         store.Save(StoredLogin.From(session));
-        console.Error.WriteLine($"Signed in to {session.Endpoint} as {session.UserName}.");
+        console.Error.WriteLine($"Signed in to {session.Endpoint} as {TerminalText.Escape(session.UserName)}.");
         console.Error.WriteLine($"Token stored in {store.Location}.");
         if (session.RefreshToken is not null)
         {

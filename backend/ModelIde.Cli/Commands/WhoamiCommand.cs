@@ -2,6 +2,7 @@ using System.CommandLine;
 using ModelIde.Cli.Credentials;
 using ModelIde.Core;
 using ModelIde.Core.Auth;
+using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Hub;
 
 namespace ModelIde.Cli.Commands;
@@ -26,7 +27,7 @@ public sealed class WhoamiCommand() : CliCommand("whoami", "Print the user name 
         try
         {
             var user = await api.GetCurrentUserAsync(cancellationToken, login.AccessToken).ConfigureAwait(false);
-            console.Out.WriteLine(user.UserName);
+            console.Out.WriteLine(TerminalText.Escape(user.UserName));
         }
         catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.AuthenticationRequired)
         {
