@@ -93,12 +93,14 @@ public sealed partial class LauncherParityTests : IAsyncLifetime
     /// Runs one step through both hosts and checks they agree; <paramref name="progress"/> matches progress lines
     /// (how many depends on timing: both must print some).
     /// </summary>
-    private async Task<Dictionary<CliHost, CliResult>> StepAsync(Func<CliHost, string[]> args, int expectedCode, string? stderrHas = null, Regex? progress = null, string? stdin = null)
+    private async Task<Dictionary<CliHost, CliResult>> StepAsync(Func<CliHost, string[]> args, int expectedCode, string? stderrHas = null, Regex? progress = null, string? stdin = null, string? token = null)
     {
         var results = new Dictionary<CliHost, CliResult>();
         foreach (var host in s_hosts)
         {
-            results[host] = await CliProcess.RunAsync(CliProcess.StartInfo(host, args(host), Env(host)), stdin);
+            var env = Env(host);
+            env["MODELSCOPE_API_TOKEN"] = token;
+            results[host] = await CliProcess.RunAsync(CliProcess.StartInfo(host, args(host), env), stdin);
         }
 
         var (dll, launcher) = (results[CliHost.Dll], results[CliHost.Launcher]);
@@ -141,7 +143,7 @@ public sealed partial class LauncherParityTests : IAsyncLifetime
         Assert.StartsWith("modelide/tiny-stdlib-coder ", list[CliHost.Launcher].Out, StringComparison.Ordinal);
         var files = await StepAsync(h => ["models", "files", "modelide/tiny-stdlib-coder"], 0);
         Assert.Contains("  model.onnx\n", files[CliHost.Launcher].Out, StringComparison.Ordinal);
-        await StepAsync(h => ["models", "files", "modelide/no-such-model"], ExitCodes.NotFound, "modelide models files: Not found");
+        await StepAsync(h => ["models", "files", "modelide/no-such-model"], ExitCodes.NotFound, "(model does not exist)");
         await StepAsync(h => ["models", "list", "--page", "61", "--page-size", "50"], ExitCodes.Usage, "only the first 3000 results");
     }
 
@@ -150,18 +152,19 @@ public sealed partial class LauncherParityTests : IAsyncLifetime
     {
         var done = await StepAsync(h => ["download", "modelide/tiny-stdlib-coder", "--cache-dir", Path.Combine(Dir(h), "cache")], 0, "Done: ", DownloadProgressLine());
         Assert.Equal(Path.Combine(Dir(CliHost.Launcher), "cache", "models", "modelide--tiny-stdlib-coder", "snapshots", "master"), done[CliHost.Launcher].Out.Trim());
-        await StepAsync(h => ["download", "modelide/no-such-model", "--cache-dir", Path.Combine(Dir(h), "cache")], ExitCodes.NotFound, "modelide download: Not found");
+        await StepAsync(h => ["download", "modelide/no-such-model", "--cache-dir", Path.Combine(Dir(h), "cache")], ExitCodes.NotFound, "(model does not exist)");
         await StepAsync(h => ["download", "not a model id"], ExitCodes.Usage, "modelide download: 'not a model id' is not a model id");
     }
 
     [Fact]
     public async Task Clone_progress_and_errors()
     {
-        var cloned = await StepAsync(h => ["clone", "modelide/tiny-stdlib-coder", Path.Combine(Dir(h), "repo")], 0, progress: ClonePhaseLine());
+        // The local hub clones for signed-in users only: the token comes from MODELSCOPE_API_TOKEN, the git token from the hub.
+        var cloned = await StepAsync(h => ["clone", "modelide/tiny-stdlib-coder", Path.Combine(Dir(h), "repo")], 0, progress: ClonePhaseLine(), token: _hub.DemoToken);
         Assert.Equal(Path.Combine(Dir(CliHost.Launcher), "repo"), cloned[CliHost.Launcher].Out.Trim());
         Assert.True(File.Exists(Path.Combine(Dir(CliHost.Launcher), "repo", "model.onnx")));
-        var failed = await StepAsync(h => ["clone", "modelide/no-such-model", Path.Combine(Dir(h), "none")], ExitCodes.NotFound, "modelide clone: ");
-        Assert.NotEqual(string.Empty, failed[CliHost.Launcher].Err);
+        await StepAsync(h => ["clone", "modelide/no-such-model", Path.Combine(Dir(h), "none")], ExitCodes.NotFound, "modelide clone: git clone of modelide/no-such-model failed", token: _hub.DemoToken);
+        Assert.False(Directory.Exists(Path.Combine(Dir(CliHost.Launcher), "none")));
     }
 
     [Fact]
