@@ -7,7 +7,9 @@ namespace ModelIde.Cli.Tests.Output;
 public sealed class TerminalOutputTests
 {
     /// <summary>Runs the CLI with stdout and stderr on one pseudo-terminal, 160 columns; returns what the terminal received.</summary>
-    private static Task<CliResult> RunInTerminalAsync(params string[] args)
+    private static Task<CliResult> RunInTerminalAsync(params string[] args) => RunInTerminalAsync("xterm-256color", args);
+
+    private static Task<CliResult> RunInTerminalAsync(string term, string[] args)
     {
         static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
         var command = $"stty cols 160 rows 50; exec dotnet {Quote(Path.Combine(AppContext.BaseDirectory, "modelide.dll"))} {string.Join(' ', args.Select(Quote))}";
@@ -18,7 +20,7 @@ public sealed class TerminalOutputTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.Environment["TERM"] = "xterm-256color";
+        psi.Environment["TERM"] = term;
         psi.Environment.Remove("MODELSCOPE_API_TOKEN");
         psi.Environment.Remove("NO_COLOR");
         return CliProcess.RunAsync(psi);
@@ -60,5 +62,16 @@ public sealed class TerminalOutputTests
         {
             Directory.Delete(cache, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_dumb_terminal_gets_the_plain_lines()
+    {
+        await using var hub = await HostileHub.StartAsync();
+        var r = await RunInTerminalAsync("dumb", ["models", "list", "--endpoint", hub.BaseUri.ToString()]);
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        Assert.DoesNotContain("╭", r.Out, StringComparison.Ordinal);
+        Assert.Contains("evil/clear\\x1B[2J\\x1B[3J\\x1B[H ", r.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", r.Out, StringComparison.Ordinal);
     }
 }
