@@ -29,6 +29,18 @@ public static class TestServers
             return result;
         }
 
+        foreach (var (name, value) in RunSetupScripts())
+        {
+            result[name] = value;
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs scripts/setup/20-ssh.sh and 21-slurm.sh (idempotent: running daemons are reused); returns every variable they export.</summary>
+    public static Dictionary<string, string> RunSetupScripts()
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
         var envFile = Path.GetTempFileName();
         try
         {
@@ -42,7 +54,7 @@ public static class TestServers
                 p.WaitForExit();
                 if (p.ExitCode != 0)
                 {
-                    throw new InvalidOperationException($"{script} failed: {stdout.Result}{stderr}");
+                    throw new InvalidOperationException($"{script} failed ({p.ExitCode}): {stdout.Result}{stderr}");
                 }
             }
 
@@ -52,7 +64,7 @@ public static class TestServers
                 var eq = l.IndexOf('=', StringComparison.Ordinal);
                 if (eq > 0)
                 {
-                    result[l[..eq]] = l[(eq + 1)..];
+                    result[l[..eq]] = l[(eq + 1)..].Trim('"', '\'');
                 }
             }
         }
