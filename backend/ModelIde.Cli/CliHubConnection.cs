@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ModelIde.Core.Diagnostics;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Cli;
 
