@@ -18,16 +18,24 @@ public static class CliTable
             return;
         }
 
+        var cellRows = rows.Select(cells).ToArray();
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var header in headers)
+        for (var i = 0; i < headers.Length; i++)
         {
-            table.AddColumn(new TableColumn(new Text(header, new Style(decoration: Decoration.Bold))));
+            var column = new TableColumn(new Text(headers[i], new Style(decoration: Decoration.Bold)));
+            // Counts and sizes line up on the right.
+            if (cellRows.Length > 0 && cellRows.All(r => r[i].Length > 0 && r[i].All(c => char.IsAsciiDigit(c) || c == ',')))
+            {
+                column.RightAligned();
+            }
+
+            table.AddColumn(column);
         }
 
-        foreach (var row in rows)
+        foreach (var row in cellRows)
         {
             // Text, not markup: a '[' in a model id is a character; TerminalText: an escape in it is shown, not run.
-            table.AddRow(cells(row).Select(c => (Spectre.Console.Rendering.IRenderable)new Text(TerminalText.Escape(c))).ToArray());
+            table.AddRow(row.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(TerminalText.Escape(c))).ToArray());
         }
 
         terminal.Write(table);

@@ -54,8 +54,8 @@ public sealed class ModelsCommand() : CliCommand("models", "List/search models o
                 return ExitCodes.Success;
             }
 
-            CliTable.Write(console, page.Models, ["model", "downloads", "likes", "tasks", ""],
-                m => [m.Id, m.Downloads.ToString("N0", CultureInfo.InvariantCulture), m.Likes.ToString("N0", CultureInfo.InvariantCulture), string.Join(",", m.Tasks), Flags(m).Trim()],
+            CliTable.Write(console, page.Models, ["model", "downloads", "likes", "tasks"],
+                m => [m.Id, m.Downloads.ToString("N0", CultureInfo.InvariantCulture), m.Likes.ToString("N0", CultureInfo.InvariantCulture), string.Join(",", m.Tasks) + Flags(m)],
                 m => string.Create(CultureInfo.InvariantCulture, $"{TerminalText.Escape(m.Id),-50} {m.Downloads,10:N0} downloads {m.Likes,7:N0} likes  {TerminalText.Escape(string.Join(",", m.Tasks))}{Flags(m)}"));
             var first = ((long)page.PageNumber - 1) * page.PageSize + 1;
             console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(page.Models.Count == 0 ? 0 : first)}-{first + page.Models.Count - 1} of {page.TotalCount} (page {page.PageNumber})"));
