@@ -44,7 +44,7 @@ public sealed class InferCommand : CliCommand
         using var model = DecoderLanguageModel.Load(modelDir, policy, library, threads);
         if (chat)
         {
-            var rendered = model.RenderChat([new ChatMessage("user", prompt)]);
+            var rendered = await model.RenderChatAsync([new ChatMessage("user", prompt)], cancellationToken).ConfigureAwait(false);
             if (rendered.FallbackReason is not null)
             {
                 console.Error.WriteLine($"Note: {rendered.FallbackReason}.");

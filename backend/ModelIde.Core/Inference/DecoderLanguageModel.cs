@@ -24,8 +24,9 @@ public sealed class DecoderLanguageModel : IDisposable
     private readonly OrtValue _emptyPast;
 
     private DecoderLanguageModel(string directory, InferenceSession session, SessionOptions options, DecoderModelConfig config,
-        HfTokenizer tokenizer, string? chatTemplate, string device, string reason)
+        HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason)
     {
+        TemplateTokens = templateTokens;
         Directory = directory;
         _session = session;
         _options = options;
@@ -63,6 +64,9 @@ public sealed class DecoderLanguageModel : IDisposable
     public HfTokenizer Tokenizer { get; }
 
     public string? ChatTemplate { get; }
+
+    /// <summary>The special tokens the chat template sees, and the tokenizer's added tokens.</summary>
+    public ChatTemplateTokens TemplateTokens { get; }
 
     /// <summary>Where the session runs ("cpu", "gpu", or what GetEpDeviceForInputs reported).</summary>
     public string Device { get; }
@@ -124,7 +128,13 @@ public sealed class DecoderLanguageModel : IDisposable
                 reason += $"; session inputs placed on {placed.Device} by {placed.ExecutionProvider}";
             }
 
-            return new DecoderLanguageModel(modelDir, session, choice.Options, config, tokenizer, template, device, reason);
+            var templateTokens = ChatTemplateTokens.FromTokenizerConfig(tokenizerConfig, tokenizer.SpecialTokens.Keys);
+            if (template is not null)
+            {
+                JinjaTemplateEngine.WarmUp();
+            }
+
+            return new DecoderLanguageModel(modelDir, session, choice.Options, config, tokenizer, template, templateTokens, device, reason);
         }
         catch
         {
@@ -134,8 +144,12 @@ public sealed class DecoderLanguageModel : IDisposable
         }
     }
 
-    /// <summary>Renders messages with the model's chat template (or ChatML, with the reason).</summary>
-    public RenderedChat RenderChat(IReadOnlyList<ChatMessage> messages) => ChatTemplateRenderer.Render(ChatTemplate, messages);
+    /// <summary>
+    /// Renders messages with the model's chat template on the template engine's own thread (or a fallback format, with
+    /// the reason). Safe to await from a dispatcher: nothing the template does runs on the caller's thread.
+    /// </summary>
+    public Task<RenderedChat> RenderChatAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
+        ChatTemplateRenderer.RenderAsync(ChatTemplate, messages, TemplateTokens, cancellationToken: cancellationToken);
 
     /// <summary>Generates from text; see <see cref="Generate(IReadOnlyList{int}, GenerationOptions, Action{GeneratedToken}?, CancellationToken)"/>.</summary>
     public GenerationResult Generate(string prompt, GenerationOptions options, Action<GeneratedToken>? onToken = null, CancellationToken cancellationToken = default) =>
