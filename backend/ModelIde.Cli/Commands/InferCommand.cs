@@ -11,25 +11,32 @@ public sealed class InferCommand : CliCommand
     public override string Summary => "Generate text with a local ONNX model (KV cache, greedy or sampling).";
 
     public override string Usage => """
-        Usage: modelide infer --model DIR --prompt P [--max-new-tokens N] [--device auto|cpu|gpu|npu] [--threads N]
+        Usage: modelide infer --model DIR --prompt P [--file F] [--max-new-tokens N] [--device auto|cpu|gpu|npu] [--threads N]
                               [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
                               [--stop S]... [--chat] [--ep-library PATH] [--json]
 
+          --model  the model's folder: a repository root or any folder inside it
+          --file   which ONNX file to run when the folder holds several variants (default: chosen by device and memory)
           --chat   wrap the prompt as a user message with the model's chat template
-          --json   print {"device", "token_ids", "text", "tokens_per_second"} instead of streaming
+          --json   print {"device", "file", "file_reason", "token_ids", "text", "tokens_per_second"} instead of streaming
         """;
 
     public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
     {
         var modelDir = args.Option("model") ?? throw new CliUsageException("--model DIR is required.");
+        var file = args.Option("file");
         var prompt = args.Option("prompt") ?? throw new CliUsageException("--prompt is required.");
+        var temperature = args.DoubleOption("temperature");
+        var topK = args.IntOption("top-k", 0);
+        var topP = args.DoubleOption("top-p");
+        var penalty = args.DoubleOption("repetition-penalty");
         var options = new GenerationOptions
         {
             MaxNewTokens = args.IntOption("max-new-tokens", 1, 1_000_000) ?? 128,
-            Temperature = (float)(args.DoubleOption("temperature") ?? 0),
-            TopK = args.IntOption("top-k", 0) ?? 0,
-            TopP = (float)(args.DoubleOption("top-p") ?? 1),
-            RepetitionPenalty = (float)(args.DoubleOption("repetition-penalty") ?? 1),
+            Temperature = (float)(temperature ?? 0),
+            TopK = topK ?? 0,
+            TopP = (float)(topP ?? 1),
+            RepetitionPenalty = (float)(penalty ?? 1),
             Seed = args.IntOption("seed"),
             StopStrings = args.Options("stop"),
         };
@@ -41,7 +48,9 @@ public sealed class InferCommand : CliCommand
         args.EnsureNoUnknownOptions();
         options.Validate();
 
-        using var model = DecoderLanguageModel.Load(modelDir, policy, library, threads);
+        using var model = DecoderLanguageModel.Load(modelDir, policy, library, threads, file);
+        // genai_config.json's search defaults apply to whatever the user did not set.
+        options = model.Config.Defaults.Apply(options, temperature is not null, topK is not null, topP is not null, penalty is not null);
         if (chat)
         {
             var rendered = await model.RenderChatAsync([new ChatMessage("user", prompt)], cancellationToken).ConfigureAwait(false);
@@ -60,6 +69,8 @@ public sealed class InferCommand : CliCommand
             console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["device"] = model.Device,
+                ["file"] = model.File,
+                ["file_reason"] = model.Folder.Reason,
                 ["token_ids"] = result.TokenIds,
                 ["text"] = result.Text,
                 ["tokens_per_second"] = Math.Round(result.TokensPerSecond, 2),
@@ -70,6 +81,7 @@ public sealed class InferCommand : CliCommand
             console.Out.WriteLine();
             await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
             console.Error.WriteLine($"device: {model.Device} ({model.Reason})");
+            console.Error.WriteLine($"file: {model.File} ({model.Folder.Reason})");
             console.Error.WriteLine($"{result.TokenIds.Count} tokens, {result.TokensPerSecond:F1} tokens/s, first token after {result.TimeToFirstToken.TotalMilliseconds:F0} ms, stop: {result.StopReason}");
         }
 

@@ -27,6 +27,19 @@ public sealed class HfTokenizer
     /// <summary>Added tokens (content → id), matched as whole tokens in text as HF does by default.</summary>
     public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 
+    /// <summary>The model's tokenizer: tokenizer.json found beside the model file or above it.</summary>
+    public static HfTokenizer Load(ModelSideFiles files, string modelFile)
+    {
+        if (files.TokenizerJson is { } json)
+        {
+            return Load(json);
+        }
+
+        throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+            $"No tokenizer.json beside {modelFile} or in the folders above it. Download the repository's tokenizer files " +
+            "(tokenizer.json, tokenizer_config.json) with the model.");
+    }
+
     public static HfTokenizer Load(string tokenizerJsonPath)
     {
         if (!File.Exists(tokenizerJsonPath))

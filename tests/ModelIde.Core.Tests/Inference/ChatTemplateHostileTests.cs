@@ -11,8 +11,9 @@ public sealed class ChatTemplateHostileTests
 {
     private static readonly ChatMessage[] ThreeMessages = [new("system", "s"), new("user", "u"), new("assistant", "a")];
 
-    // Tight enough that each case ends in a second or two on a loaded 2-core CI machine.
-    private static readonly ChatTemplateLimits Quick = new() { MaxTime = TimeSpan.FromSeconds(3), MaxStatements = 2_000_000 };
+    // A low step cap so the loop cases end in a second or two; a time cap far above it, so on a loaded machine each case
+    // still ends at the cap it is about (the time cap has its own test through cancellation and the sidecar tests).
+    private static readonly ChatTemplateLimits Quick = new() { MaxTime = TimeSpan.FromSeconds(60), MaxStatements = 2_000_000 };
 
     public static string NestedIfs(int depth) =>
         string.Concat(Enumerable.Repeat("{% if true %}", depth)) + "x" + string.Concat(Enumerable.Repeat("{% endif %}", depth));
@@ -39,17 +40,15 @@ public sealed class ChatTemplateHostileTests
         var template = NestedIfs(600);
         Assert.True(template.Length < ChatTemplateLimits.Default.MaxTemplateChars);
         var rendered = await ChatTemplateRenderer.RenderAsync(template, ThreeMessages, ChatTemplateTokens.None,
-            limits: Quick with { MaxTime = TimeSpan.FromSeconds(60) });
+            limits: Quick);
         Assert.True(rendered.FallbackReason?.Contains("nests deeper than", StringComparison.Ordinal), rendered.FallbackReason);
     }
 
     [Fact]
     public async Task Forty_nested_fors_over_three_messages_stop_at_a_cap()
     {
-        var watch = Stopwatch.StartNew();
         var rendered = await ChatTemplateRenderer.RenderAsync(NestedFors(40), ThreeMessages, ChatTemplateTokens.None, limits: Quick);
-        Assert.Matches("ran more than|did not finish|allocated more than", rendered.FallbackReason);
-        Assert.True(watch.Elapsed < Quick.MaxTime + TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+        Assert.Matches("ran more than|allocated more than", rendered.FallbackReason);
     }
 
     [Theory]
