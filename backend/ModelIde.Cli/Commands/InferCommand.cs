@@ -63,7 +63,7 @@ public sealed class InferCommand : CliCommand
         }
 
         Action<GeneratedToken>? stream = json ? null : t => console.Out.Write(t.Text);
-        var result = await Task.Run(() => model.Generate(prompt, options, stream, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        var result = await Task.Run(() => model.Generate(prompt, options, stream, cancellationToken, renderedChat: chat), CancellationToken.None).ConfigureAwait(false);
         if (json)
         {
             console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>

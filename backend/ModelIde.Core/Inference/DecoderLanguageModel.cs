@@ -162,9 +162,13 @@ public sealed class DecoderLanguageModel : IDisposable
     public Task<RenderedChat> RenderChatAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         ChatTemplateRenderer.RenderAsync(ChatTemplate, messages, TemplateTokens, cancellationToken: cancellationToken);
 
-    /// <summary>Generates from text; see <see cref="Generate(IReadOnlyList{int}, GenerationOptions, Action{GeneratedToken}?, CancellationToken)"/>.</summary>
-    public GenerationResult Generate(string prompt, GenerationOptions options, Action<GeneratedToken>? onToken = null, CancellationToken cancellationToken = default) =>
-        Generate(Tokenizer.Encode(prompt), options, onToken, cancellationToken);
+    /// <summary>
+    /// Generates from text; see <see cref="Generate(IReadOnlyList{int}, GenerationOptions, Action{GeneratedToken}?, CancellationToken)"/>.
+    /// A raw prompt gets the tokenizer's BOS; a prompt rendered by the chat template (<paramref name="renderedChat"/>)
+    /// already has what the template put there, as with transformers' apply_chat_template.
+    /// </summary>
+    public GenerationResult Generate(string prompt, GenerationOptions options, Action<GeneratedToken>? onToken = null, CancellationToken cancellationToken = default, bool renderedChat = false) =>
+        Generate(Tokenizer.Encode(prompt, addSpecialTokens: !renderedChat), options, onToken, cancellationToken);
 
     /// <summary>
     /// The decode loop. Runs synchronously on the calling thread (callers put it off their dispatcher). Cancellation is

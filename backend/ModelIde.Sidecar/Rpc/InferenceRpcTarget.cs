@@ -63,11 +63,13 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         }
 
         string prompt;
+        var renderedChat = false;
         if (p.Messages is { Count: > 0 })
         {
             // Rendered on the template engine's own thread: a hostile template cannot hold the request dispatcher.
             var rendered = await model.RenderChatAsync(p.Messages.Select(m => new ChatMessage(m.Role, m.Content)).ToArray(), cancellationToken).ConfigureAwait(false);
             prompt = rendered.Text;
+            renderedChat = true;
         }
         else if (!string.IsNullOrEmpty(p.Prompt))
         {
@@ -97,7 +99,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             {
                 var args = new InferenceTokenParams(p.GenerationId, t.Text, t.TokenId);
                 pending = pending.ContinueWith(_ => notifier.NotifyAsync(InferenceMethods.Token, args), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
-            }, cancellationToken),
+            }, cancellationToken, renderedChat),
             CancellationToken.None).ConfigureAwait(false);
         await pending.ConfigureAwait(false);
 
