@@ -30,8 +30,9 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     [JsonRpcMethod(JobsMethods.Preview, UseSingleObjectParameterDeserialization = true)]
     public JobPreviewResult Preview(JobSpecDto spec)
     {
-        var p = JobService.Preview(ToCore(spec));
-        return new JobPreviewResult(p.Command, p.Script, p.Errors, p.SwiftMajorVersion);
+        var core = ToCore(spec);
+        var p = JobService.Preview(core, Service.HostEnvironmentFor(core.Backend));
+        return new JobPreviewResult(p.Command, p.Script, p.Errors, p.SwiftMajorVersion) { Argv = p.Argv, Environment = p.Environment, Warnings = p.Warnings };
     }
 
     [JsonRpcMethod(JobsMethods.Submit, UseSingleObjectParameterDeserialization = true)]
@@ -54,8 +55,23 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ToDto(await Service.ResumeAsync(p.JobId, cancellationToken).ConfigureAwait(false));
 
     [JsonRpcMethod(JobsMethods.FetchAdapter, UseSingleObjectParameterDeserialization = true)]
-    public async Task<FetchAdapterResult> FetchAdapterAsync(FetchAdapterParams p, CancellationToken cancellationToken) =>
-        new(await Service.FetchAdapterAsync(p.JobId, p.TargetDir, p.Checkpoint, cancellationToken).ConfigureAwait(false));
+    public async Task<FetchAdapterResult> FetchAdapterAsync(FetchAdapterParams p, CancellationToken cancellationToken)
+    {
+        var last = DateTime.MinValue;
+        var progress = new Progress<AdapterFetchProgress>(x =>
+        {
+            // At most ~5 notifications a second, and always the last one.
+            if (x.BytesDone < x.BytesTotal && (DateTime.UtcNow - last).TotalMilliseconds < 200)
+            {
+                return;
+            }
+
+            last = DateTime.UtcNow;
+            _ = _context.Notifier.NotifyAsync(JobsMethods.FetchProgress, new FetchProgressParams(p.JobId, x.File, x.BytesDone, x.BytesTotal, x.FilesDone, x.FilesTotal));
+        });
+        var r = await Service.FetchAdapterAsync(p.JobId, p.TargetDir, p.Checkpoint, progress, cancellationToken).ConfigureAwait(false);
+        return new FetchAdapterResult(r.LocalDir) { Files = r.Files, Bytes = r.Bytes, Skipped = r.Skipped, SkippedBytes = r.SkippedBytes };
+    }
 
     [JsonRpcMethod(JobsMethods.Logs, UseSingleObjectParameterDeserialization = true)]
     public async Task<JobLogsResult> LogsAsync(JobLogsParams p, CancellationToken cancellationToken) =>
@@ -142,13 +158,34 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         }
     }
 
+    [JsonRpcMethod(JobsMethods.InspectHost, UseSingleObjectParameterDeserialization = true)]
+    public async Task<JobHostReportResult> InspectHostAsync(JobSpecDto spec, CancellationToken cancellationToken)
+    {
+        var r = await Task.Run(() => Service.InspectHostAsync(ToCore(spec), cancellationToken), cancellationToken).ConfigureAwait(false);
+        return new JobHostReportResult(r.Host, r.Environment.Describe(), r.Swift.Version, r.Swift.Python, r.Swift.HasBitsAndBytes,
+            r.Gpus.Select(g => new GpuInfoDto(g.Index, g.Name, g.MemoryTotalMiB, g.MemoryUsedMiB, g.UtilizationPercent, g.IsBusy)).ToArray(), r.Warnings);
+    }
+
+    [JsonRpcMethod(JobsMethods.SetHostEnvironment, UseSingleObjectParameterDeserialization = true)]
+    public EmptyResult SetHostEnvironment(SetHostEnvironmentParams p)
+    {
+        if (!Enum.TryParse<JobHostEnvironmentKind>(p.Kind, ignoreCase: true, out var kind))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Unknown host environment kind '{p.Kind}' (none, conda, venv or command).");
+        }
+
+        Service.SetHostEnvironment(p.Backend, new JobHostEnvironment(kind, p.Value));
+        Service.ForgetConnections();
+        return new EmptyResult();
+    }
+
     public static JobSpec ToCore(JobSpecDto d) => new()
     {
         Backend = d.Backend,
         IdentityFile = d.IdentityFile,
         Model = d.Model,
         Dataset = d.Dataset ?? [],
-        Tuner = (JobTuner)(int)d.Tuner,
+        Tuner = EnumNames.Map<JobTunerKind, JobTuner>(d.Tuner),
         NumTrainEpochs = d.NumTrainEpochs,
         MaxSteps = d.MaxSteps,
         LearningRate = d.LearningRate,
@@ -163,6 +200,14 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ExtraArgs = d.ExtraArgs ?? [],
         UploadDataset = d.UploadDataset,
         SwiftMajorVersion = d.SwiftMajorVersion,
+        GpuIndices = d.GpuIndices,
+        CpusPerTask = d.CpusPerTask,
+        SaveSteps = d.SaveSteps,
+        SaveTotalLimit = d.SaveTotalLimit,
+        SaveOnlyModel = d.SaveOnlyModel,
+        BnbComputeDtype = string.IsNullOrWhiteSpace(d.BnbComputeDtype) ? null : d.BnbComputeDtype,
+        ExtraArgsText = d.ExtraArgsText,
+        DatasetText = d.DatasetText,
     };
 
     public static JobSpecDto ToDto(JobSpec s) => new()
@@ -171,7 +216,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         IdentityFile = s.IdentityFile,
         Model = s.Model,
         Dataset = s.Dataset,
-        Tuner = (JobTunerKind)(int)s.Tuner,
+        Tuner = EnumNames.Map<JobTuner, JobTunerKind>(s.Tuner),
         NumTrainEpochs = s.NumTrainEpochs,
         MaxSteps = s.MaxSteps,
         LearningRate = s.LearningRate,
@@ -186,13 +231,21 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ExtraArgs = s.ExtraArgs,
         UploadDataset = s.UploadDataset,
         SwiftMajorVersion = s.SwiftMajorVersion,
+        GpuIndices = s.GpuIndices,
+        CpusPerTask = s.CpusPerTask,
+        SaveSteps = s.SaveSteps,
+        SaveTotalLimit = s.SaveTotalLimit,
+        SaveOnlyModel = s.SaveOnlyModel,
+        BnbComputeDtype = s.BnbComputeDtype,
+        ExtraArgsText = s.ExtraArgsText,
+        DatasetText = s.DatasetText,
     };
 
     public static JobInfoDto ToDto(JobInfo j) => new()
     {
         JobId = j.JobId,
         Backend = j.Backend,
-        State = (JobStateKind)(int)j.State,
+        State = EnumNames.Map<JobState, JobStateKind>(j.State),
         Reason = j.Reason,
         Unreachable = j.Unreachable,
         RemoteDir = j.RemoteDir,
@@ -205,6 +258,12 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ResumedFrom = j.ResumedFrom,
         SwiftMajorVersion = j.SwiftMajorVersion,
         Spec = ToDto(j.Spec),
+        SwiftVersion = j.SwiftVersion,
+        GpuIndices = j.GpuIndices,
+        DivergedAtStep = j.Divergence?.Step,
+        Divergence = j.Divergence?.Message,
+        PartialCheckpoints = j.PartialCheckpoints,
+        Warnings = j.Warnings,
     };
 
     private async Task WatchLoopAsync(string jobId, TimeSpan interval, CancellationToken cancellationToken)
@@ -218,7 +277,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
                 await _context.Notifier.NotifyAsync(JobsMethods.Update, new JobUpdateParams(
                     ToDto(update.Job),
                     update.NewLogLines,
-                    update.NewPoints.Select(p => new TrainingPointDto(p.Step, p.Loss, p.LearningRate)).ToArray())).ConfigureAwait(false);
+                    update.NewPoints.Select(p => new TrainingPointDto(p.Step, p.Loss, p.LearningRate, p.EvalLoss, p.GradNorm, p.NonFinite)).ToArray())).ConfigureAwait(false);
                 if (update.Job.IsFinished)
                 {
                     break;
@@ -231,7 +290,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
             catch (ModelIdeException ex)
             {
                 // A dropped connection is retried on the next tick; the job itself goes on remotely.
-                await _context.Notifier.NotifyAsync(SidecarMethods.Log, new LogParams("warning", Core.Diagnostics.SecretRedactor.Redact($"jobs/watch {jobId}: {ex.Message}"))).ConfigureAwait(false);
+                await _context.Notifier.NotifyAsync(SidecarMethods.Log, new LogParams(SidecarLogLevel.Warn, Core.Diagnostics.SecretRedactor.Redact($"jobs/watch {jobId}: {ex.Message}"))).ConfigureAwait(false);
             }
 
             try

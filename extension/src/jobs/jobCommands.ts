@@ -1,12 +1,13 @@
 // Wires fine-tuning: the Jobs view, the form, job panels, and the finish/failure notifications.
 import * as vscode from 'vscode';
 import { modelIdOf } from '../models/modelCommands';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { FinetunePanel, withHostTrust } from './finetunePanel';
 import { JobPanels } from './jobPanel';
+import { registerJobSettings } from './jobSettingsCommands';
 import { JobsTreeProvider } from './jobsTreeProvider';
-import { JobInfo, JobMethods, JobSpec, JobUpdate } from './protocol';
+import { JobInfo, JobsMethods, JobSpec } from '../sidecar/protocol.generated';
 
 export interface JobFeatures {
   tree: JobsTreeProvider;
@@ -21,17 +22,19 @@ function jobIdOf(arg: unknown): string | undefined {
 export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: SidecarHost): JobFeatures {
   const tree = new JobsTreeProvider(sidecar);
   const lastState = new Map<string, string>();
+  const warnedDivergence = new Set<string>();
+  registerJobSettings(context, sidecar);
 
   const cancel = async (jobId: string) => {
     try {
-      tree.upsert(await sidecar.request<JobInfo>(JobMethods.cancel, { jobId }));
+      tree.upsert(await sidecar.request(JobsMethods.cancel, { jobId }));
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not cancel {0}: {1}', jobId, errorMessage(error)));
     }
   };
   const resume = async (jobId: string) => {
     try {
-      const job = await withHostTrust(sidecar, () => sidecar.request<JobInfo>(JobMethods.resume, { jobId }));
+      const job = await withHostTrust(sidecar, () => sidecar.request(JobsMethods.resume, { jobId }));
       if (job) {
         tree.upsert(job);
         await panels.show(job.jobId);
@@ -54,9 +57,22 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching the adapter of {0}...', jobId), cancellable: true },
-        (_p, token) => sidecar.request<{ path: string }>(JobMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token),
+        (progress, token) => {
+          let shown = 0;
+          const sub = sidecar.onNotification(JobsMethods.fetchProgress, (p) => {
+            if (p?.jobId !== jobId || p.bytesTotal <= 0) {
+              return;
+            }
+            const percent = (p.bytesDone / p.bytesTotal) * 100;
+            progress.report({ increment: percent - shown, message: vscode.l10n.t('{0} of {1} MB ({2})', (p.bytesDone / 1e6).toFixed(1), (p.bytesTotal / 1e6).toFixed(1), p.file) });
+            shown = percent;
+          });
+          return sidecar.request(JobsMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token).finally(() => sub.dispose());
+        },
       );
-      void vscode.window.showInformationMessage(vscode.l10n.t('Adapter saved to {0}.', result.path));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Adapter saved to {0} ({1} files, {2} MB; {3} MB of optimizer and resume state left on the host).', result.path, result.files?.length ?? 0, ((result.bytes ?? 0) / 1e6).toFixed(1), ((result.skippedBytes ?? 0) / 1e6).toFixed(1)),
+      );
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not fetch the adapter of {0}: {1}', jobId, errorMessage(error)));
     }
@@ -73,11 +89,18 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
     panels,
     form,
     vscode.window.createTreeView('modelscope.jobs', { treeDataProvider: tree }),
-    sidecar.onNotification<JobUpdate>(JobMethods.update, (u) => {
+    sidecar.onNotification(JobsMethods.update, (u) => {
       if (!u?.job) {
         return;
       }
       tree.upsert(u.job);
+      if (typeof u.job.divergedAtStep === 'number' && !warnedDivergence.has(u.job.jobId)) {
+        warnedDivergence.add(u.job.jobId);
+        void vscode.window.showWarningMessage(
+          vscode.l10n.t('Fine-tuning job {0} diverged at step {1}: the loss is NaN or infinite.', u.job.jobId, u.job.divergedAtStep),
+          { detail: u.job.divergence, modal: false },
+        );
+      }
       const before = lastState.get(u.job.jobId);
       lastState.set(u.job.jobId, u.job.state);
       if (before && before !== u.job.state) {

@@ -1,8 +1,8 @@
 // "Jobs" view: the sidecar's persisted job list.
 import * as vscode from 'vscode';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
-import { JobInfo, JobMethods } from './protocol';
+import { JobInfo, JobsMethods } from '../sidecar/protocol.generated';
 import { jobIcon, jobStateText, jobTooltip } from './jobView';
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscode.Disposable {
@@ -16,7 +16,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscod
 
   async reload(): Promise<void> {
     try {
-      this.jobs = (await this.sidecar.request<{ jobs: JobInfo[] }>(JobMethods.list, {})).jobs;
+      this.jobs = (await this.sidecar.request(JobsMethods.list, {})).jobs;
       this.error = undefined;
     } catch (error) {
       this.error = errorMessage(error);
@@ -52,7 +52,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscod
   getTreeItem(job: JobInfo): vscode.TreeItem {
     const item = new vscode.TreeItem(job.jobId, vscode.TreeItemCollapsibleState.None);
     item.id = `job:${job.jobId}`;
-    item.description = `${jobStateText(job, vscode.l10n.t('unreachable, will retry'))} · ${job.spec?.model ? `${job.spec.model} · ` : ''}${job.backend}`;
+    item.description = `${jobStateText(job, vscode.l10n.t('unreachable, will retry'), vscode.l10n.t('diverged at step {0}'))} · ${job.spec?.model ? `${job.spec.model} · ` : ''}${job.backend}`;
     item.iconPath = new vscode.ThemeIcon(jobIcon(job));
     // The last state seen decides the menus: an unreachable running job can still be cancelled once the host is back.
     item.contextValue = `modelscope.job.${job.state}`;

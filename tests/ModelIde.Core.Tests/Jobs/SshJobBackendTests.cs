@@ -64,7 +64,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
     [Fact]
     public async Task Swift_3_remote_gets_train_type_and_completes()
     {
-        await servers.RunAsync("echo 3 > ~/.config/modelide-swift-standin/version");
+        await servers.RunAsync("modelide-swift-standin-version 3.12.6");
         try
         {
             using var service = servers.NewService(JobWait.TempDir());
@@ -78,7 +78,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         }
         finally
         {
-            await servers.RunAsync("echo 4 > ~/.config/modelide-swift-standin/version");
+            await servers.RunAsync("modelide-swift-standin-version 4.5.1");
         }
     }
 
@@ -199,10 +199,11 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
     public async Task Unknown_host_key_is_refused_with_its_fingerprint_until_trusted()
     {
         using var service = servers.NewService(JobWait.TempDir(), trustHost: false);
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<HostKeyRejectedException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.RemoteFailure, ex.Kind);
         Assert.Equal(SshConnection.UnknownHostKeyCode, ex.ServerCode);
         Assert.Contains(servers.Fingerprint, ex.Message);
+        Assert.Equal((servers.Host, servers.Port, servers.Fingerprint), (ex.Host, ex.Port, ex.Fingerprint));
         Assert.Empty(service.List());
 
         service.TrustHost(servers.Host, servers.Port, servers.Fingerprint);
@@ -230,8 +231,9 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         var state = JobWait.TempDir();
         using var service = servers.NewService(state, trustHost: false);
         service.TrustHost(servers.Host, servers.Port, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<HostKeyRejectedException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
         Assert.Equal(SshConnection.HostKeyMismatchCode, ex.ServerCode);
         Assert.Contains(servers.Fingerprint, ex.Message);
+        Assert.Equal(servers.Fingerprint, ex.Fingerprint);
     }
 }

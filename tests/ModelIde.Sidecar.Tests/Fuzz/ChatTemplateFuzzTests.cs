@@ -32,15 +32,15 @@ public sealed class ChatTemplateFuzzTests(Xunit.Abstractions.ITestOutputHelper o
             try
             {
                 var load = await sidecar.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load,
-                    new InferenceLoadParams(model, "preferCpu", Threads: 1));
+                    new InferenceLoadParams(model, DevicePolicyKind.PreferCpu, Threads: 1));
                 var generate = sidecar.Rpc.InvokeWithParameterObjectAsync<InferenceGenerateResult>(InferenceMethods.Generate,
-                    new InferenceGenerateParams(load.SessionId, $"g{cases}", Messages: [new("system", "s"), new("user", "hi"), new("assistant", "a")], MaxNewTokens: 1));
+                    new InferenceGenerateParams(load.SessionId, $"g{cases}", Messages: [new(ChatRole.System, "s"), new(ChatRole.User, "hi"), new(ChatRole.Assistant, "a")], MaxNewTokens: 1));
                 var (slow, _) = await sidecar.PingWhileAsync(generate);
                 slowest = slow > slowest ? slow : slowest;
                 string outcome;
                 try
                 {
-                    outcome = (await generate).StopReason;
+                    outcome = (await generate).StopReason.ToString();
                 }
                 catch (StreamJsonRpc.RemoteInvocationException e)
                 {

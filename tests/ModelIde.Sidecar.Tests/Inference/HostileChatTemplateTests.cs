@@ -17,7 +17,7 @@ public sealed class HostileChatTemplateTests(Xunit.Abstractions.ITestOutputHelpe
 {
     private static readonly TimeSpan PingLimit = TimeSpan.FromSeconds(1);
 
-    private static readonly ChatMessageDto[] ThreeMessages = [new("system", "s"), new("user", "hello"), new("assistant", "a")];
+    private static readonly ChatMessageDto[] ThreeMessages = [new(ChatRole.System, "s"), new(ChatRole.User, "hello"), new(ChatRole.Assistant, "a")];
 
     /// <summary>The bundled model with its tokenizer_config.json's chat_template replaced (the other files are links).</summary>
     internal static string ModelWithTemplate(string template)
@@ -122,7 +122,7 @@ public sealed class HostileChatTemplateTests(Xunit.Abstractions.ITestOutputHelpe
         try
         {
             var load = await sidecar.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load,
-                new InferenceLoadParams(model, "preferCpu", Threads: 1));
+                new InferenceLoadParams(model, DevicePolicyKind.PreferCpu, Threads: 1));
             await sidecar.Rpc.InvokeAsync<PingResult>(SidecarMethods.Ping);
             var generate = sidecar.Rpc.InvokeWithParameterObjectAsync<InferenceGenerateResult>(InferenceMethods.Generate,
                 new InferenceGenerateParams(load.SessionId, "g1", Messages: ThreeMessages, MaxNewTokens: 4));
@@ -131,7 +131,7 @@ public sealed class HostileChatTemplateTests(Xunit.Abstractions.ITestOutputHelpe
             output.WriteLine($"{what}: {pings} pings, slowest {slowest.TotalMilliseconds:F0} ms; prompt {result.PromptTokens} tokens, stop {result.StopReason}");
             Assert.True(slowest < PingLimit, $"{what}: a ping took {slowest.TotalMilliseconds:F0} ms");
             Assert.False(sidecar.Process.HasExited, $"{what}: the sidecar died");
-            Assert.Contains(result.StopReason, new[] { "maxTokens", "eos" });
+            Assert.Contains(result.StopReason, new[] { StopReasonKind.MaxTokens, StopReasonKind.Eos });
         }
         finally
         {
@@ -147,7 +147,7 @@ public sealed class HostileChatTemplateTests(Xunit.Abstractions.ITestOutputHelpe
         try
         {
             var load = await sidecar.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load,
-                new InferenceLoadParams(model, "preferCpu", Threads: 1));
+                new InferenceLoadParams(model, DevicePolicyKind.PreferCpu, Threads: 1));
             var generate = sidecar.Rpc.InvokeWithParameterObjectAsync<InferenceGenerateResult>(InferenceMethods.Generate,
                 new InferenceGenerateParams(load.SessionId, "g1", Messages: ThreeMessages, MaxNewTokens: 4));
             await Task.Delay(500);

@@ -28,6 +28,44 @@ public sealed class JobsRpcTests
     }
 
     [Fact]
+    public async Task Preview_shows_argv_and_gpu_environment_and_host_environment_and_gpus_come_from_the_host()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
+        var spec = new JobSpecDto
+        {
+            Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
+            IdentityFile = env["MODELIDE_SSH_KEY"],
+            Model = "Qwen/Qwen2.5-0.5B-Instruct",
+            Tuner = JobTunerKind.Qlora,
+            DatasetText = "'/data/my file.jsonl'",
+            ExtraArgsText = "--system 'You are a helpful assistant.'",
+            GpuIndices = [1, 6],
+        };
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.SetHostEnvironment, new SetHostEnvironmentParams(spec.Backend, "venv", "~/envs/swift3-venv"));
+        var p = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec);
+        Assert.Empty(p.Errors);
+        Assert.Equal(["--system", "You are a helpful assistant."], p.Argv.TakeLast(2));
+        Assert.Contains("/data/my file.jsonl", p.Argv);
+        Assert.Equal("1,6", p.Environment["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("2", p.Environment["NPROC_PER_NODE"]);
+        Assert.Contains("modelide_venv=\"$HOME\"/envs/swift3-venv", p.Script);
+
+        var host = await c.Client.InvokeWithParameterObjectAsync<JobHostReportResult>(JobsMethods.InspectHost, spec);
+        Assert.Equal("3.12.6", host.SwiftVersion);
+        Assert.False(host.HasBitsAndBytes);
+        Assert.Equal(8, host.Gpus.Count);
+        Assert.True(host.Gpus[6].Busy);
+        Assert.Contains(host.Warnings, w => w.StartsWith("bitsandbytes is not installed", StringComparison.Ordinal));
+        Assert.Contains(host.Warnings, w => w.StartsWith("GPU 6 on", StringComparison.Ordinal));
+
+        var bad = await Assert.ThrowsAsync<RemoteInvocationException>(() =>
+            c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.SetHostEnvironment, new SetHostEnvironmentParams(spec.Backend, "docker", "x")));
+        Assert.Equal(RpcErrorCodes.InvalidInput, bad.ErrorCode);
+    }
+
+    [Fact]
     public async Task Submit_of_an_invalid_spec_is_an_invalid_input_error()
     {
         await using var c = JobsConnection.Start();
@@ -75,6 +113,29 @@ public sealed class JobsRpcTests
         Assert.Contains(updates.SelectMany(u => u.NewLogLines), l => l.Contains("last_model_checkpoint", StringComparison.Ordinal));
         var listed = await c.Client.InvokeWithParameterObjectAsync<JobListResult>(JobsMethods.List, new { });
         Assert.Contains(listed.Jobs, j => j.JobId == job.JobId && j.State == JobStateKind.Completed);
+    }
+
+    [Fact]
+    public async Task Unknown_ssh_host_fails_with_host_port_and_fingerprint_in_the_typed_error_data()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        var (host, port) = (env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture));
+        var spec = new JobSpecDto
+        {
+            Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{host}:{port}",
+            IdentityFile = env["MODELIDE_SSH_KEY"],
+            Model = "Qwen/Qwen2.5-0.5B-Instruct",
+            Dataset = [env["MODELIDE_SSH_DATASET"]],
+            MaxSteps = 1,
+        };
+
+        var ex = await Assert.ThrowsAsync<RemoteInvocationException>(() => c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, spec));
+
+        // What the extension shows and trusts comes from typed fields, not from the message.
+        Assert.Equal(RpcErrorCodes.RemoteFailure, ex.ErrorCode);
+        var data = Assert.IsType<RpcErrorData>(ex.DeserializedErrorData);
+        Assert.Equal((RpcErrorKind.RemoteFailure, RpcServerCodes.UnknownHostKey, host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]), (data.Kind, data.ServerCode, data.Host, data.Port, data.Fingerprint));
     }
 
     [Fact]
@@ -184,7 +245,7 @@ public sealed class JobsRpcTests
             var server = SidecarServer.Attach(serverStream, serverStream, context);
             var formatter = new SystemTextJsonFormatter();
             SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);
-            var client = new JsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
+            var client = new TypedErrorsJsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
             var connection = new JobsConnection(context, server, client, stateDir);
             client.AddLocalRpcTarget(new NotificationSink(connection.Updates));
             client.StartListening();
@@ -199,6 +260,12 @@ public sealed class JobsRpcTests
             return ValueTask.CompletedTask;
         }
     }
+}
+
+/// <summary>A client that reads error data as the protocol's <see cref="RpcErrorData"/>, as the extension does.</summary>
+internal sealed class TypedErrorsJsonRpc(IJsonRpcMessageHandler handler) : JsonRpc(handler)
+{
+    protected override Type? GetErrorDetailsDataType(JsonRpcError error) => typeof(RpcErrorData);
 }
 
 /// <summary>Receives the sidecar's notifications on the client side.</summary>

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { formValuesFromSpec, parseJobForm, unknownHostFrom } from '../../../extension/src/jobs/jobForm';
+import { formValuesFromSpec, parseGpuIndices, parseJobForm, shellQuote, unknownHostFrom } from '../../../extension/src/jobs/jobForm';
 
 const valid = {
   backend: 'ssh://alice@gpu01:2222',
@@ -13,13 +13,14 @@ const valid = {
 };
 
 describe('parseJobForm', () => {
-  it('turns valid fields into a JobSpec with numbers and a dataset list', () => {
+  it('turns valid fields into a JobSpec with numbers; datasets go as typed for the sidecar to split', () => {
     const { spec, errors } = parseJobForm(valid);
     assert.deepEqual(errors, []);
     assert.deepEqual(spec, {
       backend: 'ssh://alice@gpu01:2222',
       model: 'qwen/Qwen2.5-0.5B-Instruct',
-      dataset: ['AI-ModelScope/alpaca-gpt4-data-zh#500', './train.jsonl'],
+      dataset: [],
+      datasetText: 'AI-ModelScope/alpaca-gpt4-data-zh#500, ./train.jsonl',
       tuner: 'lora',
       numTrainEpochs: 1,
       learningRate: 0.0001,
@@ -37,6 +38,9 @@ describe('parseJobForm', () => {
     ['a zero learning rate', { ...valid, learningRate: '0' }, 'learningRate'],
     ['text in a number field', { ...valid, batchSize: 'two' }, 'batchSize'],
     ['neither epochs nor steps', { ...valid, numTrainEpochs: '' }, 'numTrainEpochs'],
+    ['a repeated GPU', { ...valid, gpuIndices: '0,0' }, 'gpuIndices'],
+    ['a GPU that is not a number', { ...valid, gpuIndices: 'all' }, 'gpuIndices'],
+    ['zero checkpoints to keep', { ...valid, saveTotalLimit: '0' }, 'saveTotalLimit'],
   ];
   for (const [name, values, field] of bad) {
     it(`reports ${name}`, () => assert.deepEqual(parseJobForm(values).errors.map((e) => e.field), [field]));
@@ -46,29 +50,50 @@ describe('parseJobForm', () => {
     const values = formValuesFromSpec({ backend: 'slurm://bob@login', model: 'm', dataset: ['a', 'b'], tuner: 'qlora', maxSteps: 10 });
     const { spec, errors } = parseJobForm(values);
     assert.deepEqual(errors, []);
-    assert.deepEqual(spec.dataset, ['a', 'b']);
+    assert.equal(spec.datasetText, 'a b');
     assert.equal(spec.maxSteps, 10);
+  });
+
+  it('keeps quoted extra arguments as typed and reads GPUs, checkpoints and the QLoRA dtype', () => {
+    const { spec, errors } = parseJobForm({
+      ...valid,
+      extraArgs: "--system 'You are a helpful assistant.'",
+      gpuIndices: '0, 3',
+      gpusPerNode: '0',
+      saveSteps: '50',
+      saveTotalLimit: '2',
+      saveOnlyModel: 'true',
+      bnbComputeDtype: 'float16',
+    });
+    assert.deepEqual(errors, []);
+    assert.equal(spec.extraArgsText, "--system 'You are a helpful assistant.'");
+    assert.equal(spec.extraArgs, undefined);
+    assert.deepEqual(spec.gpuIndices, [0, 3]);
+    assert.equal(spec.gpusPerNode, 0);
+    assert.deepEqual([spec.saveSteps, spec.saveTotalLimit, spec.saveOnlyModel, spec.bnbComputeDtype], [50, 2, true, 'float16']);
+    assert.equal(parseJobForm({ ...valid, bnbComputeDtype: '' }).spec.bnbComputeDtype, undefined);
+  });
+
+  it('shows a spec with quoted words and GPU lists the way it reads back', () => {
+    const values = formValuesFromSpec({ backend: 'ssh://a@h', model: 'm', dataset: ['/data/my file.jsonl', "it's.jsonl"], extraArgsText: "--system 'x y'", gpuIndices: [1, 6] });
+    assert.equal(values.dataset, "'/data/my file.jsonl' 'it'\\''s.jsonl'");
+    assert.equal(values.extraArgs, "--system 'x y'");
+    assert.equal(values.gpuIndices, '1,6');
+    assert.deepEqual(parseGpuIndices(values.gpuIndices ?? ''), [1, 6]);
+    assert.equal(shellQuote('plain/path#500'), 'plain/path#500');
   });
 });
 
 describe('unknownHostFrom', () => {
-  it('reads host, port and fingerprint from the error data', () => {
-    const e = { code: -32011, message: 'Unknown host', data: { kind: 'UnknownHostKey', host: 'gpu01', port: 2222, fingerprint: 'SHA256:abc' } };
+  it('reads host, port and fingerprint from the typed error data', () => {
+    const e = { code: -32011, message: 'Unknown SSH host gpu01:2222', data: { kind: 'remoteFailure', serverCode: 'UnknownHostKey', host: 'gpu01', port: 2222, fingerprint: 'SHA256:abc' } };
     assert.deepEqual(unknownHostFrom(e), { host: 'gpu01', port: 2222, fingerprint: 'SHA256:abc' });
   });
-  it('falls back to the message', () => {
-    const e = { message: 'The host gpu01 port 22 presented an unknown key SHA256:Zm9vYmFy=', data: { kind: 'UnknownHostKey' } };
-    assert.deepEqual(unknownHostFrom(e), { host: 'gpu01', port: 22, fingerprint: 'SHA256:Zm9vYmFy=' });
-  });
-  it('reads the sidecar\'s message for data.serverCode UnknownHostKey', () => {
-    const e = {
-      code: -32011,
-      message: "Unknown SSH host gpu01:2222: its host key fingerprint is SHA256:q0b+Zm9v/YmFy. Compare it with the server's ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there) and trust it to continue.",
-      data: { kind: 'RemoteFailure', serverCode: 'UnknownHostKey' },
-    };
-    assert.deepEqual(unknownHostFrom(e), { host: 'gpu01', port: 2222, fingerprint: 'SHA256:q0b+Zm9v/YmFy' });
+  it('needs the typed fields: the message is not read', () => {
+    const e = { message: 'Unknown SSH host gpu01:2222: its host key fingerprint is SHA256:q0b+Zm9v/YmFy.', data: { kind: 'remoteFailure', serverCode: 'UnknownHostKey' } };
+    assert.equal(unknownHostFrom(e), undefined);
   });
   it('does not offer to trust a host whose key changed', () =>
-    assert.equal(unknownHostFrom({ message: 'The host key of gpu01:22 (SHA256:x) does not match', data: { kind: 'RemoteFailure', serverCode: 'HostKeyMismatch' } }), undefined));
-  it('ignores other failures', () => assert.equal(unknownHostFrom({ data: { kind: 'Network' } }), undefined));
+    assert.equal(unknownHostFrom({ data: { kind: 'remoteFailure', serverCode: 'HostKeyMismatch', host: 'gpu01', port: 22, fingerprint: 'SHA256:x' } }), undefined));
+  it('ignores other failures', () => assert.equal(unknownHostFrom({ data: { kind: 'network' } }), undefined));
 });

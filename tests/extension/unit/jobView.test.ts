@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { isUnreachable, jobIcon, jobStateText, jobTooltip } from '../../../extension/src/jobs/jobView';
-import { JobInfo } from '../../../extension/src/jobs/protocol';
+import { JobInfo } from '../../../extension/src/sidecar/protocol.generated';
 
 const running: JobInfo = {
   jobId: 'ft-1',
@@ -12,6 +12,8 @@ const running: JobInfo = {
   submittedAt: '2026-01-01T00:00:00Z',
   progress: { globalStep: 4, maxSteps: 10, percent: 40 },
   checkpoints: [],
+  swiftMajorVersion: 4,
+  spec: { backend: 'ssh://alice@gpu01:2222', model: 'm', dataset: ['d'], tuner: 'lora' },
 };
 const hostDown = 'Host unreachable: Cannot connect to gpu01:2222: connection refused. Will retry; last known state: running.';
 
@@ -41,5 +43,14 @@ describe('job view', () => {
     const job: JobInfo = { ...running, state: 'completed', unreachable: hostDown };
     assert.equal(jobIcon(job), 'pass');
     assert.equal(isUnreachable({ unreachable: '' }), false);
+  });
+
+  it('says a run diverged at its step, with a warning icon and the reason in the tooltip', () => {
+    const job = { ...running, divergedAtStep: 3, divergence: 'Training diverged at step 3 (grad_norm=Infinity): ...' };
+    assert.equal(jobStateText(job), 'running 40% (diverged at step 3)');
+    assert.equal(jobStateText({ ...job, unreachable: 'Host unreachable' }, '无法连接，将重试', '在第 {0} 步发散'), 'running 40% (无法连接，将重试; 在第 3 步发散)');
+    assert.equal(jobIcon(job), 'warning');
+    assert.equal(jobIcon({ ...job, state: 'failed' }), 'error');
+    assert.match(jobTooltip(job), /Training diverged at step 3/);
   });
 });

@@ -1,0 +1,266 @@
+// Activates the compiled extension against a stub `vscode` and the stand-in sidecar: sign-in by token,
+// the status bar, the Models tree, and re-activation of the session after the sidecar is killed.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import Module from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createFakeVscode } from './fixtures/fakeVscode';
+import { extensionRoot } from '../paths';
+
+const fake = createFakeVscode({ 'modelscope.endpoint': 'http://127.0.0.1:8765/', 'modelscope.organizations': [] });
+const moduleLoader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+const originalLoad = moduleLoader._load;
+
+let api: any;
+let context: ReturnType<typeof fake.context>;
+let wrapperDir: string;
+
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = await probe();
+    if (value) {
+      return value;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+process.on('unhandledRejection', (e) => console.error('UNHANDLED', (e as Error)?.stack));
+const calls = async () => (await api.sidecar.request('test/calls')) as { method: string; params: any }[];
+
+describe('extension activation (stub vscode, stand-in sidecar)', () => {
+  before(async () => {
+    wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelide-sidecar-'));
+    const wrapper = path.join(wrapperDir, 'modelide');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${path.join(__dirname, 'fixtures', 'fakeSidecar.js')}" "$@"\n`, { mode: 0o755 });
+    process.env.MODELIDE_SIDECAR = wrapper;
+    moduleLoader._load = function (request: string, ...rest: unknown[]) {
+      return request === 'vscode' ? fake.vscode : originalLoad.call(this, request, ...rest);
+    };
+    const extension = require(path.join(extensionRoot, 'out', 'extension', 'src', 'extension.js'));
+    context = fake.context(extensionRoot);
+    api = await extension.activate(context);
+  });
+
+  after(() => {
+    for (const d of context?.subscriptions ?? []) {
+      d.dispose();
+    }
+    moduleLoader._load = originalLoad;
+    delete process.env.MODELIDE_SIDECAR;
+    fs.rmSync(wrapperDir, { recursive: true, force: true });
+  });
+
+  it('registers the modelscope authentication provider and starts signed out', () => {
+    assert.deepEqual(fake.authProviders.map((p) => [p.id, p.label]), [['modelscope', 'ModelScope']]);
+    assert.equal(api.getState().signedIn, false);
+    assert.equal(fake.contextKeys['modelscope.signedIn'], false);
+    assert.ok(fake.statusBarItems[0].text.endsWith('ModelScope: Sign in'));
+  });
+
+  it('rejects a wrong token with a clear message and stores nothing', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-wrong-token-000' });
+    assert.ok(fake.messages.some((m) => m.kind === 'error' && /not accepted by http:\/\/127\.0\.0\.1:8765: The token is not valid/.test(m.text)));
+    assert.equal(fake.secretValues.size, 0);
+    assert.equal(api.getState().signedIn, false);
+  });
+
+  it('signs in with a valid token: stored in SecretStorage only, activated in the sidecar, shown in the status bar', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-good-token-123' });
+    const state = api.getState();
+    assert.equal(state.signedIn, true);
+    assert.equal(state.userName, 'demo');
+    assert.ok([...fake.secretValues.values()][0].includes('ms-good-token-123'));
+    assert.ok(fake.statusBarItems[0].text.endsWith('ModelScope: demo @ 127.0.0.1:8765'));
+    assert.equal(fake.contextKeys['modelscope.signedIn'], true);
+    const activations = (await calls()).filter((c) => c.method === 'auth/activate');
+    assert.deepEqual(activations.map((c) => c.params.userName), ['demo']);
+    const sessions = await fake.authProviders[0].provider.getSessions([]);
+    assert.deepEqual(sessions.map((s: any) => s.account.label), ['demo']);
+    assert.ok(!fake.logLines.some((l) => l.includes('ms-good-token-123')), 'the token never reaches the log');
+  });
+
+  it('lists "My models" of the signed-in user in the Models tree', async () => {
+    const provider = fake.treeViews.get('modelscope.models').provider;
+    const roots = await provider.getChildren(undefined);
+    const labels = roots.map((r: any) => provider.getTreeItem(r).label);
+    assert.deepEqual(labels, ['My models', 'Add organisation...', 'Search...']);
+    const models = await provider.getChildren(roots[0]);
+    assert.deepEqual(models.map((m: any) => provider.getTreeItem(m).label), ['demo/tiny']);
+    assert.equal(provider.getTreeItem(models[0]).contextValue, 'modelscope.model');
+  });
+
+  it('re-sends initialize and the session to a restarted sidecar after a crash', async () => {
+    const pid = api.sidecar.processId;
+    process.kill(pid, 'SIGKILL');
+    await until(() => api.sidecar.processId !== undefined && api.sidecar.processId !== pid && api.sidecar.state === 'running', 'the restart');
+    const after = await calls();
+    assert.deepEqual(after.filter((c) => c.method === 'auth/activate').map((c) => c.params.userName), ['demo'], 'the new process got the session');
+    assert.ok(fake.messages.some((m) => m.kind === 'error' && m.text.includes('stopped unexpectedly')), 'one notification for the crash');
+    assert.equal(api.getState().sidecarStarts, 2);
+  });
+
+  it('downloads with a progress notification showing bytes, speed and ETA', async () => {
+    const result = await fake.vscode.commands.executeCommand('modelscope.download', 'demo/tiny');
+    assert.deepEqual(result, { localPath: '/cache/demo/tiny', files: 1, bytes: 4 * 1024 * 1024 });
+    const shown = fake.progress.find((p) => p.title === 'Downloading demo/tiny');
+    assert.ok(shown);
+    assert.equal(shown.reports[0].message, '1.0 MB / 4.0 MB · 1.0 MB/s · ETA 0:03 · 0/1 files');
+    assert.equal(shown.reports.reduce((sum, r) => sum + (r.increment ?? 0), 0), 100);
+    assert.deepEqual(api.getState().completedDownloads.map((d: any) => d.modelId), ['demo/tiny']);
+  });
+
+  it('cancels a download through $/cancelRequest', async () => {
+    const pending = fake.vscode.commands.executeCommand('modelscope.download', 'demo/slow');
+    const shown = await until(() => fake.progress.find((p) => p.title === 'Downloading demo/slow' && p.reports.length > 0), 'progress');
+    shown.cancel();
+    assert.equal(await pending, undefined);
+    assert.ok(fake.messages.some((m) => m.text.startsWith('Download of demo/slow cancelled')));
+    assert.ok(!api.getState().completedDownloads.some((d: any) => d.modelId === 'demo/slow'));
+  });
+
+  it('a download or clone stopped by the end of the session warns that it resumes after signing in, not a failure', async () => {
+    const before = fake.messages.length;
+    assert.equal(await fake.vscode.commands.executeCommand('modelscope.download', 'demo/expired'), undefined);
+    fake.openDialogAnswers.push([os.tmpdir()]);
+    await fake.vscode.commands.executeCommand('modelscope.cloneRepository', 'demo/expired');
+    const shown = fake.messages.slice(before);
+    assert.deepEqual(shown.map((m) => m.kind), ['warning', 'warning'], JSON.stringify(shown));
+    assert.match(shown[0].text, /^Download of demo\/expired stopped because the ModelScope session ended\. Sign in again .* resumes where it stopped\.$/);
+    assert.match(shown[1].text, /^Clone of demo\/expired stopped because the ModelScope session ended\./);
+    assert.equal((await calls()).filter((c) => c.method === 'git/clone').pop()!.params.targetDir, path.join(os.tmpdir(), 'expired'));
+    assert.ok(!api.getState().completedDownloads.some((d: any) => d.modelId === 'demo/expired'));
+  });
+
+  it('opens a model card with the strict CSP, escaped markdown and no remote images', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.openModelCard', 'demo/tiny');
+    const panel = fake.panels.find((p) => p.viewType === 'modelscope.modelCard');
+    const html: string = panel.webview.html;
+    const nonce = /script-src 'nonce-([^']+)'/.exec(html)?.[1];
+    assert.ok(nonce, 'the CSP names a script nonce');
+    assert.ok(html.includes("default-src 'none'"));
+    assert.equal((html.match(/<script/g) ?? []).length, (html.match(new RegExp(`<script nonce="${nonce}"`, 'g')) ?? []).length, 'every script carries the nonce');
+    assert.ok(html.includes('<h2>Tiny</h2>'));
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(!html.includes('example.com'));
+    assert.ok(html.includes('apache-2.0'));
+    assert.deepEqual(api.getState().openModelCards, ['demo/tiny']);
+  });
+
+  it('runs a local model: shows device and reason, streams tokens, stops on request', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelide-model-'));
+    fs.writeFileSync(path.join(dir, 'genai_config.json'), '{}');
+    try {
+      await fake.vscode.commands.executeCommand('modelscope.runLocally', fake.vscode.Uri.file(dir));
+      const panel = fake.panels.find((p) => p.viewType === 'modelscope.playground');
+      assert.ok(panel);
+      const loaded = panel.posted.find((m: any) => m.type === 'loaded');
+      assert.deepEqual([loaded.device, loaded.reason], ['CPU', 'policy auto: no GPU found']);
+      assert.equal(api.getState().playground.device, 'CPU');
+
+      panel.receive({ type: 'send', text: 'Hi', mode: 'chat', params: { maxNewTokens: '64', temperature: '0.7' } });
+      const done = await until(() => panel.posted.find((m: any) => m.type === 'done'), 'the answer');
+      const streamed = panel.posted.filter((m: any) => m.type === 'token').map((m: any) => m.text).join('');
+      assert.equal(streamed, 'Hello from the tiny model');
+      assert.equal(done.text, streamed);
+      assert.equal(done.tokensPerSecond, 42.5);
+      const generate = (await calls()).find((c) => c.method === 'inference/generate')!;
+      assert.deepEqual(generate.params.messages, [{ role: 'user', content: 'Hi' }]);
+      assert.equal(generate.params.maxNewTokens, 64);
+
+      panel.posted.length = 0;
+      panel.receive({ type: 'send', text: 'Tell me more', mode: 'chat', params: { maxNewTokens: '1000' } });
+      await until(() => panel.posted.some((m: any) => m.type === 'token'), 'the first token');
+      panel.receive({ type: 'stop' });
+      const stopped = await until(() => panel.posted.find((m: any) => m.type === 'done'), 'the stop');
+      assert.ok(stopped.stopReason === 'cancelled', 'the generation ended because of the stop button');
+      assert.ok(panel.posted.filter((m: any) => m.type === 'token').length < 1000);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('follows a job: panel with log and progress, updates from jobs/watch, a notification when it completes', async () => {
+    const jobsProvider = fake.treeViews.get('modelscope.jobs').provider;
+    const jobs = await jobsProvider.getChildren(undefined);
+    assert.deepEqual(jobs.map((j: any) => jobsProvider.getTreeItem(j).contextValue), ['modelscope.job.running']);
+    await fake.vscode.commands.executeCommand('modelscope.openJob', 'job-1');
+    const panel = fake.panels.find((p) => p.viewType === 'modelscope.job');
+    assert.ok(panel.webview.html.includes('Train: 33%'), 'the log tail is in the page data');
+    const updates = await until(() => (panel.posted.filter((m: any) => m.type === 'update').length >= 2 ? panel.posted : false), 'two updates');
+    assert.deepEqual(updates.map((m: any) => m.job.state), ['running', 'completed']);
+    await until(() => fake.messages.some((m) => m.text === 'Fine-tuning job job-1 completed.'), 'the completion notification');
+    assert.deepEqual(api.getState().jobs, [{ jobId: 'job-1', state: 'completed' }]);
+  });
+
+  it('searches public models with the given query, sort and filters', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.searchModels', { query: 'tiny', sort: 'downloads', task: 'text-generation' });
+    const provider = fake.treeViews.get('modelscope.models').provider;
+    const roots = await provider.getChildren(undefined);
+    const search = roots.find((r: any) => r.id === 'search');
+    assert.equal(provider.getTreeItem(search).description, '"tiny"');
+    const results = await provider.getChildren(search);
+    assert.deepEqual(results.map((m: any) => provider.getTreeItem(m).label), ['any/tiny']);
+    const request = (await calls()).filter((c) => c.method === 'models/search').pop()!;
+    assert.deepEqual([request.params.query, request.params.sort, request.params.task, request.params.pageSize], ['tiny', 'downloads', 'text-generation', 50]);
+  });
+
+  it('when the hub revokes the token: one "Sign in again" prompt for repeated reports, and signing in again keeps the search', async () => {
+    const provider = fake.treeViews.get('modelscope.models').provider;
+    const search = (await provider.getChildren(undefined)).find((r: any) => r.id === 'search');
+    assert.deepEqual((await provider.getChildren(search)).map((m: any) => provider.getTreeItem(m).label), ['any/tiny']);
+    const searchesBefore = (await calls()).filter((c) => c.method === 'models/search').length;
+    const expiredText = /^Your ModelScope session \(demo @ 127\.0\.0\.1:8765\) has expired or was revoked\./;
+    const prompts = () => fake.messages.filter((m) => m.kind === 'warning' && expiredText.test(m.text));
+    fake.warningAnswers.push('Sign in again');
+
+    await api.sidecar.request('test/expire', { times: 3, userName: 'demo' });
+    await until(() => prompts().length > 0, 'the prompt');
+    await until(async () => (await calls()).filter((c) => c.method === 'auth/discoverLocalCredentials').length >= 1, 'the sign-in flow');
+    await api.sidecar.request('sidecar/ping');
+    assert.equal(prompts().length, 1, 'one prompt for three reports');
+
+    // The user signs in again (a new token for the same account): the search and its loaded results stay.
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-good-token-456' });
+    assert.ok([...fake.secretValues.values()][0].includes('ms-good-token-456'));
+    assert.equal((await calls()).filter((c) => c.method === 'auth/activate').pop()!.params.userName, 'demo');
+    const rootsAfter = await provider.getChildren(undefined);
+    const searchAfter = rootsAfter.find((r: any) => r.id === 'search');
+    assert.equal(provider.getTreeItem(searchAfter).description, '"tiny"');
+    assert.deepEqual((await provider.getChildren(searchAfter)).map((m: any) => provider.getTreeItem(m).label), ['any/tiny']);
+    assert.equal((await calls()).filter((c) => c.method === 'models/search').length, searchesBefore, 'the results were kept, not fetched again');
+
+    // That new session is reported once more when it expires in turn.
+    await api.sidecar.request('test/expire', { times: 2, userName: 'demo' });
+    await until(() => prompts().length === 2, 'the second prompt');
+  });
+
+  it('signs in with the browser as a second account: opens only the http(s) URL the sidecar sends', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { method: 'browser' });
+    assert.deepEqual(fake.opened, ['http://127.0.0.1:8765/connect/authorize?client_id=modelide&state=xyz']);
+    const state = api.getState();
+    assert.equal(state.userName, 'oauth-user');
+    assert.deepEqual(state.accounts.sort(), ['demo', 'oauth-user']);
+    assert.equal(state.lastBrowserUrl, fake.opened[0]);
+    const browserCall = (await calls()).find((c) => c.method === 'auth/signInWithBrowser')!;
+    assert.deepEqual(browserCall.params.scopes, ['openid', 'profile']);
+    assert.ok(fake.statusBarItems[0].text.endsWith('ModelScope: oauth-user @ 127.0.0.1:8765'));
+    // The session expires in 61 s: it is refreshed a minute early, stored, and re-activated in the sidecar.
+    await until(async () => (await calls()).some((c) => c.method === 'auth/refresh'), 'the refresh');
+    await until(() => [...fake.secretValues.values()][0].includes('eyJyZWZyZXNoZWQi'), 'the refreshed token to be stored');
+    const refreshed = await fake.authProviders[0].provider.getSessions([]);
+    assert.equal(refreshed.find((x: any) => x.id === 'session-2').accessToken, 'eyJhbGciOi.eyJyZWZyZXNoZWQi.sig2');
+    await fake.authProviders[0].provider.removeSession('session-2');
+    assert.equal(api.getState().userName, 'demo', 'the other account becomes active');
+  });
+
+  it('signs out: forgets the session and tells the sidecar', async () => {
+    await fake.vscode.commands.executeCommand('modelscope.signOut');
+    assert.equal(api.getState().signedIn, false);
+    assert.ok(!([...fake.secretValues.values()][0] ?? '').includes('ms-good-token-123'));
+    assert.ok((await calls()).some((c) => c.method === 'auth/signOut'));
+  });
+});
