@@ -10,6 +10,7 @@ namespace ModelIde.Sidecar.Tests.Fuzz;
 /// literals, broken syntax) loaded into the real sidecar process and rendered by a chat request, while the test pings:
 /// every ping is answered within 1 s, every request ends, and the process stays up. Time-boxed for CI.
 /// </summary>
+[Collection(PingLatencyCollection.Name)]
 public sealed class ChatTemplateFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("MODELIDE_FUZZ_SECONDS"), out var s) ? s : 45);

@@ -13,6 +13,7 @@ namespace ModelIde.Sidecar.Tests.Inference;
 /// sidecar answers <c>sidecar/ping</c> within 1 s every time; the generation ends with the fallback prompt; closing stdin
 /// ends the process even mid-render.
 /// </summary>
+[Collection(PingLatencyCollection.Name)]
 public sealed class HostileChatTemplateTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan PingLimit = TimeSpan.FromSeconds(1);
@@ -161,4 +162,11 @@ public sealed class HostileChatTemplateTests(Xunit.Abstractions.ITestOutputHelpe
             Directory.Delete(model, recursive: true);
         }
     }
+}
+
+/// <summary>Tests that time sidecar/ping run alone: other test processes on a 2-core machine would be what they measure.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PingLatencyCollection
+{
+    public const string Name = "ping latency";
 }
