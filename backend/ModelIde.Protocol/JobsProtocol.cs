@@ -162,7 +162,11 @@ public sealed record JobInfoDto
     public JobSpecDto Spec { get; init; } = new();
 }
 
-public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion);
+/// <param name="Errors">Everything wrong with the spec; empty when it can be submitted.</param>
+public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<JobSpecErrorDto> Errors, int SwiftMajorVersion);
+
+/// <param name="Field">The <c>JobSpec</c> member it is about (camelCase), so a form can show it beside that field.</param>
+public sealed record JobSpecErrorDto(string Field, string Message);
 
 public sealed record JobIdParams(string JobId);
 

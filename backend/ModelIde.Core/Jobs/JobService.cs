@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 
 namespace ModelIde.Core.Jobs;
 
-public sealed record JobPreview(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion);
+public sealed record JobPreview(string Command, string? Script, IReadOnlyList<JobSpecError> Errors, int SwiftMajorVersion);
 
 public sealed record JobServiceOptions
 {

@@ -19,47 +19,48 @@ public static class SwiftCommandBuilder
         "--quant_method", "--quant_bits", "--resume_from_checkpoint", "--hub_token",
     ];
 
-    public static IReadOnlyList<string> Validate(JobSpec spec)
+    /// <summary>Everything wrong with a spec, each tagged with the field it is about (the one validator: CLI, sidecar, form).</summary>
+    public static IReadOnlyList<JobSpecError> Validate(JobSpec spec)
     {
-        var errors = new List<string>();
+        var errors = new List<JobSpecError>();
         if (!JobBackendAddress.TryParse(spec.Backend, out var address, out var backendError))
         {
-            errors.Add(backendError!);
+            errors.Add(new("backend", backendError!));
         }
 
         if (string.IsNullOrWhiteSpace(spec.Model))
         {
-            errors.Add("model is required (a ModelScope model id such as Qwen/Qwen2.5-0.5B-Instruct, or a path on the remote).");
+            errors.Add(new("model", "model is required (a ModelScope model id such as Qwen/Qwen2.5-0.5B-Instruct, or a path on the remote)."));
         }
 
         if ((spec.Dataset.Count == 0 || spec.Dataset.All(string.IsNullOrWhiteSpace)) && string.IsNullOrWhiteSpace(spec.UploadDataset))
         {
-            errors.Add("dataset is required (a ModelScope dataset id or a path on the remote).");
+            errors.Add(new("dataset", "dataset is required (a ModelScope dataset id or a path on the remote)."));
         }
 
         if (spec.Dataset.Any(d => d.Contains('\n') || d.Contains('\0')))
         {
-            errors.Add("dataset entries must be single lines.");
+            errors.Add(new("dataset", "dataset entries must be single lines."));
         }
 
         if (spec.NumTrainEpochs is { } e && (e <= 0 || e > 1000))
         {
-            errors.Add("numTrainEpochs must be greater than 0 and at most 1000.");
+            errors.Add(new("numTrainEpochs", "numTrainEpochs must be greater than 0 and at most 1000."));
         }
 
         if (spec.MaxSteps is { } ms && ms is < 1 and not -1)
         {
-            errors.Add("maxSteps must be at least 1.");
+            errors.Add(new("maxSteps", "maxSteps must be at least 1."));
         }
 
         if (spec.LearningRate is { } lr && (lr <= 0 || lr >= 1))
         {
-            errors.Add("learningRate must be between 0 and 1 (e.g. 1e-4).");
+            errors.Add(new("learningRate", "learningRate must be between 0 and 1 (e.g. 1e-4)."));
         }
 
         if (spec.Tuner == JobTuner.Full && (spec.LoraRank is not null || spec.LoraAlpha is not null))
         {
-            errors.Add("loraRank and loraAlpha apply to LoRA and QLoRA, not to a full fine-tune.");
+            errors.Add(new("loraRank", "loraRank and loraAlpha apply to LoRA and QLoRA, not to a full fine-tune."));
         }
 
         Positive(spec.LoraRank, "loraRank", 1024, errors);
@@ -70,27 +71,27 @@ public static class SwiftCommandBuilder
         Positive(spec.TimeLimitMinutes, "timeLimitMinutes", 366 * 24 * 60, errors);
         if (spec.GpusPerNode is { } g && (g < 0 || g > 64))
         {
-            errors.Add("gpusPerNode must be from 0 to 64.");
+            errors.Add(new("gpusPerNode", "gpusPerNode must be from 0 to 64."));
         }
 
         if (address?.Kind == JobBackendKind.Ssh && spec.Nodes is > 1)
         {
-            errors.Add("several nodes need the Slurm backend (slurm://user@login-node).");
+            errors.Add(new("nodes", "several nodes need the Slurm backend (slurm://user@login-node)."));
         }
 
         if (address?.Kind == JobBackendKind.Ssh && spec.TimeLimitMinutes is not null)
         {
-            errors.Add("timeLimitMinutes applies to the Slurm backend only.");
+            errors.Add(new("timeLimitMinutes", "timeLimitMinutes applies to the Slurm backend only."));
         }
 
         if (spec.OutputDir is { } o && (o.Contains('\n') || o.Contains('\0') || o.Trim().Length == 0))
         {
-            errors.Add("outputDir must be a folder path.");
+            errors.Add(new("outputDir", "outputDir must be a folder path."));
         }
 
         if (spec.SwiftMajorVersion is { } v && v is not (3 or 4))
         {
-            errors.Add("swiftMajorVersion must be 3 or 4.");
+            errors.Add(new("swiftMajorVersion", "swiftMajorVersion must be 3 or 4."));
         }
 
         foreach (var flag in spec.ExtraArgs.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
@@ -98,18 +99,18 @@ public static class SwiftCommandBuilder
             var name = flag.Split('=')[0];
             if (s_ownedFlags.Contains(name, StringComparer.Ordinal))
             {
-                errors.Add($"extraArgs may not set {name}; use the matching field of the job instead.");
+                errors.Add(new("extraArgs", $"extraArgs may not set {name}; use the matching field of the job instead."));
             }
         }
 
         if (spec.ExtraArgs.Any(a => a.Contains('\n') || a.Contains('\0')))
         {
-            errors.Add("extraArgs entries must be single lines.");
+            errors.Add(new("extraArgs", "extraArgs entries must be single lines."));
         }
 
         if (spec.UploadDataset is { } up && !File.Exists(up))
         {
-            errors.Add($"uploadDataset '{up}' does not exist.");
+            errors.Add(new("uploadDataset", $"uploadDataset '{up}' does not exist."));
         }
 
         return errors;
@@ -176,11 +177,11 @@ public static class SwiftCommandBuilder
         return digits.Length > 0 && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var major) ? major : null;
     }
 
-    private static void Positive(int? value, string name, int max, List<string> errors)
+    private static void Positive(int? value, string name, int max, List<JobSpecError> errors)
     {
         if (value is { } v && (v < 1 || v > max))
         {
-            errors.Add($"{name} must be from 1 to {max}.");
+            errors.Add(new(name, $"{name} must be from 1 to {max}."));
         }
     }
 

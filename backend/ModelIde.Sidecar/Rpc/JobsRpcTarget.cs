@@ -31,7 +31,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     public JobPreviewResult Preview(JobSpecDto spec)
     {
         var p = JobService.Preview(ToCore(spec));
-        return new JobPreviewResult(p.Command, p.Script, p.Errors, p.SwiftMajorVersion);
+        return new JobPreviewResult(p.Command, p.Script, p.Errors.Select(e => new JobSpecErrorDto(e.Field, e.Message)).ToArray(), p.SwiftMajorVersion);
     }
 
     [JsonRpcMethod(JobsMethods.Submit, UseSingleObjectParameterDeserialization = true)]

@@ -390,8 +390,15 @@ export type JobTunerKind = 'lora' | 'qlora' | 'full';
 export interface JobPreviewResult {
   command: string;
   script?: string;
-  errors: string[];
+  /** Everything wrong with the spec; empty when it can be submitted. */
+  errors: JobSpecError[];
   swiftMajorVersion: number;
+}
+
+export interface JobSpecError {
+  /** The `JobSpec` member it is about (camelCase), so a form can show it beside that field. */
+  field: string;
+  message: string;
 }
 
 export interface JobInfo {
@@ -713,7 +720,8 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   InferenceUnloadParams: { sessionId: 'string' },
   InferenceUnloadResult: {},
   JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?' },
-  JobPreviewResult: { command: 'string', script: 'string?', errors: 'string[]', swiftMajorVersion: 'number' },
+  JobPreviewResult: { command: 'string', script: 'string?', errors: 'JobSpecError[]', swiftMajorVersion: 'number' },
+  JobSpecError: { field: 'string', message: 'string' },
   JobInfo: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec' },
   TrainingProgress: { globalStep: 'number', maxSteps: 'number', percent: 'number', elapsed: 'string?', remaining: 'string?', loss: 'number?', learningRate: 'number?', memoryGiB: 'number?' },
   JobListParams: {},

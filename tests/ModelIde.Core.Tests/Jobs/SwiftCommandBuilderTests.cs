@@ -80,8 +80,8 @@ public sealed class SwiftCommandBuilderTests
             _ => throw new ArgumentOutOfRangeException(nameof(field)),
         };
         var errors = SwiftCommandBuilder.Validate(spec);
-        Assert.Single(errors);
-        Assert.Contains(field, errors[0]);
+        Assert.Equal(field, Assert.Single(errors).Field);
+        Assert.Contains(field, errors[0].Message);
         Assert.Equal(ModelIdeErrorKind.InvalidInput, Assert.Throws<ModelIdeException>(() => SwiftCommandBuilder.EnsureValid(spec)).Kind);
     }
 
