@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using ModelIde.Sidecar;
+using ModelIde.Sidecar.Hosting;
 
 namespace ModelIde.Cli.Commands;
 
@@ -17,7 +17,7 @@ public sealed class ServeCommand : CliCommand
         Exits when stdin closes or when the client process PID exits.
         """;
 
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
     {
         var options = new SidecarOptions(
             Endpoint: args.Option("endpoint"),
@@ -25,42 +25,7 @@ public sealed class ServeCommand : CliCommand
             LogLevel: args.Option("log-level") ?? "info");
         args.EnsureNoUnknownOptions();
 
-        using var context = new SidecarContext(options);
-        using var stdin = Console.OpenStandardInput();
-        using var stdout = Console.OpenStandardOutput();
-        using var rpc = SidecarServer.Attach(stdout, stdin, context);
-        console.Error.WriteLine($"[info] modelide sidecar {Sidecar.Rpc.SidecarRpcTarget.Version} started (pid {Environment.ProcessId}), endpoint {context.Session.Endpoint}");
-
-        var clientGone = WatchClientAsync(options.ClientProcessId, cancellationToken);
-        var finished = await Task.WhenAny(rpc.Completion, clientGone, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-        console.Error.WriteLine(finished == clientGone ? "[info] client process exited; sidecar stopping" : "[info] connection closed; sidecar stopping");
-        return ExitCodes.Success;
-    }
-
-    private static async Task WatchClientAsync(int? pid, CancellationToken cancellationToken)
-    {
-        if (pid is null)
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                using var p = Process.GetProcessById(pid.Value);
-                if (p.HasExited)
-                {
-                    return;
-                }
-            }
-            catch (ArgumentException)
-            {
-                return;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
-        }
+        // The same host as modelide-sidecar (the extension's): stdout guarded for JSON-RPC, the log on stderr.
+        return SidecarStdioHost.RunAsync(options, cancellationToken);
     }
 }

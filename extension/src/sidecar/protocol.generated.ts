@@ -7,11 +7,13 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc/node
 
 export interface InitializeParams {
   endpoint: string;
+  /** The sidecar's log level from now on (as `sidecar/setLogLevel`). */
   logLevel?: SidecarLogLevel;
+  /** The client's UI language (`vscode.env.language`): the sidecar's UI culture. */
   locale?: string;
 }
 
-/** How much the sidecar logs (the extension's output channel level). */
+/** How much the sidecar logs to stderr (the extension's output channel level). */
 export type SidecarLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface InitializeResult {
@@ -29,9 +31,8 @@ export interface EchoParams {
   items: string[];
 }
 
-export interface LogParams {
+export interface SetLogLevelParams {
   level: SidecarLogLevel;
-  message: string;
 }
 
 /** What the extension can act on: sign in again, retry after N seconds, show the request id, trust a host key. */
@@ -58,8 +59,8 @@ export const SidecarMethods = {
   ping: new RequestType0<PingResult, RpcErrorData>('sidecar/ping'),
   /** Request. Echoes the given items; used to measure round trips of large payloads. */
   echo: new RequestType<EchoParams, EchoParams, RpcErrorData>('sidecar/echo'),
-  /** Notification, sidecar → client. One log line, already redacted. */
-  log: new NotificationType<LogParams>('sidecar/log'),
+  /** Notification, client → sidecar. The client's log level changed (the output channel's "Set Log Level..."): the sidecar follows it at once. */
+  setLogLevel: new NotificationType<SetLogLevelParams>('sidecar/setLogLevel'),
 } as const;
 
 // --- auth/
@@ -683,7 +684,7 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   InitializeResult: { version: 'string', processId: 'number', endpoint: 'string' },
   PingResult: { processId: 'number', uptimeMilliseconds: 'number' },
   EchoParams: { items: 'string[]' },
-  LogParams: { level: 'SidecarLogLevel', message: 'string' },
+  SetLogLevelParams: { level: 'SidecarLogLevel' },
   ValidateTokenParams: { endpoint: 'string', accessToken: 'string' },
   AuthSession: { id: 'string', endpoint: 'string', userName: 'string', accessToken: 'string', kind: 'AuthSessionKind', scopes: 'string[]', email: 'string?', refreshToken: 'string?', gitToken: 'string?', expiresAt: 'string?', clientId: 'string?' },
   SignInWithBrowserParams: { endpoint: 'string', clientId: 'string?', scopes: 'string[]?', timeoutSeconds: 'number?' },

@@ -250,11 +250,6 @@ internal sealed class NotificationSink(ConcurrentQueue<JobUpdateParams> updates)
 {
     [JsonRpcMethod(JobsMethods.Update, UseSingleObjectParameterDeserialization = true)]
     public void Update(JobUpdateParams p) => updates.Enqueue(p);
-
-    [JsonRpcMethod(SidecarMethods.Log, UseSingleObjectParameterDeserialization = true)]
-    public void Log(LogParams p)
-    {
-    }
 }
 
 /// <summary>The sshd and Slurm of scripts/setup/20-ssh.sh and 21-slurm.sh: from MODELIDE_* or by running the scripts (never skipped).</summary>

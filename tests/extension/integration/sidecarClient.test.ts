@@ -75,14 +75,18 @@ describe('SidecarClient against a stand-in process', () => {
     }
   });
 
-  it('redacts sidecar/log notifications before logging them', async () => {
+  it('logs the sidecar\'s stderr entry by entry at their levels, the stack with its entry, redacted', async () => {
     const h = harness(() => fake());
     try {
       await h.client.request('test/log');
-      const line = h.logs.find((l) => l.message.includes('Authorization'));
-      assert.ok(line, 'the log notification arrived');
-      assert.equal(line.level, 'warn');
-      assert.ok(!line.message.includes('abcdefghijk'));
+      for (let i = 0; i < 100 && !h.logs.some((l) => l.message.includes('failed in')); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const entry = h.logs.findIndex((l) => l.message.includes('Authorization'));
+      assert.ok(entry >= 0, 'the entry arrived');
+      assert.deepEqual(h.logs.slice(entry, entry + 4).map((l) => l.level), ['warn', 'warn', 'warn', 'debug']);
+      assert.ok(h.logs[entry + 2].message.includes('at ModelIde.Core.Jobs.JobService.GetAsync()'));
+      assert.ok(!h.logs.some((l) => l.message.includes('abcdefghijk') || l.message.includes('ms-abcdef1234567890')));
     } finally {
       h.client.dispose();
     }
