@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 
 namespace ModelIde.Sidecar.Tests.Rpc;
 
-/// <summary>The real sidecar process: `modelide serve` over stdio, as the extension starts it.</summary>
+/// <summary>The real sidecar process, modelide-sidecar over stdio, as the extension starts it from the VSIX.</summary>
 public sealed partial class SidecarProcessTests
 {
     internal static Process StartSidecar(params string[] extra) => StartSidecar(new Dictionary<string, string?>(), extra);
@@ -14,7 +14,7 @@ public sealed partial class SidecarProcessTests
     /// <summary>As above, with environment changes: a null value removes the variable.</summary>
     internal static Process StartSidecar(IReadOnlyDictionary<string, string?> env, params string[] extra)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "modelide.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "modelide-sidecar.dll");
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
@@ -23,7 +23,6 @@ public sealed partial class SidecarProcessTests
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("serve");
         foreach (var e in extra)
         {
             psi.ArgumentList.Add(e);

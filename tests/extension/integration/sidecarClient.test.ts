@@ -10,7 +10,8 @@ import { repoRoot as checkoutRoot } from '../paths';
 
 const fakeSidecar = path.join(__dirname, 'fixtures', 'fakeSidecar.js');
 const repoRoot = process.env.MODELIDE_ROOT ?? checkoutRoot;
-const realSidecarDll = path.join(repoRoot, '.build', 'cli', 'modelide.dll');
+// The sidecar the VSIX ships (modelide-sidecar), built into .build/cli with the CLI by ./modelide.
+const realSidecarDll = path.join(repoRoot, '.build', 'cli', 'modelide-sidecar.dll');
 
 interface Harness {
   client: SidecarClient;
@@ -137,7 +138,7 @@ describe('SidecarClient against the real sidecar', () => {
   it('restarts after SIGKILL and the next call succeeds', { skip: available ? false : `build it first: ./modelide --version (${realSidecarDll})` }, async () => {
     const h = harness(() => ({
       command: 'dotnet',
-      args: [realSidecarDll, 'serve', '--clientProcessId', String(process.pid), '--endpoint', 'http://127.0.0.1:9/'],
+      args: [realSidecarDll, '--clientProcessId', String(process.pid), '--endpoint', 'http://127.0.0.1:9/'],
     }), { policy: new RestartPolicy({ maxCrashes: 5, windowMs: 180000, initialDelayMs: 50, maxDelayMs: 50 }) });
     try {
       const first = await h.client.request<PingResult>('sidecar/ping');
