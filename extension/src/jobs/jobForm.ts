@@ -1,6 +1,6 @@
 // Turns the fine-tune form's string fields into a JobSpec. Only what cannot be sent is checked here (text in a number
-// field, a fraction where a whole number goes, a tuner that is not one): every rule about a job is jobs/preview's,
-// whose errors the form shows beside their fields. No `vscode` import.
+// field, a fraction where a whole number goes, GPUs that are not GPU numbers, a tuner that is not one): every rule
+// about a job is jobs/preview's, whose errors the form shows beside their fields. No `vscode` import.
 import { JobSpec, JobSpecError, JobTunerKind, protocolEnums, RpcServerCodes, TrustHostParams } from '../sidecar/protocol.generated';
 import { errorData } from '../sidecar/rpcErrors';
 
@@ -23,21 +23,41 @@ const numberFields: { field: keyof JobSpec; integer: boolean }[] = [
   { field: 'gpusPerNode', integer: true },
   { field: 'nodes', integer: true },
   { field: 'timeLimitMinutes', integer: true },
+  { field: 'cpusPerTask', integer: true },
+  { field: 'saveSteps', integer: true },
+  { field: 'saveTotalLimit', integer: true },
 ];
+
+/** Quotes a word for a POSIX shell when it needs it (the sidecar splits these fields with shell quoting). */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9@%_+=:,./#-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** "0, 3 5" → [0, 3, 5]; undefined for an empty field; null when it is not a list of GPU numbers. */
+export function parseGpuIndices(text: string): number[] | undefined | null {
+  const parts = text.split(/[\s,]+/).filter((p) => p.length > 0);
+  if (parts.length === 0) {
+    return undefined;
+  }
+  const numbers = parts.map((p) => (/^\d{1,2}$/.test(p) ? Number(p) : NaN));
+  return numbers.some((n) => Number.isNaN(n)) || new Set(numbers).size !== numbers.length ? null : numbers;
+}
 
 export function parseJobForm(values: JobFormValues): JobFormResult {
   const errors: JobSpecError[] = [];
   const text = (k: string) => (values[k] ?? '').trim();
-  const dataset = text('dataset')
-    .split(/[\s,]+/)
-    .filter((d) => d.length > 0);
+  // Datasets and extra arguments go to the sidecar as typed: it splits them with shell quoting ('my file.jsonl').
+  const datasetText = text('dataset');
   const tunerText = text('tuner') || 'lora';
   const tuners = protocolEnums.JobTunerKind;
   if (!tuners.includes(tunerText)) {
     errors.push({ field: 'tuner', message: `Tuner must be ${tuners.join(', ')}.` });
   }
   const tuner = (tuners.includes(tunerText) ? tunerText : 'lora') as JobTunerKind;
-  const spec: JobSpec = { backend: text('backend'), model: text('model'), dataset, tuner };
+  const spec: JobSpec = { backend: text('backend'), model: text('model'), dataset: [], tuner };
+  if (datasetText) {
+    spec.datasetText = datasetText;
+  }
   for (const { field, integer } of numberFields) {
     const raw = text(field);
     if (!raw) {
@@ -57,7 +77,21 @@ export function parseJobForm(values: JobFormValues): JobFormResult {
   }
   const extra = text('extraArgs');
   if (extra) {
-    spec.extraArgs = extra.split(/\s+/);
+    spec.extraArgsText = extra;
+  }
+  const gpus = parseGpuIndices(text('gpuIndices'));
+  if (gpus === null) {
+    errors.push({ field: 'gpuIndices', message: 'GPUs must be distinct GPU numbers as nvidia-smi lists them, e.g. 0,3.' });
+  } else if (gpus) {
+    spec.gpuIndices = gpus;
+  }
+  const dtype = text('bnbComputeDtype');
+  if (dtype === 'float16' || dtype === 'bfloat16' || dtype === 'float32') {
+    spec.bnbComputeDtype = dtype;
+  }
+  const saveOnly = text('saveOnlyModel');
+  if (saveOnly === 'true' || saveOnly === 'false') {
+    spec.saveOnlyModel = saveOnly === 'true';
   }
   return { spec, errors };
 }
@@ -77,7 +111,18 @@ export function formValuesFromSpec(spec: Partial<JobSpec>): JobFormValues {
     if (value === undefined || value === null) {
       continue;
     }
-    values[key] = Array.isArray(value) ? value.join(key === 'dataset' ? ', ' : ' ') : String(value);
+    if (key === 'datasetText' || key === 'extraArgsText') {
+      values[key === 'datasetText' ? 'dataset' : 'extraArgs'] = String(value);
+    } else if (key === 'gpuIndices' && Array.isArray(value)) {
+      values.gpuIndices = value.join(',');
+    } else if (Array.isArray(value)) {
+      const joined = (value as string[]).map(shellQuote).join(' ');
+      if (joined) {
+        values[key] = joined;
+      }
+    } else {
+      values[key] = String(value);
+    }
   }
   return values;
 }
