@@ -5,10 +5,10 @@ using Microsoft.Win32.SafeHandles;
 namespace ModelIde.Core.Downloads;
 
 /// <summary>
-/// SHA-256 of a file that is being written in parallel ranged parts, computed while it downloads instead of in a
-/// second pass afterwards. Bytes written exactly at the hashed frontier are hashed from the writer's buffer; bytes
-/// written ahead of it (later parts, or a resumed prefix) are read back from the file once the frontier reaches
-/// them, which is usually still in the page cache.
+/// SHA-256 of a file that is being written, possibly by several connections at once, computed while it downloads
+/// instead of in a second pass afterwards. Bytes written at the hashed frontier are hashed from the writer's buffer, on
+/// the writer's thread, while they are still in the CPU cache; bytes written ahead of it (another connection's range, a
+/// resumed prefix) are read back from the file once the frontier reaches them, usually from the page cache.
 /// </summary>
 internal sealed class StreamingSha256 : IDisposable
 {
@@ -25,25 +25,44 @@ internal sealed class StreamingSha256 : IDisposable
         _state = state;
     }
 
+    /// <summary>Bytes hashed so far (the frontier).</summary>
+    public long Hashed => Volatile.Read(ref _hashed);
+
     /// <summary>
-    /// Call after <paramref name="data"/> is on disk at <paramref name="offset"/> and counted in the resume state.
-    /// Writes that are not at the frontier are skipped here and picked up from the file by <see cref="CatchUp"/>.
+    /// Call after <paramref name="data"/> is on disk at <paramref name="offset"/> and counted in the resume state. Data
+    /// at the frontier is hashed now; data just past a frontier that the file already fills up to is hashed after
+    /// reading the bytes between from the file; anything else is left for <see cref="CatchUp"/>.
     /// </summary>
     public void OnWritten(long offset, ReadOnlySpan<byte> data)
     {
-        // Only the writer at the frontier can match; _hashed never moves backwards except in Restart.
-        if (offset != Volatile.Read(ref _hashed))
+        var hashed = Volatile.Read(ref _hashed);
+        if (offset < hashed || (offset > hashed && _state.ContiguousBytes < offset + data.Length))
         {
             return;
         }
 
-        lock (_gate)
+        // Another writer may be hashing (or catching up) right now; it or the final CatchUp covers these bytes.
+        if (!_gate.TryEnter())
         {
+            return;
+        }
+
+        try
+        {
+            if (offset > _hashed)
+            {
+                ReadBackUpTo(offset);
+            }
+
             if (offset == _hashed)
             {
                 _sha.AppendData(data);
                 Volatile.Write(ref _hashed, _hashed + data.Length);
             }
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 
@@ -52,37 +71,11 @@ internal sealed class StreamingSha256 : IDisposable
     {
         lock (_gate)
         {
-            var frontier = _state.ContiguousBytes;
-            if (_hashed >= frontier)
-            {
-                return;
-            }
-
-            var buffer = ArrayPool<byte>.Shared.Rent(CatchUpChunk);
-            try
-            {
-                while (_hashed < frontier)
-                {
-                    var want = (int)Math.Min(buffer.Length, frontier - _hashed);
-                    var read = RandomAccess.Read(_file, buffer.AsSpan(0, want), _hashed);
-                    if (read <= 0)
-                    {
-                        // The file is shorter than the state claims; the final length check reports it.
-                        return;
-                    }
-
-                    _sha.AppendData(buffer, 0, read);
-                    Volatile.Write(ref _hashed, _hashed + read);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            ReadBackUpTo(_state.ContiguousBytes);
         }
     }
 
-    /// <summary>Forgets everything hashed so far (the host ignored a Range header and sent the file from byte 0).</summary>
+    /// <summary>Forgets everything hashed so far (the host ignored a Range header and sends the file from byte 0).</summary>
     public void Restart()
     {
         lock (_gate)
@@ -104,4 +97,34 @@ internal sealed class StreamingSha256 : IDisposable
     }
 
     public void Dispose() => _sha.Dispose();
+
+    private void ReadBackUpTo(long frontier)
+    {
+        if (_hashed >= frontier)
+        {
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(CatchUpChunk);
+        try
+        {
+            while (_hashed < frontier)
+            {
+                var want = (int)Math.Min(buffer.Length, frontier - _hashed);
+                var read = RandomAccess.Read(_file, buffer.AsSpan(0, want), _hashed);
+                if (read <= 0)
+                {
+                    // The file is shorter than the state claims; Finish reports it.
+                    return;
+                }
+
+                _sha.AppendData(buffer, 0, read);
+                Volatile.Write(ref _hashed, _hashed + read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

@@ -53,12 +53,13 @@ public sealed class DiskFullDownloadTests(LocalHubFixture fixture, Xunit.Abstrac
             var folder = layout.SnapshotFolder(Tiny, "master");
             var big = Path.Combine(folder, "model.onnx");
             Assert.False(File.Exists(big), "model.onnx must not look finished");
-            Assert.True(File.Exists(big + ModelCacheLayout.IncompleteSuffix), "the partial file is kept");
+            Assert.True(File.Exists(big + Partial), "the partial file is kept");
             var saved = LoadState(big);
-            Assert.InRange(saved.BytesDone, 1, new FileInfo(big + ModelCacheLayout.IncompleteSuffix).Length);
-            // Every file stopped part way keeps its state; the disk-full stop ends all of them, so together they say what is left.
-            var savedBytes = Directory.GetFiles(folder, "*" + ModelCacheLayout.ResumeStateSuffix)
-                .Sum(f => LoadState(f[..^ModelCacheLayout.ResumeStateSuffix.Length]).BytesDone);
+            Assert.InRange(saved.BytesDone, 1, new FileInfo(big + Partial).Length);
+            // Every file stopped part way keeps what it has: a resume state where it may have gaps, else a plain prefix.
+            // The disk-full stop ends all of them, so together they say what is left.
+            var savedBytes = Directory.GetFiles(folder, "*" + Partial)
+                .Sum(f => File.Exists(f + ".json") ? LoadState(f[..^Partial.Length]).BytesDone : new FileInfo(f).Length);
             Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
             var finishedBefore = FinishedFiles(folder);
             foreach (var f in finishedBefore)
@@ -76,6 +77,7 @@ public sealed class DiskFullDownloadTests(LocalHubFixture fixture, Xunit.Abstrac
             }
 
             Assert.Empty(Directory.GetFiles(folder, "*.incomplete*"));
+            Assert.Empty(Directory.GetFiles(folder, "*" + Partial + "*"));
             Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
             Assert.Equal(finishedBefore.Count, result.FilesFromCache.Count);
             // Resumed: at most what the saved state did not cover is fetched again.
@@ -89,11 +91,14 @@ public sealed class DiskFullDownloadTests(LocalHubFixture fixture, Xunit.Abstrac
         }
     }
 
+    /// <summary>ModelIde's partial files: <c>&lt;file&gt;.modelide-partial</c>, state in <c>&lt;file&gt;.modelide-partial.json</c>.</summary>
+    private const string Partial = ".modelide-partial";
+
     private static DownloadResumeState LoadState(string target) =>
-        System.Text.Json.JsonSerializer.Deserialize<DownloadResumeState>(File.ReadAllText(target + ModelCacheLayout.ResumeStateSuffix))!;
+        System.Text.Json.JsonSerializer.Deserialize<DownloadResumeState>(File.ReadAllText(target + Partial + ".json"))!;
 
     private static List<string> FinishedFiles(string folder) => Directory.GetFiles(folder)
-        .Where(f => !f.Contains(ModelCacheLayout.IncompleteSuffix, StringComparison.Ordinal) && !f.EndsWith(ModelCacheLayout.ResumeStateSuffix, StringComparison.Ordinal) && !f.EndsWith(".tmp", StringComparison.Ordinal))
+        .Where(f => !f.Contains(Partial, StringComparison.Ordinal) && !f.Contains(ModelCacheLayout.IncompleteSuffix, StringComparison.Ordinal) && !f.EndsWith(".tmp", StringComparison.Ordinal))
         .ToList();
 
     /// <summary>Mounts (or remounts) a tmpfs; needs root or CAP_SYS_ADMIN, which the test stage has. Fails loudly otherwise.</summary>

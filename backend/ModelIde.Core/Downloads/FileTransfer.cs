@@ -1,0 +1,557 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using Microsoft.Win32.SafeHandles;
+
+namespace ModelIde.Core.Downloads;
+
+/// <summary>
+/// Fills one partial file from the blob host and hashes it on the way. One connection reads the whole range in a single
+/// request (on loopback, or any link one stream fills, that is the fastest and cheapest way); more connections are
+/// added only where they pay off, as against a CDN that throttles each connection: see <see cref="ControlAsync"/>.
+/// A connection owns a range of the file; a new one takes the back half of the largest range still being read, and
+/// the owner stops where the taker starts. Each connection writes its bytes at their offset (pwrite, no shared
+/// stream) and hashes them on its own thread when they extend the hashed prefix.
+/// </summary>
+internal sealed class FileTransfer
+{
+    private const int BufferBytes = 1 << 20;
+    private static readonly TimeSpan s_window = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(250);
+
+    private readonly Lock _gate = new();
+    private readonly BlobRangeFetcher _fetcher;
+    private readonly DownloadOptions _options;
+    private readonly Models.RepoFile _file;
+    private readonly Uri _hubUri;
+    private readonly SafeFileHandle _handle;
+    private readonly DownloadResumeState _state;
+    private readonly string? _statePath;
+    private readonly DownloadProgressTracker _tracker;
+    private readonly StreamingSha256? _hasher;
+    private readonly long _saveEvery;
+    private readonly long _minSplit;
+    private readonly List<Slot> _slots = [];
+    private readonly List<(long Start, long End)> _unassigned = [];
+    private readonly List<Task> _workers = [];
+    private Uri? _blobUri;
+    private long _received;
+    private long _unsaved;
+    private bool _parallelPaysOff;
+    private bool _wholeFileOnly;
+
+    public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, SafeFileHandle handle, DownloadResumeState state, string? statePath, DownloadProgressTracker tracker)
+    {
+        _fetcher = fetcher;
+        _options = options;
+        _file = file;
+        _hubUri = hubUri;
+        _handle = handle;
+        _state = state;
+        _statePath = statePath;
+        _tracker = tracker;
+        _hasher = file.Sha256 is null ? null : new StreamingSha256(handle, state);
+        _minSplit = Math.Max(1 << 20, options.PartSizeBytes);
+        _saveEvery = Math.Max(64 << 10, Math.Min(options.StateSaveInterval, _minSplit));
+    }
+
+    /// <summary>Connections this file may use at once.</summary>
+    private int MaxConnections => _file.Size >= _options.ParallelThresholdBytes && !_wholeFileOnly ? Math.Max(1, _options.MaxParallelParts) : 1;
+
+    /// <summary>Fetches every byte the state does not count as written; returns the file's SHA-256 (null when none was listed).</summary>
+    public async Task<string?> RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _tracker.AddDone(_state.BytesDone);
+            while (true)
+            {
+                try
+                {
+                    await RunConnectionsAsync(cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (RangesIgnoredException) when (!_wholeFileOnly)
+                {
+                    // The host answers ranges with the whole file: forget the ranges, take the file from byte 0 on one connection.
+                    _wholeFileOnly = true;
+                    _tracker.AddDone(-_state.BytesDone);
+                    _state.Clear();
+                    _hasher?.Restart();
+                    SaveState();
+                }
+            }
+
+            if (_state.BytesDone != _file.Size)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.ServerError, $"The download of '{_file.Path}' ended with {_state.BytesDone:N0} of {_file.Size:N0} bytes.");
+            }
+
+            return _hasher?.Finish(_file.Size);
+        }
+        finally
+        {
+            _hasher?.Dispose();
+            try
+            {
+                SaveState();
+            }
+            catch (IOException)
+            {
+                // Best effort (a full disk): the state on disk is an older, still true snapshot.
+            }
+        }
+    }
+
+    private async Task RunConnectionsAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _slots.Clear();
+            _workers.Clear();
+            _unassigned.Clear();
+            _unassigned.AddRange(_state.Missing());
+            _parallelPaysOff = false;
+        }
+
+        if (_unassigned.Count == 0)
+        {
+            return;
+        }
+
+        using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopControl = CancellationTokenSource.CreateLinkedTokenSource(failFast.Token);
+        AddConnection(steal: false, failFast);
+        var control = MaxConnections > 1 ? ControlAsync(stopControl.Token, failFast) : Task.CompletedTask;
+        try
+        {
+            while (true)
+            {
+                Task[] running;
+                lock (_gate)
+                {
+                    running = [.. _workers];
+                }
+
+                try
+                {
+                    await Task.WhenAll(running).ConfigureAwait(false);
+                }
+                catch when (running.Any(t => t.IsFaulted))
+                {
+                    await failFast.CancelAsync().ConfigureAwait(false);
+                    await SettleAsync(running).ConfigureAwait(false);
+                    // The first real failure, not the cancellations it caused.
+                    var real = running.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault(e => e is not OperationCanceledException);
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(real ?? running.First(t => t.IsFaulted).Exception!.InnerExceptions[0]);
+                }
+
+                lock (_gate)
+                {
+                    if (_workers.Count == running.Length)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await stopControl.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await control.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Waits until every task has ended, whatever the outcome (their failures are reported by the caller).</summary>
+    private static async Task SettleAsync(Task[] tasks)
+    {
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ModelIdeException or IOException or HttpRequestException or RangesIgnoredException)
+        {
+            // Reported by the caller from the tasks themselves.
+        }
+    }
+
+    /// <summary>
+    /// Adds connections while they pay off. Only when this process is not busy (a CPU-bound download, as over loopback,
+    /// gains nothing from more streams and pays for them in read-back hashing): doubles the connections, measures the
+    /// rate over a window, keeps them when the rate rose by at least half of what they could add, else hands their
+    /// ranges back and stays with what it had.
+    /// </summary>
+    private async Task ControlAsync(CancellationToken cancellationToken, CancellationTokenSource failFast)
+    {
+        while (Interlocked.Read(ref _received) == 0)
+        {
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+
+        var connections = 1;
+        var (rate, busy) = await MeasureAsync(cancellationToken).ConfigureAwait(false);
+        while (connections < MaxConnections && busy < 0.5 && HasSplittableRange())
+        {
+            var added = Math.Min(connections, MaxConnections - connections);
+            var fresh = new List<Slot>();
+            for (var i = 0; i < added && AddConnection(steal: true, failFast) is { } slot; i++)
+            {
+                fresh.Add(slot);
+            }
+
+            if (fresh.Count == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(s_settle, cancellationToken).ConfigureAwait(false);
+            var (after, busyAfter) = await MeasureAsync(cancellationToken).ConfigureAwait(false);
+            var ideal = (double)(connections + fresh.Count) / connections;
+            if (after < rate * (1 + ((ideal - 1) / 2)))
+            {
+                lock (_gate)
+                {
+                    foreach (var slot in fresh)
+                    {
+                        slot.Retire = true;
+                    }
+                }
+
+                return;
+            }
+
+            lock (_gate)
+            {
+                _parallelPaysOff = true;
+            }
+
+            connections += fresh.Count;
+            (rate, busy) = (after, busyAfter);
+        }
+    }
+
+    /// <summary>Bytes per second received over one window, and the CPU this process used in it (in cores).</summary>
+    private async Task<(double Rate, double Busy)> MeasureAsync(CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var bytes0 = Interlocked.Read(ref _received);
+        var cpu0 = Environment.CpuUsage.TotalTime;
+        await Task.Delay(s_window, cancellationToken).ConfigureAwait(false);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return ((Interlocked.Read(ref _received) - bytes0) / seconds, (Environment.CpuUsage.TotalTime - cpu0).TotalSeconds / seconds);
+    }
+
+    private bool HasSplittableRange()
+    {
+        lock (_gate)
+        {
+            return _slots.Any(s => s.End - s.Pos >= 2 * _minSplit);
+        }
+    }
+
+    /// <summary>Starts a connection on a range: an unassigned gap, else (when <paramref name="steal"/>) the back half of the largest range being read.</summary>
+    private Slot? AddConnection(bool steal, CancellationTokenSource failFast)
+    {
+        lock (_gate)
+        {
+            var slot = Claim(steal);
+            if (slot is not null)
+            {
+                _workers.Add(Task.Run(() => ConnectionAsync(slot, failFast.Token)));
+            }
+
+            return slot;
+        }
+    }
+
+    private Slot? Claim(bool steal)
+    {
+        lock (_gate)
+        {
+            if (_unassigned.Count > 0)
+            {
+                var (start, end) = _unassigned[0];
+                _unassigned.RemoveAt(0);
+                var slot = new Slot(start, end);
+                _slots.Add(slot);
+                return slot;
+            }
+
+            if (!steal)
+            {
+                return null;
+            }
+
+            var victim = _slots.Where(s => !s.Retire).MaxBy(s => s.End - s.Pos);
+            if (victim is null || victim.End - victim.Pos < 2 * _minSplit)
+            {
+                return null;
+            }
+
+            // Page-aligned, so the two connections never write into the same page.
+            var mid = victim.Pos + (((victim.End - victim.Pos) / 2) & ~4095L);
+            var taken = new Slot(mid, victim.End);
+            victim.End = mid;
+            _slots.Add(taken);
+            return taken;
+        }
+    }
+
+    /// <summary>One connection: reads its range, then more work while there is some (a gap, or a steal once parallel paid off).</summary>
+    private async Task ConnectionAsync(Slot slot, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        try
+        {
+            for (var current = slot; current is not null;)
+            {
+                await FetchAsync(current, buffer, cancellationToken).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    _slots.Remove(current);
+                    current = current.Retire ? null : Claim(steal: _parallelPaysOff);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads one slot to its end (which another connection may move closer), retrying a broken connection from the last byte written.</summary>
+    private async Task FetchAsync(Slot slot, byte[] buffer, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            long pos, end;
+            lock (_gate)
+            {
+                (pos, end) = (slot.Pos, slot.End);
+            }
+
+            if (pos >= end)
+            {
+                return;
+            }
+
+            var progressed = false;
+            try
+            {
+                using var response = await OpenAsync(pos, end, cancellationToken).ConfigureAwait(false);
+                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var lengthKnown = response.Content.Headers.ContentLength is not null;
+                while (true)
+                {
+                    lock (_gate)
+                    {
+                        end = slot.End;
+                    }
+
+                    if (pos >= end)
+                    {
+                        return;
+                    }
+
+                    stall.CancelAfter(_options.StallTimeout);
+                    var want = (int)Math.Min(buffer.Length, end - pos);
+                    int read;
+                    try
+                    {
+                        read = await body.ReadAtLeastAsync(buffer.AsMemory(0, want), want, throwOnEndOfStream: false, stall.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw new ModelIdeException(ModelIdeErrorKind.Network, $"The download of '{_file.Path}' stalled for {_options.StallTimeout.TotalSeconds:0} s.");
+                    }
+                    catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                    {
+                        // A cut connection; errors writing the local file are not caught here and are not retried.
+                        throw new ModelIdeException(ModelIdeErrorKind.Network, $"The connection broke while downloading '{_file.Path}': {ex.Message}", ex);
+                    }
+
+                    if (read > 0)
+                    {
+                        pos = Store(slot, buffer, pos, read);
+                        progressed = true;
+                    }
+
+                    if (read < want)
+                    {
+                        lock (_gate)
+                        {
+                            end = slot.End;
+                        }
+
+                        if (pos >= end)
+                        {
+                            return;
+                        }
+
+                        // A clean end of the body before the range's end: with a length header HttpClient would have
+                        // thrown, so the host says this is all there is.
+                        throw lengthKnown
+                            ? new ModelIdeException(ModelIdeErrorKind.Network, $"The connection closed early while downloading '{_file.Path}'.")
+                            : SizeMismatch(pos);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or ModelIdeException { Kind: not ModelIdeErrorKind.IntegrityFailure } && !cancellationToken.IsCancellationRequested)
+            {
+                var error = ex as ModelIdeException ?? new ModelIdeException(ModelIdeErrorKind.Network, $"The connection broke while downloading '{_file.Path}': {ex.Message}", ex);
+                if (_blobUri is not null && error.Kind is ModelIdeErrorKind.PermissionDenied or ModelIdeErrorKind.NotFound or ModelIdeErrorKind.AuthenticationRequired)
+                {
+                    // The signed blob URL we reused may have expired: ask the hub for a fresh one, once.
+                    _blobUri = null;
+                    if (attempt == 1)
+                    {
+                        continue;
+                    }
+                }
+
+                if (!_options.Retry.ShouldRetry(error, progressed ? 1 : attempt))
+                {
+                    throw error;
+                }
+
+                await _options.Wait(_options.Retry.DelayFor(error, progressed ? 1 : attempt), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (progressed)
+            {
+                attempt = 0;
+            }
+        }
+    }
+
+    /// <summary>Writes what was read at its offset, counts it, hashes it if it extends the hashed prefix; returns the new position.</summary>
+    private long Store(Slot slot, byte[] buffer, long pos, int read)
+    {
+        int keep;
+        lock (_gate)
+        {
+            // Another connection may have taken the end of this range while the read was in flight.
+            keep = (int)Math.Min(read, slot.End - pos);
+        }
+
+        if (keep <= 0)
+        {
+            return pos;
+        }
+
+        RandomAccess.Write(_handle, buffer.AsSpan(0, keep), pos);
+        _state.MarkWritten(pos, pos + keep);
+        _hasher?.OnWritten(pos, buffer.AsSpan(0, keep));
+        pos += keep;
+        lock (_gate)
+        {
+            slot.Pos = pos;
+            if (slot.Retire && _slots.Count(s => !s.Retire) > 0 && pos < slot.End)
+            {
+                // Retired by the controller: hand the rest back to the connections that stay.
+                _unassigned.Add((pos, slot.End));
+                _unassigned.Sort();
+                slot.End = pos;
+            }
+        }
+
+        Interlocked.Add(ref _received, keep);
+        _tracker.AddFetched(keep, _file.Path);
+        if (_statePath is not null && Interlocked.Add(ref _unsaved, keep) >= _saveEvery)
+        {
+            Interlocked.Exchange(ref _unsaved, 0);
+            _state.Save(_statePath);
+        }
+
+        return pos;
+    }
+
+    /// <summary>Requests [<paramref name="pos"/>, <paramref name="end"/>) and checks the answer fits the listing before a byte is kept.</summary>
+    private async Task<HttpResponseMessage> OpenAsync(long pos, long end, CancellationToken cancellationToken)
+    {
+        var whole = pos == 0 && end == _file.Size;
+        var response = await _fetcher.OpenAsync(_blobUri ?? _hubUri, pos, whole ? null : end - 1, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var headers = response.Content.Headers;
+            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                throw headers.ContentRange?.Length is { } real && real != _file.Size
+                    ? SizeMismatch(real)
+                    : new ModelIdeException(ModelIdeErrorKind.IntegrityFailure, $"The blob host refused the range {pos}-{end - 1} of '{_file.Path}' ({_file.Size:N0} bytes listed).");
+            }
+
+            if (response.StatusCode == HttpStatusCode.PartialContent)
+            {
+                if (headers.ContentRange is not { From: { } from } range)
+                {
+                    throw new ModelIdeException(ModelIdeErrorKind.ServerError, $"The blob host answered a range of '{_file.Path}' without saying which (no Content-Range).");
+                }
+
+                if (range.Length is { } total && total != _file.Size)
+                {
+                    throw SizeMismatch(total);
+                }
+
+                if (from != pos)
+                {
+                    throw new ModelIdeException(ModelIdeErrorKind.ServerError, $"The blob host answered range {from}- for a request of {pos}-.");
+                }
+            }
+            else if (headers.ContentLength is { } length && length != _file.Size)
+            {
+                throw SizeMismatch(length);
+            }
+            else if (!whole)
+            {
+                throw new RangesIgnoredException();
+            }
+
+            var final = response.RequestMessage?.RequestUri;
+            if (final is not null && (final.Host != _hubUri.Host || final.Port != _hubUri.Port))
+            {
+                // Later connections go straight to the blob URL the hub signed (no redirect round trip, no token).
+                _blobUri = final;
+            }
+
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    private ModelIdeException SizeMismatch(long real) => new(
+        ModelIdeErrorKind.IntegrityFailure,
+        string.Create(CultureInfo.InvariantCulture, $"The hub lists '{_file.Path}' as {_file.Size:N0} bytes, but the blob host has {real:N0} bytes. Nothing of it was kept; try again later or report it to the hub."));
+
+    private void SaveState()
+    {
+        if (_statePath is not null)
+        {
+            _state.Save(_statePath);
+        }
+    }
+
+    /// <summary>A range one connection reads: [<see cref="Pos"/>, <see cref="End"/>); End only moves down (another connection took the rest).</summary>
+    private sealed class Slot(long start, long end)
+    {
+        public long Pos { get; set; } = start;
+
+        public long End { get; set; } = end;
+
+        /// <summary>Set by the controller: stop after the current read and hand the rest back.</summary>
+        public bool Retire { get; set; }
+    }
+
+    private sealed class RangesIgnoredException() : Exception("The blob host ignored a Range header.");
+}
