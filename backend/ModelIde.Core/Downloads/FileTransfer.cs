@@ -365,7 +365,8 @@ internal sealed class FileTransfer
                     int read;
                     try
                     {
-                        read = await body.ReadAtLeastAsync(buffer.AsMemory(0, want), want, throwOnEndOfStream: false, stall.Token).ConfigureAwait(false);
+                        // Whatever the socket has (up to the buffer): written at once, so a kill loses no more than is in flight.
+                        read = await body.ReadAsync(buffer.AsMemory(0, want), stall.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
@@ -382,8 +383,7 @@ internal sealed class FileTransfer
                         pos = Store(slot, buffer, pos, read);
                         progressed = true;
                     }
-
-                    if (read < want)
+                    else
                     {
                         lock (_gate)
                         {
