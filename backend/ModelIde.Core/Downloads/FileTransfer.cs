@@ -17,7 +17,8 @@ internal sealed class FileTransfer
 {
     private const int BufferBytes = 1 << 20;
     private static readonly TimeSpan s_window = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan s_settleMax = TimeSpan.FromSeconds(3);
 
     private readonly Lock _gate = new();
     private readonly BlobRangeFetcher _fetcher;
@@ -182,10 +183,10 @@ internal sealed class FileTransfer
     }
 
     /// <summary>
-    /// Adds connections while they pay off. Only when this process is not busy (a CPU-bound download, as over loopback,
-    /// gains nothing from more streams and pays for them in read-back hashing): doubles the connections, measures the
-    /// rate over a window, keeps them when the rate rose by at least half of what they could add, else hands their
-    /// ranges back and stays with what it had.
+    /// Adds connections while they pay off. Only when this process is not busy: a CPU-bound download, as over loopback,
+    /// gains nothing from more streams and pays for them in read-back hashing. Doubles the connections (straight to the
+    /// limit once a step scaled almost linearly, as against per-connection throttling), measures the rate over a window,
+    /// keeps them when the rate rose by at least half of what they could add, else hands their ranges back.
     /// </summary>
     private async Task ControlAsync(CancellationToken cancellationToken, CancellationTokenSource failFast)
     {
@@ -195,12 +196,20 @@ internal sealed class FileTransfer
         }
 
         var connections = 1;
+        var linear = false;
         var (rate, busy) = await MeasureAsync(cancellationToken).ConfigureAwait(false);
-        while (connections < MaxConnections && busy < 0.5 && HasSplittableRange())
+        while (connections < MaxConnections && HasSplittableRange())
         {
-            var added = Math.Min(connections, MaxConnections - connections);
+            if (busy >= 0.5)
+            {
+                // Busy (CPU-bound, or still starting up): look again in a moment.
+                (rate, busy) = await MeasureAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var target = linear ? MaxConnections : Math.Min(2 * connections, MaxConnections);
             var fresh = new List<Slot>();
-            for (var i = 0; i < added && AddConnection(steal: true, failFast) is { } slot; i++)
+            while (connections + fresh.Count < target && AddConnection(steal: true, failFast) is { } slot)
             {
                 fresh.Add(slot);
             }
@@ -208,6 +217,13 @@ internal sealed class FileTransfer
             if (fresh.Count == 0)
             {
                 return;
+            }
+
+            // Measure once every new connection is receiving (a slow handshake must not count against it).
+            var settled = System.Diagnostics.Stopwatch.StartNew();
+            while (settled.Elapsed < s_settleMax && fresh.Any(s => !s.Started))
+            {
+                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
             }
 
             await Task.Delay(s_settle, cancellationToken).ConfigureAwait(false);
@@ -231,6 +247,7 @@ internal sealed class FileTransfer
                 _parallelPaysOff = true;
             }
 
+            linear = after >= rate * (1 + (0.8 * (ideal - 1)));
             connections += fresh.Count;
             (rate, busy) = (after, busyAfter);
         }
@@ -453,6 +470,7 @@ internal sealed class FileTransfer
         lock (_gate)
         {
             slot.Pos = pos;
+            slot.Started = true;
             if (slot.Retire && _slots.Count(s => !s.Retire) > 0 && pos < slot.End)
             {
                 // Retired by the controller: hand the rest back to the connections that stay.
@@ -551,6 +569,9 @@ internal sealed class FileTransfer
 
         /// <summary>Set by the controller: stop after the current read and hand the rest back.</summary>
         public bool Retire { get; set; }
+
+        /// <summary>The first bytes of this range have arrived.</summary>
+        public bool Started { get; set; }
     }
 
     private sealed class RangesIgnoredException() : Exception("The blob host ignored a Range header.");
