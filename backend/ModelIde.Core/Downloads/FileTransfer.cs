@@ -39,6 +39,7 @@ internal sealed class FileTransfer
     private long _received;
     private long _unsaved;
     private bool _parallelPaysOff;
+    private long _tailSplit;
     private bool _wholeFileOnly;
 
     public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, SafeFileHandle handle, DownloadResumeState state, string? statePath, DownloadProgressTracker tracker)
@@ -53,6 +54,7 @@ internal sealed class FileTransfer
         _tracker = tracker;
         _hasher = file.Sha256 is null ? null : new StreamingSha256(handle, state);
         _minSplit = Math.Max(1 << 20, options.PartSizeBytes);
+        _tailSplit = _minSplit;
         _saveEvery = Math.Max(64 << 10, Math.Min(options.StateSaveInterval, _minSplit));
     }
 
@@ -245,6 +247,9 @@ internal sealed class FileTransfer
             lock (_gate)
             {
                 _parallelPaysOff = true;
+                // Idle connections may split ranges down to about a quarter second of one connection's rate, so the
+                // last ranges do not leave most connections waiting for one.
+                _tailSplit = Math.Clamp((long)(after / (connections + fresh.Count) / 4), 1L << 20, _minSplit);
             }
 
             linear = after >= rate * (1 + (0.8 * (ideal - 1)));
@@ -305,8 +310,10 @@ internal sealed class FileTransfer
                 return null;
             }
 
+            // A new connection takes at least a part; once parallel paid off, an idle one may take less (see ControlAsync).
+            var least = _parallelPaysOff ? Math.Min(_tailSplit, _minSplit) : _minSplit;
             var victim = _slots.Where(s => !s.Retire).MaxBy(s => s.End - s.Pos);
-            if (victim is null || victim.End - victim.Pos < 2 * _minSplit)
+            if (victim is null || victim.End - victim.Pos < 2 * least)
             {
                 return null;
             }
