@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 
 namespace ModelIde.Core.Downloads;
