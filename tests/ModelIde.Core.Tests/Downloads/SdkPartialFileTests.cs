@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ModelIde.Core.Downloads;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Core.Tests.Hub;
 using ModelIde.Hub.Faults;
