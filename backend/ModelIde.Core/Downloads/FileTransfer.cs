@@ -29,7 +29,7 @@ internal sealed class FileTransfer
     private readonly DownloadResumeState _state;
     private readonly string? _statePath;
     private readonly DownloadProgressTracker _tracker;
-    private readonly StreamingSha256? _hasher;
+    private StreamingSha256? _hasher;
     private readonly long _saveEvery;
     private readonly long _minSplit;
     private readonly List<Slot> _slots = [];
@@ -52,7 +52,6 @@ internal sealed class FileTransfer
         _state = state;
         _statePath = statePath;
         _tracker = tracker;
-        _hasher = file.Sha256 is null ? null : new StreamingSha256(handle, state);
         _minSplit = Math.Max(1 << 20, options.PartSizeBytes);
         _tailSplit = _minSplit;
         _saveEvery = Math.Max(64 << 10, Math.Min(options.StateSaveInterval, _minSplit));
@@ -69,6 +68,8 @@ internal sealed class FileTransfer
             _tracker.AddDone(_state.BytesDone);
             while (true)
             {
+                // A new hasher per pass: it starts from byte 0 and reads back whatever a resumed file already holds.
+                _hasher = _file.Sha256 is null ? null : new StreamingSha256(_handle, _state);
                 try
                 {
                     await RunConnectionsAsync(cancellationToken).ConfigureAwait(false);
@@ -80,8 +81,11 @@ internal sealed class FileTransfer
                     _wholeFileOnly = true;
                     _tracker.AddDone(-_state.BytesDone);
                     _state.Clear();
-                    _hasher?.Restart();
                     SaveState();
+                    if (_hasher is not null)
+                    {
+                        await _hasher.DisposeAsync().ConfigureAwait(false);
+                    }
                 }
             }
 
@@ -90,11 +94,15 @@ internal sealed class FileTransfer
                 throw new ModelIdeException(ModelIdeErrorKind.ServerError, $"The download of '{_file.Path}' ended with {_state.BytesDone:N0} of {_file.Size:N0} bytes.");
             }
 
-            return _hasher?.Finish(_file.Size);
+            return _hasher is null ? null : await _hasher.FinishAsync(_file.Size).ConfigureAwait(false);
         }
         finally
         {
-            _hasher?.Dispose();
+            if (_hasher is not null)
+            {
+                await _hasher.DisposeAsync().ConfigureAwait(false);
+            }
+
             try
             {
                 SaveState();
@@ -330,7 +338,7 @@ internal sealed class FileTransfer
     /// <summary>One connection: reads its range, then more work while there is some (a gap, or a steal once parallel paid off).</summary>
     private async Task ConnectionAsync(Slot slot, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        var buffer = new ReadBuffer();
         try
         {
             for (var current = slot; current is not null;)
@@ -345,12 +353,12 @@ internal sealed class FileTransfer
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer.Bytes);
         }
     }
 
     /// <summary>Reads one slot to its end (which another connection may move closer), retrying a broken connection from the last byte written.</summary>
-    private async Task FetchAsync(Slot slot, byte[] buffer, CancellationToken cancellationToken)
+    private async Task FetchAsync(Slot slot, ReadBuffer buffer, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -385,12 +393,12 @@ internal sealed class FileTransfer
                     }
 
                     stall.CancelAfter(_options.StallTimeout);
-                    var want = (int)Math.Min(buffer.Length, end - pos);
+                    var want = (int)Math.Min(buffer.Bytes.Length, end - pos);
                     int read;
                     try
                     {
                         // Whatever the socket has (up to the buffer): written at once, so a kill loses no more than is in flight.
-                        read = await body.ReadAsync(buffer.AsMemory(0, want), stall.Token).ConfigureAwait(false);
+                        read = await body.ReadAsync(buffer.Bytes.AsMemory(0, want), stall.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
@@ -404,7 +412,14 @@ internal sealed class FileTransfer
 
                     if (read > 0)
                     {
-                        pos = Store(slot, buffer, pos, read);
+                        var (next, kept) = Store(slot, buffer.Bytes, pos, read);
+                        if (kept > 0 && _hasher is not null && await _hasher.OfferAsync(pos, buffer.Bytes, kept, cancellationToken).ConfigureAwait(false))
+                        {
+                            // The hasher took this buffer; read on into a fresh one.
+                            buffer.Bytes = ArrayPool<byte>.Shared.Rent(BufferBytes);
+                        }
+
+                        pos = next;
                         progressed = true;
                     }
                     else
@@ -455,8 +470,8 @@ internal sealed class FileTransfer
         }
     }
 
-    /// <summary>Writes what was read at its offset, counts it, hashes it if it extends the hashed prefix; returns the new position.</summary>
-    private long Store(Slot slot, byte[] buffer, long pos, int read)
+    /// <summary>Writes what was read at its offset and counts it; returns the new position and how many bytes were kept.</summary>
+    private (long Pos, int Kept) Store(Slot slot, byte[] buffer, long pos, int read)
     {
         int keep;
         lock (_gate)
@@ -467,23 +482,22 @@ internal sealed class FileTransfer
 
         if (keep <= 0)
         {
-            return pos;
+            return (pos, 0);
         }
 
         RandomAccess.Write(_handle, buffer.AsSpan(0, keep), pos);
         _state.MarkWritten(pos, pos + keep);
-        _hasher?.OnWritten(pos, buffer.AsSpan(0, keep));
-        pos += keep;
+        var next = pos + keep;
         lock (_gate)
         {
-            slot.Pos = pos;
+            slot.Pos = next;
             slot.Started = true;
-            if (slot.Retire && _slots.Count(s => !s.Retire) > 0 && pos < slot.End)
+            if (slot.Retire && _slots.Count(s => !s.Retire) > 0 && next < slot.End)
             {
                 // Retired by the controller: hand the rest back to the connections that stay.
-                _unassigned.Add((pos, slot.End));
+                _unassigned.Add((next, slot.End));
                 _unassigned.Sort();
-                slot.End = pos;
+                slot.End = next;
             }
         }
 
@@ -495,7 +509,7 @@ internal sealed class FileTransfer
             _state.Save(_statePath);
         }
 
-        return pos;
+        return (next, keep);
     }
 
     /// <summary>Requests [<paramref name="pos"/>, <paramref name="end"/>) and checks the answer fits the listing before a byte is kept.</summary>
@@ -582,4 +596,10 @@ internal sealed class FileTransfer
     }
 
     private sealed class RangesIgnoredException() : Exception("The blob host ignored a Range header.");
+
+    /// <summary>A connection's read buffer; replaced when the hasher takes the filled one.</summary>
+    private sealed class ReadBuffer
+    {
+        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent(BufferBytes);
+    }
 }
