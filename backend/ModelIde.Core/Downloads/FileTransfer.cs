@@ -27,7 +27,7 @@ internal sealed class FileTransfer
     private readonly Uri _hubUri;
     private readonly SafeFileHandle _handle;
     private readonly DownloadResumeState _state;
-    private readonly string? _statePath;
+    private readonly string _statePath;
     private readonly DownloadProgressTracker _tracker;
     private StreamingSha256? _hasher;
     private readonly long _saveEvery;
@@ -41,8 +41,14 @@ internal sealed class FileTransfer
     private bool _parallelPaysOff;
     private long _tailSplit;
     private bool _wholeFileOnly;
+    private bool _stateOnDisk;
 
-    public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, SafeFileHandle handle, DownloadResumeState state, string? statePath, DownloadProgressTracker tracker)
+    /// <param name="stateOnDisk">
+    /// Whether <paramref name="statePath"/> holds the state (a resumed file with gaps). Without it the partial file's
+    /// length says what is written, as long as one connection writes it from the front; the state goes to disk before a
+    /// second connection writes anything out of order, and is kept up to date from then on.
+    /// </param>
+    public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, SafeFileHandle handle, DownloadResumeState state, string statePath, bool stateOnDisk, DownloadProgressTracker tracker)
     {
         _fetcher = fetcher;
         _options = options;
@@ -51,6 +57,7 @@ internal sealed class FileTransfer
         _handle = handle;
         _state = state;
         _statePath = statePath;
+        _stateOnDisk = stateOnDisk;
         _tracker = tracker;
         _minSplit = Math.Max(1 << 20, options.PartSizeBytes);
         _tailSplit = _minSplit;
@@ -81,7 +88,8 @@ internal sealed class FileTransfer
                     _wholeFileOnly = true;
                     _tracker.AddDone(-_state.BytesDone);
                     _state.Clear();
-                    SaveState();
+                    // The file still holds the old bytes: its length no longer says what is written.
+                    EnsureStateOnDisk();
                     if (_hasher is not null)
                     {
                         await _hasher.DisposeAsync().ConfigureAwait(false);
@@ -218,6 +226,7 @@ internal sealed class FileTransfer
             }
 
             var target = linear ? MaxConnections : Math.Min(2 * connections, MaxConnections);
+            EnsureStateOnDisk();
             var fresh = new List<Slot>();
             while (connections + fresh.Count < target && AddConnection(steal: true, failFast) is { } slot)
             {
@@ -503,7 +512,7 @@ internal sealed class FileTransfer
 
         Interlocked.Add(ref _received, keep);
         _tracker.AddFetched(keep, _file.Path);
-        if (_statePath is not null && Interlocked.Add(ref _unsaved, keep) >= _saveEvery)
+        if (Volatile.Read(ref _stateOnDisk) && Interlocked.Add(ref _unsaved, keep) >= _saveEvery)
         {
             Interlocked.Exchange(ref _unsaved, 0);
             _state.Save(_statePath);
@@ -575,9 +584,19 @@ internal sealed class FileTransfer
 
     private void SaveState()
     {
-        if (_statePath is not null)
+        if (Volatile.Read(ref _stateOnDisk))
         {
             _state.Save(_statePath);
+        }
+    }
+
+    /// <summary>Puts the state on disk (once), before anything is written out of order.</summary>
+    private void EnsureStateOnDisk()
+    {
+        if (!Volatile.Read(ref _stateOnDisk))
+        {
+            _state.Save(_statePath);
+            Volatile.Write(ref _stateOnDisk, true);
         }
     }
 

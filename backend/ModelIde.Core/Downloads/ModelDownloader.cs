@@ -164,16 +164,13 @@ public sealed class ModelDownloader
         }
 
         var uri = _api.FileDownloadUri(id, revision, file.Path);
-        // A file that may come in parallel ranges keeps its resume state on disk; a single stream's is the file's length.
-        var mayHaveGaps = file.Size >= _options.ParallelThresholdBytes && _options.MaxParallelParts > 1;
         for (var attempt = 0; ; attempt++)
         {
-            var (handle, state, stateOnDisk) = partial.Open(file.Sha256, file.Size, withStateFile: mayHaveGaps);
+            var (handle, state, stateOnDisk) = partial.Open(file.Sha256, file.Size);
             string? actual;
             using (handle)
             {
-                var statePath = stateOnDisk ? partial.StatePath : null;
-                var transfer = new FileTransfer(_fetcher, _options, file, uri, handle, state, statePath, tracker);
+                var transfer = new FileTransfer(_fetcher, _options, file, uri, handle, state, partial.StatePath, stateOnDisk, tracker);
                 try
                 {
                     actual = await transfer.RunAsync(cancellationToken).ConfigureAwait(false);

@@ -66,11 +66,10 @@ internal sealed class PartialFile
 
     /// <summary>
     /// Opens the partial file to fill, with what is already in it: our own (with its state, or a plain prefix without
-    /// one), else the SDK's partial file or an older ModelIde one taken over, else a new empty file. A state is kept on
-    /// disk from the start when <paramref name="withStateFile"/> (a file that may be written with gaps); StateOnDisk
-    /// says whether the state must be kept up to date there (it is, or a state was found).
+    /// one), else the SDK's partial file or an older ModelIde one taken over, else a new empty file. StateOnDisk says
+    /// whether a state was found on disk (then it must be kept up to date there).
     /// </summary>
-    public (SafeFileHandle Handle, DownloadResumeState State, bool StateOnDisk) Open(string? sha256, long size, bool withStateFile)
+    public (SafeFileHandle Handle, DownloadResumeState State, bool StateOnDisk) Open(string? sha256, long size)
     {
         TakeOverLeftovers(sha256, size);
         var handle = NoFollow.OpenExisting(DataPath);
@@ -104,13 +103,7 @@ internal sealed class PartialFile
             state = DownloadResumeState.Create(sha256, size);
         }
 
-        if (withStateFile)
-        {
-            // Before any byte lands out of order, so a file with gaps is never read as a plain prefix.
-            state!.Save(StatePath);
-        }
-
-        return (handle, state!, withStateFile || onDisk);
+        return (handle, state!, onDisk);
     }
 
     /// <summary>Moves the verified file into place (a rename replaces whatever entry is at the target, a link included) and drops the state.</summary>
