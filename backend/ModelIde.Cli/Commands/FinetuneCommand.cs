@@ -85,6 +85,13 @@ public sealed class FinetuneCommand() : CliCommand("finetune", "Fine-tune a mode
         private readonly Option<int?> _batchSize = CliOptions.Int("--batch-size", "N", "per-device batch size", min: 1);
         private readonly Option<int?> _maxLength = CliOptions.Int("--max-length", "N", "maximum sequence length", min: 1);
         private readonly Option<int?> _gpus = CliOptions.Int("--gpus", "N", "GPUs per node", min: 0);
+        private readonly Option<string?> _gpuIds = CliOptions.Text("--gpu-ids", "LIST", "SSH: which GPUs, as nvidia-smi numbers them (e.g. 0,3); default: the least busy");
+        private readonly Option<int?> _cpusPerTask = CliOptions.Int("--cpus-per-task", "N", "CPUs per task (Slurm)", min: 1);
+        private readonly Option<int?> _saveSteps = CliOptions.Int("--save-steps", "N", "save a checkpoint every N steps", min: 1);
+        private readonly Option<int?> _saveTotalLimit = CliOptions.Int("--save-total-limit", "N", "checkpoints to keep (older ones are deleted)", min: 1);
+        private readonly Option<bool> _saveOnlyModel = CliOptions.Flag("--save-only-model", "save weights only (smaller checkpoints; the job cannot be resumed)");
+        private readonly Option<string?> _bnbComputeDtype = CliOptions.Text("--bnb-compute-dtype", "DTYPE", "QLoRA compute dtype (default: the model's; float16 on GPUs without bf16 such as V100, T4)")
+            .Suggest("bfloat16", "float16", "float32");
         private readonly Option<int?> _nodes = CliOptions.Int("--nodes", "N", "nodes (Slurm)", min: 1);
         private readonly Option<int?> _time = CliOptions.Int("--time", "MINUTES", "time limit (Slurm)", min: 1);
         private readonly Option<string?> _outputDir = CliOptions.Text("--output-dir", "DIR", "remote output folder (default: the job's folder/output)");
@@ -138,6 +145,12 @@ public sealed class FinetuneCommand() : CliCommand("finetune", "Fine-tune a mode
                 UploadDataset = parse.GetValue(_upload) ?? spec.UploadDataset,
                 ExtraArgs = swiftArgs.Length > 0 ? swiftArgs : spec.ExtraArgs,
                 SwiftMajorVersion = parse.GetValue(_swiftVersion) ?? spec.SwiftMajorVersion,
+                GpuIndices = parse.GetValue(_gpuIds) is { } ids ? ParseGpuIds(ids) : spec.GpuIndices,
+                CpusPerTask = parse.GetValue(_cpusPerTask) ?? spec.CpusPerTask,
+                SaveSteps = parse.GetValue(_saveSteps) ?? spec.SaveSteps,
+                SaveTotalLimit = parse.GetValue(_saveTotalLimit) ?? spec.SaveTotalLimit,
+                SaveOnlyModel = parse.GetValue(_saveOnlyModel) ? true : spec.SaveOnlyModel,
+                BnbComputeDtype = parse.GetValue(_bnbComputeDtype) ?? spec.BnbComputeDtype,
             };
             var dryRun = parse.GetValue(_dryRun);
             var json = parse.GetValue(_json);
@@ -187,6 +200,22 @@ public sealed class FinetuneCommand() : CliCommand("finetune", "Fine-tune a mode
             }
 
             return ExitCodes.Success;
+        }
+
+        /// <summary>"0,3" as nvidia-smi numbers GPUs; Core's validator refuses duplicates.</summary>
+        private static int[] ParseGpuIds(string text)
+        {
+            var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var ids = new int[parts.Length];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
+                {
+                    throw new CliUsageException($"--gpu-ids takes GPU numbers as nvidia-smi lists them, e.g. 0,3; not '{text}'.");
+                }
+            }
+
+            return ids.Length > 0 ? ids : throw new CliUsageException("--gpu-ids needs at least one GPU number, e.g. 0,3.");
         }
     }
 }

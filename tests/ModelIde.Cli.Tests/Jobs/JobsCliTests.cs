@@ -27,6 +27,25 @@ public sealed class JobsCliTests
     }
 
     [Fact]
+    public async Task Dry_run_puts_the_chosen_gpus_save_options_and_compute_dtype_on_the_swift_line()
+    {
+        var (code, output, err) = await RunAsync("finetune", "submit", "--backend", "ssh://bob@gpu.example", "--model", "Qwen/Qwen2.5-7B-Instruct",
+            "--dataset", "d", "--tuner", "qlora", "--gpu-ids", "0,3", "--save-steps", "50", "--save-total-limit", "2", "--save-only-model",
+            "--bnb-compute-dtype", "float16", "--dry-run");
+        Assert.True(code == ExitCodes.Success, err);
+        Assert.Contains("CUDA_VISIBLE_DEVICES=0,3", output);
+        Assert.Contains("NPROC_PER_NODE=2", output);
+        Assert.Contains("--bnb_4bit_compute_dtype float16", output);
+        Assert.Contains("--save_steps 50", output);
+        Assert.Contains("--save_total_limit 2", output);
+        Assert.Contains("--save_only_model true", output);
+
+        var (bad, _, badErr) = await RunAsync("finetune", "submit", "--backend", "ssh://bob@gpu.example", "--model", "m", "--dataset", "d", "--gpu-ids", "0,x", "--dry-run");
+        Assert.Equal(ExitCodes.Usage, bad);
+        Assert.Contains("--gpu-ids takes GPU numbers", badErr);
+    }
+
+    [Fact]
     public async Task Dry_run_with_an_invalid_spec_exits_with_usage_and_names_the_problem()
     {
         var (code, _, err) = await RunAsync("finetune", "submit", "--backend", "ssh://a@h", "--model", "m", "--dataset", "d", "--nodes", "3", "--dry-run");
