@@ -57,6 +57,12 @@ internal sealed partial class GitProcess(string git, IReadOnlyDictionary<string,
         psi.Environment["GCM_INTERACTIVE"] = "never";
         psi.Environment.Remove("GIT_ASKPASS");
         psi.Environment.Remove("SSH_ASKPASS");
+        psi.Environment.Remove(HubOnlyCredentialHelper.TokenVariable);
+        if (credentials is not null)
+        {
+            psi.Environment[HubOnlyCredentialHelper.TokenVariable] = credentials.Token;
+        }
+
         if (skipSmudge)
         {
             psi.Environment["GIT_LFS_SKIP_SMUDGE"] = "1";

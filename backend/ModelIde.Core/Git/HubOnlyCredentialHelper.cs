@@ -4,16 +4,19 @@ namespace ModelIde.Core.Git;
 /// A git credential helper, written for one clone into a private temp folder, that answers git's <c>get</c> only for
 /// the hub's own origin (scheme, host and port of the endpoint) and answers nothing for any other host: a redirect, a
 /// repository's <c>.lfsconfig</c> or a user's <c>insteadOf</c> rule cannot get the token sent elsewhere. git-lfs asks
-/// through <c>git credential fill</c> and so gets the same answers. The token sits in a 0600 file beside the script:
-/// never on a command line, in the environment of git's children, in the remote URL or in <c>.git/config</c>.
+/// through <c>git credential fill</c> and so gets the same answers. The token is in one environment variable of the git
+/// processes (<see cref="TokenVariable"/>): never on disk (a killed clone leaves nothing behind), on a command line, in
+/// the remote URL or in <c>.git/config</c>.
 /// </summary>
 internal sealed class HubOnlyCredentialHelper : IDisposable
 {
     public const string UserName = "oauth2";
+    public const string TokenVariable = "MODELIDE_GIT_CREDENTIAL_TOKEN";
     private readonly DirectoryInfo _folder;
 
     public HubOnlyCredentialHelper(Uri hubOrigin, string token)
     {
+        Token = token;
         _folder = Directory.CreateTempSubdirectory("modelide-git-credentials-");
         try
         {
@@ -22,7 +25,6 @@ internal sealed class HubOnlyCredentialHelper : IDisposable
                 File.SetUnixFileMode(_folder.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
-            WritePrivate("token", token);
             WritePrivate("origin", $"{Protocol(hubOrigin)}\n{Host(hubOrigin)}\n");
             ScriptPath = Path.Combine(_folder.FullName, "credential-helper.sh");
             // git runs "!<snippet> get|store|erase" through sh (Git for Windows ships sh too); the request is key=value
@@ -44,7 +46,7 @@ internal sealed class HubOnlyCredentialHelper : IDisposable
                   esac
                 done
                 [ "$protocol" = "$want_protocol" ] && [ "$host" = "$want_host" ] || exit 0
-                printf 'username=oauth2\npassword=%s\n' "$(cat "$dir/token")"
+                printf 'username=oauth2\npassword=%s\n' "$MODELIDE_GIT_CREDENTIAL_TOKEN"
 
                 """.Replace("\r\n", "\n", StringComparison.Ordinal));
             if (!OperatingSystem.IsWindows())
@@ -60,6 +62,9 @@ internal sealed class HubOnlyCredentialHelper : IDisposable
     }
 
     public string ScriptPath { get; } = string.Empty;
+
+    /// <summary>Set as <see cref="TokenVariable"/> on the git process; the script prints it for the hub's origin only.</summary>
+    public string Token { get; }
 
     /// <summary>The <c>credential.helper</c> value: a shell snippet that runs the script (path quoted for sh).</summary>
     public string HelperConfigValue => "!'" + ScriptPath.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -39,17 +39,20 @@ public sealed class HubOnlyCredentialHelperTests
     }
 
     [Fact]
-    public void The_token_is_in_a_private_file_and_the_folder_goes_away()
+    public void The_token_is_never_on_disk_or_in_the_git_config_value_and_the_folder_goes_away()
     {
         string folder;
         using (var helper = new HubOnlyCredentialHelper(new Uri("http://127.0.0.1:8765/"), Token))
         {
             folder = Path.GetDirectoryName(helper.ScriptPath)!;
             Assert.DoesNotContain(Token, helper.HelperConfigValue, StringComparison.Ordinal);
-            Assert.DoesNotContain(Token, File.ReadAllText(helper.ScriptPath), StringComparison.Ordinal);
+            foreach (var file in Directory.EnumerateFiles(folder))
+            {
+                Assert.DoesNotContain(Token, File.ReadAllText(file), StringComparison.Ordinal);
+            }
+
             if (!OperatingSystem.IsWindows())
             {
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "token")));
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
             }
         }
@@ -71,6 +74,7 @@ public sealed class HubOnlyCredentialHelperTests
         psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
         psi.Environment.Remove("GIT_ASKPASS");
         psi.Environment.Remove("SSH_ASKPASS");
+        psi.Environment[HubOnlyCredentialHelper.TokenVariable] = helper.Token;
         using var process = Process.Start(psi)!;
         await process.StandardInput.WriteAsync($"protocol={protocol}\nhost={host}\n\n");
         process.StandardInput.Close();
