@@ -8,6 +8,9 @@ public sealed record CachedModel(string ModelId, string? Revision, string LocalP
 /// <summary>
 /// Where downloads go, shared with the Python SDK (docs/modelscope-api.md §3): an existing legacy folder is reused,
 /// else <c>&lt;root&gt;/models/&lt;owner&gt;--&lt;name&gt;/snapshots/&lt;revision&gt;/</c>. Locks live in <c>&lt;root&gt;/.lock/</c>.
+/// The SDK joins owner and name with <c>--</c> unescaped, so an id with <c>--</c> in a part would share a folder with
+/// another id (<c>a/b--c</c> and <c>a--b/c</c> are both <c>a--b--c</c>): such ids are refused, not escaped, because an
+/// escaped name would be a folder the SDK never looks in.
 /// </summary>
 public sealed class ModelCacheLayout
 {
@@ -42,14 +45,55 @@ public sealed class ModelCacheLayout
     /// <summary>The legacy SDK masks dots in the name: <c>Qwen2.5</c> → <c>Qwen2___5</c>.</summary>
     public static string MaskName(string name) => name.Replace(".", "___", StringComparison.Ordinal);
 
-    public IEnumerable<string> LegacyFolders(ModelId id) =>
-    [
-        Path.Combine(Root, "hub", "models", id.Owner, MaskName(id.Name)),
-        Path.Combine(Root, "models", id.Owner, MaskName(id.Name)),
-    ];
+    /// <summary>
+    /// Folders older SDKs wrote <paramref name="id"/> to, in the order they are probed: the two the new SDK checks
+    /// (<c>models/</c> before <c>hub/models/</c>: MODELSCOPE_CACHE, then the old default root), then the legacy SDK's
+    /// explicit <c>cache_dir=</c> form (<c>&lt;root&gt;/&lt;owner&gt;/&lt;masked&gt;</c>) and the pre-<c>models/</c> form
+    /// (<c>hub/&lt;owner&gt;/&lt;masked&gt;</c>) that modelscope 1.x moves into place on first use.
+    /// </summary>
+    public IEnumerable<string> LegacyFolders(ModelId id)
+    {
+        var masked = MaskName(id.Name);
+        yield return Path.Combine(Root, "models", id.Owner, masked);
+        yield return Path.Combine(Root, "hub", "models", id.Owner, masked);
+        // An owner named like a layout folder would make these the layout's own folders.
+        if (!s_layoutFolderNames.Contains(id.Owner))
+        {
+            yield return Path.Combine(Root, id.Owner, masked);
+            yield return Path.Combine(Root, "hub", id.Owner, masked);
+        }
+    }
+
+    private static readonly HashSet<string> s_layoutFolderNames = new(StringComparer.OrdinalIgnoreCase) { "models", "datasets", "hub" };
+
+    /// <summary>The new layout's folder name for <paramref name="id"/> (<c>owner--name</c>); refused when another id has the same one.</summary>
+    public static string RepoFolderName(ModelId id)
+    {
+        var joined = $"{id.Owner}--{id.Name}";
+        if (id.Owner.Contains("--", StringComparison.Ordinal) || id.Name.Contains("--", StringComparison.Ordinal))
+        {
+            var other = OtherIdsWithFolder(joined).FirstOrDefault(o => !string.Equals(o, id.ToString(), StringComparison.OrdinalIgnoreCase));
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"{id} cannot be kept in the ModelScope cache: the SDK's folder for it, 'models/{joined}', is also the folder of {other ?? "another model"}, " +
+                "and two models must not share one folder. Nothing was written; `modelide clone` gets its files into a folder of your choice.");
+        }
+
+        return joined;
+    }
+
+    private static IEnumerable<string> OtherIdsWithFolder(string joined)
+    {
+        for (var at = joined.IndexOf("--", StringComparison.Ordinal); at >= 0; at = joined.IndexOf("--", at + 1, StringComparison.Ordinal))
+        {
+            if (ModelId.TryParse($"{joined[..at]}/{joined[(at + 2)..]}", out var other, out _))
+            {
+                yield return other.ToString();
+            }
+        }
+    }
 
     public string SnapshotFolder(ModelId id, string revision) =>
-        Path.Combine([Root, "models", $"{id.Owner}--{id.Name}", "snapshots", .. ModelId.ValidateRevision(revision).Split('/')]);
+        Path.Combine([Root, "models", RepoFolderName(id), "snapshots", .. ModelId.ValidateRevision(revision).Split('/')]);
 
     /// <summary>The folder a download of <paramref name="id"/> writes to: a non-empty legacy folder, else the snapshot folder.</summary>
     public string ModelFolder(ModelId id, string revision)
@@ -131,7 +175,7 @@ public sealed class ModelCacheLayout
     public IReadOnlyList<string> Delete(ModelId id, string? revision)
     {
         var deleted = new List<string>();
-        var modelDir = Path.Combine(Root, "models", $"{id.Owner}--{id.Name}");
+        var modelDir = Path.Combine(Root, "models", RepoFolderName(id));
         var target = revision is null ? modelDir : SnapshotFolder(id, revision);
         if (Directory.Exists(target))
         {
