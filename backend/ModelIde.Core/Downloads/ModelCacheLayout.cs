@@ -53,6 +53,13 @@ public sealed class ModelCacheLayout
     /// </summary>
     public IEnumerable<string> LegacyFolders(ModelId id)
     {
+        // The old SDK wrote "x/a.b" to "a___b", which is also where "x/a___b" would be (its .mdl records the masked
+        // name, so it cannot tell them apart): a name with "___" never takes over such a folder.
+        if (id.Name.Contains("___", StringComparison.Ordinal))
+        {
+            yield break;
+        }
+
         var masked = MaskName(id.Name);
         yield return Path.Combine(Root, "models", id.Owner, masked);
         yield return Path.Combine(Root, "hub", "models", id.Owner, masked);

@@ -110,4 +110,18 @@ public sealed class ModelCacheLayoutTests
             [Path.GetFullPath("/c/models/models/x"), Path.GetFullPath("/c/hub/models/models/x")],
             layout.LegacyFolders(ModelId.Parse("models/x")));
     }
+
+    [Fact]
+    public void A_name_with_three_underscores_never_takes_over_the_old_sdk_folder_of_a_dotted_name()
+    {
+        using var root = new TempFolder();
+        var layout = new ModelCacheLayout(root.Path);
+        var dottedModelsFolder = Path.Combine(root.Path, "models", "x", "a___b");
+        Directory.CreateDirectory(dottedModelsFolder);
+        File.WriteAllText(Path.Combine(dottedModelsFolder, "config.json"), "{}");
+
+        Assert.Equal(dottedModelsFolder, layout.ModelFolder(ModelId.Parse("x/a.b"), "master"));
+        Assert.Empty(layout.LegacyFolders(ModelId.Parse("x/a___b")));
+        Assert.Equal(Path.Combine(root.Path, "models", "x--a___b", "snapshots", "master"), layout.ModelFolder(ModelId.Parse("x/a___b"), "master"));
+    }
 }
