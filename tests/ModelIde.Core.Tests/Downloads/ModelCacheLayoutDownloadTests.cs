@@ -48,14 +48,15 @@ public sealed class ModelCacheLayoutDownloadTests(OldSdkCacheHub server) : IClas
     private async Task WriteOldSdkCacheAsync(ModelScopeApiClient api, string folder)
     {
         Directory.CreateDirectory(folder);
-        var listed = await api.ListModelFilesAsync(DottedModel, "master", CancellationToken.None);
-        foreach (var file in listed.Where(f => !f.IsDirectory))
+        // The SDK drops .gitignore/.gitattributes from what it downloads.
+        var listed = (await api.ListModelFilesAsync(DottedModel, "master", CancellationToken.None)).Where(f => !f.IsDirectory && !f.Path.StartsWith(".git", StringComparison.Ordinal)).ToList();
+        foreach (var file in listed)
         {
             File.Copy(Path.Combine(server.ModelFolder, file.Path), Path.Combine(folder, file.Path));
         }
 
         await PythonSdkLogin.RunAsync("legacy-cache", folder, "--id", "modelide/tiny___coder-v1___5", "--revision", "master", "--created-at", "1789459200",
-            "--files", string.Join(',', listed.Where(f => !f.IsDirectory).Select(f => $"{f.Path}={f.Revision}")));
+            "--files", string.Join(',', listed.Select(f => $"{f.Path}={f.Revision}")));
     }
 
     [Theory]
