@@ -131,7 +131,11 @@ public sealed class ModelCacheLayout
         return Path.Combine(Root, ".lock", name + ".lock");
     }
 
-    /// <summary>Models in this cache, both layouts.</summary>
+    /// <summary>
+    /// Models in this cache, every layout: the new <c>models/&lt;owner&gt;--&lt;name&gt;/snapshots/&lt;rev&gt;</c>, the old
+    /// <c>models/</c> and <c>hub/models/</c> owner folders, and the old SDK's <c>cache_dir=</c> and pre-<c>models/</c>
+    /// folders (at the root and under <c>hub/</c>), which count only with the SDK's <c>.mdl</c> record in them.
+    /// </summary>
     public IReadOnlyList<CachedModel> ListCached()
     {
         var result = new List<CachedModel>();
@@ -158,19 +162,24 @@ public sealed class ModelCacheLayout
                 }
                 else if (!name.StartsWith('.'))
                 {
-                    AddLegacy(result, dir);
+                    AddLegacy(result, dir, requireRecord: false);
                 }
             }
         }
 
-        var hubModels = Path.Combine(Root, "hub", "models");
-        if (Directory.Exists(hubModels))
+        foreach (var (parent, requireRecord) in new[] { (Path.Combine(Root, "hub", "models"), false), (Root, true), (Path.Combine(Root, "hub"), true) })
         {
-            foreach (var ownerDir in Directory.EnumerateDirectories(hubModels))
+            if (!Directory.Exists(parent))
             {
-                if (!Path.GetFileName(ownerDir).StartsWith('.'))
+                continue;
+            }
+
+            foreach (var ownerDir in Directory.EnumerateDirectories(parent))
+            {
+                var owner = Path.GetFileName(ownerDir);
+                if (!owner.StartsWith('.') && !(requireRecord && s_layoutFolderNames.Contains(owner)))
                 {
-                    AddLegacy(result, ownerDir);
+                    AddLegacy(result, ownerDir, requireRecord);
                 }
             }
         }
@@ -194,7 +203,10 @@ public sealed class ModelCacheLayout
         {
             foreach (var legacy in LegacyFolders(id))
             {
-                if (Directory.Exists(legacy))
+                // Outside models/ a folder is the SDK's only with its .mdl record (as ListCached lists them).
+                var underModels = legacy.StartsWith(Path.Combine(Root, "models") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                    || legacy.StartsWith(Path.Combine(Root, "hub", "models") + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+                if (Directory.Exists(legacy) && (underModels || File.Exists(Path.Combine(legacy, ".mdl"))))
                 {
                     Directory.Delete(legacy, recursive: true);
                     deleted.Add(legacy);
@@ -213,13 +225,13 @@ public sealed class ModelCacheLayout
         return deleted;
     }
 
-    private static void AddLegacy(List<CachedModel> result, string ownerDir)
+    private static void AddLegacy(List<CachedModel> result, string ownerDir, bool requireRecord)
     {
         var owner = Path.GetFileName(ownerDir);
         foreach (var modelDir in Directory.EnumerateDirectories(ownerDir))
         {
             var info = new DirectoryInfo(modelDir);
-            if (info.LinkTarget is not null || info.Name.StartsWith('.'))
+            if (info.LinkTarget is not null || info.Name.StartsWith('.') || (requireRecord && !File.Exists(Path.Combine(modelDir, ".mdl"))))
             {
                 continue;
             }

@@ -60,6 +60,12 @@ public sealed partial class GitCloner
                 await PullLfsAsync(id, url, target, credentials, progress, cancellationToken).ConfigureAwait(false);
             }
         }
+        else if (!SkipLfs && UsesLfs(target))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
+                $"Cloned {id} into '{target}', but git-lfs is not installed, so its LFS files (weights) are pointers. Install git-lfs " +
+                "(e.g. apt install git-lfs) and run `git lfs install --local && git lfs pull` there, or clone without LFS files on purpose.");
+        }
 
         return target;
     }
@@ -104,6 +110,12 @@ public sealed partial class GitCloner
             throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
                 $"Cloned {id} into '{target}', but `git lfs pull` failed (exit {pull.ExitCode}); LFS files may be pointers: {SecretRedactor.Redact(pull.ErrorTail).Trim()}");
         }
+    }
+
+    private static bool UsesLfs(string repository)
+    {
+        var attributes = Path.Combine(repository, ".gitattributes");
+        return File.Exists(attributes) && new FileInfo(attributes).Length < 1 << 20 && File.ReadAllText(attributes).Contains("filter=lfs", StringComparison.Ordinal);
     }
 
     private static ModelIdeException CloneFailed(ModelId id, Uri url, int code, string text)

@@ -29,13 +29,12 @@ internal sealed class HubOnlyCredentialHelper : IDisposable
             ScriptPath = Path.Combine(_folder.FullName, "credential-helper.sh");
             // git runs "!<snippet> get|store|erase" through sh (Git for Windows ships sh too); the request is key=value
             // lines up to a blank line. Only protocol and host are compared; path is not sent (credential.useHttpPath).
+            // Shell built-ins only, so PATH does not matter.
             WritePrivate("credential-helper.sh", """
                 #!/bin/sh
                 # ModelIde: answers git only for the hub's own origin.
                 [ "$1" = get ] || exit 0
-                dir=$(dirname "$0")
-                want_protocol=$(sed -n 1p "$dir/origin")
-                want_host=$(sed -n 2p "$dir/origin")
+                { IFS= read -r want_protocol; IFS= read -r want_host; } < "${0%/*}/origin"
                 protocol=
                 host=
                 while IFS= read -r line; do

@@ -124,4 +124,27 @@ public sealed class ModelCacheLayoutTests
         Assert.Empty(layout.LegacyFolders(ModelId.Parse("x/a___b")));
         Assert.Equal(Path.Combine(root.Path, "models", "x--a___b", "snapshots", "master"), layout.ModelFolder(ModelId.Parse("x/a___b"), "master"));
     }
+
+    [Fact]
+    public void Old_sdk_folders_outside_models_are_listed_and_deleted_only_with_the_sdks_record()
+    {
+        using var root = new TempFolder();
+        var layout = new ModelCacheLayout(root.Path);
+        var withRecord = Path.Combine(root.Path, "Qwen", "Qwen2___5");
+        var preModels = Path.Combine(root.Path, "hub", "iic", "bert");
+        var stranger = Path.Combine(root.Path, "someone", "photos");
+        foreach (var dir in new[] { withRecord, preModels, stranger })
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllBytes(Path.Combine(dir, "w.bin"), new byte[5]);
+        }
+
+        File.WriteAllBytes(Path.Combine(withRecord, ".mdl"), [0x80, 0x04]);
+        File.WriteAllBytes(Path.Combine(preModels, ".mdl"), [0x80, 0x04]);
+
+        Assert.Equal(["iic/bert", "Qwen/Qwen2.5"], layout.ListCached().Select(m => m.ModelId));
+        Assert.Equal([withRecord], layout.Delete(ModelId.Parse("Qwen/Qwen2.5"), null));
+        Assert.Empty(layout.Delete(ModelId.Parse("someone/photos"), null));
+        Assert.True(Directory.Exists(stranger));
+    }
 }

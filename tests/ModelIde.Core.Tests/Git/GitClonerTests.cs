@@ -85,6 +85,22 @@ public sealed class GitClonerTests(LocalHubFixture fixture)
         Assert.True(File.Exists(Path.Combine(path, "config.json")));
     }
 
+    [Fact]
+    public async Task Without_git_lfs_the_clone_says_its_weights_are_pointers_and_how_to_fetch_them()
+    {
+        fixture.Client();
+        using var target = new TempFolder();
+        // A machine without git-lfs: git's own programs stay reachable (its exec path), git-lfs (found on PATH) is not, and
+        // no git config enables its filter (Debian's package enables it in /etc/gitconfig).
+        var cloner = new GitCloner("/usr/bin/git", new Dictionary<string, string> { ["PATH"] = target.Path, ["HOME"] = target.Path, ["GIT_CONFIG_NOSYSTEM"] = "1" });
+
+        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => cloner.CloneAsync(fixture.Hub.BaseUri, Tiny, Path.Combine(target.Path, "nolfs"), null, null, null, CancellationToken.None));
+
+        Assert.True(ex.Message.Contains("git-lfs is not installed", StringComparison.Ordinal), ex.Message);
+        Assert.Contains("git lfs pull", ex.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(target.Path, "nolfs", "config.json")));
+    }
+
     private static string Sha256(string file) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
 
     [Fact]
