@@ -1,5 +1,5 @@
 using ModelIde.Core.Auth;
-using ModelIde.Tests.Fixtures;
+using ModelIde.TestSupport;
 
 namespace ModelIde.Core.Tests.Auth;
 

@@ -1,5 +1,5 @@
 using ModelIde.Core.Auth;
-using ModelIde.Tests.Fixtures;
+using ModelIde.TestSupport;
 using ModelIde.Core.Tests.Fuzz;
 using ModelIde.Core.Tests.Hub;
 using ModelIde.Hub;

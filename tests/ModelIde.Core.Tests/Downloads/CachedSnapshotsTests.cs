@@ -4,7 +4,7 @@ using ModelIde.Core.Models;
 using ModelIde.Core.Tests.Hub;
 using ModelIde.Core.Tests.Jobs;
 using ModelIde.Hub;
-using ModelIde.Tests.Fixtures;
+using ModelIde.TestSupport;
 
 namespace ModelIde.Core.Tests.Downloads;
 

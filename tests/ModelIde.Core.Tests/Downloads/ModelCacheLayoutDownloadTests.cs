@@ -3,7 +3,7 @@ using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Core.Tests.Hub;
 using ModelIde.Hub;
-using ModelIde.Tests.Fixtures;
+using ModelIde.TestSupport;
 
 namespace ModelIde.Core.Tests.Downloads;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ModelIde.Hub;
 using ModelIde.Sidecar.Tests.Rpc;
-using ModelIde.Tests.Fixtures;
+using ModelIde.TestSupport;
 
 namespace ModelIde.Sidecar.Tests.Auth;
 
