@@ -28,24 +28,28 @@ public sealed class CachedSnapshots(ModelCacheLayout cache)
         (getEnvironment ?? Environment.GetEnvironmentVariable)(OfflineVariable)?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
 
     /// <summary>
-    /// Downloads as <see cref="ModelDownloader.DownloadAsync"/> does, except: with <paramref name="offline"/> the hub is
-    /// not asked and the cached snapshot is served; and when the hub cannot be reached, a complete cached snapshot is
-    /// used instead of failing. Either way <paramref name="notice"/> says what happened.
+    /// Offline: the cached snapshot a download would use, without asking the hub (not even to sign in); when it is not
+    /// known to be complete, <paramref name="notice"/> says so and why. Throws NotFound when nothing is cached.
     /// </summary>
-    public async Task<DownloadResult> DownloadOrUseCacheAsync(ModelDownloader downloader, ModelId id, string? revision, IReadOnlyList<string>? include, bool offline,
+    public DownloadResult ServeOffline(ModelId id, string? revision, IReadOnlyList<string>? include, Action<string>? notice)
+    {
+        var rev = ModelId.ValidateRevision(revision);
+        var found = Find(id, rev, include) ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound,
+            $"Offline, and {id}@{rev} is not in the cache at {cache.Root}. Download it while online, or turn offline off ({OfflineVariable}, --offline, the modelscope.offline setting).");
+        notice?.Invoke(found.Complete
+            ? $"Offline: using the cached {id}@{rev} in {found.LocalPath} without asking the hub ({found.Evidence})."
+            : $"Offline: using the cached {id}@{rev} in {found.LocalPath} without asking the hub, but it may be incomplete: {found.Evidence}.");
+        return Result(found);
+    }
+
+    /// <summary>
+    /// Downloads as <see cref="ModelDownloader.DownloadAsync"/> does, except that when the hub cannot be reached a
+    /// complete cached snapshot is used instead of failing, and <paramref name="notice"/> says so.
+    /// </summary>
+    public async Task<DownloadResult> DownloadOrUseCacheAsync(ModelDownloader downloader, ModelId id, string? revision, IReadOnlyList<string>? include,
         Action<DownloadProgress>? progress, Action<string>? notice, CancellationToken cancellationToken)
     {
         var rev = ModelId.ValidateRevision(revision);
-        if (offline)
-        {
-            var found = Find(id, rev, include) ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound,
-                $"Offline, and {id}@{rev} is not in the cache at {cache.Root}. Download it while online, or turn offline off ({OfflineVariable}, --offline, the modelscope.offline setting).");
-            notice?.Invoke(found.Complete
-                ? $"Offline: using the cached {id}@{rev} in {found.LocalPath} without asking the hub ({found.Evidence})."
-                : $"Offline: using the cached {id}@{rev} in {found.LocalPath} without asking the hub, but it may be incomplete: {found.Evidence}.");
-            return Result(found);
-        }
-
         try
         {
             return await downloader.DownloadAsync(id, rev, include, progress, cancellationToken).ConfigureAwait(false);

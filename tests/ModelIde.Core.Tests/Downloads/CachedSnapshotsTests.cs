@@ -53,14 +53,14 @@ public sealed class CachedSnapshotsTests : IDisposable
         var snapshots = new CachedSnapshots(Layout);
 
         var notices = new List<string>();
-        var offline = await snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, offline: true, null, notices.Add, CancellationToken.None);
+        var offline = snapshots.ServeOffline(Tiny, null, null, notices.Add);
         Assert.Equal((online.LocalPath, online.Files, online.Bytes, 0L), (offline.LocalPath, offline.Files, offline.Bytes, offline.BytesFetched));
         Assert.StartsWith("Offline: using the cached modelide/tiny-stdlib-coder@master", Assert.Single(notices), StringComparison.Ordinal);
         Assert.Contains($"ModelIde downloaded all {online.Files} files of master", notices[0], StringComparison.Ordinal);
 
         // Not offline, but the hub is stopped: the download fails to connect, and the complete snapshot is used.
         notices.Clear();
-        var fallback = await snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, offline: false, null, notices.Add, CancellationToken.None);
+        var fallback = await snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, null, notices.Add, CancellationToken.None);
         Assert.Equal(online.LocalPath, fallback.LocalPath);
         Assert.Contains("The hub could not be reached", Assert.Single(notices), StringComparison.Ordinal);
         Assert.Contains("is complete in the cache", notices[0], StringComparison.Ordinal);
@@ -73,11 +73,11 @@ public sealed class CachedSnapshotsTests : IDisposable
         File.Delete(Path.Combine(online.LocalPath, "tokenizer.json"));
         var snapshots = new CachedSnapshots(Layout);
 
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, offline: false, null, null, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, null, null, CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.Network, ex.Kind);
 
         var notices = new List<string>();
-        var offline = await snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, offline: true, null, notices.Add, CancellationToken.None);
+        var offline = snapshots.ServeOffline(Tiny, null, null, notices.Add);
         Assert.Equal(online.Files - 1, offline.Files);
         Assert.Contains($"may be incomplete: 1 of the {online.Files} files ModelIde downloaded", Assert.Single(notices), StringComparison.Ordinal);
         Assert.Contains("tokenizer.json", notices[0], StringComparison.Ordinal);
@@ -91,7 +91,7 @@ public sealed class CachedSnapshotsTests : IDisposable
         Assert.True(snapshots.Find(Tiny, "master", ["*.json"])!.Complete);
         var whole = snapshots.Find(Tiny, "master", null)!;
         Assert.False(whole.Complete);
-        await Assert.ThrowsAsync<ModelIdeException>(() => snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, offline: false, null, null, CancellationToken.None));
+        await Assert.ThrowsAsync<ModelIdeException>(() => snapshots.DownloadOrUseCacheAsync(Downloader(endpoint), Tiny, null, null, null, null, CancellationToken.None));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class CachedSnapshotsTests : IDisposable
             "--files", string.Join(',', files.Select(f => f + "=0123456789abcdef")));
         var notices = new List<string>();
 
-        var result = await new CachedSnapshots(Layout).DownloadOrUseCacheAsync(Downloader(ClosedEndpoint()), Tiny, null, null, offline: true, null, notices.Add, CancellationToken.None);
+        var result = new CachedSnapshots(Layout).ServeOffline(Tiny, null, null, notices.Add);
 
         Assert.Equal(folder, result.LocalPath);
         Assert.Equal(files.Count, result.Files);
@@ -119,19 +119,19 @@ public sealed class CachedSnapshotsTests : IDisposable
         WriteModelFiles(folder);
         var notices = new List<string>();
 
-        var served = await new CachedSnapshots(Layout).DownloadOrUseCacheAsync(Downloader(ClosedEndpoint()), Tiny, null, null, offline: true, null, notices.Add, CancellationToken.None);
+        var served = new CachedSnapshots(Layout).ServeOffline(Tiny, null, null, notices.Add);
         Assert.Equal(folder, served.LocalPath);
         Assert.Contains("may be incomplete", Assert.Single(notices), StringComparison.Ordinal);
         Assert.Contains("nothing records that the snapshot of master is complete", notices[0], StringComparison.Ordinal);
 
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => new CachedSnapshots(Layout).DownloadOrUseCacheAsync(Downloader(ClosedEndpoint()), Tiny, null, null, offline: false, null, null, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => new CachedSnapshots(Layout).DownloadOrUseCacheAsync(Downloader(ClosedEndpoint()), Tiny, null, null, null, null, CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.Network, ex.Kind);
     }
 
     [Fact]
-    public async Task Offline_with_nothing_cached_is_a_clear_not_found_and_asks_nobody()
+    public void Offline_with_nothing_cached_is_a_clear_not_found_and_asks_nobody()
     {
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => new CachedSnapshots(Layout).DownloadOrUseCacheAsync(Downloader(ClosedEndpoint()), Tiny, null, null, offline: true, null, null, CancellationToken.None));
+        var ex = Assert.Throws<ModelIdeException>(() => new CachedSnapshots(Layout).ServeOffline(Tiny, null, null, null));
         Assert.Equal(ModelIdeErrorKind.NotFound, ex.Kind);
         Assert.Contains("Offline, and modelide/tiny-stdlib-coder@master is not in the cache", ex.Message, StringComparison.Ordinal);
     }
