@@ -146,12 +146,14 @@ public sealed class CachedSnapshots(ModelCacheLayout cache)
             return [];
         }
 
-        // The SDK's and ModelIde's bookkeeping are not model files: dot files at the top (.msc, .mdl, .mv), partial files.
+        // The SDK's and ModelIde's bookkeeping are not model files: dot files at the top (.msc, .mdl, .mv), partial files
+        // (the SDK's .incomplete, ModelIde's .modelide-partial[~N][.json]).
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
         return [.. Directory.EnumerateFiles(folder, "*", options)
             .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/'))
             .Where(p => !p.StartsWith('.') && !p.StartsWith("._____temp/", StringComparison.Ordinal)
-                && !p.EndsWith(ModelCacheLayout.IncompleteSuffix, StringComparison.Ordinal) && !p.Contains(ModelCacheLayout.IncompleteSuffix + ".", StringComparison.Ordinal))
+                && !p.EndsWith(ModelCacheLayout.IncompleteSuffix, StringComparison.Ordinal) && !p.Contains(ModelCacheLayout.IncompleteSuffix + ".", StringComparison.Ordinal)
+                && !Path.GetFileName(p).Contains(PartialFile.Suffix, StringComparison.Ordinal))
             .Where(p => IncludePattern.AnyMatch(patterns, p))
             .Order(StringComparer.Ordinal)];
     }

@@ -116,11 +116,18 @@ public sealed class CachedSnapshotsTests : IDisposable
     public async Task A_new_layout_folder_with_no_record_is_served_when_offline_is_asked_but_never_silently()
     {
         var folder = Layout.SnapshotFolder(Tiny, "master");
-        WriteModelFiles(folder);
+        var files = WriteModelFiles(folder);
+        // What interrupted downloads leave beside them (ModelIde's and the SDK's partial files) is not a model file.
+        foreach (var partial in new[] { "model.onnx.modelide-partial", "model.onnx.modelide-partial.json", "config.json.modelide-partial~1", "tokenizer.json.incomplete" })
+        {
+            File.WriteAllText(Path.Combine(folder, partial), "partial");
+        }
+
         var notices = new List<string>();
 
         var served = new CachedSnapshots(Layout).ServeOffline(Tiny, null, null, notices.Add);
         Assert.Equal(folder, served.LocalPath);
+        Assert.Equal(files.Count, served.Files);
         Assert.Contains("may be incomplete", Assert.Single(notices), StringComparison.Ordinal);
         Assert.Contains("nothing records that the snapshot of master is complete", notices[0], StringComparison.Ordinal);
 
