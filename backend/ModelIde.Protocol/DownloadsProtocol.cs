@@ -21,9 +21,11 @@ public static class DownloadsMethods
 }
 
 /// <param name="DownloadId">Chosen by the client; progress notifications carry it.</param>
-public sealed record DownloadsStartParams(string DownloadId, string ModelId, string? Revision = null, IReadOnlyList<string>? Include = null, string? CacheDir = null);
+/// <param name="Offline">Serve the cached snapshot without asking the hub (the <c>modelscope.offline</c> setting; <c>MODELSCOPE_OFFLINE=1</c> in the sidecar's environment does the same).</param>
+public sealed record DownloadsStartParams(string DownloadId, string ModelId, string? Revision = null, IReadOnlyList<string>? Include = null, string? CacheDir = null, bool Offline = false);
 
-public sealed record DownloadsStartResult(string LocalPath, int Files, long Bytes);
+/// <param name="Notice">Set when the cache was used without the hub (offline, or the hub could not be reached): what was used and whether it is known to be complete.</param>
+public sealed record DownloadsStartResult(string LocalPath, int Files, long Bytes, string? Notice = null);
 
 public sealed record DownloadsProgressParams(
     string DownloadId,

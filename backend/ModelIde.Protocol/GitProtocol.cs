@@ -3,7 +3,7 @@ namespace ModelIde.Protocol;
 /// <summary><c>git/*</c>: clone a model repository (docs/protocol.md).</summary>
 public static class GitMethods
 {
-    /// <summary>git clone with the session's git token passed through GIT_ASKPASS (never in the URL, argv or <c>.git/config</c>).</summary>
+    /// <summary>git clone with its LFS files; the session's git token goes only to the hub's own address (a credential helper; never in the URL, argv or <c>.git/config</c>).</summary>
     [RpcRequest(typeof(GitCloneParams), typeof(GitCloneResult), IsLong = true)]
     public const string Clone = "git/clone";
 
@@ -12,7 +12,8 @@ public static class GitMethods
     public const string Progress = "git/progress";
 }
 
-public sealed record GitCloneParams(string ModelId, string TargetDir, string? Revision = null);
+/// <param name="SkipLfs">Leave LFS files (weights) as pointers instead of downloading them.</param>
+public sealed record GitCloneParams(string ModelId, string TargetDir, string? Revision = null, bool SkipLfs = false);
 
 public sealed record GitCloneResult(string Path);
 

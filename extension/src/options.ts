@@ -25,6 +25,8 @@ export const options = {
   oauthScopes: (): string[] => config().get<string[]>('oauth.scopes') ?? ['openid', 'profile'],
   /** Empty means the ModelScope SDK's default cache. */
   cacheDir: (): string | undefined => config().get<string>('cacheDir') || undefined,
+  /** Downloads serve the cache without asking the hub, and the Models view shows only cached models. */
+  offline: (): boolean => config().get<boolean>('offline') ?? false,
   devicePolicy: (): DevicePolicyKind => config().get<DevicePolicyKind>('inference.devicePolicy') ?? 'auto',
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
   sidecarPath: (): string | undefined => config().get<string>('sidecarPath') || undefined,

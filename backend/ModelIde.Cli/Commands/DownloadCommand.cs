@@ -14,11 +14,13 @@ public sealed class DownloadCommand() : CliCommand("download", "Download a model
     private readonly Option<string[]> _include = CliOptions.Repeatable("--include", "GLOB", "only files matching GLOB (repeatable; '*' matches across folders, as in the SDK)");
     private readonly Option<string?> _cacheDir = CliOptions.Text("--cache-dir", "DIR", "cache root (else MODELSCOPE_CACHE, else ~/.cache/modelscope)");
     private readonly Option<bool> _quiet = CliOptions.Flag("--quiet", "no progress, only the summary");
+    private readonly Option<bool> _offline = CliOptions.Flag("--offline", $"serve the cached snapshot without asking the hub (also {CachedSnapshots.OfflineVariable}=1)");
     private readonly HubConnectionOptions _hub = new();
 
     public override string Notes => """
         Progress goes to stderr (bars on a terminal, one line per update otherwise), then a "Done: ..." summary; the
-        local folder is printed last on stdout. Interrupted downloads resume.
+        local folder is printed last on stdout. Interrupted downloads resume. Folders the ModelScope SDK wrote (old and new
+        layouts) are reused. When the hub cannot be reached and the cached snapshot is complete, it is used (and said so).
         Tuning (SDK variables): MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB (64), MODELSCOPE_DOWNLOAD_PART_SIZE_MB (16),
         MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS (parallel parts per file, 4).
         """;
@@ -28,14 +30,24 @@ public sealed class DownloadCommand() : CliCommand("download", "Download a model
         var id = ModelId.Parse(parse.GetValue(_model));
         var revision = parse.GetValue(_revision);
         var include = parse.GetValue(_include) ?? [];
-        using var hub = await _hub.ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
-
-        var options = DownloadOptions.FromEnvironment();
-        var downloader = new ModelDownloader(hub.Api, hub.Http, ModelCacheLayout.Resolve(parse.GetValue(_cacheDir)), options);
+        var cache = ModelCacheLayout.Resolve(parse.GetValue(_cacheDir));
+        var snapshots = new CachedSnapshots(cache);
+        void Notice(string text) => console.Error.WriteLine(TerminalText.Escape(text));
         var started = DateTime.UtcNow;
-        var result = parse.GetValue(_quiet)
-            ? await downloader.DownloadAsync(id, revision, include, null, cancellationToken).ConfigureAwait(false)
-            : await CliProgress.RunAsync(console, bytes: true, report => downloader.DownloadAsync(id, revision, include, p => report(Update(p)), cancellationToken)).ConfigureAwait(false);
+        DownloadResult result;
+        if (parse.GetValue(_offline) || CachedSnapshots.IsOfflineRequested())
+        {
+            // Offline asks nobody, not even to sign in.
+            result = snapshots.ServeOffline(id, revision, include, Notice);
+        }
+        else
+        {
+            using var hub = await _hub.ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
+            var downloader = new ModelDownloader(hub.Api, hub.Http, cache, DownloadOptions.FromEnvironment());
+            result = parse.GetValue(_quiet)
+                ? await snapshots.DownloadOrUseCacheAsync(downloader, id, revision, include, null, Notice, cancellationToken).ConfigureAwait(false)
+                : await CliProgress.RunAsync(console, bytes: true, report => snapshots.DownloadOrUseCacheAsync(downloader, id, revision, include, p => report(Update(p)), Notice, cancellationToken)).ConfigureAwait(false);
+        }
 
         var seconds = Math.Max((DateTime.UtcNow - started).TotalSeconds, 0.001);
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

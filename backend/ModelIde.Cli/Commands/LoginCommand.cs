@@ -50,11 +50,11 @@ public sealed class LoginCommand() : CliCommand("login", "Sign in to a ModelScop
         }
         else
         {
-            token = ResolveToken(token, console, out var origin);
+            token = ResolveToken(token, endpoint, console, out var origin);
             SecretRedactor.AddKnownSecret(token);
             if (origin is not null)
             {
-                console.Error.WriteLine($"Using the token from {origin}.");
+                console.Error.WriteLine(TerminalText.Escape(origin));
             }
 
             session = await new AccessTokenSignIn(http).ValidateAsync(endpoint, token, cancellationToken).ConfigureAwait(false);
@@ -70,7 +70,7 @@ public sealed class LoginCommand() : CliCommand("login", "Sign in to a ModelScop
         return ExitCodes.Success;
     }
 
-    private static string ResolveToken(string? token, CliConsole console, out string? origin)
+    private static string ResolveToken(string? token, Uri endpoint, CliConsole console, out string? origin)
     {
         origin = null;
         if (token == "-")
@@ -85,10 +85,24 @@ public sealed class LoginCommand() : CliCommand("login", "Sign in to a ModelScop
             return token.Trim();
         }
 
-        if (LocalCredentialDiscovery.Discover() is { } found)
+        var search = LocalCredentialDiscovery.Search(preferHost: endpoint.Host);
+        if (search.Found is { } found)
         {
-            origin = found.Origin;
+            origin = found.Source == LocalCredentialSource.Environment
+                ? "Using the token from MODELSCOPE_API_TOKEN."
+                : $"Using the ModelScope SDK's saved login ({found.Origin}{(found.UserName is null ? "" : ", user " + found.UserName)}).";
+            if (found.IssuedFor is { } host && !string.Equals(host, endpoint.Host, StringComparison.OrdinalIgnoreCase))
+            {
+                origin += $" The SDK saved it for {host}, not {endpoint.Host}.";
+            }
+
             return found.AccessToken;
+        }
+
+        // Say why a saved login that is there was not used (expired, unreadable).
+        foreach (var note in search.Notes)
+        {
+            console.Error.WriteLine(TerminalText.Escape(note));
         }
 
         if (Console.IsInputRedirected)

@@ -21,7 +21,7 @@ public static partial class SecretRedactor
     [GeneratedRegex(@"(?i)(://[^/\s:@]*:)[^@\s/]+@", RegexOptions.CultureInvariant)]
     private static partial Regex UrlPassword();
 
-    [GeneratedRegex(@"(?i)\b((?:access_token|refresh_token|id_token|token|code_verifier|client_secret|password|m_session_id|git_token|MODELSCOPE_API_TOKEN|X-SLURM-USER-TOKEN)[""']?\s*[=:]\s*[""']?)[^\s""'&,;}]{4,}", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?i)\b((?:access_token|refresh_token|id_token|token|code_verifier|client_secret|password|m_session_id|git_token|MODELSCOPE_API_TOKEN|X-SLURM-USER-TOKEN)[""']?\s*(?<sep>[=:])(?<space>\s*)(?<quote>[""']?))(?<value>[^\s""'&,;}]{4,})", RegexOptions.CultureInvariant)]
     private static partial Regex NamedSecret();
 
     /// <summary>Secrets known at run time (the current token, a git token) that may not look like a token.</summary>
@@ -41,6 +41,18 @@ public static partial class SecretRedactor
         }
     }
 
+    /// <summary>
+    /// "the token: sign in again" is a sentence, not a secret: after "key: " (colon, space, no quote) only a value
+    /// shaped like a secret (a digit in it, or 16+ characters) is masked. <c>key=value</c>, <c>"key": "value"</c> and
+    /// <c>key:value</c> are always masked.
+    /// </summary>
+    private static bool IsProse(Match m)
+    {
+        var value = m.Groups["value"].Value;
+        return m.Groups["sep"].Value == ":" && m.Groups["space"].Length > 0 && m.Groups["quote"].Length == 0
+            && value.Length < 16 && !value.Any(char.IsAsciiDigit);
+    }
+
     public static string Redact(string? text)
     {
         if (string.IsNullOrEmpty(text))
@@ -56,7 +68,7 @@ public static partial class SecretRedactor
             }
         }
 
-        text = NamedSecret().Replace(text, m => m.Groups[1].Value + Mask);
+        text = NamedSecret().Replace(text, m => IsProse(m) ? m.Value : m.Groups[1].Value + Mask);
         text = BearerValue().Replace(text, m => m.Groups[1].Value + Mask);
         text = UrlPassword().Replace(text, m => m.Groups[1].Value + Mask + "@");
         text = Jwt().Replace(text, Mask);

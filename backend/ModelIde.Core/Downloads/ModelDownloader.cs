@@ -144,6 +144,8 @@ public sealed class ModelDownloader
         }
 
         tracker.Report(null, force: true);
+        // What offline use and the hub-unreachable fallback check the cache against (CachedSnapshots).
+        new CachedSnapshots(_cache).Record(id, rev, folder, files, include);
         return new DownloadResult(folder, files.Count, files.Sum(f => f.Size), tracker.FetchedBytes, fromCache);
     }
 

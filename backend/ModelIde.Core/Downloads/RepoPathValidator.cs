@@ -2,7 +2,11 @@ namespace ModelIde.Core.Downloads;
 
 /// <summary>
 /// Checks repository paths that come from a server listing before anything is written: a hostile or broken hub
-/// must not make us write outside the model's folder (traversal, absolute paths, drive letters, device names).
+/// must not make us write outside the model's folder (traversal, absolute paths, drive letters, device names), nor
+/// write files that act when someone works in the folder: a <c>.git</c> folder (its config runs commands on
+/// <c>git status</c>, e.g. <c>core.fsmonitor</c>) or a <c>.vscode</c> folder (tasks that run when the folder is
+/// opened, settings that point tools at programs). A model's files need neither; <c>modelide clone</c> remains the way
+/// to take a repository as it is.
 /// </summary>
 public static class RepoPathValidator
 {
@@ -14,6 +18,9 @@ public static class RepoPathValidator
     };
 
     public const int MaxPathLength = 1024;
+
+    /// <summary>Folder names that must not appear as any segment, compared as the file systems compare them.</summary>
+    private static readonly string[] s_folderNamesThatAct = [".git", ".vscode"];
 
     /// <summary>Returns the path's segments, or throws <see cref="ModelIdeErrorKind.UnsafeInput"/> saying why.</summary>
     public static IReadOnlyList<string> Validate(string? repoPath)
@@ -98,6 +105,13 @@ public static class RepoPathValidator
                 return "a segment starts with a space or ends with a dot or a space";
             }
 
+            if (FolderThatActs(segment) is { } name)
+            {
+                return name == ".git"
+                    ? $"'{segment}' is a git folder (its config can run commands when git is used in the model folder)"
+                    : $"'{segment}' holds editor settings and tasks (VS Code can run them when the model folder is opened)";
+            }
+
             var stem = segment.Split('.')[0];
             if (s_deviceNames.Contains(stem.TrimEnd()))
             {
@@ -112,6 +126,33 @@ public static class RepoPathValidator
 
         return null;
     }
+
+    /// <summary>
+    /// The protected name <paramref name="segment"/> means on some file system, or null. Case-insensitive (NTFS, APFS,
+    /// HFS+); HFS+ ignores some invisible code points (<c>.g\u200Cit</c> is <c>.git</c> there); NTFS drops trailing dots
+    /// and spaces (refused elsewhere) and knows <c>.git</c> by its 8.3 short name <c>GIT~1</c>. git itself refuses the
+    /// same spellings when it checks out a tree (core.protectHFS / core.protectNTFS).
+    /// </summary>
+    internal static string? FolderThatActs(string segment)
+    {
+        var folded = new string(segment.Where(c => !IsIgnoredByHfs(c)).ToArray()).TrimEnd('.', ' ').ToLowerInvariant();
+        foreach (var name in s_folderNamesThatAct)
+        {
+            if (folded == name || folded == ShortName(name))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    // The 8.3 name NTFS gives ".git": the first six letters without the dot, then "~1" (".vscode" → "vscode~1").
+    private static string ShortName(string dotName) => dotName.TrimStart('.')[..Math.Min(6, dotName.Length - 1)] + "~1";
+
+    // The code points HFS+ skips when it compares names (the list git checks in is_hfs_dotgit).
+    private static bool IsIgnoredByHfs(char c) =>
+        c is '\u200C' or '\u200D' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u206A' and <= '\u206F') or '\uFEFF';
 
     private static string Show(string? path)
     {

@@ -1,28 +1,28 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Models;
 
 namespace ModelIde.Core.Git;
 
-/// <summary>Progress of a clone, parsed from git's <c>--progress</c> lines (e.g. "Receiving objects:  45% (9/20)").</summary>
-public sealed record GitCloneProgress(string Phase, int Percent, long? Done, long? Total);
-
 /// <summary>
-/// Clones <c>{endpoint}/models/{owner}/{name}.git</c>. The token reaches git through GIT_ASKPASS: a tiny script that
-/// prints an environment variable set only on the git child process, so the token is never in the remote URL,
-/// in <c>.git/config</c>, on a command line or in a credential store.
+/// Clones <c>{endpoint}/models/{owner}/{name}.git</c>. The token reaches git only through a
+/// <see cref="HubOnlyCredentialHelper"/>, which answers for the hub's own origin and for no other host, and git does
+/// not follow redirects. LFS content is fetched after the checkout and only from the hub: a repository whose LFS
+/// settings (<c>.lfsconfig</c>) name another host keeps its pointers, and the clone fails saying so.
 /// </summary>
 public sealed partial class GitCloner
 {
-    public const string TokenVariable = "MODELIDE_GIT_ASKPASS_TOKEN";
-    public const string UserVariable = "MODELIDE_GIT_ASKPASS_USER";
-    private readonly string _git;
+    private readonly GitProcess _git;
 
-    public GitCloner(string git = "git")
+    /// <param name="git">The git executable.</param>
+    /// <param name="environment">Extra variables for every git process (tests give git an isolated HOME).</param>
+    public GitCloner(string git = "git", IReadOnlyDictionary<string, string>? environment = null)
     {
-        _git = git;
+        _git = new GitProcess(git, environment);
     }
+
+    /// <summary>Leave LFS files as pointers (the user chose not to download them); otherwise git-lfs fetches them from the hub.</summary>
+    public bool SkipLfs { get; init; }
 
     public static Uri CloneUri(Uri endpoint, ModelId id) => new(endpoint, $"models/{id.Owner}/{id.Name}.git");
 
@@ -36,53 +36,45 @@ public sealed partial class GitCloner
         }
 
         SecretRedactor.AddKnownSecret(token);
-        var url = CloneUri(endpoint, id).ToString();
-        var askpassDir = Directory.CreateTempSubdirectory("modelide-askpass-");
-        try
+        var url = CloneUri(endpoint, id);
+        using var credentials = string.IsNullOrEmpty(token) ? null : new HubOnlyCredentialHelper(url, token);
+        List<string> args = ["clone", "--progress"];
+        if (rev is not null)
         {
-            var askpass = WriteAskpassScript(askpassDir.FullName);
-            var args = new List<string>
-            {
-                // An empty helper list: no stored credential is used, and nothing is written to one.
-                "-c", "credential.helper=",
-                "-c", "core.askPass=" + askpass,
-                "clone", "--progress",
-            };
-            if (rev is not null)
-            {
-                args.AddRange(["--branch", rev]);
-            }
-
-            args.AddRange(["--", url, target]);
-            var (code, tail) = await RunGitAsync(args, null, askpass, token, progress, cancellationToken).ConfigureAwait(false);
-            if (code != 0)
-            {
-                var text = SecretRedactor.Redact(tail);
-                var kind = text.Contains("Authentication failed", StringComparison.OrdinalIgnoreCase) || text.Contains("could not read Username", StringComparison.OrdinalIgnoreCase)
-                    ? ModelIdeErrorKind.AuthenticationRequired
-                    : text.Contains("not found", StringComparison.OrdinalIgnoreCase) ? ModelIdeErrorKind.NotFound : ModelIdeErrorKind.RemoteFailure;
-                throw new ModelIdeException(kind, $"git clone of {id} failed (exit {code}): {text.Trim()}");
-            }
-
-            if (await IsGitLfsAvailableAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await RunGitAsync(["lfs", "install", "--local"], target, null, null, null, cancellationToken).ConfigureAwait(false);
-            }
-
-            return target;
+            args.AddRange(["--branch", rev]);
         }
-        finally
+
+        args.AddRange(["--", url.ToString(), target]);
+        // The checkout leaves LFS pointers whatever the user's git config says: LFS content comes after the hub check.
+        var clone = await _git.RunAsync(args, null, credentials, progress, cancellationToken, skipSmudge: true).ConfigureAwait(false);
+        if (clone.ExitCode != 0)
         {
-            askpassDir.Delete(recursive: true);
+            throw CloneFailed(id, url, clone.ExitCode, SecretRedactor.Redact(clone.ErrorTail));
         }
+
+        if (await IsGitLfsAvailableAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _git.RunAsync(["lfs", "install", "--local"], target, null, null, cancellationToken).ConfigureAwait(false);
+            if (!SkipLfs)
+            {
+                await PullLfsAsync(id, url, target, credentials, progress, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else if (!SkipLfs && UsesLfs(target))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
+                $"Cloned {id} into '{target}', but git-lfs is not installed, so its LFS files (weights) are pointers. Install git-lfs " +
+                "(e.g. apt install git-lfs) and run `git lfs install --local && git lfs pull` there, or clone without LFS files on purpose.");
+        }
+
+        return target;
     }
 
     public async Task<bool> IsGitLfsAvailableAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var (code, _) = await RunGitAsync(["lfs", "version"], null, null, null, null, cancellationToken).ConfigureAwait(false);
-            return code == 0;
+            return (await _git.RunAsync(["lfs", "version"], null, null, null, cancellationToken).ConfigureAwait(false)).ExitCode == 0;
         }
         catch (ModelIdeException)
         {
@@ -90,129 +82,65 @@ public sealed partial class GitCloner
         }
     }
 
-    private static string WriteAskpassScript(string dir)
+    private async Task PullLfsAsync(ModelId id, Uri url, string target, HubOnlyCredentialHelper? credentials, Action<GitCloneProgress>? progress, CancellationToken cancellationToken)
     {
-        // git calls the script with a prompt ("Username for ...", "Password for ..."); the values come from the env.
-        if (OperatingSystem.IsWindows())
+        // `git lfs env` resolves the endpoints (.lfsconfig, remote.*.lfsurl, the user's config) without a request.
+        var env = await _git.RunAsync(["lfs", "env"], target, null, null, cancellationToken).ConfigureAwait(false);
+        if (env.ExitCode != 0)
         {
-            var cmd = Path.Combine(dir, "askpass.cmd");
-            File.WriteAllText(cmd, $"@echo off\r\necho %1 | findstr /b /i \"Username\" >nul && (echo %{UserVariable}%) || (echo %{TokenVariable}%)\r\n");
-            return cmd;
+            throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
+                $"Cloned {id} into '{target}', but `git lfs env` failed (exit {env.ExitCode}); LFS files were not downloaded: {SecretRedactor.Redact(env.ErrorTail).Trim()}");
         }
 
-        var sh = Path.Combine(dir, "askpass.sh");
-        File.WriteAllText(sh, $"#!/bin/sh\ncase \"$1\" in\n  Username*) printf '%s\\n' \"${UserVariable}\" ;;\n  *) printf '%s\\n' \"${TokenVariable}\" ;;\nesac\n");
-        File.SetUnixFileMode(sh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return sh;
-    }
-
-    private async Task<(int Code, string Tail)> RunGitAsync(IReadOnlyList<string> args, string? workingDir, string? askpass, string? token, Action<GitCloneProgress>? progress, CancellationToken cancellationToken)
-    {
-        var psi = new ProcessStartInfo(_git)
+        foreach (Match m in LfsEndpointLine().Matches(env.Output))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDir ?? Environment.CurrentDirectory,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        psi.Environment["GCM_INTERACTIVE"] = "never";
-        psi.Environment.Remove("GIT_ASKPASS");
-        psi.Environment.Remove("SSH_ASKPASS");
-        if (askpass is not null)
-        {
-            psi.Environment["GIT_ASKPASS"] = askpass;
-            psi.Environment[UserVariable] = "oauth2";
-            psi.Environment[TokenVariable] = token ?? string.Empty;
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(psi) ?? throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure, "Could not start git.");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure, $"git is not installed or not on PATH ({ex.Message}).", ex);
-        }
-
-        using (process)
-        {
-            process.StandardInput.Close();
-            var tail = new Queue<string>();
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = ReadProgressAsync(process.StandardError, tail, progress, cancellationToken);
-            try
+            var endpoint = m.Groups["url"].Value;
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var lfs) || !HubOnlyCredentialHelper.SameOrigin(url, lfs))
             {
-                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-
-            return (process.ExitCode, string.Join('\n', tail));
-        }
-    }
-
-    private static async Task ReadProgressAsync(StreamReader reader, Queue<string> tail, Action<GitCloneProgress>? progress, CancellationToken cancellationToken)
-    {
-        // git separates progress updates with '\r'; read char blocks and split on both line ends.
-        var buffer = new char[4096];
-        var line = new System.Text.StringBuilder();
-        int n;
-        while ((n = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            for (var i = 0; i < n; i++)
-            {
-                if (buffer[i] is '\r' or '\n')
-                {
-                    Emit(line.ToString(), tail, progress);
-                    line.Clear();
-                }
-                else
-                {
-                    line.Append(buffer[i]);
-                }
+                throw new ModelIdeException(ModelIdeErrorKind.UnsafeInput,
+                    $"Cloned {id} into '{target}', but its LFS files were not downloaded: the repository's LFS settings (.lfsconfig) " +
+                    $"send LFS requests to {Shown(endpoint)}, which is not the hub ({url.GetLeftPart(UriPartial.Authority)}). " +
+                    "ModelIde sends your token only to the hub and fetches LFS content only from it; the LFS files are pointers.");
             }
         }
 
-        Emit(line.ToString(), tail, progress);
+        var pull = await _git.RunAsync(["lfs", "pull"], target, credentials, progress, cancellationToken).ConfigureAwait(false);
+        if (pull.ExitCode != 0)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
+                $"Cloned {id} into '{target}', but `git lfs pull` failed (exit {pull.ExitCode}); LFS files may be pointers: {SecretRedactor.Redact(pull.ErrorTail).Trim()}");
+        }
     }
 
-    private static void Emit(string line, Queue<string> tail, Action<GitCloneProgress>? progress)
+    private static bool UsesLfs(string repository)
     {
-        if (line.Length == 0)
-        {
-            return;
-        }
-
-        var m = ProgressLine().Match(line);
-        if (m.Success)
-        {
-            progress?.Invoke(new GitCloneProgress(
-                m.Groups["phase"].Value,
-                int.Parse(m.Groups["pct"].Value, System.Globalization.CultureInfo.InvariantCulture),
-                long.TryParse(m.Groups["done"].Value, out var d) ? d : null,
-                long.TryParse(m.Groups["total"].Value, out var t) ? t : null));
-            return;
-        }
-
-        tail.Enqueue(line);
-        while (tail.Count > 20)
-        {
-            tail.Dequeue();
-        }
+        var attributes = Path.Combine(repository, ".gitattributes");
+        return File.Exists(attributes) && new FileInfo(attributes).Length < 1 << 20 && File.ReadAllText(attributes).Contains("filter=lfs", StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"^(?:remote: )?(?<phase>[A-Za-z ]+):\s+(?<pct>\d{1,3})% \((?<done>\d+)/(?<total>\d+)\)")]
-    private static partial Regex ProgressLine();
+    private static ModelIdeException CloneFailed(ModelId id, Uri url, int code, string text)
+    {
+        if (RedirectRefused().IsMatch(text))
+        {
+            return new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
+                $"git clone of {id} failed: {url.GetLeftPart(UriPartial.Authority)} answered with a redirect, and ModelIde does not follow " +
+                $"redirects with your token; set the endpoint to the hub's own address. git said: {text.Trim()}");
+        }
+
+        var kind = text.Contains("Authentication failed", StringComparison.OrdinalIgnoreCase) || text.Contains("could not read Username", StringComparison.OrdinalIgnoreCase)
+            ? ModelIdeErrorKind.AuthenticationRequired
+            : text.Contains("not found", StringComparison.OrdinalIgnoreCase) ? ModelIdeErrorKind.NotFound : ModelIdeErrorKind.RemoteFailure;
+        return new ModelIdeException(kind, $"git clone of {id} failed (exit {code}): {text.Trim()}");
+    }
+
+    private static string Shown(string text) =>
+        new(SecretRedactor.Redact(text).Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+
+    // `git lfs env`: "Endpoint=http://host/path (auth=none)", "Endpoint (other-remote)=...".
+    [GeneratedRegex(@"^Endpoint(?: \([^)]*\))?=(?<url>\S+)", RegexOptions.Multiline)]
+    private static partial Regex LfsEndpointLine();
+
+    // git with http.followRedirects=false: "The requested URL returned error: 302".
+    [GeneratedRegex(@"returned error: 30[12378]\b")]
+    private static partial Regex RedirectRefused();
 }

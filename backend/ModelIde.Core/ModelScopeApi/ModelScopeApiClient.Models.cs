@@ -119,11 +119,11 @@ public sealed partial class ModelScopeApiClient
         return new ModelDetail(summary, readme, tags, []);
     }
 
-    /// <summary><c>GET /api/v1/models/{owner}/{name}/repo/files?Revision=&amp;Recursive=true</c>.</summary>
+    /// <summary><c>GET /api/v1/models/{owner}/{name}/repo/files?Revision=&amp;Recursive=True</c> (Python's spelling, as the SDK sends it).</summary>
     public async Task<IReadOnlyList<RepoFile>> ListModelFilesAsync(ModelId id, string? revision, CancellationToken cancellationToken, string? root = null, bool recursive = true)
     {
         var rev = ModelId.ValidateRevision(revision);
-        var path = $"api/v1/models/{id.Owner}/{id.Name}/repo/files?Revision={Uri.EscapeDataString(rev)}&Recursive={(recursive ? "true" : "false")}";
+        var path = $"api/v1/models/{id.Owner}/{id.Name}/repo/files?Revision={Uri.EscapeDataString(rev)}&Recursive={(recursive ? "True" : "False")}";
         if (!string.IsNullOrEmpty(root))
         {
             path += "&Root=" + Uri.EscapeDataString(root);

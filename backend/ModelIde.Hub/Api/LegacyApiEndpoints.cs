@@ -160,7 +160,7 @@ internal static class LegacyApiEndpoints
             var size = int.TryParse(http.Request.Query["PageSize"], out var ps) && ps > 0 ? Math.Min(ps, 100) : 50;
             var commits = history.Skip((page - 1) * size).Take(size).Select(r =>
             {
-                var message = r.Files.Select(f => f.CommitMessage).LastOrDefault() ?? $"Revision {r.Name}";
+                var message = r.Message;
                 return new Dictionary<string, object?>
                 {
                     ["Id"] = r.CommitId,
@@ -231,7 +231,7 @@ internal static class LegacyApiEndpoints
 
         app.MapMethods("/api/v1/models/{owner}/{name}/repo", ["GET", "HEAD"], async (HttpContext http, string owner, string name) =>
         {
-            var (model, error) = await ResolveAsync(http, hub, owner, name, notFoundStatus: 404);
+            var (model, error) = await ResolveAsync(http, hub, owner, name);
             if (error is not null)
             {
                 return error;
@@ -258,7 +258,7 @@ internal static class LegacyApiEndpoints
         return new Uri(hub.BlobBaseUri, $"blobs/{Uri.EscapeDataString(model.Owner)}/{Uri.EscapeDataString(model.Name)}/{revision.CommitId}/{escapedPath}?expires={expires}&sig={signature}");
     }
 
-    private static async Task<(HubModel? Model, IResult? Error)> ResolveAsync(HttpContext http, HubContext hub, string owner, string name, int notFoundStatus = 200)
+    private static async Task<(HubModel? Model, IResult? Error)> ResolveAsync(HttpContext http, HubContext hub, string owner, string name)
     {
         var caller = await RequestAuth.IdentifyAsync(http, hub);
         if (caller.State is TokenState.Unknown or TokenState.Expired)
@@ -269,8 +269,8 @@ internal static class LegacyApiEndpoints
         var model = hub.Catalogue.Find(owner, name);
         if (model is null || !HubContext.CanSee(model, caller.User))
         {
-            // The real hub answers a missing (or hidden private) model with HTTP 200 and a business code.
-            return (null, Envelopes.LegacyError(notFoundStatus, notFoundStatus == 404 ? 404 : long.Parse(Envelopes.ModelNotFoundCode, System.Globalization.CultureInfo.InvariantCulture), $"模型不存在: {owner}/{name}"));
+            // As modelscope.cn: HTTP 404 with the error envelope and its business code (a missing or hidden private model).
+            return (null, Envelopes.LegacyError(404, long.Parse(Envelopes.ModelNotFoundCode, System.Globalization.CultureInfo.InvariantCulture), $"模型不存在: {owner}/{name}"));
         }
 
         return (model, null);

@@ -88,7 +88,7 @@ internal static class ModelJson
         ["CommittedDate"] = f.CommittedAt.ToUnixTimeSeconds(),
         ["CommitterName"] = "ModelIde",
         ["InCheck"] = false,
-        ["IsLFS"] = IsLfs(f),
+        ["IsLFS"] = f.IsLfs,
         ["Mode"] = "100644",
     };
 
@@ -108,11 +108,6 @@ internal static class ModelJson
         ["IsLFS"] = false,
         ["Mode"] = "040000",
     };
-
-    // Same rule of thumb as the SDK's LFS suffix list: weights and big files are LFS.
-    public static bool IsLfs(HubFile f) =>
-        f.Size > 1024 * 1024 || f.Path.EndsWith(".onnx", StringComparison.Ordinal) || f.Path.EndsWith(".bin", StringComparison.Ordinal)
-        || f.Path.EndsWith(".safetensors", StringComparison.Ordinal);
 
     public static string Iso(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

@@ -1,18 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using ModelIde.Hub.Models;
 
 namespace ModelIde.Hub.Git;
 
 /// <summary>
-/// Bare git repositories built from the served models (one commit per revision, fixed author and dates, so the
-/// history is reproducible). Built on first use, because a 20 MB model takes a moment to commit.
+/// Bare git repositories of the served models, written object by object from <see cref="GitHistory"/> so their commit
+/// ids are the ones the API reports; LFS files are pointers (their bytes come through the LFS batch endpoint). Built on
+/// first use and reused across runs (same --data) while the commit ids are the same.
 /// </summary>
 internal sealed class GitRepositories(string root)
 {
-    private const string Author = "ModelIde Hub";
-    private const string AuthorEmail = "hub@modelide.local";
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _builds = new(StringComparer.Ordinal);
 
     /// <summary>Folder given to <c>git http-backend</c> as GIT_PROJECT_ROOT.</summary>
@@ -38,9 +36,8 @@ internal sealed class GitRepositories(string root)
         var relative = $"{model.Owner}/{model.Name}.git";
         var bare = Path.Combine(Root, model.Owner, model.Name + ".git");
         var marker = Path.Combine(bare, "modelide-complete");
-        // Reuse a repository from an earlier run (same --data) only when it was built from the same content.
-        var fingerprint = string.Join('\n', model.Revisions.OrderBy(r => r.Name, StringComparer.Ordinal)
-            .SelectMany(r => r.Files.Select(f => $"{r.Name}:{f.Path}:{f.Sha256}")));
+        var history = model.Revisions.OrderBy(r => r.CreatedAt).ToList();
+        var fingerprint = string.Join('\n', history.Select(r => $"{(r.IsTag ? "refs/tags/" : "refs/heads/")}{r.Name} {r.CommitId}"));
         if (File.Exists(marker) && await File.ReadAllTextAsync(marker, cancellationToken).ConfigureAwait(false) == fingerprint)
         {
             return relative;
@@ -51,72 +48,28 @@ internal sealed class GitRepositories(string root)
             Directory.Delete(bare, recursive: true);
         }
 
-        var work = Path.Combine(Root, ".work", $"{model.Owner}--{model.Name}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(work);
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(bare)!);
+        await RunGitAsync(Root, cancellationToken, "init", "-q", "--bare", "-b", "master", bare).ConfigureAwait(false);
+        var contents = history.Select(r => new GitRevisionContent(r.Name, r.IsTag, r.CreatedAt, r.Message,
+            r.Files.Select(f => new GitFileContent(f.Path, f.Size, f.Sha256, f.IsLfs, f.Open)).ToList())).ToList();
+        var commits = await Task.Run(() => GitHistory.Build(contents, Path.Combine(bare, "objects")), cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < history.Count; i++)
         {
-            await RunGitAsync(work, null, cancellationToken, "init", "-q", "-b", "master").ConfigureAwait(false);
-            foreach (var revision in model.Revisions.OrderBy(r => r.CreatedAt))
+            if (commits[i].CommitId != history[i].CommitId)
             {
-                await WriteTreeAsync(work, revision, cancellationToken).ConfigureAwait(false);
-                await RunGitAsync(work, null, cancellationToken, "add", "-A").ConfigureAwait(false);
-                var date = revision.CreatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + " +0000";
-                var message = revision.Files.Select(f => f.CommitMessage).LastOrDefault() ?? $"Revision {revision.Name}";
-                await RunGitAsync(work, date, cancellationToken, "commit", "-q", "--allow-empty", "-m", message).ConfigureAwait(false);
-                var commit = (await RunGitAsync(work, null, cancellationToken, "rev-parse", "HEAD").ConfigureAwait(false)).Trim();
-                await RunGitAsync(work, null, cancellationToken, "update-ref", (revision.IsTag ? "refs/tags/" : "refs/heads/") + revision.Name, commit).ConfigureAwait(false);
+                throw new InvalidOperationException($"{model.Id}@{history[i].Name}: the repository's commit {commits[i].CommitId} is not the API's {history[i].CommitId}.");
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(bare)!);
-            await RunGitAsync(Root, null, cancellationToken, "clone", "-q", "--bare", work, bare).ConfigureAwait(false);
-            // Read-only: the hub serves clones and fetches, never pushes.
-            await RunGitAsync(bare, null, cancellationToken, "config", "http.receivepack", "false").ConfigureAwait(false);
-            await RunGitAsync(bare, null, cancellationToken, "remote", "remove", "origin").ConfigureAwait(false);
-            await File.WriteAllTextAsync(marker, fingerprint, cancellationToken).ConfigureAwait(false);
-            return relative;
+            await RunGitAsync(bare, cancellationToken, "update-ref", (history[i].IsTag ? "refs/tags/" : "refs/heads/") + history[i].Name, commits[i].CommitId).ConfigureAwait(false);
         }
-        finally
-        {
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+
+        // Read-only: the hub serves clones and fetches, never pushes.
+        await RunGitAsync(bare, cancellationToken, "config", "http.receivepack", "false").ConfigureAwait(false);
+        await File.WriteAllTextAsync(marker, fingerprint, cancellationToken).ConfigureAwait(false);
+        return relative;
     }
 
-    private static async Task WriteTreeAsync(string work, HubRevision revision, CancellationToken cancellationToken)
-    {
-        foreach (var entry in Directory.EnumerateFileSystemEntries(work))
-        {
-            if (Path.GetFileName(entry) == ".git")
-            {
-                continue;
-            }
-
-            if (Directory.Exists(entry))
-            {
-                Directory.Delete(entry, recursive: true);
-            }
-            else
-            {
-                File.Delete(entry);
-            }
-        }
-
-        foreach (var file in revision.Files)
-        {
-            var target = Path.Combine(work, file.Path);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await using var source = file.Open();
-            await using var destination = File.Create(target);
-            await source.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<string> RunGitAsync(string workingDirectory, string? date, CancellationToken cancellationToken, params string[] args)
+    private static async Task<string> RunGitAsync(string workingDirectory, CancellationToken cancellationToken, params string[] args)
     {
         var psi = new ProcessStartInfo("git")
         {
@@ -132,16 +85,6 @@ internal sealed class GitRepositories(string root)
 
         psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
         psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        psi.Environment["GIT_AUTHOR_NAME"] = Author;
-        psi.Environment["GIT_AUTHOR_EMAIL"] = AuthorEmail;
-        psi.Environment["GIT_COMMITTER_NAME"] = Author;
-        psi.Environment["GIT_COMMITTER_EMAIL"] = AuthorEmail;
-        if (date is not null)
-        {
-            psi.Environment["GIT_AUTHOR_DATE"] = date;
-            psi.Environment["GIT_COMMITTER_DATE"] = date;
-        }
-
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start git.");
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);

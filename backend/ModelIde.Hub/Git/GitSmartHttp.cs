@@ -10,7 +10,8 @@ namespace ModelIde.Hub.Git;
 
 /// <summary>
 /// Git smart HTTP at <c>/models/{owner}/{name}.git</c> and <c>/{owner}/{name}.git</c> through <c>git http-backend</c>
-/// (CGI). Every repository needs HTTP Basic <c>oauth2:&lt;git token&gt;</c> (the SDK token is accepted as password too).
+/// (CGI), and the LFS batch API beside it. Public repositories need no credentials; private ones HTTP Basic
+/// <c>oauth2:&lt;git token&gt;</c> (the SDK token is accepted as password too).
 /// </summary>
 internal static partial class GitSmartHttp
 {
@@ -32,25 +33,40 @@ internal static partial class GitSmartHttp
 
     private static async Task HandleAsync(HttpContext http, HubContext hub, GitRepositories repositories, string owner, string name, string rest)
     {
-        var user = Authenticate(http, hub);
-        if (user is null)
+        // Public repositories clone without credentials, as on the real hub. A request without credentials for a
+        // private or missing one gets the challenge (a 404 would stop git before it ever tried the token).
+        var anonymous = http.Request.Headers.Authorization.Count == 0;
+        var user = anonymous ? null : Authenticate(http, hub);
+        var model = hub.Catalogue.Find(owner, name);
+        var visible = model is not null && model.HasContent && HubContext.CanSee(model, user);
+        if ((!anonymous && user is null) || (anonymous && !visible))
         {
             http.Response.StatusCode = 401;
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"ModelIde local hub\", charset=\"UTF-8\"";
+            if (rest == GitLfsBatch.Path)
+            {
+                http.Response.Headers["LFS-Authenticate"] = http.Response.Headers.WWWAuthenticate;
+            }
+
             await http.Response.WriteAsync("Authentication required: user oauth2, password = your git token.\n", http.RequestAborted);
             return;
         }
 
-        var model = hub.Catalogue.Find(owner, name);
-        if (model is null || !model.HasContent || !HubContext.CanSee(model, user))
+        if (!visible)
         {
             http.Response.StatusCode = 404;
             await http.Response.WriteAsync("Repository not found.\n", http.RequestAborted);
             return;
         }
 
-        var repo = await repositories.EnsureAsync(model, http.RequestAborted);
-        await RunBackendAsync(http, repositories.Root, "/" + repo + rest, user.UserName);
+        if (rest == GitLfsBatch.Path)
+        {
+            await GitLfsBatch.HandleAsync(http, hub, model!);
+            return;
+        }
+
+        var repo = await repositories.EnsureAsync(model!, http.RequestAborted);
+        await RunBackendAsync(http, repositories.Root, "/" + repo + rest, user?.UserName ?? "anonymous");
     }
 
     private static HubUser? Authenticate(HttpContext http, HubContext hub)

@@ -1,14 +1,22 @@
 namespace ModelIde.Hub.Models;
 
-/// <summary>One file of one revision. <see cref="Open"/> gives its bytes (from disk or memory).</summary>
+/// <summary>
+/// One file of one revision. <see cref="Open"/> gives its bytes (from disk or memory); <see cref="CommitId"/> is the
+/// commit that last changed it. An LFS file is a pointer in git and its bytes come from the blob host.
+/// </summary>
 public sealed record HubFile(string Path, long Size, string Sha256, string CommitId, string CommitMessage, DateTimeOffset CommittedAt, Func<Stream> Open)
 {
     public string Name => Path[(Path.LastIndexOf('/') + 1)..];
+
+    public bool IsLfs { get; init; }
 }
 
-/// <summary>A branch or tag with the files it holds.</summary>
+/// <summary>A branch or tag with the files it holds; <see cref="CommitId"/> is its git commit (for folder models, the one git serves).</summary>
 public sealed record HubRevision(string Name, bool IsTag, string CommitId, DateTimeOffset CreatedAt, IReadOnlyList<HubFile> Files)
 {
+    /// <summary>The commit's message.</summary>
+    public string Message { get; init; } = $"Revision {Name}";
+
     public HubFile? Find(string path) => Files.FirstOrDefault(f => string.Equals(f.Path, path, StringComparison.Ordinal));
 }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using ModelIde.Hub.Git;
 
 namespace ModelIde.Hub.Models;
 
@@ -103,28 +104,35 @@ public sealed class ModelCatalogue
         var oldReadMe = Encoding.UTF8.GetBytes(readMe.Replace($"# {name}", $"# {name} (v1.0)", StringComparison.Ordinal)
             + "\n_Release v1.0: first public release._\n");
 
-        var v1Commit = CommitId($"{ContentOwner}/{name}@v1.0");
-        var masterCommit = CommitId($"{ContentOwner}/{name}@master");
-        var v1Files = new List<HubFile>();
-        var masterFiles = new List<HubFile>();
+        var masterFiles = new List<GitFileContent>();
+        var v1Files = new List<GitFileContent>();
         foreach (var path in files)
         {
             var full = Path.Combine(dir, path);
             var info = new FileInfo(full);
-            var sha = HashFile(info);
-            Func<Stream> open = () => new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            var changed = path == "README.md";
-            masterFiles.Add(new HubFile(path, info.Length, sha, changed ? masterCommit : v1Commit,
-                changed ? "Update README" : "Initial release", changed ? s_masterDate : s_v1Date, open));
-            v1Files.Add(changed
-                ? new HubFile(path, oldReadMe.Length, Convert.ToHexStringLower(SHA256.HashData(oldReadMe)), v1Commit, "Initial release", s_v1Date, () => new MemoryStream(oldReadMe, false))
-                : new HubFile(path, info.Length, sha, v1Commit, "Initial release", s_v1Date, open));
+            var content = new GitFileContent(path, info.Length, HashFile(info), GitLfs.IsLfs(path, info.Length),
+                () => new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true));
+            masterFiles.Add(content);
+            v1Files.Add(path == "README.md" ? InMemory("README.md", oldReadMe) : content);
         }
 
         if (!files.Contains("README.md"))
         {
-            v1Files.Add(new HubFile("README.md", oldReadMe.Length, Convert.ToHexStringLower(SHA256.HashData(oldReadMe)), v1Commit, "Initial release", s_v1Date, () => new MemoryStream(oldReadMe, false)));
+            v1Files.Add(InMemory("README.md", oldReadMe));
         }
+
+        // Like a repository created on the hub: a .gitattributes sends weights to LFS (listed, as the real hub lists it).
+        if (GitLfs.Attributes(masterFiles.Select(f => (f.Path, f.Size))) is { } attributes)
+        {
+            masterFiles.Add(InMemory(GitLfs.AttributesPath, attributes));
+            v1Files.Add(InMemory(GitLfs.AttributesPath, attributes));
+        }
+
+        var revisions = History(
+        [
+            new GitRevisionContent("v1.0", true, s_v1Date, "Initial release", v1Files),
+            new GitRevisionContent("master", false, s_masterDate, "Update README", masterFiles),
+        ]);
 
         return new HubModel
         {
@@ -145,26 +153,24 @@ public sealed class ModelCatalogue
             LastModified = s_masterDate,
             ReadMe = readMe,
             HasContent = true,
-            Revisions =
-            [
-                new HubRevision("master", false, masterCommit, s_masterDate, masterFiles),
-                new HubRevision("v1.0", true, v1Commit, s_v1Date, v1Files),
-            ],
+            Revisions = [revisions[1], revisions[0]],
         };
     }
 
     private static HubModel PrivateModel(long numericId)
     {
-        var commit = CommitId(PrivateModelId + "@master");
         var readMe = "# private-notes\n\nPrivate notes of the demo user: visible only with demo's token.\n";
         var entries = new List<(string Path, byte[] Bytes)>
         {
             ("README.md", Encoding.UTF8.GetBytes(readMe)),
             ("notes.txt", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(1, 200).Select(i => $"note {i}: remember to check shard {i % 7}\n")))),
             ("data/train.jsonl", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(1, 100).Select(i => $"{{\"prompt\": \"q{i}\", \"response\": \"a{i}\"}}\n")))),
+            // An LFS file in a private repository: git-lfs must authenticate to the batch API (with the git token).
+            ("weights/notes-embedding.bin", Enumerable.Range(0, 4096).Select(i => (byte)(i * 31 % 251)).ToArray()),
         };
-        var files = entries.Select(e => new HubFile(e.Path, e.Bytes.Length, Convert.ToHexStringLower(SHA256.HashData(e.Bytes)), commit, "Add notes", s_masterDate,
-            () => new MemoryStream(e.Bytes, false))).ToList();
+        var files = entries.Select(e => InMemory(e.Path, e.Bytes)).ToList();
+        files.Add(InMemory(GitLfs.AttributesPath, GitLfs.Attributes(files.Select(f => (f.Path, f.Size)))!));
+        var revisions = History([new GitRevisionContent("master", false, s_masterDate, "Add notes", files)]);
         return new HubModel
         {
             Owner = "demo",
@@ -184,10 +190,29 @@ public sealed class ModelCatalogue
             Private = true,
             ReadMe = readMe,
             HasContent = true,
-            Revisions = [new HubRevision("master", false, commit, s_masterDate, files)],
+            Revisions = revisions,
         };
     }
 
+    /// <summary>The revisions (oldest first) as the hub serves them: git commit ids, each file's last-changing commit.</summary>
+    private static IReadOnlyList<HubRevision> History(IReadOnlyList<GitRevisionContent> revisions)
+    {
+        var commits = GitHistory.Build(revisions);
+        return revisions.Select((revision, i) => new HubRevision(revision.Name, revision.IsTag, commits[i].CommitId, revision.Date,
+            revision.Files.Select(f =>
+            {
+                var by = commits[i].LastChangedBy[f.Path];
+                return new HubFile(f.Path, f.Size, f.Sha256, commits[by].CommitId, revisions[by].Message, revisions[by].Date, f.Open) { IsLfs = f.IsLfs };
+            }).ToList())
+        {
+            Message = revision.Message,
+        }).ToList();
+    }
+
+    private static GitFileContent InMemory(string path, byte[] bytes) =>
+        new(path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), GitLfs.IsLfs(path, bytes.Length), () => new MemoryStream(bytes, false));
+
+    /// <summary>A stable stand-in commit id for models with no files (the generated catalogue), which git never serves.</summary>
     internal static string CommitId(string seed) => Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(seed)));
 
     private static string HashFile(FileInfo info)

@@ -12,16 +12,27 @@ public sealed class DownloadsRpcTarget(SidecarContext context) : IRpcTarget
     public async Task<DownloadsStartResult> StartAsync(DownloadsStartParams p, CancellationToken cancellationToken)
     {
         var id = ModelId.Parse(p.ModelId);
-        var downloader = new ModelDownloader(context.Api, context.Http, ModelCacheLayout.Resolve(p.CacheDir), DownloadOptions.FromEnvironment());
+        var cache = ModelCacheLayout.Resolve(p.CacheDir);
+        var snapshots = new CachedSnapshots(cache);
+        string? notice = null;
+        if (p.Offline || CachedSnapshots.IsOfflineRequested())
+        {
+            var cached = await Task.Run(() => snapshots.ServeOffline(id, p.Revision, p.Include, n => notice = n), cancellationToken).ConfigureAwait(false);
+            return new DownloadsStartResult(cached.LocalPath, cached.Files, cached.Bytes, notice);
+        }
+
+        var downloader = new ModelDownloader(context.Api, context.Http, cache, DownloadOptions.FromEnvironment());
         // The downloader already throttles callbacks to about 5 per second.
-        var result = await downloader.DownloadAsync(
+        var result = await snapshots.DownloadOrUseCacheAsync(
+            downloader,
             id,
             p.Revision,
             p.Include,
             progress => _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(
                 p.DownloadId, progress.File, progress.BytesDone, progress.BytesTotal, progress.FilesDone, progress.FilesTotal, progress.BytesPerSecond, progress.EtaSeconds)),
+            n => notice = n,
             cancellationToken).ConfigureAwait(false);
-        return new DownloadsStartResult(result.LocalPath, result.Files, result.Bytes);
+        return new DownloadsStartResult(result.LocalPath, result.Files, result.Bytes, notice);
     }
 
     [JsonRpcMethod(DownloadsMethods.CachedModels, UseSingleObjectParameterDeserialization = true)]

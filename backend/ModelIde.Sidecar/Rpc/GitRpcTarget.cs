@@ -6,7 +6,7 @@ using StreamJsonRpc;
 
 namespace ModelIde.Sidecar.Rpc;
 
-/// <summary><c>git/*</c>: clones with the session's git token (GIT_ASKPASS, never in the URL or .git/config).</summary>
+/// <summary><c>git/*</c>: clones with the session's git token (sent only to the hub, never in the URL or .git/config).</summary>
 public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
 {
     [JsonRpcMethod(GitMethods.Clone, UseSingleObjectParameterDeserialization = true)]
@@ -21,7 +21,7 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
         var clock = Stopwatch.StartNew();
         var lastMs = double.NegativeInfinity;
         var token = context.Session.GitToken ?? context.Session.AccessToken;
-        var clone = new GitCloner().CloneAsync(context.Session.Endpoint, id, p.TargetDir, p.Revision, token, progress =>
+        var clone = new GitCloner { SkipLfs = p.SkipLfs }.CloneAsync(context.Session.Endpoint, id, p.TargetDir, p.Revision, token, progress =>
         {
             // About 5 notifications per second at most.
             if (clock.Elapsed.TotalMilliseconds - lastMs < 200 && progress.Percent < 100)

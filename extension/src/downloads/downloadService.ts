@@ -38,7 +38,14 @@ export class DownloadService {
         try {
           const result = await this.sidecar.request(
             DownloadsMethods.start,
-            { downloadId, modelId: request.modelId, revision: request.revision, include: request.include, cacheDir: options.cacheDir() },
+            {
+              downloadId,
+              modelId: request.modelId,
+              revision: request.revision,
+              include: request.include,
+              cacheDir: options.cacheDir(),
+              offline: options.offline(),
+            },
             token,
           );
           this.completed.push({ ...result, modelId: request.modelId });
@@ -102,8 +109,12 @@ export class DownloadService {
   private async announce(modelId: string, result: DownloadsStartResult): Promise<void> {
     const reveal = vscode.l10n.t('Reveal');
     const run = vscode.l10n.t('Run Locally');
+    // The sidecar's notice says when the cache was used without the hub (offline, or the hub could not be reached).
+    const summary = result.notice
+      ? vscode.l10n.t('{0}: {1} files, {2}, from the local cache. {3}', modelId, result.files, formatBytes(result.bytes), result.notice)
+      : vscode.l10n.t('Downloaded {0}: {1} files, {2}.', modelId, result.files, formatBytes(result.bytes));
     const choice = await vscode.window.showInformationMessage(
-      vscode.l10n.t('Downloaded {0}: {1} files, {2}.', modelId, result.files, formatBytes(result.bytes)),
+      summary,
       run,
       reveal,
     );

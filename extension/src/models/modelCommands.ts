@@ -6,7 +6,7 @@ import { SidecarHost } from '../sidecar/sidecarHost';
 import { ModelCardPanels } from './modelCardPanel';
 import { ModelTreeModel, ModelTreeNode, SearchQuery } from './modelTreeModel';
 import { ModelTreeProvider } from './modelTreeProvider';
-import { ModelSortKind, ModelsMethods } from '../sidecar/protocol.generated';
+import { DownloadsMethods, ModelSortKind, ModelsMethods } from '../sidecar/protocol.generated';
 
 /** Accepts a tree node, a model id, `{modelId}` or a Uri-less call; returns the model id. */
 export function modelIdOf(arg: unknown): string | undefined {
@@ -49,12 +49,14 @@ export function registerModelFeatures(
       files: async (modelId, revision) =>
         (await sidecar.request(ModelsMethods.files, { modelId, revision, recursive: true })).files,
       revisions: async (modelId) => (await sidecar.request(ModelsMethods.revisions, { modelId })).revisions.map((r) => r.name),
+      cached: async () => (await sidecar.request(DownloadsMethods.cachedModels, { cacheDir: options.cacheDir() })).models,
     },
     50,
   );
   model.setUser(auth.activeSession?.userName);
   let account = auth.activeSession?.id;
   model.setOrganizations(options.organizations());
+  model.setOffline(options.offline());
   const tree = new ModelTreeProvider(model);
   const view = vscode.window.createTreeView('modelscope.models', { treeDataProvider: tree, showCollapseAll: true });
   const cards = new ModelCardPanels(context.extensionUri, sidecar);
@@ -117,6 +119,11 @@ export function registerModelFeatures(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('modelscope.organizations')) {
         model.setOrganizations(options.organizations());
+        tree.refresh();
+      }
+      if (e.affectsConfiguration('modelscope.offline') || (model.isOffline && e.affectsConfiguration('modelscope.cacheDir'))) {
+        model.setOffline(options.offline());
+        model.clear();
         tree.refresh();
       }
     }),

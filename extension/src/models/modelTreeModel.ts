@@ -1,12 +1,14 @@
 // The data behind the Models tree, apart from the TreeDataProvider: roots, paged lists with "Load more",
 // revisions and file folders. No `vscode` import.
 import { buildFileTree, FileTreeEntry } from './fileTree';
-import type { ModelSortKind, ModelsSearchParams, ModelsSearchResult, ModelSummary, RepoFile } from '../sidecar/protocol.generated';
+import type { CachedModel, ModelSortKind, ModelsSearchParams, ModelsSearchResult, ModelSummary, RepoFile } from '../sidecar/protocol.generated';
 
 export interface ModelSource {
   search(params: ModelsSearchParams): Promise<ModelsSearchResult>;
   files(modelId: string, revision?: string): Promise<RepoFile[]>;
   revisions(modelId: string): Promise<string[]>;
+  /** The models in the local cache (downloads/cachedModels); asks no hub. */
+  cached(): Promise<CachedModel[]>;
 }
 
 export interface SearchQuery {
@@ -16,17 +18,17 @@ export interface SearchQuery {
   license?: string;
 }
 
-export type RootKind = 'mine' | 'org' | 'search';
+export type RootKind = 'mine' | 'org' | 'search' | 'cached';
 
 export type ModelTreeNode =
   | { kind: 'root'; id: string; rootKind: RootKind; owner?: string; query?: SearchQuery }
   | { kind: 'addOrganization'; id: string }
-  | { kind: 'model'; id: string; listId: string; model: ModelSummary }
+  | { kind: 'model'; id: string; listId: string; model: ModelSummary; cached?: CachedModel }
   | { kind: 'loadMore'; id: string; listId: string; loaded: number; total: number }
   | { kind: 'revisions'; id: string; modelId: string }
   | { kind: 'revision'; id: string; modelId: string; name: string }
   | { kind: 'entry'; id: string; modelId: string; entry: FileTreeEntry }
-  | { kind: 'message'; id: string; message: 'empty' | 'error' | 'signInRequired'; detail?: string };
+  | { kind: 'message'; id: string; message: 'empty' | 'emptyCache' | 'error' | 'signInRequired'; detail?: string };
 
 interface ListState {
   params: Omit<ModelsSearchParams, 'pageNumber' | 'pageSize'>;
@@ -42,6 +44,7 @@ export class ModelTreeModel {
   private userName: string | undefined;
   private organizations: string[] = [];
   private search: SearchQuery | undefined;
+  private offline = false;
   private readonly lists = new Map<string, ListState>();
   private readonly fileTrees = new Map<string, Promise<Map<string, FileTreeEntry[]>>>();
 
@@ -64,6 +67,15 @@ export class ModelTreeModel {
   setSearch(query: SearchQuery | undefined): void {
     this.search = query;
     this.lists.delete('search');
+  }
+
+  /** Offline (the modelscope.offline setting): the tree shows only the cached models and asks the hub nothing. */
+  setOffline(offline: boolean): void {
+    this.offline = offline;
+  }
+
+  get isOffline(): boolean {
+    return this.offline;
   }
 
   get currentSearch(): SearchQuery | undefined {
@@ -92,6 +104,9 @@ export class ModelTreeModel {
 
   roots(): ModelTreeNode[] {
     const roots: ModelTreeNode[] = [];
+    if (this.offline) {
+      return [{ kind: 'root', id: 'cached', rootKind: 'cached' }];
+    }
     if (this.userName) {
       roots.push({ kind: 'root', id: 'mine', rootKind: 'mine', owner: this.userName });
       for (const org of this.organizations) {
@@ -113,7 +128,8 @@ export class ModelTreeModel {
       case 'root':
         return this.listChildren(node);
       case 'model':
-        return this.modelChildren(node.model.id, node.id);
+        // A cached model offline: its files are on disk (Reveal in Cache), the hub's listing is not asked for.
+        return node.cached ? [] : this.modelChildren(node.model.id, node.id);
       case 'revisions':
         return this.revisionChildren(node.modelId, node.id);
       case 'entry':
@@ -141,6 +157,9 @@ export class ModelTreeModel {
   }
 
   private async listChildren(node: Extract<ModelTreeNode, { kind: 'root' }>): Promise<ModelTreeNode[]> {
+    if (node.rootKind === 'cached') {
+      return this.cachedChildren(node.id);
+    }
     let state = this.lists.get(node.id);
     if (!state) {
       const params = this.listParams(node);
@@ -163,6 +182,27 @@ export class ModelTreeModel {
       nodes.push({ kind: 'loadMore', id: `${node.id}/loadMore`, listId: node.id, loaded: state.items.length, total: state.totalCount });
     }
     return nodes;
+  }
+
+  private async cachedChildren(listId: string): Promise<ModelTreeNode[]> {
+    try {
+      const cached = await this.source.cached();
+      if (cached.length === 0) {
+        return [{ kind: 'message', id: `${listId}/empty`, message: 'emptyCache' }];
+      }
+      // One node per model and revision (a model may be cached at several), sorted by id.
+      return [...cached]
+        .sort((a, b) => a.modelId.localeCompare(b.modelId) || (a.revision ?? '').localeCompare(b.revision ?? ''))
+        .map((c) => ({
+          kind: 'model',
+          id: `${listId}/${c.modelId}@${c.revision ?? ''}#${c.localPath}`,
+          listId,
+          model: { id: c.modelId, downloads: 0, likes: 0, tasks: [], private: false, gated: false, fileSize: c.bytes },
+          cached: c,
+        }));
+    } catch (error) {
+      return [{ kind: 'message', id: `${listId}/error`, message: 'error', detail: (error as Error)?.message ?? String(error) }];
+    }
   }
 
   private async fetchPage(state: ListState, pageNumber: number): Promise<void> {

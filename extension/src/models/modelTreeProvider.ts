@@ -36,6 +36,14 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
     const C = vscode.TreeItemCollapsibleState;
     switch (node.kind) {
       case 'root': {
+        if (node.rootKind === 'cached') {
+          const item = new vscode.TreeItem(vscode.l10n.t('Cached models (offline)'), C.Expanded);
+          item.id = node.id;
+          item.contextValue = 'modelscope.root.cached';
+          item.iconPath = new vscode.ThemeIcon('archive');
+          item.tooltip = vscode.l10n.t('The modelscope.offline setting is on: only models in the local cache are shown, and the hub is not asked.');
+          return item;
+        }
         const label =
           node.rootKind === 'mine'
             ? vscode.l10n.t('My models')
@@ -66,6 +74,16 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
         return item;
       }
       case 'model': {
+        if (node.cached) {
+          const c = node.cached;
+          const item = new vscode.TreeItem(c.modelId, C.None);
+          item.id = node.id;
+          item.contextValue = 'modelscope.model.cached';
+          item.iconPath = new vscode.ThemeIcon('package');
+          item.description = [c.revision, formatBytes(c.bytes)].filter(Boolean).join(' ');
+          item.tooltip = c.localPath;
+          return item;
+        }
         const m = node.model;
         const item = new vscode.TreeItem(m.id, C.Collapsed);
         item.id = node.id;
@@ -134,9 +152,11 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
         const text =
           node.message === 'empty'
             ? vscode.l10n.t('No models found')
-            : node.message === 'signInRequired'
-              ? vscode.l10n.t('Sign in to see your models')
-              : vscode.l10n.t('Could not load: {0}', node.detail ?? '');
+            : node.message === 'emptyCache'
+              ? vscode.l10n.t('No models in the local cache')
+              : node.message === 'signInRequired'
+                ? vscode.l10n.t('Sign in to see your models')
+                : vscode.l10n.t('Could not load: {0}', node.detail ?? '');
         const item = new vscode.TreeItem(text, C.None);
         item.id = node.id;
         item.iconPath = new vscode.ThemeIcon(node.message === 'error' ? 'error' : 'info');

@@ -177,12 +177,16 @@ export interface DownloadsStartParams {
   revision?: string;
   include?: string[];
   cacheDir?: string;
+  /** Serve the cached snapshot without asking the hub (the `modelscope.offline` setting; `MODELSCOPE_OFFLINE=1` in the sidecar's environment does the same). */
+  offline?: boolean;
 }
 
 export interface DownloadsStartResult {
   localPath: string;
   files: number;
   bytes: number;
+  /** Set when the cache was used without the hub (offline, or the hub could not be reached): what was used and whether it is known to be complete. */
+  notice?: string;
 }
 
 export interface DownloadsProgressParams {
@@ -238,6 +242,8 @@ export interface GitCloneParams {
   modelId: string;
   targetDir: string;
   revision?: string;
+  /** Leave LFS files (weights) as pointers instead of downloading them. */
+  skipLfs?: boolean;
 }
 
 export interface GitCloneResult {
@@ -254,7 +260,7 @@ export interface GitProgressParams {
 }
 
 export const GitMethods = {
-  /** Request (long; cancel with $/cancelRequest). git clone with the session's git token passed through GIT_ASKPASS (never in the URL, argv or `.git/config`). */
+  /** Request (long; cancel with $/cancelRequest). git clone with its LFS files; the session's git token goes only to the hub's own address (a credential helper; never in the URL, argv or `.git/config`). */
   clone: new RequestType<GitCloneParams, GitCloneResult, RpcErrorData>('git/clone'),
   /** Notification, sidecar → client. git's own `--progress` lines, at most about 5 per second per clone. */
   progress: new NotificationType<GitProgressParams>('git/progress'),
@@ -769,15 +775,15 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   DiscoverLocalCredentialsParams: {},
   DiscoverLocalCredentialsResult: { source: 'LocalCredentialSource?', accessToken: 'string?', userName: 'string?' },
   SessionExpiredParams: { endpoint: 'string', userName: 'string?', reason: 'string' },
-  DownloadsStartParams: { downloadId: 'string', modelId: 'string', revision: 'string?', include: 'string[]?', cacheDir: 'string?' },
-  DownloadsStartResult: { localPath: 'string', files: 'number', bytes: 'number' },
+  DownloadsStartParams: { downloadId: 'string', modelId: 'string', revision: 'string?', include: 'string[]?', cacheDir: 'string?', offline: 'boolean?' },
+  DownloadsStartResult: { localPath: 'string', files: 'number', bytes: 'number', notice: 'string?' },
   DownloadsProgressParams: { downloadId: 'string', file: 'string?', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number', bytesPerSecond: 'number', etaSeconds: 'number?' },
   CacheDirParams: { cacheDir: 'string?' },
   CachedModelsResult: { models: 'CachedModel[]' },
   CachedModel: { modelId: 'string', revision: 'string?', localPath: 'string', bytes: 'number' },
   DeleteFromCacheParams: { modelId: 'string', revision: 'string?', cacheDir: 'string?' },
   DeleteFromCacheResult: { deleted: 'string[]' },
-  GitCloneParams: { modelId: 'string', targetDir: 'string', revision: 'string?' },
+  GitCloneParams: { modelId: 'string', targetDir: 'string', revision: 'string?', skipLfs: 'boolean?' },
   GitCloneResult: { path: 'string' },
   GitProgressParams: { modelId: 'string', phase: 'string', percent: 'number', done: 'number?', total: 'number?' },
   InferenceDevicesParams: { policy: 'DevicePolicyKind?', epLibraryPath: 'string?' },

@@ -12,6 +12,11 @@ public sealed class SecretRedactorTests
     [InlineData("refresh_token=qwertyuiop&x=1", "qwertyuiop")]
     [InlineData("jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl end", "eyJzdWIiOiJkZW1vIn0")]
     [InlineData("MODELSCOPE_API_TOKEN=abcdefgh1234", "abcdefgh1234")]
+    [InlineData("password: hunter22", "hunter22")]
+    [InlineData("git_token: abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz")]
+    [InlineData("token:plainletters", "plainletters")]
+    [InlineData("{\"token\": \"lettersonly\"}", "lettersonly")]
+    [InlineData("token = lettersonly", "lettersonly")]
     public void Token_shaped_values_are_masked(string text, string secret)
     {
         var redacted = SecretRedactor.Redact(text);
@@ -24,6 +29,15 @@ public sealed class SecretRedactorTests
     {
         SecretRedactor.AddKnownSecret("plain-looking-git-secret-42");
         Assert.Equal("git *** ok", SecretRedactor.Redact("git plain-looking-git-secret-42 ok"));
+    }
+
+    [Theory]
+    [InlineData("The hub did not accept the token: sign in again.")] // issue 15: was "did not accept the token: *** in again"
+    [InlineData("Invalid token: Sign in again")]
+    [InlineData("No password: enter one first")]
+    public void A_sentence_after_a_key_word_and_a_colon_is_left_alone(string text)
+    {
+        Assert.Equal(text, SecretRedactor.Redact(text));
     }
 
     [Fact]

@@ -16,6 +16,10 @@ public sealed class HostileListingTests
     [InlineData("CON")]
     [InlineData("a//b")]
     [InlineData("ok\\u0007.txt")]
+    [InlineData(".git/config")] // issue 19 item 7: a config with core.fsmonitor runs on the next `git status` there
+    [InlineData("sub/.GIT/hooks/pre-commit")]
+    [InlineData(".g\\u200cit/config")]
+    [InlineData(".vscode/tasks.json")]
     public async Task Download_refuses_a_listing_with_an_unsafe_path_and_writes_nothing(string hostilePath)
     {
         var handler = new FakeHubHandler(request =>

@@ -29,6 +29,22 @@ public sealed class RepoPathValidatorTests
     [InlineData("name.")]
     [InlineData("a/b:stream")]
     [InlineData("what?.txt")]
+    [InlineData(".git/config")]
+    [InlineData(".git/hooks/post-checkout")]
+    [InlineData("sub/.git/config")]
+    [InlineData(".GIT/config")]
+    [InlineData(".Git/config")]
+    [InlineData(".g\u200cit/config")] // HFS+ ignores U+200C: the same folder as .git on macOS
+    [InlineData(".git\u200d/config")]
+    [InlineData("\u206a.git/config")]
+    [InlineData("git~1/config")] // the NTFS short name of .git
+    [InlineData("GIT~1/config")]
+    [InlineData(".git./config")]
+    [InlineData(".git")]
+    [InlineData(".vscode/tasks.json")]
+    [InlineData(".vscode/settings.json")]
+    [InlineData("nested/.VSCode/launch.json")]
+    [InlineData("vscode~1/tasks.json")]
     public void Hostile_paths_are_refused_as_unsafe_input(string path)
     {
         var ex = Assert.Throws<ModelIdeException>(() => RepoPathValidator.Validate(path));
@@ -44,12 +60,29 @@ public sealed class RepoPathValidatorTests
     [InlineData("模型/说明.md")]
     [InlineData("console.log")]
     [InlineData("my file.bin")]
+    [InlineData(".gitignore")]
+    [InlineData(".github/workflows/ci.yml")]
+    [InlineData("git/config")]
+    [InlineData(".gitx/config")]
+    [InlineData("x.git/config")]
+    [InlineData("vscode/settings.json")]
+    [InlineData("docs/.vscode.md")]
     public void Ordinary_repository_paths_are_accepted(string path)
     {
         Assert.True(RepoPathValidator.IsSafe(path));
         using var root = new Hub.TempFolder();
         var full = RepoPathValidator.ResolveUnder(root.Path, path);
         Assert.StartsWith(root.Path + Path.DirectorySeparatorChar, full, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(".git/config", "git folder")]
+    [InlineData(".vscode/tasks.json", "editor settings and tasks")]
+    public void The_message_says_why_a_folder_that_acts_is_refused(string path, string why)
+    {
+        var ex = Assert.Throws<ModelIdeException>(() => RepoPathValidator.Validate(path));
+        Assert.Contains(why, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was written", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -23,6 +23,19 @@ public sealed class ApiResponseParserTests
         Assert.Contains("already exists", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(HttpStatusCode.NotFound)] // what modelscope.cn and the local hub answer
+    [InlineData(HttpStatusCode.OK)] // what the local hub answered before (a business code with HTTP 200)
+    public void A_missing_model_is_not_found_with_its_business_code_whichever_http_status_carries_it(HttpStatusCode status)
+    {
+        var ex = Assert.Throws<ModelIdeException>(() => ApiResponseParser.Unwrap(ApiEnvelope.Legacy, status,
+            """{"Code":10010205001,"Data":null,"Message":"模型不存在: nobody/missing","RequestId":"r9","Success":false}"""));
+        Assert.Equal(ModelIdeErrorKind.NotFound, ex.Kind);
+        Assert.Equal("10010205001", ex.ServerCode);
+        Assert.Contains("model does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("r9", ex.RequestId);
+    }
+
     [Fact]
     public void Legacy_code_200_with_success_false_is_an_error()
     {

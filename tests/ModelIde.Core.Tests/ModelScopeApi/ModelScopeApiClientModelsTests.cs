@@ -71,7 +71,7 @@ public sealed class ModelScopeApiClientModelsTests
             """));
         var files = await api.ListModelFilesAsync(ModelId.Parse("o/n"), "v1.0", CancellationToken.None);
         Assert.Contains("Revision=v1.0", handler.Requests[0].Uri.Query, StringComparison.Ordinal);
-        Assert.Contains("Recursive=true", handler.Requests[0].Uri.Query, StringComparison.Ordinal);
+        Assert.Contains("Recursive=True", handler.Requests[0].Uri.Query, StringComparison.Ordinal);
         Assert.True(files[0].IsDirectory);
         Assert.Equal(new RepoFile("onnx/m.onnx", "m.onnx", false, 12, "abcdef", "c0ffee", true), files[1]);
     }

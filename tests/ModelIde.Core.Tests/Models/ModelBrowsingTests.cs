@@ -76,7 +76,8 @@ public sealed class ModelBrowsingTests(LocalHubFixture fixture)
         Assert.Equal(readme.ReplaceLineEndings(), detail.Readme?.ReplaceLineEndings());
 
         var files = await api.ListModelFilesAsync(id, null, CancellationToken.None);
-        var onDisk = Directory.EnumerateFiles(LocalHubFixture.RepoModelsDirectory()).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        // The folder's files plus the .gitattributes a repository on the hub has.
+        var onDisk = Directory.EnumerateFiles(LocalHubFixture.RepoModelsDirectory()).Select(Path.GetFileName).Append(".gitattributes").Order(StringComparer.Ordinal);
         Assert.Equal(onDisk, files.Where(f => !f.IsDirectory).Select(f => f.Path).Order(StringComparer.Ordinal));
         Assert.All(files.Where(f => !f.IsDirectory), f => Assert.Equal(64, f.Sha256?.Length));
 

@@ -39,7 +39,7 @@ public sealed class CoreClientCompatibilityTests(HubFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Core_client_maps_the_http_200_business_error_to_not_found()
+    public async Task Core_client_maps_the_missing_models_404_to_not_found_with_the_business_code()
     {
         var error = await Assert.ThrowsAsync<ModelIdeException>(() => Client(null).SendLegacyAsync(HttpMethod.Get, "api/v1/models/nobody/missing", null, CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.NotFound, error.Kind);

@@ -211,7 +211,10 @@ public sealed class OpenApiTests(HubFixture fixture) : IClassFixture<HubFixture>
         var (status, body) = await fixture.GetJsonAsync("openapi/v1/models/modelide/tiny-stdlib-coder");
         Assert.Equal(HttpStatusCode.OK, status);
         var data = Envelope.AssertOpenApiOk(body);
-        var expected = Directory.GetFiles(Path.Combine(HubFixture.RepoModelsDirectory(), "tiny-stdlib-coder")).Sum(f => new FileInfo(f).Length);
+        // The folder's files plus the .gitattributes the hub adds (as a repository created on the real hub has one).
+        var (_, listing) = await fixture.GetJsonAsync("api/v1/models/modelide/tiny-stdlib-coder/repo/files?Revision=master&Recursive=True");
+        var attributes = Envelope.AssertLegacyOk(listing).GetProperty("Files").EnumerateArray().Single(f => f.GetProperty("Path").GetString() == ".gitattributes").GetProperty("Size").GetInt64();
+        var expected = Directory.GetFiles(Path.Combine(HubFixture.RepoModelsDirectory(), "tiny-stdlib-coder")).Sum(f => new FileInfo(f).Length) + attributes;
         Assert.Equal(expected, data.GetProperty("file_size").GetInt64());
         Assert.False(data.GetProperty("private").GetBoolean());
     }

@@ -55,6 +55,16 @@ public sealed class ModelsRpcTests : IAsyncLifetime
             var cached = await _sidecar.Client.InvokeWithParameterObjectAsync<CachedModelsResult>(DownloadsMethods.CachedModels, new CacheDirParams(cache));
             var entry = Assert.Single(cached.Models);
             Assert.Equal(("modelide/tiny-stdlib-coder", "master", result.Bytes), (entry.ModelId, entry.Revision, entry.Bytes));
+            Assert.Null(result.Notice);
+
+            // The modelscope.offline setting: the cached snapshot is served, the hub is not asked, and the result says so.
+            _hub.RequestLog.Clear();
+            var offline = await _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d2", "modelide/tiny-stdlib-coder", CacheDir: cache, Offline: true));
+            Assert.Equal((result.LocalPath, result.Files, result.Bytes), (offline.LocalPath, offline.Files, offline.Bytes));
+            Assert.StartsWith("Offline: using the cached modelide/tiny-stdlib-coder@master", offline.Notice, StringComparison.Ordinal);
+            Assert.Empty(_hub.RequestLog.Entries);
+            var notCached = await Assert.ThrowsAsync<RemoteInvocationException>(() => _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d3", "modelide/not-cached", CacheDir: cache, Offline: true)));
+            Assert.Equal(RpcErrorCodes.NotFound, notCached.ErrorCode);
 
             var deleted = await _sidecar.Client.InvokeWithParameterObjectAsync<DeleteFromCacheResult>(DownloadsMethods.DeleteFromCache, new DeleteFromCacheParams("modelide/tiny-stdlib-coder", CacheDir: cache));
             Assert.NotEmpty(deleted.Deleted);
@@ -90,6 +100,9 @@ public sealed class ModelsRpcTests : IAsyncLifetime
         {
             var result = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(GitMethods.Clone, new GitCloneParams("modelide/tiny-stdlib-coder", target));
             Assert.True(File.Exists(Path.Combine(result.Path, "config.json")));
+            // The weights are LFS files on the hub: the clone holds their content, not pointers.
+            var weights = SHA256.HashData(File.ReadAllBytes(Path.Combine(ModelIde.TestSupport.RepoPaths.TinyModelDir(), "model.onnx")));
+            Assert.Equal(weights, SHA256.HashData(File.ReadAllBytes(Path.Combine(result.Path, "model.onnx"))));
             var config = await File.ReadAllTextAsync(Path.Combine(result.Path, ".git", "config"));
             Assert.DoesNotContain(gitToken, config, StringComparison.Ordinal);
             Assert.DoesNotContain(_hub.DemoToken, config, StringComparison.Ordinal);
@@ -98,6 +111,9 @@ public sealed class ModelsRpcTests : IAsyncLifetime
                 // git's own phases arrive as git/progress, the last one of each phase at 100 %.
                 Assert.Contains(_gitProgress, g => g.ModelId == "modelide/tiny-stdlib-coder" && g.Percent == 100 && g.Phase.Length > 0);
             }
+
+            var pointers = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(GitMethods.Clone, new GitCloneParams("modelide/tiny-stdlib-coder", target + "-pointers", SkipLfs: true));
+            Assert.StartsWith("version https://git-lfs.github.com/spec/v1", File.ReadAllText(Path.Combine(pointers.Path, "model.onnx")), StringComparison.Ordinal);
         }
         finally
         {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { buildFileTree } from '../../../extension/src/models/fileTree';
 import { ModelSource, ModelTreeModel, ModelTreeNode } from '../../../extension/src/models/modelTreeModel';
-import { ModelsSearchParams, ModelSummary, RepoFile } from '../../../extension/src/sidecar/protocol.generated';
+import { CachedModel, ModelsSearchParams, ModelSummary, RepoFile } from '../../../extension/src/sidecar/protocol.generated';
 
 function summary(id: string): ModelSummary {
   return { id, downloads: 0, likes: 0, tasks: [], private: false, gated: false };
@@ -23,6 +23,9 @@ function fakeSource(total: number, calls: ModelsSearchParams[] = []): ModelSourc
     },
     async revisions() {
       return ['master', 'v1.0'];
+    },
+    async cached() {
+      return [];
     },
   };
 }
@@ -181,5 +184,51 @@ describe('ModelTreeModel after the session is renewed', () => {
     const results = await model.children(search);
     assert.equal(results.filter((c) => c.kind === 'model').length, 100, 'both loaded pages of the search are still there');
     assert.deepEqual(calls.slice(before).map((c) => [c.owner, c.pageNumber]), [['demo', 1]], 'only the failed list was requested');
+  });
+});
+
+describe('ModelTreeModel offline', () => {
+  it('shows only the cached models, one per revision, and asks the hub nothing', async () => {
+    const calls: ModelsSearchParams[] = [];
+    const hub = fakeSource(120, calls);
+    let filesAsked = 0;
+    const cached: CachedModel[] = [
+      { modelId: 'qwen/b', revision: 'master', localPath: '/c/models/qwen/b', bytes: 2048 },
+      { modelId: 'modelide/a', revision: 'v1.0', localPath: '/c/models/modelide/a/v1.0', bytes: 10 },
+      { modelId: 'modelide/a', revision: 'master', localPath: '/c/models/modelide/a', bytes: 20 },
+    ];
+    const model = new ModelTreeModel({ ...hub, files: (id, revision) => (filesAsked++, hub.files(id, revision)), cached: async () => cached }, 50);
+    model.setUser('demo');
+    model.setSearch({ query: 'tiny' });
+    model.setOffline(true);
+
+    assert.deepEqual(model.roots().map((r) => r.id), ['cached'], 'no hub lists while offline');
+    const children = await model.children(model.roots()[0]);
+    assert.deepEqual(
+      children.map((c) => (c.kind === 'model' ? [c.model.id, c.cached?.revision, c.cached?.localPath] : c.kind)),
+      [
+        ['modelide/a', 'master', '/c/models/modelide/a'],
+        ['modelide/a', 'v1.0', '/c/models/modelide/a/v1.0'],
+        ['qwen/b', 'master', '/c/models/qwen/b'],
+      ],
+    );
+    assert.equal(new Set(children.map((c) => c.id)).size, 3, 'every node has its own id');
+    assert.deepEqual(await model.children(children[0]), [], 'a cached model lists no hub files');
+    assert.deepEqual([calls.length, filesAsked], [0, 0]);
+
+    model.setOffline(false);
+    assert.deepEqual(model.roots().map((r) => r.id), ['mine', 'addOrganization', 'search']);
+  });
+
+  it('says when the cache is empty, and shows the error when it cannot be read', async () => {
+    const empty = new ModelTreeModel({ ...fakeSource(0), cached: async () => [] });
+    empty.setOffline(true);
+    const none = await empty.children(empty.roots()[0]);
+    assert.deepEqual(none.map((c) => c.kind === 'message' && c.message), ['emptyCache']);
+
+    const broken = new ModelTreeModel({ ...fakeSource(0), cached: () => Promise.reject(new Error('permission denied: /c')) });
+    broken.setOffline(true);
+    const [message] = await broken.children(broken.roots()[0]);
+    assert.deepEqual(message.kind === 'message' && [message.message, message.detail], ['error', 'permission denied: /c']);
   });
 });
