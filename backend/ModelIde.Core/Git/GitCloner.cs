@@ -18,10 +18,12 @@ public sealed partial class GitCloner
     public const string TokenVariable = "MODELIDE_GIT_ASKPASS_TOKEN";
     public const string UserVariable = "MODELIDE_GIT_ASKPASS_USER";
     private readonly string _git;
+    private readonly Auth.PlainHttpPolicy _plainHttp;
 
-    public GitCloner(string git = "git")
+    public GitCloner(string git = "git", Auth.PlainHttpPolicy? plainHttp = null)
     {
         _git = git;
+        _plainHttp = plainHttp ?? Auth.PlainHttpPolicy.FromEnvironment();
     }
 
     public static Uri CloneUri(Uri endpoint, ModelId id) => new(endpoint, $"models/{id.Owner}/{id.Name}.git");
@@ -37,6 +39,12 @@ public sealed partial class GitCloner
 
         SecretRedactor.AddKnownSecret(token);
         var url = CloneUri(endpoint, id).ToString();
+        if (!string.IsNullOrEmpty(token))
+        {
+            // The askpass script hands the token to whatever host git asks for: never a plain-http one unless allowed.
+            _plainHttp.EnsureMaySendCredentials(CloneUri(endpoint, id), "your ModelScope git token");
+        }
+
         var askpassDir = Directory.CreateTempSubdirectory("modelide-askpass-");
         try
         {

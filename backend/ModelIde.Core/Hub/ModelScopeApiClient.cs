@@ -54,14 +54,23 @@ public sealed partial class ModelScopeApiClient
         return new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(60) };
     }
 
-    /// <summary>Builds a request to the hub; adds auth only when <paramref name="uri"/> is on the endpoint's host.</summary>
+    /// <summary>
+    /// Builds a request to the hub; adds auth only when <paramref name="uri"/> is on the endpoint's host, and refuses
+    /// (before any byte is sent) when that would put the token on plain http to another machine without the user's opt-in.
+    /// </summary>
     public HttpRequestMessage CreateRequest(HttpMethod method, Uri uri, string? tokenOverride = null)
     {
+        var token = tokenOverride ?? _session.AccessToken;
+        var withToken = token is not null && IsSameHost(uri, _session.Endpoint);
+        if (withToken)
+        {
+            _session.PlainHttp.EnsureMaySendCredentials(uri, "your ModelScope token");
+        }
+
         var request = new HttpRequestMessage(method, uri);
         request.Headers.UserAgent.ParseAdd(UserAgentPrefix);
         request.Headers.TryAddWithoutValidation("X-Request-ID", Guid.NewGuid().ToString("N"));
-        var token = tokenOverride ?? _session.AccessToken;
-        if (token is not null && IsSameHost(uri, _session.Endpoint))
+        if (withToken && token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             request.Headers.TryAddWithoutValidation("Cookie", $"m_session_id={token}");
