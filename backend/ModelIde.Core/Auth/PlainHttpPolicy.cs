@@ -15,6 +15,12 @@ public sealed class PlainHttpPolicy
     /// <summary>Hosts allowed over plain http, separated by commas, semicolons or spaces: <c>hub.lan,10.0.0.5:8765</c>.</summary>
     public const string EnvironmentVariable = "MODELIDE_ALLOW_HTTP_HOSTS";
 
+    /// <summary>
+    /// How the program that started this process tells its user to opt in, with <c>{host}</c> for the host (the
+    /// extension sets it for the sidecar: its users allow a host in a setting, not in the environment).
+    /// </summary>
+    public const string OptInHintVariable = "MODELIDE_ALLOW_HTTP_OPT_IN";
+
     /// <summary><see cref="ModelIdeException.ServerCode"/> of the refusal, so a client can offer the opt-in.</summary>
     public const string PlainHttpRefusedCode = "plainHttpRefused";
 
@@ -42,11 +48,17 @@ public sealed class PlainHttpPolicy
     /// <summary>The allowed entries as written back: <c>host</c> or <c>host:port</c>.</summary>
     public IReadOnlyList<string> AllowedHosts => _allowed.Select(a => a.Port is { } p ? $"{FormatHost(a.Host)}:{p.ToString(CultureInfo.InvariantCulture)}" : FormatHost(a.Host)).ToList();
 
-    /// <summary>The policy of this process: loopback plus the hosts in <see cref="EnvironmentVariable"/>.</summary>
+    /// <summary>
+    /// The policy of this process: loopback plus the hosts in <see cref="EnvironmentVariable"/>, and the opt-in hint of
+    /// <see cref="OptInHintVariable"/> when set.
+    /// </summary>
     public static PlainHttpPolicy FromEnvironment(Func<string, string?>? getEnvironment = null)
     {
-        var value = (getEnvironment ?? Environment.GetEnvironmentVariable)(EnvironmentVariable);
-        return string.IsNullOrWhiteSpace(value) ? LoopbackOnly : new PlainHttpPolicy([value]);
+        getEnvironment ??= Environment.GetEnvironmentVariable;
+        var value = getEnvironment(EnvironmentVariable);
+        var hint = getEnvironment(OptInHintVariable);
+        var policy = string.IsNullOrWhiteSpace(value) ? LoopbackOnly : new PlainHttpPolicy([value]);
+        return hint is not null && hint.Contains("{host}", StringComparison.Ordinal) ? new PlainHttpPolicy(policy.AllowedHosts) { OptInHint = hint } : policy;
     }
 
     /// <summary>This policy plus more hosts (a CLI flag on top of the environment).</summary>

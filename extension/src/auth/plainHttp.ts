@@ -8,6 +8,10 @@ export const allowHttpHostsSetting = 'allowHttpHosts';
 /** Environment variable the sidecar reads the allowed hosts from (the CLI reads it too). */
 export const allowHttpHostsVariable = 'MODELIDE_ALLOW_HTTP_HOSTS';
 
+/** How the sidecar's refusal tells an extension user to opt in (`{host}` is filled in by the sidecar). */
+export const optInHintVariable = 'MODELIDE_ALLOW_HTTP_OPT_IN';
+export const optInHint = 'add "{host}" to the setting "modelscope.allowHttpHosts"';
+
 function parse(endpoint: string): URL | undefined {
   try {
     return new URL(endpoint);

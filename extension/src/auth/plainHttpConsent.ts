@@ -9,6 +9,8 @@ import {
   allowHttpHostsSetting,
   allowHttpHostsVariable,
   endpointLabel,
+  optInHint,
+  optInHintVariable,
   plainHttpHostToAllow,
   withHostAllowed,
 } from './plainHttp';
@@ -23,7 +25,7 @@ export class PlainHttpConsent implements vscode.Disposable {
   constructor(private readonly sidecar: SidecarHost) {
     sidecar.addLaunchEnvironment(() => {
       this.launchedWith = this.sidecarValue();
-      return { [allowHttpHostsVariable]: this.launchedWith };
+      return { [allowHttpHostsVariable]: this.launchedWith, [optInHintVariable]: optInHint };
     });
     this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`modelscope.${allowHttpHostsSetting}`)) {

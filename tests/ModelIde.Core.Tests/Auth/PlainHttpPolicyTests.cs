@@ -60,6 +60,11 @@ public sealed class PlainHttpPolicyTests
             "Use https://, or, only on a network you trust, allow plain HTTP for this host: set MODELIDE_ALLOW_HTTP_HOSTS=hub.example.test:8080.",
             ex.Message);
         Assert.Throws<ModelIdeException>(() => new PlainHttpPolicy(["hub.example.test:port"]));
+
+        // The extension tells its sidecar how its users opt in (a setting, not the environment).
+        var fromExtension = PlainHttpPolicy.FromEnvironment(name => name == PlainHttpPolicy.OptInHintVariable ? "add \"{host}\" to the setting \"modelscope.allowHttpHosts\"" : null);
+        var refused = Assert.Throws<ModelIdeException>(() => fromExtension.EnsureMaySendCredentials(new Uri("http://hub.example.test/"), "your ModelScope token"));
+        Assert.EndsWith("allow plain HTTP for this host: add \"hub.example.test\" to the setting \"modelscope.allowHttpHosts\".", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -318,6 +318,8 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.deepEqual(config.get('allowHttpHosts'), ['hub.example.test:8080']);
     assert.equal(api.getState().sidecarStarts, starts + 1, 'the sidecar was restarted once, with the new list');
     assert.equal(await allowedInSidecar(), 'hub.example.test:8080');
+    const hint = (await api.sidecar.request('test/env', { name: 'MODELIDE_ALLOW_HTTP_OPT_IN' })) as { value: string };
+    assert.equal(hint.value, 'add "{host}" to the setting "modelscope.allowHttpHosts"', 'the sidecar\'s refusals name the setting');
     assert.equal(await sentToHub(), 1);
     assert.equal(api.getState().signedIn, true);
   });
