@@ -32,9 +32,11 @@ public sealed class PlainHttpPolicy
         _allowed = [];
         foreach (var entry in allowedHosts)
         {
-            foreach (var part in entry.Split(s_separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var part in Entries(entry))
             {
-                _allowed.Add(ParseEntry(part));
+                _allowed.Add(TryParseEntry(part, out var parsed)
+                    ? parsed
+                    : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"'{part}' is not a host name or host:port to allow plain HTTP for."));
             }
         }
     }
@@ -42,24 +44,29 @@ public sealed class PlainHttpPolicy
     /// <summary>No host allowed over http except this machine.</summary>
     public static PlainHttpPolicy LoopbackOnly { get; } = new([]);
 
+    private const string DefaultOptInHint = "set " + EnvironmentVariable + "={host}";
+
     /// <summary>How the refusal tells the user to opt in; <c>{host}</c> becomes the host (with port when not 80).</summary>
-    public string OptInHint { get; init; } = $"set {EnvironmentVariable}={{host}}";
+    public string OptInHint { get; init; } = DefaultOptInHint;
 
     /// <summary>The allowed entries as written back: <c>host</c> or <c>host:port</c>.</summary>
     public IReadOnlyList<string> AllowedHosts => _allowed.Select(a => a.Port is { } p ? $"{FormatHost(a.Host)}:{p.ToString(CultureInfo.InvariantCulture)}" : FormatHost(a.Host)).ToList();
 
     /// <summary>
-    /// The policy of this process: loopback plus the hosts in <see cref="EnvironmentVariable"/>, and the opt-in hint of
+    /// The policy of this process: loopback plus the hosts in <see cref="EnvironmentVariable"/> (an entry that is not a
+    /// host is skipped: it allows nothing, and a process must not fail to start over it), and the opt-in hint of
     /// <see cref="OptInHintVariable"/> when set.
     /// </summary>
     public static PlainHttpPolicy FromEnvironment(Func<string, string?>? getEnvironment = null)
     {
         getEnvironment ??= Environment.GetEnvironmentVariable;
-        var value = getEnvironment(EnvironmentVariable);
+        var hosts = Entries(getEnvironment(EnvironmentVariable) ?? string.Empty).Where(e => TryParseEntry(e, out _)).ToList();
         var hint = getEnvironment(OptInHintVariable);
-        var policy = string.IsNullOrWhiteSpace(value) ? LoopbackOnly : new PlainHttpPolicy([value]);
-        return hint is not null && hint.Contains("{host}", StringComparison.Ordinal) ? new PlainHttpPolicy(policy.AllowedHosts) { OptInHint = hint } : policy;
+        var withHint = hint is not null && hint.Contains("{host}", StringComparison.Ordinal);
+        return hosts.Count == 0 && !withHint ? LoopbackOnly : new PlainHttpPolicy(hosts) { OptInHint = withHint ? hint! : DefaultOptInHint };
     }
+
+    private static IEnumerable<string> Entries(string list) => list.Split(s_separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>This policy plus more hosts (a CLI flag on top of the environment).</summary>
     public PlainHttpPolicy Allowing(IEnumerable<string> moreHosts) => new(AllowedHosts.Concat(moreHosts)) { OptInHint = OptInHint };
@@ -131,19 +138,21 @@ public sealed class PlainHttpPolicy
     public static string HostKey(Uri uri) =>
         uri.Port == 80 ? FormatHost(NormalizeHost(uri.Host)) : $"{FormatHost(NormalizeHost(uri.Host))}:{uri.Port.ToString(CultureInfo.InvariantCulture)}";
 
-    private static (string Host, int? Port) ParseEntry(string entry)
+    private static bool TryParseEntry(string entry, out (string Host, int? Port) parsed)
     {
+        parsed = default;
         var text = entry.Contains("://", StringComparison.Ordinal) ? entry : "http://" + entry;
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
         {
-            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"'{entry}' is not a host name or host:port to allow plain HTTP for.");
+            return false;
         }
 
         // An explicit port narrows the opt-in to that port; "http://host" and "host" allow every port of the host.
         var authority = text[(text.IndexOf("://", StringComparison.Ordinal) + 3)..].Split('/', '?', '#')[0];
         var afterHost = authority.LastIndexOf(']') is var bracket and >= 0 ? authority[(bracket + 1)..] : authority;
         var explicitPort = afterHost.Contains(':', StringComparison.Ordinal);
-        return (NormalizeHost(uri.Host), explicitPort ? uri.Port : null);
+        parsed = (NormalizeHost(uri.Host), explicitPort ? uri.Port : null);
+        return true;
     }
 
     private static string NormalizeHost(string host) => host.Trim('[', ']').TrimEnd('.').ToLowerInvariant();

@@ -61,6 +61,10 @@ public sealed class PlainHttpPolicyTests
             ex.Message);
         Assert.Throws<ModelIdeException>(() => new PlainHttpPolicy(["hub.example.test:port"]));
 
+        // From the environment (a setting the extension passes on), a bad entry allows nothing and breaks nothing.
+        var tolerant = PlainHttpPolicy.FromEnvironment(name => name == PlainHttpPolicy.EnvironmentVariable ? "hub.example.test:port, ok.example.test" : null);
+        Assert.Equal(["ok.example.test"], tolerant.AllowedHosts);
+
         // The extension tells its sidecar how its users opt in (a setting, not the environment).
         var fromExtension = PlainHttpPolicy.FromEnvironment(name => name == PlainHttpPolicy.OptInHintVariable ? "add \"{host}\" to the setting \"modelscope.allowHttpHosts\"" : null);
         var refused = Assert.Throws<ModelIdeException>(() => fromExtension.EnsureMaySendCredentials(new Uri("http://hub.example.test/"), "your ModelScope token"));
