@@ -37,7 +37,7 @@ public sealed class OidcBrowserSignIn
 
     public OidcBrowserSignIn(Func<HttpClient>? httpFactory = null, PlainHttpPolicy? plainHttp = null)
     {
-        _httpFactory = httpFactory ?? (() => ModelIde.Core.Hub.ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(30)));
+        _httpFactory = httpFactory ?? (() => ModelIde.Core.ModelScopeApi.ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(30)));
         _plainHttp = plainHttp ?? PlainHttpPolicy.FromEnvironment();
     }
 
@@ -171,7 +171,7 @@ public sealed class OidcBrowserSignIn
 
     private Uri CheckEndpoint(Uri endpoint)
     {
-        var normalized = ModelIde.Core.Hub.HubEndpoints.Normalize(endpoint);
+        var normalized = ModelIde.Core.ModelScopeApi.HubEndpoints.Normalize(endpoint);
         _plainHttp.EnsureMaySendCredentials(normalized, "the browser sign-in's code and tokens");
         return normalized;
     }

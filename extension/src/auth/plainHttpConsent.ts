@@ -2,7 +2,8 @@
 // settings ("modelscope.allowHttpHosts" has application scope: a workspace cannot set it) and hands the allowed hosts
 // to the sidecar at each start, which refuses any other plain-http host itself.
 import * as vscode from 'vscode';
-import { errorMessage } from '../sidecar/protocol';
+import { options } from '../options';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import {
   allowHttpHostsForSidecar,
@@ -35,8 +36,7 @@ export class PlainHttpConsent implements vscode.Disposable {
   }
 
   private allowed(): string[] {
-    const hosts = vscode.workspace.getConfiguration('modelscope').get<unknown>(allowHttpHostsSetting);
-    return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === 'string') : [];
+    return options.allowHttpHosts();
   }
 
   private sidecarValue(): string {
@@ -61,12 +61,12 @@ export class PlainHttpConsent implements vscode.Disposable {
    * plain-http hub, a warning; "Allow" adds that host (with its port) to the user's settings and restarts the sidecar.
    * `modal: false` (a stored session found at start) warns once per window and does not wait for an answer.
    */
-  async ensureAllowed(endpoint: string, options: { modal: boolean }): Promise<boolean> {
+  async ensureAllowed(endpoint: string, how: { modal: boolean }): Promise<boolean> {
     const host = plainHttpHostToAllow(endpoint, [process.env[allowHttpHostsVariable] ?? '', ...this.allowed()]);
     if (!host) {
       return true;
     }
-    if (!options.modal && this.warned.has(host)) {
+    if (!how.modal && this.warned.has(host)) {
       return false;
     }
     this.warned.add(host);
@@ -77,19 +77,17 @@ export class PlainHttpConsent implements vscode.Disposable {
       host,
     );
     const ask = async (): Promise<boolean> => {
-      const choice = options.modal
+      const choice = how.modal
         ? await vscode.window.showWarningMessage(message, { modal: true }, allow)
         : await vscode.window.showWarningMessage(message, allow);
       if (choice !== allow) {
         return false;
       }
-      await vscode.workspace
-        .getConfiguration('modelscope')
-        .update(allowHttpHostsSetting, withHostAllowed(this.allowed(), host), vscode.ConfigurationTarget.Global);
+      await options.setAllowHttpHosts(withHostAllowed(this.allowed(), host));
       await this.apply();
       return true;
     };
-    if (options.modal) {
+    if (how.modal) {
       return ask();
     }
     void ask();

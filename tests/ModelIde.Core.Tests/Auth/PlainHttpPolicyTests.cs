@@ -1,9 +1,9 @@
 using System.Globalization;
 using ModelIde.Core.Auth;
 using ModelIde.Core.Git;
-using ModelIde.Core.Hub;
 using ModelIde.Core.Jobs;
 using ModelIde.Core.Models;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Tests.Hub;
 
 namespace ModelIde.Core.Tests.Auth;

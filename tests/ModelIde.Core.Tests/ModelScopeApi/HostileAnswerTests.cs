@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Core.Tests.Auth;
 
-namespace ModelIde.Core.Tests.Hub;
+namespace ModelIde.Core.Tests.ModelScopeApi;
 
 /// <summary>Issue 19 cases 11 (huge API answers) and 12 (out-of-range dates) against a fake hub on 127.0.0.1.</summary>
 public sealed class HostileAnswerTests
