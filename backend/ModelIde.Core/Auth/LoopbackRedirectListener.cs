@@ -66,9 +66,11 @@ public sealed class LoopbackRedirectListener : IDisposable
         var found = new TaskCompletionSource<LoopbackCallback>(TaskCreationOptions.RunContinuationsAsynchronously);
         var open = new LinkedList<CancellationTokenSource>(); // connections being read, oldest first
         var accepting = AcceptAsync(found, open, linked.Token);
+        LoopbackCallback? returned = null;
         try
         {
-            return await found.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            returned = await found.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            return returned;
         }
         catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -80,6 +82,11 @@ public sealed class LoopbackRedirectListener : IDisposable
             _listener.Stop();
             await linked.CancelAsync().ConfigureAwait(false);
             await accepting.ConfigureAwait(false);
+            if (returned is null && found.Task.IsCompletedSuccessfully)
+            {
+                // A callback that arrived as the wait gave up: nobody will answer it.
+                (await found.Task.ConfigureAwait(false)).Dispose();
+            }
         }
     }
 
