@@ -28,6 +28,44 @@ public sealed class JobsRpcTests
     }
 
     [Fact]
+    public async Task Preview_shows_argv_and_gpu_environment_and_host_environment_and_gpus_come_from_the_host()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
+        var spec = new JobSpecDto
+        {
+            Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
+            IdentityFile = env["MODELIDE_SSH_KEY"],
+            Model = "Qwen/Qwen2.5-0.5B-Instruct",
+            Tuner = JobTunerKind.Qlora,
+            DatasetText = "'/data/my file.jsonl'",
+            ExtraArgsText = "--system 'You are a helpful assistant.'",
+            GpuIndices = [1, 6],
+        };
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.SetHostEnvironment, new SetHostEnvironmentParams(spec.Backend, "venv", "~/envs/swift3-venv"));
+        var p = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec);
+        Assert.Empty(p.Errors);
+        Assert.Equal(["--system", "You are a helpful assistant."], p.Argv.TakeLast(2));
+        Assert.Contains("/data/my file.jsonl", p.Argv);
+        Assert.Equal("1,6", p.Environment["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("2", p.Environment["NPROC_PER_NODE"]);
+        Assert.Contains("modelide_venv=\"$HOME\"/envs/swift3-venv", p.Script);
+
+        var host = await c.Client.InvokeWithParameterObjectAsync<JobHostReportResult>(JobsMethods.InspectHost, spec);
+        Assert.Equal("3.12.6", host.SwiftVersion);
+        Assert.False(host.HasBitsAndBytes);
+        Assert.Equal(8, host.Gpus.Count);
+        Assert.True(host.Gpus[6].Busy);
+        Assert.Contains(host.Warnings, w => w.StartsWith("bitsandbytes is not installed", StringComparison.Ordinal));
+        Assert.Contains(host.Warnings, w => w.StartsWith("GPU 6 on", StringComparison.Ordinal));
+
+        var bad = await Assert.ThrowsAsync<RemoteInvocationException>(() =>
+            c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.SetHostEnvironment, new SetHostEnvironmentParams(spec.Backend, "docker", "x")));
+        Assert.Equal(RpcErrorCodes.InvalidInput, bad.ErrorCode);
+    }
+
+    [Fact]
     public async Task Submit_of_an_invalid_spec_is_an_invalid_input_error()
     {
         await using var c = JobsConnection.Start();
