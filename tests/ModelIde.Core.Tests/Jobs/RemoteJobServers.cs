@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ModelIde.Core.Jobs;
 
 namespace ModelIde.Core.Tests.Jobs;
@@ -23,7 +22,7 @@ public sealed class RemoteJobServers : IDisposable
 
         if (!env.ContainsKey("MODELIDE_SSH_HOST") || !env.ContainsKey("MODELIDE_SLURM_HOST"))
         {
-            foreach (var (k, v) in RunSetupScripts())
+            foreach (var (k, v) in ModelIde.TestSupport.TestServers.RunSetupScripts())
             {
                 env[k] = v;
             }
@@ -117,40 +116,6 @@ public sealed class RemoteJobServers : IDisposable
         }
 
         return root ?? throw new InvalidOperationException("Cannot find the repository root (ModelIde.sln) to run scripts/.");
-    }
-
-    private static Dictionary<string, string> RunSetupScripts()
-    {
-        var root = RepoRoot();
-        var envFile = Path.Combine(Path.GetTempPath(), $"modelide-jobs-env-{Environment.ProcessId}.sh");
-        File.WriteAllText(envFile, "");
-        foreach (var script in new[] { "scripts/setup/20-ssh.sh", "scripts/setup/21-slurm.sh" })
-        {
-            var psi = new ProcessStartInfo("bash", Path.Combine(root, script)) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.Environment["MODELIDE_TEST_ENV"] = envFile;
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{script} failed ({p.ExitCode}): {stdout.Result}\n{stderr}");
-            }
-        }
-
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadAllLines(envFile))
-        {
-            var l = line.StartsWith("export ", StringComparison.Ordinal) ? line[7..] : line;
-            var eq = l.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                result[l[..eq]] = l[(eq + 1)..].Trim('"', '\'');
-            }
-        }
-
-        File.Delete(envFile);
-        return result;
     }
 }
 

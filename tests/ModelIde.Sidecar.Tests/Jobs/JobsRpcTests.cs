@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using ModelIde.Protocol;
 using ModelIde.Sidecar;
@@ -283,59 +282,5 @@ internal sealed class NotificationSink(ConcurrentQueue<JobUpdateParams> updates)
 /// <summary>The sshd and Slurm of scripts/setup/20-ssh.sh and 21-slurm.sh: from MODELIDE_* or by running the scripts (never skipped).</summary>
 internal static class SshTestServer
 {
-    private static readonly Lazy<Dictionary<string, string>> s_env = new(Load);
-
-    public static Dictionary<string, string> Environment() => s_env.Value;
-
-    private static Dictionary<string, string> Load()
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] names = ["MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET", "MODELIDE_SLURM_REST_URL", "MODELIDE_SLURM_JWT_FILE", "MODELIDE_SLURM_USER"];
-        foreach (var name in names)
-        {
-            if (System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } v)
-            {
-                result[name] = v;
-            }
-        }
-
-        if (result.Count == names.Length)
-        {
-            return result;
-        }
-
-        var root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "ModelIde.sln")))
-        {
-            root = Path.GetDirectoryName(root);
-        }
-
-        var envFile = Path.GetTempFileName();
-        foreach (var script in new[] { "scripts/setup/20-ssh.sh", "scripts/setup/21-slurm.sh" })
-        {
-            var psi = new ProcessStartInfo("bash", Path.Combine(root ?? throw new InvalidOperationException("no repository root"), script)) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.Environment["MODELIDE_TEST_ENV"] = envFile;
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{script} failed: {stdout.Result}{stderr}");
-            }
-        }
-
-        foreach (var line in File.ReadAllLines(envFile))
-        {
-            var l = line.StartsWith("export ", StringComparison.Ordinal) ? line[7..] : line;
-            var eq = l.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                result[l[..eq]] = l[(eq + 1)..];
-            }
-        }
-
-        File.Delete(envFile);
-        return result;
-    }
+    public static IReadOnlyDictionary<string, string> Environment() => ModelIde.TestSupport.TestServers.Environment();
 }

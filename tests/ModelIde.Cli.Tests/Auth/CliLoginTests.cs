@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using ModelIde.Hub;
 
-namespace ModelIde.Sidecar.Tests.Auth;
+namespace ModelIde.Cli.Tests.Auth;
 
 /// <summary>The built `modelide` CLI as a child process, HOME and XDG_CONFIG_HOME in a temp folder, against a local hub.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -14,34 +14,24 @@ public sealed class CliLoginTests : IDisposable
     /// <summary>The CLI with this test's HOME, the file credential store, and none of the caller's hub settings or display.</summary>
     private ProcessStartInfo CliStartInfo(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelide.dll"));
-        foreach (var a in args)
+        var env = new Dictionary<string, string?>
         {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["HOME"] = _home;
-        psi.Environment["XDG_CONFIG_HOME"] = Path.Combine(_home, "config");
-        psi.Environment["MODELIDE_CREDENTIAL_STORE"] = "file";
+            ["HOME"] = _home,
+            ["XDG_CONFIG_HOME"] = Path.Combine(_home, "config"),
+            ["MODELIDE_CREDENTIAL_STORE"] = "file",
+        };
         foreach (var name in new[] { "MODELSCOPE_API_TOKEN", "MODELSCOPE_ENDPOINT", "MODELSCOPE_DOMAIN", "MODELSCOPE_CREDENTIALS_PATH", "MODELSCOPE_HOME", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY" })
         {
-            psi.Environment.Remove(name);
+            env[name] = null;
         }
 
-        return psi;
+        return CliProcess.StartInfo(CliHost.Dll, args, env);
     }
 
     private async Task<(int Code, string Out, string Err)> RunCliAsync(params string[] args)
     {
-        var psi = CliStartInfo(args);
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
+        var r = await CliProcess.RunAsync(CliStartInfo(args));
+        return (r.Code, r.Out, r.Err);
     }
 
     [Fact]
@@ -105,7 +95,7 @@ public sealed class CliLoginTests : IDisposable
             }
 
             Assert.True(url is not null, err.ToString());
-            var redirect = await ModelIde.Sidecar.Tests.Auth.SidecarAuthLeakTests.LoginInBrowserAsync(new Uri(url), hub.DemoPassword);
+            var redirect = await ModelIde.TestSupport.HubBrowserSignIn.SignInAsync(new Uri(url), hub.DemoPassword);
             Assert.Equal(System.Net.HttpStatusCode.OK, redirect);
             err.Append(await p.StandardError.ReadToEndAsync(cts.Token));
             await p.WaitForExitAsync(cts.Token);

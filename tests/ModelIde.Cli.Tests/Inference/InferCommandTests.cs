@@ -1,12 +1,11 @@
 using System.Text.Json;
 using ModelIde.Cli;
-using ModelIde.Cli.Commands;
 
-namespace ModelIde.Sidecar.Tests.Inference;
+namespace ModelIde.Cli.Tests.Inference;
 
 public sealed class InferCommandTests
 {
-    private static string TinyModelDir() => BundledModel.TinyModelDir();
+    private static string TinyModelDir() => ModelIde.TestSupport.RepoPaths.TinyModelDir();
 
     [Fact]
     public async Task Json_output_has_exactly_device_token_ids_text_and_speed()
@@ -16,8 +15,8 @@ public sealed class InferCommandTests
         var g = reference.RootElement.GetProperty("generation")[1];
         var expected = g.GetProperty("greedy_ids_onnxruntime").EnumerateArray().Take(12).Select(x => x.GetInt32()).ToArray();
         var stdout = new StringWriter();
-        var code = await new InferCommand().RunAsync(
-            new CliArguments(["--model", dir, "--prompt", g.GetProperty("prompt").GetString()!, "--max-new-tokens", "12", "--device", "cpu", "--json"]),
+        var code = await CliApp.RunAsync(
+            ["infer", "--model", dir, "--prompt", g.GetProperty("prompt").GetString()!, "--max-new-tokens", "12", "--device", "cpu", "--json"],
             new CliConsole(stdout, new StringWriter()), CancellationToken.None);
 
         Assert.Equal(0, code);
@@ -32,8 +31,8 @@ public sealed class InferCommandTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await new InferCommand().RunAsync(
-            new CliArguments(["--model", TinyModelDir(), "--prompt", "def f(x):\n", "--max-new-tokens", "8"]),
+        var code = await CliApp.RunAsync(
+            ["infer", "--model", TinyModelDir(), "--prompt", "def f(x):\n", "--max-new-tokens", "8"],
             new CliConsole(stdout, stderr), CancellationToken.None);
         Assert.Equal(0, code);
         Assert.False(string.IsNullOrWhiteSpace(stdout.ToString()));

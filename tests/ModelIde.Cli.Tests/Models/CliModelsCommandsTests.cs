@@ -3,7 +3,7 @@ using System.Text.Json;
 using ModelIde.Hub;
 using Xunit.Abstractions;
 
-namespace ModelIde.Sidecar.Tests.Models;
+namespace ModelIde.Cli.Tests.Models;
 
 /// <summary>`modelide models|download|clone` as child processes against the real local hub.</summary>
 public sealed class CliModelsCommandsTests(ITestOutputHelper output) : IAsyncLifetime
@@ -16,7 +16,7 @@ public sealed class CliModelsCommandsTests(ITestOutputHelper output) : IAsyncLif
 
     private async Task<(int Code, string Out, string Err)> RunAsync(IDictionary<string, string>? env, params string[] args)
     {
-        using var p = DownloadProcessKillTests.StartCli(_hub.BaseUri, env, args);
+        using var p = Downloads.DownloadProcessKillTests.StartCli(_hub.BaseUri, env, args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
@@ -33,7 +33,7 @@ public sealed class CliModelsCommandsTests(ITestOutputHelper output) : IAsyncLif
             Assert.True(code == 0, stderr);
             output.WriteLine(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
             var folder = stdout.Trim().Split('\n')[^1];
-            foreach (var original in Directory.EnumerateFiles(DownloadProcessKillTests.RepoModelsDirectory()))
+            foreach (var original in Directory.EnumerateFiles(ModelIde.TestSupport.RepoPaths.TinyModelDir()))
             {
                 Assert.Equal(SHA256.HashData(File.ReadAllBytes(original)), SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, Path.GetFileName(original)))));
             }

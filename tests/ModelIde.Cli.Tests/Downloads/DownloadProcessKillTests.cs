@@ -1,67 +1,29 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using ModelIde.Core.Downloads;
 using ModelIde.Hub;
 using ModelIde.Hub.Faults;
+using ModelIde.TestSupport;
 
-namespace ModelIde.Sidecar.Tests.Models;
+namespace ModelIde.Cli.Tests.Downloads;
 
 /// <summary>`modelide download` as a child process against the real local hub: killed with SIGKILL half way, then run again.</summary>
 public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const long PartSize = 1 << 20;
 
-    internal static string RepoModelsDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "models", "tiny-stdlib-coder");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("models/tiny-stdlib-coder");
-    }
-
+    /// <summary>The CLI against <paramref name="endpoint"/> (MODELSCOPE_ENDPOINT), without the caller's token.</summary>
     internal static Process StartCli(Uri endpoint, IDictionary<string, string>? env, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelide.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["MODELSCOPE_ENDPOINT"] = endpoint.ToString();
-        psi.Environment.Remove("MODELSCOPE_API_TOKEN");
+        var changes = new Dictionary<string, string?> { ["MODELSCOPE_ENDPOINT"] = endpoint.ToString(), ["MODELSCOPE_API_TOKEN"] = null };
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
         {
-            psi.Environment[k] = v;
+            changes[k] = v;
         }
 
+        var psi = CliProcess.StartInfo(CliHost.Dll, args, changes);
+        psi.RedirectStandardInput = false;
         return Process.Start(psi)!;
-    }
-
-    /// <summary>Bytes the blob host was asked for (an upper bound on what it served): a range's length, else the whole file.</summary>
-    internal static long RequestedBytes(HubRequest r, long size)
-    {
-        if (r.Range is null)
-        {
-            return size;
-        }
-
-        var spec = r.Range["bytes=".Length..].Split('-');
-        var start = long.Parse(spec[0], CultureInfo.InvariantCulture);
-        var end = spec[1].Length == 0 ? size - 1 : long.Parse(spec[1], CultureInfo.InvariantCulture);
-        return end - start + 1;
     }
 
     [Fact]
@@ -71,7 +33,7 @@ public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelpe
         var cache = Directory.CreateTempSubdirectory("modelide-kill-").FullName;
         try
         {
-            var original = Path.Combine(RepoModelsDirectory(), "model.onnx");
+            var original = Path.Combine(RepoPaths.TinyModelDir(), "model.onnx");
             var size = new FileInfo(original).Length;
             var folder = Path.Combine(cache, "models", "modelide--tiny-stdlib-coder", "snapshots", "master");
             var target = Path.Combine(folder, "model.onnx");
@@ -129,8 +91,8 @@ public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelpe
             Assert.False(File.Exists(statePath));
 
             var blob = hub.BlobRequestLog;
-            var secondRun = blob.Skip(firstRunRequests).Sum(r => RequestedBytes(r, size));
-            var total = blob.Sum(r => RequestedBytes(r, size));
+            var secondRun = blob.Skip(firstRunRequests).Sum(r => HubBlobRequests.RequestedBytes(r, size));
+            var total = blob.Sum(r => HubBlobRequests.RequestedBytes(r, size));
             output.WriteLine($"file {size} B; persisted at kill {persisted} B ({100.0 * persisted / size:0.0}%); second run fetched {secondRun} B; requested in total {total} B, {total - size} B more than once (part size {PartSize} B)");
             Assert.Equal(size - persisted, secondRun);
             Assert.True(total - size <= PartSize, $"requested {total} bytes for a {size}-byte file: {total - size} more than once");
