@@ -5,6 +5,7 @@ using ModelIde.Core.Jobs;
 using ModelIde.Core.Models;
 using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Tests.Hub;
+using ModelIde.TestSupport;
 
 namespace ModelIde.Core.Tests.Auth;
 

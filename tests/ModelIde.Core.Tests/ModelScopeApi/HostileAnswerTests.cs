@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
-using ModelIde.Core.Tests.Auth;
+using ModelIde.TestSupport;
 
 namespace ModelIde.Core.Tests.ModelScopeApi;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace ModelIde.Core.Tests.Auth;
+namespace ModelIde.TestSupport;
 
 /// <summary>What the fake server answers: a status and body, or a body streamed in repeats of a unit (a huge answer).</summary>
 public sealed record FakeAnswer(int Status, string Body, string? Unit = null, long UnitRepeats = 0, string Tail = "", bool DeclareLength = true)
