@@ -19,6 +19,11 @@ for (const f of sidecar?.figures ?? []) {
   add('sidecar', f.name, `${fmt(f.value, 2)} ${f.unit}`, f.peer, `${fmt(f.peerValue, 2)} ${f.unit}`, f.ratio, f.target, limit ? f.value < Number(limit[1]) : undefined);
 }
 
+const pkg = read('package.json');
+for (const f of pkg?.figures ?? []) {
+  add('package', f.name, `${fmt(f.value, 1)} ${f.unit}`, f.peer, `${fmt(f.peerValue, 1)} ${f.unit}`, f.ratio, f.target, f.met ?? undefined);
+}
+
 const ext = read('extension.json');
 if (ext) {
   add('extension', `activation (median of ${ext.runs}, VS Code's own figure)`, `${ext.modelideMs} ms`, "built-in extensions' median", `${ext.builtInMedianMs} ms`, ext.ratioToBuiltInMedian, '', undefined);

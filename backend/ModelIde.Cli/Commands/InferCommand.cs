@@ -7,7 +7,8 @@ namespace ModelIde.Cli.Commands;
 /// <summary><c>modelide infer</c>: runs a local decoder-only ONNX model on a prompt, streaming the text.</summary>
 public sealed class InferCommand() : CliCommand("infer", "Generate text with a local ONNX model (KV cache, greedy or sampling).")
 {
-    private readonly Option<string?> _model = CliOptions.Text("--model", "DIR", "the model folder (model.onnx, tokenizer.json, genai_config.json)");
+    private readonly Option<string?> _model = CliOptions.Text("--model", "DIR", "the model's folder: a repository root or any folder inside it");
+    private readonly Option<string?> _file = CliOptions.Text("--file", "F", "which ONNX file to run when the folder holds several variants (default: chosen by device and memory)");
     private readonly Option<string?> _prompt = CliOptions.Text("--prompt", "P", "the prompt");
     private readonly Option<int?> _maxNewTokens = CliOptions.Int("--max-new-tokens", "N", "tokens to generate at most (default 128)", min: 1, max: 1_000_000);
     private readonly Option<string?> _device = CliOptions.Text("--device", "D", "auto (default), cpu, gpu, npu, or a policy as in 'modelide devices --policy'")
@@ -21,7 +22,7 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
     private readonly Option<string[]> _stop = CliOptions.Repeatable("--stop", "S", "stop when this text is generated (repeatable)");
     private readonly Option<bool> _chat = CliOptions.Flag("--chat", "wrap the prompt as a user message with the model's chat template");
     private readonly Option<string?> _epLibrary = CliOptions.Text("--ep-library", "PATH", "register an execution provider library first");
-    private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"token_ids\", \"text\", \"tokens_per_second\"} instead of streaming");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"file\", \"file_reason\", \"token_ids\", \"text\", \"tokens_per_second\"} instead of streaming");
 
     public override string Notes => "The text streams to stdout; the device and the speed summary go to stderr.";
 
@@ -29,13 +30,17 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
     {
         var modelDir = parse.GetValue(_model) ?? throw new CliUsageException("--model DIR is required.");
         var prompt = parse.GetValue(_prompt) ?? throw new CliUsageException("--prompt is required.");
+        var temperature = parse.GetValue(_temperature);
+        var topK = parse.GetValue(_topK);
+        var topP = parse.GetValue(_topP);
+        var penalty = parse.GetValue(_repetitionPenalty);
         var options = new GenerationOptions
         {
             MaxNewTokens = parse.GetValue(_maxNewTokens) ?? 128,
-            Temperature = (float)(parse.GetValue(_temperature) ?? 0),
-            TopK = parse.GetValue(_topK) ?? 0,
-            TopP = (float)(parse.GetValue(_topP) ?? 1),
-            RepetitionPenalty = (float)(parse.GetValue(_repetitionPenalty) ?? 1),
+            Temperature = (float)(temperature ?? 0),
+            TopK = topK ?? 0,
+            TopP = (float)(topP ?? 1),
+            RepetitionPenalty = (float)(penalty ?? 1),
             Seed = parse.GetValue(_seed),
             StopStrings = parse.GetValue(_stop) ?? [],
         };
@@ -43,10 +48,13 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
         var json = parse.GetValue(_json);
         options.Validate();
 
-        using var model = DecoderLanguageModel.Load(modelDir, policy, parse.GetValue(_epLibrary), parse.GetValue(_threads));
-        if (parse.GetValue(_chat))
+        using var model = DecoderLanguageModel.Load(modelDir, policy, parse.GetValue(_epLibrary), parse.GetValue(_threads), parse.GetValue(_file));
+        // genai_config.json's search defaults apply to whatever the user did not set.
+        options = model.Config.Defaults.Apply(options, temperature is not null, topK is not null, topP is not null, penalty is not null);
+        var chat = parse.GetValue(_chat);
+        if (chat)
         {
-            var rendered = model.RenderChat([new ChatMessage("user", prompt)]);
+            var rendered = await model.RenderChatAsync([new ChatMessage("user", prompt)], cancellationToken).ConfigureAwait(false);
             if (rendered.FallbackReason is not null)
             {
                 console.Error.WriteLine($"Note: {rendered.FallbackReason}.");
@@ -56,12 +64,14 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
         }
 
         Action<GeneratedToken>? stream = json ? null : t => console.Out.Write(t.Text);
-        var result = await Task.Run(() => model.Generate(prompt, options, stream, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        var result = await Task.Run(() => model.Generate(prompt, options, stream, cancellationToken, renderedChat: chat), CancellationToken.None).ConfigureAwait(false);
         if (json)
         {
             console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["device"] = model.Device,
+                ["file"] = model.File,
+                ["file_reason"] = model.Folder.Reason,
                 ["token_ids"] = result.TokenIds,
                 ["text"] = result.Text,
                 ["tokens_per_second"] = Math.Round(result.TokensPerSecond, 2),
@@ -72,6 +82,7 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
             console.Out.WriteLine();
             await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
             console.Error.WriteLine($"device: {model.Device} ({model.Reason})");
+            console.Error.WriteLine($"file: {model.File} ({model.Folder.Reason})");
             console.Error.WriteLine($"{result.TokenIds.Count} tokens, {result.TokensPerSecond:F1} tokens/s, first token after {result.TimeToFirstToken.TotalMilliseconds:F0} ms, stop: {result.StopReason}");
         }
 

@@ -21,7 +21,7 @@ public sealed class JobsCliTests
             "--gpus", "2", "--nodes", "2", "--time", "60", "--max-steps", "10", "--dry-run");
         Assert.Equal(ExitCodes.Success, code);
         var lines = output.Split('\n');
-        Assert.Equal("swift sft --model Qwen/Qwen2.5-7B-Instruct --dataset AI-ModelScope/alpaca-gpt4-data-en --tuner_type lora --quant_method bnb --quant_bits 4 --bnb_4bit_compute_dtype bfloat16 --bnb_4bit_quant_type nf4 --bnb_4bit_use_double_quant true --max_steps 10 --output_dir ~/.modelide/jobs/JOB_ID/output", lines[0]);
+        Assert.Equal("swift sft --model Qwen/Qwen2.5-7B-Instruct --dataset AI-ModelScope/alpaca-gpt4-data-en --tuner_type lora --quant_method bnb --quant_bits 4 --bnb_4bit_quant_type nf4 --bnb_4bit_use_double_quant true --max_steps 10 --output_dir ~/.modelide/jobs/JOB_ID/output", lines[0]);
         Assert.Contains("#SBATCH --nodes=2", output);
         Assert.Contains("#SBATCH --time=60", output);
     }
