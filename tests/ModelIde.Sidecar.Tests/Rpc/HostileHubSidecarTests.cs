@@ -8,7 +8,7 @@ using StreamJsonRpc.Protocol;
 namespace ModelIde.Sidecar.Tests.Rpc;
 
 /// <summary>
-/// Issue 19 cases 9, 11 and 12 through the sidecar process (`modelide serve`, as the extension starts it), against a
+/// Issue 19 cases 9, 11 and 12 through the sidecar process (`modelide-sidecar`, as the extension starts it), against a
 /// fake hub on 127.0.0.1. For case 9 the fake is the process's <c>http_proxy</c>, so a hub named <c>hub.example.test</c>
 /// (another machine, by name) reaches it and every byte the sidecar would send over the network is recorded.
 /// </summary>
