@@ -2,7 +2,8 @@ namespace ModelIde.Core.Downloads;
 
 /// <summary>
 /// Checks repository paths that come from a server listing before anything is written: a hostile or broken hub
-/// must not make us write outside the model's folder (traversal, absolute paths, drive letters, device names).
+/// must not make us write outside the model's folder (traversal, absolute paths, drive letters, device names), nor
+/// plant a git repository whose config runs a command when the user's git looks at the folder.
 /// </summary>
 public static class RepoPathValidator
 {
@@ -98,6 +99,11 @@ public static class RepoPathValidator
                 return "a segment starts with a space or ends with a dot or a space";
             }
 
+            if (IsGitFolderName(segment))
+            {
+                return "it has a '.git' segment (a git repository's config can run a command when git looks at the folder)";
+            }
+
             var stem = segment.Split('.')[0];
             if (s_deviceNames.Contains(stem.TrimEnd()))
             {
@@ -107,6 +113,37 @@ public static class RepoPathValidator
             if (segment.Length > 255)
             {
                 return "a segment is longer than 255 characters";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <c>.git</c> as git itself refuses it in a tree (verify_path): any case, the NTFS short name <c>git~1</c>, and with
+    /// the code points HFS+ ignores (U+200C-U+200F, U+202A-U+202E, U+206A-U+206F, U+FEFF) left out.
+    /// </summary>
+    public static bool IsGitFolderName(string segment)
+    {
+        var visible = new string(segment.Where(c => c is not ((>= '\u200C' and <= '\u200F') or (>= '\u202A' and <= '\u202E') or (>= '\u206A' and <= '\u206F') or '\uFEFF')).ToArray());
+        return visible.Equals(".git", StringComparison.OrdinalIgnoreCase) || visible.Equals("git~1", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The folder among <paramref name="repoPaths"/> that git would take for a repository (a <c>HEAD</c> file beside
+    /// <c>objects/</c> and <c>refs/</c>, as git's discovery checks), "" for the model folder itself, or null. Inside
+    /// such a folder <c>git status</c> reads its <c>config</c>, whose <c>core.fsmonitor</c> runs a command.
+    /// </summary>
+    public static string? GitRepositoryLookalike(IEnumerable<string> repoPaths)
+    {
+        var paths = repoPaths.ToList();
+        foreach (var head in paths.Where(p => p.Equals("HEAD", StringComparison.OrdinalIgnoreCase) || p.EndsWith("/HEAD", StringComparison.OrdinalIgnoreCase)))
+        {
+            var folder = head[..^"HEAD".Length];
+            if (paths.Any(p => p.StartsWith(folder + "objects/", StringComparison.OrdinalIgnoreCase))
+                && paths.Any(p => p.StartsWith(folder + "refs/", StringComparison.OrdinalIgnoreCase)))
+            {
+                return folder.TrimEnd('/');
             }
         }
 

@@ -29,6 +29,12 @@ public sealed class RepoPathValidatorTests
     [InlineData("name.")]
     [InlineData("a/b:stream")]
     [InlineData("what?.txt")]
+    [InlineData(".git/config")]
+    [InlineData("sub/.GIT/hooks/pre-commit")]
+    [InlineData(".git")]
+    [InlineData("GIT~1/config")]
+    [InlineData(".g\u200cit/config")]
+    [InlineData("\u206a.git/HEAD")]
     public void Hostile_paths_are_refused_as_unsafe_input(string path)
     {
         var ex = Assert.Throws<ModelIdeException>(() => RepoPathValidator.Validate(path));
@@ -44,6 +50,10 @@ public sealed class RepoPathValidatorTests
     [InlineData("模型/说明.md")]
     [InlineData("console.log")]
     [InlineData("my file.bin")]
+    [InlineData(".gitignore")]
+    [InlineData(".github/workflows/ci.yml")]
+    [InlineData("x.git/y")]
+    [InlineData("git/HEAD")]
     public void Ordinary_repository_paths_are_accepted(string path)
     {
         Assert.True(RepoPathValidator.IsSafe(path));
