@@ -30,4 +30,10 @@ export const options = {
   devicePolicy: (): DevicePolicyKind => config().get<DevicePolicyKind>('inference.devicePolicy') ?? 'auto',
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
   sidecarPath: (): string | undefined => config().get<string>('sidecarPath') || undefined,
+  /** Hosts a token may go to over plain http (auth/plainHttpConsent restarts the sidecar when they change). */
+  allowHttpHosts: (): string[] => {
+    const hosts = config().get<unknown>('allowHttpHosts');
+    return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === 'string') : [];
+  },
+  setAllowHttpHosts: (hosts: string[]): Thenable<void> => config().update('allowHttpHosts', hosts, vscode.ConfigurationTarget.Global),
 };
