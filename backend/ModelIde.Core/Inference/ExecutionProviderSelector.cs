@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using ModelIde.Core.Inference.Gpu;
 
 namespace ModelIde.Core.Inference;
 
@@ -14,7 +15,14 @@ public sealed record HardwareReport(
     IReadOnlyList<HardwareDeviceInfo> Hardware,
     IReadOnlyList<ExecutionProviderInfo> ExecutionProviders,
     IReadOnlyList<string> Notes,
-    string Summary);
+    string Summary,
+    GpuReport? Gpu = null);
+
+/// <summary>The NVIDIA side: the driver's answer, the ONNX Runtime build in use, the CUDA libraries and the decision.</summary>
+public sealed record GpuReport(NvidiaDriverReport Driver, string OnnxRuntimeVersion, OnnxRuntimeBuild Runtime, CudaLibraryScan? Libraries, CudaDecision Decision);
+
+/// <summary>A created session with its options (the caller disposes both), where it runs and why.</summary>
+public sealed record SelectedSession(InferenceSession Session, SessionOptions Options, string Device, string Reason);
 
 /// <summary>Session options and the device a session was meant to run on, with the reasons behind the choice.</summary>
 public sealed record ExecutionProviderChoice(SessionOptions Options, string Device, string Reason);
@@ -73,8 +81,9 @@ public static class ExecutionProviderSelector
         }
     }
 
-    public static HardwareReport Describe(DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null)
+    public static HardwareReport Describe(DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? cudaPath = null)
     {
+        OnnxRuntimeNativeSwitch.EnsureChosen();
         RegisterLibrary(epLibraryPath);
         var env = OrtEnv.Instance();
         var hardware = new List<HardwareDeviceInfo>();
@@ -94,22 +103,202 @@ public static class ExecutionProviderSelector
         var eps = ListEpDevices(notes);
         var chosen = PickEp(policy, eps);
         var summary = Summarise(policy, hardware, eps, chosen, threads ?? DefaultThreads);
-        return new HardwareReport(hardware, eps.Select(e => new ExecutionProviderInfo(e.EpName, e.EpVendor, e.HardwareDevice.Type.ToString())).ToArray(), notes, summary);
+        var gpu = DescribeGpu(policy, cudaPath, model: null, scanAlways: true);
+        notes.AddRange(GpuNotes(gpu));
+        if (SpeaksForTheGpu(gpu) && chosen?.HardwareDevice.Type is null or OrtHardwareDeviceType.CPU)
+        {
+            summary = WithThreads(gpu.Decision.Sentence, gpu.Decision.UseCuda, threads);
+        }
+
+        return new HardwareReport(hardware, eps.Select(e => new ExecutionProviderInfo(e.EpName, e.EpVendor, e.HardwareDevice.Type.ToString())).ToArray(), notes, summary, gpu);
     }
 
-    /// <summary>Builds session options for the policy; the caller owns (and disposes) <see cref="ExecutionProviderChoice.Options"/>.</summary>
-    public static ExecutionProviderChoice Choose(DevicePolicy policy, string? epLibraryPath, int? threads)
+    /// <summary>
+    /// Creates the session for a model: on CUDA when <see cref="CudaReadiness"/> says everything is there (the CUDA
+    /// libraries are loaded first), otherwise, or when CUDA fails to start (out of memory, driver mismatch), on what
+    /// <see cref="Choose"/> picks, with the reason in one sentence. A model ONNX Runtime cannot read is an InvalidInput.
+    /// </summary>
+    public static SelectedSession CreateSession(string modelPath, DevicePolicy policy, string? epLibraryPath, int? threads, string? cudaPath = null)
     {
-        RegisterLibrary(epLibraryPath);
-        var notes = new List<string>();
-        var hardware = SafeHardware();
-        var eps = ListEpDevices(notes);
-        var chosen = PickEp(policy, eps);
+        OnnxRuntimeNativeSwitch.EnsureChosen();
+        string? gpuSentence = null;
+        if (policy is DevicePolicy.Auto or DevicePolicy.PreferGpu && string.IsNullOrWhiteSpace(epLibraryPath))
+        {
+            var gpu = DescribeGpu(policy, cudaPath, GpuMemoryEstimate.ForModel(modelPath), scanAlways: false);
+            gpuSentence = SpeaksForTheGpu(gpu) ? gpu.Decision.Sentence : null;
+            if (gpu.Decision.UseCuda)
+            {
+                var cuda = TryCuda(modelPath, gpu, threads, out var failure);
+                if (cuda is not null)
+                {
+                    return cuda;
+                }
+
+                gpuSentence = failure;
+            }
+        }
+
+        var choice = Choose(policy, epLibraryPath, threads);
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(modelPath, choice.Options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            choice.Options.Dispose();
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"ONNX Runtime could not load {Path.GetFileName(modelPath)} (truncated or not an ONNX model?): {e.Message}", e);
+        }
+
+        var reason = gpuSentence is not null && choice.Device == "cpu" ? WithThreads(gpuSentence, false, threads) : choice.Reason;
+        return new SelectedSession(session, choice.Options, choice.Device, reason);
+    }
+
+    /// <summary>A fresh CPU session for a model whose CUDA session failed while generating; the reason says what failed.</summary>
+    public static SelectedSession CreateCpuSession(string modelPath, int? threads, string reason)
+    {
+        var options = BaseOptions(threads);
+        try
+        {
+            return new SelectedSession(new InferenceSession(modelPath, options), options, "cpu", WithThreads(reason, false, threads));
+        }
+        catch
+        {
+            options.Dispose();
+            throw;
+        }
+    }
+
+    private static SelectedSession? TryCuda(string modelPath, GpuReport gpu, int? threads, out string failure)
+    {
+        var name = gpu.Decision.Gpu;
+        var load = CudaLibraryLoader.Load(gpu.Libraries!.Found);
+        var required = CudaLibraries.For(OperatingSystem.IsWindows()).Where(l => l.Required).Select(l => l.FileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var broken = load.Failed.FirstOrDefault(f => required.Contains(f.FileName));
+        if (broken.FileName is not null)
+        {
+            failure = CudaReadiness.FellBack(name, $"to load {broken.FileName}", broken.Error);
+            return null;
+        }
+
+        var spec = GpuRuntimePackSpec.ForThisMachine()!;
+        var store = GpuRuntimePackStore.Default();
+        if (store.Verify(spec, PackVerification.Hashes, [spec.CudaProvider]) is { } damaged)
+        {
+            failure = CudaReadiness.FellBack(name, "the GPU runtime check", damaged);
+            return null;
+        }
+
+        var options = BaseOptions(threads);
+        try
+        {
+            options.AppendExecutionProvider_CUDA(0);
+            var session = new InferenceSession(modelPath, options);
+            failure = "";
+            var placed = ActualDevice(session);
+            return new SelectedSession(session, options, "gpu", gpu.Decision.Sentence + (placed is { } p ? $" (inputs placed by {p.ExecutionProvider})" : ""));
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or NotSupportedException)
+        {
+            options.Dispose();
+            failure = CudaReadiness.FellBack(name, "to start the CUDA provider", e.Message);
+            return null;
+        }
+    }
+
+    private static GpuReport DescribeGpu(DevicePolicy policy, string? cudaPath, GpuMemoryEstimate? model, bool scanAlways)
+    {
+        var runtime = OnnxRuntimeNativeSwitch.EnsureChosen();
+        var driver = NvidiaGpuProbe.Probe();
+        var spec = GpuRuntimePackSpec.ForThisMachine();
+        CudaLibraryScan? libraries = null;
+        if (driver.Gpus.Count > 0 && spec is not null && (runtime.IsGpuPack || scanAlways))
+        {
+            var configured = string.IsNullOrWhiteSpace(cudaPath) ? Environment.GetEnvironmentVariable(CudaPathVariable) : cudaPath;
+            libraries = CudaLibraryLocator.Locate(CudaSearchContext.ForThisMachine(configured));
+        }
+
+        var decision = CudaReadiness.Decide(new CudaFacts(policy, driver, spec, runtime, libraries, model));
+        return new GpuReport(driver, OrtVersion(), runtime, libraries, decision);
+    }
+
+    /// <summary>The sidecar and CLI pass the user's <c>modelscope.inference.cudaPath</c> here when no argument carries it.</summary>
+    public const string CudaPathVariable = "MODELIDE_CUDA_PATH";
+
+    // The CUDA sentence replaces the generic one when there is an NVIDIA GPU or the GPU runtime is in use.
+    private static bool SpeaksForTheGpu(GpuReport gpu) => gpu.Driver.Gpus.Count > 0 || gpu.Runtime.IsGpuPack;
+
+    private static IEnumerable<string> GpuNotes(GpuReport gpu)
+    {
+        yield return $"ONNX Runtime {gpu.OnnxRuntimeVersion}: {(gpu.Runtime.IsGpuPack ? gpu.Runtime.Note : "CPU build shipped with ModelIde (" + gpu.Runtime.Note + ")")}";
+        var d = gpu.Driver;
+        if (d.Gpus.Count > 0)
+        {
+            var cuda = d.CudaDriverVersionText is { } v ? $", CUDA {v}" : "";
+            yield return $"NVIDIA driver {d.DriverVersion ?? "(version unknown)"}{cuda}, read from {d.Source}";
+            foreach (var g in d.Gpus)
+            {
+                var memory = g.TotalMemoryBytes is { } t ? $", {t / (double)(1L << 30):0.0} GiB ({(g.FreeMemoryBytes ?? 0) / (double)(1L << 30):0.0} GiB free)" : "";
+                yield return $"GPU: {g.Name}{memory}{(g.ComputeCapability is { } cc ? $", compute capability {cc}" : "")}";
+            }
+        }
+
+        if (gpu.Libraries is { } libs)
+        {
+            foreach (var hit in libs.Found)
+            {
+                yield return $"CUDA library {hit.FileName}: {hit.Path} ({hit.Source})";
+            }
+
+            foreach (var missing in libs.Missing)
+            {
+                yield return $"CUDA library {missing.FileName} ({missing.Role}): not found{(missing.Required ? "" : ", optional")}";
+            }
+
+            foreach (var note in libs.Notes)
+            {
+                yield return note;
+            }
+        }
+    }
+
+    private static string OrtVersion()
+    {
+        try
+        {
+            return OrtEnv.Instance().GetVersionString();
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return "(unknown)";
+        }
+    }
+
+    private static string WithThreads(string sentence, bool cuda, int? threads) =>
+        cuda || !sentence.EndsWith("running on CPU", StringComparison.Ordinal) ? sentence : $"{sentence} ({threads ?? DefaultThreads} threads)";
+
+    private static SessionOptions BaseOptions(int? threads)
+    {
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (threads is > 0)
         {
             options.IntraOpNumThreads = threads.Value;
         }
+
+        return options;
+    }
+
+    /// <summary>Builds session options for the policy; the caller owns (and disposes) <see cref="ExecutionProviderChoice.Options"/>.</summary>
+    public static ExecutionProviderChoice Choose(DevicePolicy policy, string? epLibraryPath, int? threads)
+    {
+        OnnxRuntimeNativeSwitch.EnsureChosen();
+        RegisterLibrary(epLibraryPath);
+        var notes = new List<string>();
+        var hardware = SafeHardware();
+        var eps = ListEpDevices(notes);
+        var chosen = PickEp(policy, eps);
+        var options = BaseOptions(threads);
 
         var device = "cpu";
         if (chosen is not null)
@@ -132,16 +321,8 @@ public static class ExecutionProviderSelector
             }
         }
 
-        if (device == "cpu" && policy is DevicePolicy.PreferGpu or DevicePolicy.Auto && hardware.Any(h => h.Type == OrtHardwareDeviceType.GPU) &&
-            chosen?.HardwareDevice.Type is null or OrtHardwareDeviceType.CPU)
-        {
-            // No GPU EP device was discovered; the legacy entry points exist only in GPU builds of ONNX Runtime.
-            if (TryLegacy(options, "CUDA", o => o.AppendExecutionProvider_CUDA(0), notes))
-            {
-                device = "gpu";
-                notes.Add("CUDA execution provider added through the legacy API");
-            }
-        }
+        // CUDA is not tried here: CreateSession does it, after loading the CUDA libraries it found (the legacy append
+        // without them only fails with "Failed to load shared library").
 
         var reason = Summarise(policy, hardware.Select(h => new HardwareDeviceInfo(h.Type.ToString(), h.Vendor, h.VendorId, h.DeviceId)).ToArray(), eps, device == "cpu" ? null : chosen, threads ?? DefaultThreads);
         if (notes.Count > 0)
@@ -168,20 +349,6 @@ public static class ExecutionProviderSelector
     }
 
     private static int DefaultThreads => Math.Max(1, Environment.ProcessorCount);
-
-    private static bool TryLegacy(SessionOptions options, string name, Action<SessionOptions> append, List<string> notes)
-    {
-        try
-        {
-            append(options);
-            return true;
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or NotSupportedException or OnnxRuntimeException or DllNotFoundException)
-        {
-            notes.Add($"legacy {name} provider not available in this build");
-            return false;
-        }
-    }
 
     private static IReadOnlyList<OrtHardwareDevice> SafeHardware()
     {

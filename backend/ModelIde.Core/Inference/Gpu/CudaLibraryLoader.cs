@@ -17,7 +17,7 @@ public sealed record CudaLoadResult(IReadOnlyList<string> Loaded, IReadOnlyList<
 public static class CudaLibraryLoader
 {
     private static readonly Lock Gate = new();
-    private static readonly Dictionary<string, IntPtr> LoadedByName = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly Dictionary<string, IntPtr> LoadedByPath = new(StringComparer.Ordinal);
 
     public static CudaLoadResult Load(IReadOnlyList<CudaLibraryHit> libraries)
     {
@@ -25,7 +25,7 @@ public static class CudaLibraryLoader
         {
             // The listed order puts dependencies first; a library whose dependency comes later in a folder
             // listing (cuDNN's parts) gets another pass once the others are in.
-            var pending = libraries.Where(l => !LoadedByName.ContainsKey(l.FileName)).ToList();
+            var pending = libraries.Where(l => !LoadedByPath.ContainsKey(l.Path)).ToList();
             var errors = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             var progress = true;
             while (pending.Count > 0 && progress)
@@ -35,7 +35,7 @@ public static class CudaLibraryLoader
                 {
                     try
                     {
-                        LoadedByName[lib.FileName] = NativeLibrary.Load(lib.Path);
+                        LoadedByPath[lib.Path] = NativeLibrary.Load(lib.Path);
                         pending.Remove(lib);
                         errors.Remove(lib.FileName);
                         progress = true;
@@ -48,7 +48,7 @@ public static class CudaLibraryLoader
             }
 
             return new CudaLoadResult(
-                libraries.Where(l => LoadedByName.ContainsKey(l.FileName)).Select(l => l.FileName).ToArray(),
+                libraries.Where(l => LoadedByPath.ContainsKey(l.Path)).Select(l => l.FileName).ToArray(),
                 pending.Select(l => (l.FileName, errors.GetValueOrDefault(l.FileName, "not loaded"))).ToArray());
         }
     }

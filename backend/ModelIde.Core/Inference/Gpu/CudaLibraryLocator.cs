@@ -9,9 +9,6 @@ public sealed record CudaLibraryScan(IReadOnlyList<CudaLibraryHit> Found, IReadO
     /// <summary>Every required library was found (optional ones may still be missing).</summary>
     public bool Complete => Missing.All(m => !m.Required);
 
-    /// <summary>The first missing required library that CUDA itself provides (the driver's library is reported apart).</summary>
-    public CudaLibrary? FirstMissingToolkitLibrary => Missing.FirstOrDefault(m => m.Required && !m.FromDriver);
-
     public bool DriverLibraryMissing => Missing.Any(m => m.FromDriver);
 }
 
