@@ -79,18 +79,9 @@ public sealed class DecoderLanguageModel : IDisposable
 
         var modelPath = FindModelFile(modelDir);
         var tokenizer = HfTokenizer.Load(Path.Combine(modelDir, "tokenizer.json"));
-        var choice = ExecutionProviderSelector.Choose(policy, epLibraryPath, threads);
-        InferenceSession session;
-        try
-        {
-            session = new InferenceSession(modelPath, choice.Options);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            choice.Options.Dispose();
-            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
-                $"ONNX Runtime could not load {Path.GetFileName(modelPath)} (truncated or not an ONNX model?): {e.Message}", e);
-        }
+        // CUDA when the GPU, the GPU runtime and the CUDA libraries are there (else CPU, with the reason).
+        var choice = ExecutionProviderSelector.CreateSession(modelPath, policy, epLibraryPath, threads);
+        var session = choice.Session;
 
         try
         {
