@@ -37,9 +37,22 @@ public sealed class GpuRuntimePackInstaller(HttpClient http, GpuRuntimePackStore
         var old = Path.Combine(store.Root, $".{spec.FolderName}.{token}.old");
         try
         {
-            var flat = await ResolveFlatContainerAsync(http, source, cancellationToken).ConfigureAwait(false);
-            var url = spec.PackageUrl(flat);
-            var downloaded = await DownloadVerifiedAsync(spec, url, download, progress, cancellationToken).ConfigureAwait(false);
+            long downloaded;
+            if (LocalPackage(spec, source) is { } local)
+            {
+                // An offline install: the nupkg copied to this machine by hand (or a folder feed), checked the same way.
+                var file = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+                await using (file.ConfigureAwait(false))
+                {
+                    downloaded = await CopyVerifiedAsync(spec, file, file.Length, local, download, progress, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                var flat = await ResolveFlatContainerAsync(http, source, cancellationToken).ConfigureAwait(false);
+                downloaded = await DownloadVerifiedAsync(spec, spec.PackageUrl(flat), download, progress, cancellationToken).ConfigureAwait(false);
+            }
+
             Extract(spec, download, staging);
             File.Delete(download);
 
@@ -111,6 +124,35 @@ public sealed class GpuRuntimePackInstaller(HttpClient http, GpuRuntimePackStore
         }
     }
 
+    /// <summary>
+    /// The nupkg when <paramref name="source"/> is a local file or folder: the file itself, or in the folder
+    /// {id}.{version}.nupkg or the flat-container layout {id}/{version}/{id}.{version}.nupkg (lower case).
+    /// </summary>
+    public static string? LocalPackage(GpuRuntimePackSpec spec, string source)
+    {
+        if (Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return null;
+        }
+
+        var path = uri is { IsFile: true } ? uri.LocalPath : source;
+        if (File.Exists(path))
+        {
+            return Path.GetFullPath(path);
+        }
+
+        if (!Directory.Exists(path))
+        {
+            return null;
+        }
+
+        var id = spec.PackageId.ToLowerInvariant();
+        var file = $"{id}.{spec.Version.ToLowerInvariant()}.nupkg";
+        var candidates = new[] { Path.Combine(path, file), Path.Combine(path, $"{spec.PackageId}.{spec.Version}.nupkg"), Path.Combine(path, id, spec.Version.ToLowerInvariant(), file) };
+        return candidates.FirstOrDefault(File.Exists) ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound,
+            $"No {file} in {path} (nor in {id}/{spec.Version.ToLowerInvariant()}/ under it).");
+    }
+
     /// <summary>A v3 service index (…/index.json) is asked for its PackageBaseAddress; any other URL is taken as the flat container.</summary>
     public static async Task<Uri> ResolveFlatContainerAsync(HttpClient http, string source, CancellationToken cancellationToken)
     {
@@ -167,46 +209,53 @@ public sealed class GpuRuntimePackInstaller(HttpClient http, GpuRuntimePackStore
                     $"{url} answered {(int)response.StatusCode} {response.ReasonPhrase}; is {spec.PackageId} {spec.Version} on that feed?");
             }
 
-            if (response.Content.Headers.ContentLength is { } length && length != spec.PackageSize)
-            {
-                throw Tampered(spec, url, $"it is {length:N0} bytes, expected {spec.PackageSize:N0}");
-            }
-
-            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-            var buffer = new byte[1 << 20];
-            long total = 0;
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
-                var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
-                await using (file.ConfigureAwait(false))
-                {
-                    int read;
-                    while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        total += read;
-                        if (total > spec.PackageSize)
-                        {
-                            throw Tampered(spec, url, $"it is longer than the expected {spec.PackageSize:N0} bytes");
-                        }
-
-                        sha256.AppendData(buffer, 0, read);
-                        sha512.AppendData(buffer, 0, read);
-                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        progress?.Report(new GpuRuntimePackProgress(total, spec.PackageSize));
-                    }
-                }
+                return await CopyVerifiedAsync(spec, body, response.Content.Headers.ContentLength, url.AbsoluteUri, target, progress, cancellationToken).ConfigureAwait(false);
             }
-
-            var hex = Convert.ToHexStringLower(sha256.GetHashAndReset());
-            if (total != spec.PackageSize || hex != spec.PackageSha256 || Convert.ToBase64String(sha512.GetHashAndReset()) != spec.PackageSha512Base64)
-            {
-                throw Tampered(spec, url, total != spec.PackageSize ? $"it is {total:N0} bytes, expected {spec.PackageSize:N0}" : $"its SHA-256 is {hex}, expected {spec.PackageSha256}");
-            }
-
-            return total;
         }
+    }
+
+    /// <summary>Copies the package to <paramref name="target"/> while hashing; refuses it unless size, SHA-256 and SHA-512 match the pins.</summary>
+    private static async Task<long> CopyVerifiedAsync(GpuRuntimePackSpec spec, Stream body, long? length, string origin, string target,
+        IProgress<GpuRuntimePackProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (length is { } announced && announced != spec.PackageSize)
+        {
+            throw Tampered(spec, origin, $"it is {announced:N0} bytes, expected {spec.PackageSize:N0}");
+        }
+
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+        await using (file.ConfigureAwait(false))
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+                if (total > spec.PackageSize)
+                {
+                    throw Tampered(spec, origin, $"it is longer than the expected {spec.PackageSize:N0} bytes");
+                }
+
+                sha256.AppendData(buffer, 0, read);
+                sha512.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                progress?.Report(new GpuRuntimePackProgress(total, spec.PackageSize));
+            }
+        }
+
+        var hex = Convert.ToHexStringLower(sha256.GetHashAndReset());
+        if (total != spec.PackageSize || hex != spec.PackageSha256 || Convert.ToBase64String(sha512.GetHashAndReset()) != spec.PackageSha512Base64)
+        {
+            throw Tampered(spec, origin, total != spec.PackageSize ? $"it is {total:N0} bytes, expected {spec.PackageSize:N0}" : $"its SHA-256 is {hex}, expected {spec.PackageSha256}");
+        }
+
+        return total;
     }
 
     /// <summary>Extracts exactly the pinned entries to flat file names inside <paramref name="staging"/> (no path from the archive is used).</summary>
@@ -274,8 +323,8 @@ public sealed class GpuRuntimePackInstaller(HttpClient http, GpuRuntimePackStore
         }
     }
 
-    private static ModelIdeException Tampered(GpuRuntimePackSpec spec, Uri url, string what) =>
-        new(ModelIdeErrorKind.IntegrityFailure, $"Refused the {spec.PackageId} {spec.Version} package from {url}: {what}. Nothing was installed; check the package source.");
+    private static ModelIdeException Tampered(GpuRuntimePackSpec spec, string origin, string what) =>
+        new(ModelIdeErrorKind.IntegrityFailure, $"Refused the {spec.PackageId} {spec.Version} package from {origin}: {what}. Nothing was installed; check the package source.");
 
     private static void TryDelete(string path)
     {

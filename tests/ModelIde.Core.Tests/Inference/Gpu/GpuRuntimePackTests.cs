@@ -118,8 +118,27 @@ public sealed class GpuRuntimePackTests : IDisposable
         Assert.Equal(ModelIdeErrorKind.NotFound, e.Kind);
         Assert.Contains("/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/9.9.9/microsoft.ml.onnxruntime.gpu.linux.9.9.9.nupkg answered 404", e.Message, StringComparison.Ordinal);
 
-        var bad = await Assert.ThrowsAsync<ModelIdeException>(() => installer.InstallAsync(missing, "file:///etc/passwd", null, CancellationToken.None));
+        var bad = await Assert.ThrowsAsync<ModelIdeException>(() => installer.InstallAsync(missing, "ftp://mirror.example/v3/", null, CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.InvalidInput, bad.Kind);
+    }
+
+    [Fact]
+    public async Task An_offline_install_from_a_copied_nupkg_is_checked_like_a_download()
+    {
+        var spec = GpuRuntimePackSpec.LinuxX64;
+        var installer = new GpuRuntimePackInstaller(_http, Store);
+        // The NuGet cache folder holds <id>.<version>.nupkg, as a folder a user copied the package into would.
+        var folder = Path.GetDirectoryName(LoopbackNuGetFeed.RestoredPackage(spec.PackageId, spec.Version))!;
+        var result = await installer.InstallAsync(spec, folder, null, CancellationToken.None);
+        Assert.False(result.AlreadyInstalled);
+        Assert.Null(Store.Verify(spec, PackVerification.Hashes));
+        Assert.Equal(0, _feed.PackageRequests);
+
+        var notThere = await Assert.ThrowsAsync<ModelIdeException>(() => installer.InstallAsync(spec with { Version = "9.9.9" }, folder, null, CancellationToken.None));
+        Assert.Equal(ModelIdeErrorKind.NotFound, notThere.Kind);
+        var wrongFile = await Assert.ThrowsAsync<ModelIdeException>(() => installer.InstallAsync(spec with { Version = "9.9.9" }, "/etc/hostname", null, CancellationToken.None));
+        Assert.Equal(ModelIdeErrorKind.IntegrityFailure, wrongFile.Kind);
+        Store.Remove(spec);
     }
 
     [Fact]
