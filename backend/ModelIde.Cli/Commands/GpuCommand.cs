@@ -85,7 +85,7 @@ public sealed class GpuCommand : CliCommand
 
                 using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
                 var lastShown = -1L;
-                var progress = new Progress<GpuRuntimePackProgress>(p =>
+                var progress = new ConsoleProgress(p =>
                 {
                     var mib = p.Bytes >> 20;
                     if (mib / 25 != lastShown)
@@ -118,5 +118,11 @@ public sealed class GpuCommand : CliCommand
             default:
                 throw new CliUsageException($"Unknown subcommand '{verb}'; use status, enable or remove.");
         }
+    }
+
+    /// <summary>Reports on the downloading thread, so every line is written before the summary (Progress&lt;T&gt; posts later).</summary>
+    private sealed class ConsoleProgress(Action<GpuRuntimePackProgress> report) : IProgress<GpuRuntimePackProgress>
+    {
+        public void Report(GpuRuntimePackProgress value) => report(value);
     }
 }

@@ -83,7 +83,7 @@ public static class ExecutionProviderSelector
 
     public static HardwareReport Describe(DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? cudaPath = null)
     {
-        OnnxRuntimeNativeSwitch.EnsureChosen();
+        EnsureOnnxRuntime();
         RegisterLibrary(epLibraryPath);
         var env = OrtEnv.Instance();
         var hardware = new List<HardwareDeviceInfo>();
@@ -120,7 +120,7 @@ public static class ExecutionProviderSelector
     /// </summary>
     public static SelectedSession CreateSession(string modelPath, DevicePolicy policy, string? epLibraryPath, int? threads, string? cudaPath = null)
     {
-        OnnxRuntimeNativeSwitch.EnsureChosen();
+        EnsureOnnxRuntime();
         string? gpuSentence = null;
         if (policy is DevicePolicy.Auto or DevicePolicy.PreferGpu && string.IsNullOrWhiteSpace(epLibraryPath))
         {
@@ -191,6 +191,7 @@ public static class ExecutionProviderSelector
         }
 
         var options = BaseOptions(threads);
+        var mark = OnnxRuntimeLog.Mark();
         try
         {
             options.AppendExecutionProvider_CUDA(0);
@@ -202,9 +203,27 @@ public static class ExecutionProviderSelector
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or NotSupportedException)
         {
             options.Dispose();
-            failure = CudaReadiness.FellBack(name, "to start the CUDA provider", e.Message);
+            // ONNX Runtime's log says which library or symbol was missing; its exception does not.
+            var logged = OnnxRuntimeLog.ErrorsSince(mark).LastOrDefault(m => m.Contains("Failed to load", StringComparison.Ordinal)) ?? OnnxRuntimeLog.ErrorsSince(mark).LastOrDefault();
+            failure = CudaReadiness.FellBack(name, "to start the CUDA provider", logged is null ? e.Message : ShortenLog(logged));
             return null;
         }
+    }
+
+    /// <summary>Chooses the native library (the GPU pack's or the CPU one), then creates the OrtEnv with our log callback.</summary>
+    private static void EnsureOnnxRuntime()
+    {
+        OnnxRuntimeNativeSwitch.EnsureChosen();
+        OnnxRuntimeLog.EnsureInstalled();
+    }
+
+    // "…provider_bridge_ort.cc:2043 … FAIL : Failed to load library /p/libX.so with error: /p/libX.so: undefined symbol: …"
+    // → "Failed to load library libX.so with error: libX.so: undefined symbol: …" (folders dropped to keep it readable).
+    private static string ShortenLog(string message)
+    {
+        var at = message.IndexOf("Failed to load", StringComparison.Ordinal);
+        var text = at > 0 ? message[at..] : message;
+        return System.Text.RegularExpressions.Regex.Replace(text, @"(?:[A-Za-z]:)?[/\\][^\s:]*[/\\]([^/\\\s:]+)", "$1");
     }
 
     private static GpuReport DescribeGpu(DevicePolicy policy, string? cudaPath, GpuMemoryEstimate? model, bool scanAlways)
@@ -292,7 +311,7 @@ public static class ExecutionProviderSelector
     /// <summary>Builds session options for the policy; the caller owns (and disposes) <see cref="ExecutionProviderChoice.Options"/>.</summary>
     public static ExecutionProviderChoice Choose(DevicePolicy policy, string? epLibraryPath, int? threads)
     {
-        OnnxRuntimeNativeSwitch.EnsureChosen();
+        EnsureOnnxRuntime();
         RegisterLibrary(epLibraryPath);
         var notes = new List<string>();
         var hardware = SafeHardware();

@@ -130,7 +130,7 @@ public static class CudaReadiness
     private static string FirstLine(string text)
     {
         var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? text;
-        return line.Length > 200 ? line[..200] + "…" : line;
+        return line.Length > 300 ? line[..300] + "…" : line;
     }
 
     private static string Capitalise(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
