@@ -64,7 +64,8 @@ public static class CudaLibraryLocator
 
         foreach (var (source, folders) in Sources(context, notes))
         {
-            if (wanted.All(w => found.ContainsKey(w.FileName)))
+            // Optional libraries do not keep the search (and a Python interpreter) going.
+            if (wanted.All(w => !w.Required || found.ContainsKey(w.FileName)))
             {
                 break;
             }

@@ -72,19 +72,21 @@ public static class CudaReadiness
                 : $"{found}; the GPU runtime is not in use: {f.Runtime.Note}");
         }
 
-        if (f.Libraries is { } libs)
+        if (f.Libraries is not { } libs)
         {
-            if (libs.DriverLibraryMissing)
-            {
-                var driverLib = libs.Missing.First(m => m.FromDriver).FileName;
-                return Cpu(gpu, $"{found}; the driver's {driverLib} not found: reinstall the NVIDIA driver");
-            }
+            return Cpu(gpu, $"{found}; the CUDA libraries were not looked for");
+        }
 
-            var missing = libs.Missing.Where(m => m.Required && !m.FromDriver).ToArray();
-            if (missing.Length > 0)
-            {
-                return Cpu(gpu, $"{found}; {Join(missing.Select(m => m.FileName))} not found: {HowToGet(missing)}, or set {CudaLibraryLocator.SettingName}");
-            }
+        if (libs.DriverLibraryMissing)
+        {
+            var driverLib = libs.Missing.First(m => m.FromDriver).FileName;
+            return Cpu(gpu, $"{found}; the driver's {driverLib} not found: reinstall the NVIDIA driver");
+        }
+
+        var missing = libs.Missing.Where(m => m.Required && !m.FromDriver).ToArray();
+        if (missing.Length > 0)
+        {
+            return Cpu(gpu, $"{found}; {Join(missing.Select(m => m.FileName))} not found: {HowToGet(missing)}, or set {CudaLibraryLocator.SettingName}");
         }
 
         if (f.Model is { } model && gpu.FreeMemoryBytes is { } free && !model.FitsIn(free))
