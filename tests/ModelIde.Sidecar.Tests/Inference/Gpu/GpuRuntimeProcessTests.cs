@@ -85,6 +85,40 @@ public sealed class GpuRuntimeProcessTests : IAsyncLifetime
         Assert.DoesNotContain("\u001b[", text.Err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Gpu_enable_status_and_remove_through_the_cli()
+    {
+        var spec = GpuRuntimePackSpec.LinuxX64;
+        var runtimes = Path.Combine(_dir, "cli-runtimes");
+        // Offline: the folder NuGet restored the package into, as a user would copy it to a machine without a feed.
+        var folder = Path.Combine(NuGetPackageRoot(), spec.PackageId.ToLowerInvariant(), spec.Version);
+
+        var enable = await RunCliWithRuntimesAsync(null, runtimes, true, "gpu", "enable", "--source", folder);
+        Assert.True(enable.Code == 0, enable.Err);
+        Assert.Contains($"Installed the GPU runtime (233 MiB downloaded, SHA-256 verified) in {Path.Combine(runtimes, spec.FolderName)}.", enable.Out, StringComparison.Ordinal);
+
+        var again = await RunCliWithRuntimesAsync(null, runtimes, true, "gpu", "enable", "--source", folder);
+        Assert.Contains("already installed and intact", again.Out, StringComparison.Ordinal);
+
+        var status = await RunCliWithRuntimesAsync(null, runtimes, true, "gpu", "status", "--verify", "--json");
+        Assert.True(status.Code == 0, status.Err);
+        using (var doc = JsonDocument.Parse(status.Out))
+        {
+            Assert.True(doc.RootElement.GetProperty("installed").GetBoolean());
+            Assert.Equal("NVIDIA H200", doc.RootElement.GetProperty("gpus")[0].GetProperty("name").GetString());
+            Assert.Contains("libcublasLt.so.13", doc.RootElement.GetProperty("missingLibraries").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        var remove = await RunCliWithRuntimesAsync(null, runtimes, true, "gpu", "remove");
+        Assert.Contains("Removed the GPU runtime (", remove.Out, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(runtimes));
+
+        var noGpu = await RunCliWithRuntimesAsync(null, runtimes, false, "gpu", "enable", "--source", folder);
+        Assert.NotEqual(0, noGpu.Code);
+        Assert.Contains("No NVIDIA GPU found", noGpu.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(runtimes));
+    }
+
     private static (string Prompt, int[] Ids) Reference()
     {
         using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(BundledModel.TinyModelDir(), "reference.json")));
@@ -92,7 +126,10 @@ public sealed class GpuRuntimeProcessTests : IAsyncLifetime
         return (g.GetProperty("prompt").GetString()!, g.GetProperty("greedy_ids_onnxruntime").EnumerateArray().Take(12).Select(x => x.GetInt32()).ToArray());
     }
 
-    private async Task<(int Code, string Out, string Err)> RunCliAsync(string? cudaPath, params string[] args)
+    private Task<(int Code, string Out, string Err)> RunCliAsync(string? cudaPath, params string[] args) => RunCliWithRuntimesAsync(cudaPath, Runtimes, true, args);
+
+    /// <summary>The CLI with this test's HOME, runtimes folder and (unless <paramref name="withDriver"/> is false) the stand-in NVIDIA driver.</summary>
+    private async Task<(int Code, string Out, string Err)> RunCliWithRuntimesAsync(string? cudaPath, string runtimes, bool withDriver, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelide.dll"));
@@ -102,8 +139,8 @@ public sealed class GpuRuntimeProcessTests : IAsyncLifetime
         }
 
         psi.Environment["HOME"] = _dir;
-        psi.Environment[GpuRuntimePackStore.RootVariable] = Runtimes;
-        psi.Environment["LD_LIBRARY_PATH"] = Driver;
+        psi.Environment[GpuRuntimePackStore.RootVariable] = runtimes;
+        psi.Environment["LD_LIBRARY_PATH"] = withDriver ? Driver : "";
         // No conda, venv or Python with CUDA wheels may leak in from the machine.
         psi.Environment["PATH"] = "/usr/bin:/bin";
         foreach (var name in new[] { "CUDA_PATH", "CUDA_HOME", "CONDA_PREFIX", "VIRTUAL_ENV", ExecutionProviderSelectorCudaPath, OnnxRuntimeNativeSwitch.DisableVariable })
