@@ -16,7 +16,7 @@ public sealed class InferCommand : CliCommand
                               [--stop S]... [--chat] [--ep-library PATH] [--json]
 
           --chat   wrap the prompt as a user message with the model's chat template
-          --json   print {"device", "token_ids", "text", "tokens_per_second"} instead of streaming
+          --json   print {"device", "reason", "token_ids", "text", "tokens_per_second"} instead of streaming
         """;
 
     public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
@@ -60,6 +60,7 @@ public sealed class InferCommand : CliCommand
             console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["device"] = model.Device,
+                ["reason"] = model.Reason,
                 ["token_ids"] = result.TokenIds,
                 ["text"] = result.Text,
                 ["tokens_per_second"] = Math.Round(result.TokensPerSecond, 2),

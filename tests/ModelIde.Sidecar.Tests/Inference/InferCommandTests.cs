@@ -9,7 +9,7 @@ public sealed class InferCommandTests
     private static string TinyModelDir() => BundledModel.TinyModelDir();
 
     [Fact]
-    public async Task Json_output_has_exactly_device_token_ids_text_and_speed()
+    public async Task Json_output_has_exactly_device_reason_token_ids_text_and_speed()
     {
         var dir = TinyModelDir();
         using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "reference.json")));
@@ -22,7 +22,8 @@ public sealed class InferCommandTests
 
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(stdout.ToString());
-        Assert.Equal(new[] { "device", "token_ids", "text", "tokens_per_second" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(new[] { "device", "reason", "token_ids", "text", "tokens_per_second" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Contains("CPU requested; running on CPU", doc.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal(expected, doc.RootElement.GetProperty("token_ids").EnumerateArray().Select(x => x.GetInt32()));
         Assert.Equal("cpu", doc.RootElement.GetProperty("device").GetString());
     }

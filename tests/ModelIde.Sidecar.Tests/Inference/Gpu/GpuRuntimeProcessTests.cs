@@ -54,6 +54,7 @@ public sealed class GpuRuntimeProcessTests : IAsyncLifetime
         Assert.True(json.Code == 0, json.Err);
         using var doc = JsonDocument.Parse(json.Out);
         Assert.Equal("cpu", doc.RootElement.GetProperty("device").GetString());
+        Assert.StartsWith(Sentence + " (2 threads)", doc.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal(expected, doc.RootElement.GetProperty("token_ids").EnumerateArray().Select(x => x.GetInt32()));
 
         var text = await RunCliAsync(null, "infer", "--model", BundledModel.TinyModelDir(), "--prompt", prompt, "--max-new-tokens", "12", "--threads", "2");
