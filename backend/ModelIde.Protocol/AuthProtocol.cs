@@ -1,48 +1,65 @@
+using System.Text.Json.Serialization;
+
 namespace ModelIde.Protocol;
 
 /// <summary>Sign-in methods (docs/protocol.md "auth/"). The extension persists sessions; the sidecar keeps the active one in memory.</summary>
 public static class AuthMethods
 {
-    /// <summary>Request. Validates an access token (users/me, then login for the git token); does not activate it.</summary>
+    /// <summary>Validates an access token with users/me, then login for the git token; does not activate it.</summary>
+    [RpcRequest(typeof(ValidateTokenParams), typeof(AuthSessionDto))]
     public const string ValidateToken = "auth/validateToken";
 
-    /// <summary>Request. OAuth code + PKCE in the browser; the sidecar listens on 127.0.0.1 and sends <see cref="OpenBrowser"/>.</summary>
+    /// <summary>
+    /// OIDC code + PKCE in the browser: the sidecar listens on 127.0.0.1 (random port) and sends <see cref="OpenBrowser"/>.
+    /// <c>clientId</c> defaults to <c>modelide</c>, <c>scopes</c> to <c>openid profile offline_access</c>.
+    /// </summary>
+    [RpcRequest(typeof(SignInWithBrowserParams), typeof(AuthSessionDto), IsLong = true)]
     public const string SignInWithBrowser = "auth/signInWithBrowser";
 
-    /// <summary>Notification, sidecar → client. Open this URL in the user's browser.</summary>
+    /// <summary>Open this URL in the user's browser (the extension uses <c>env.openExternal(await env.asExternalUri(url))</c>, http(s) only).</summary>
+    [RpcNotification(typeof(OpenBrowserParams))]
     public const string OpenBrowser = "auth/openBrowser";
 
-    /// <summary>Request. Exchanges a refresh token for a new session.</summary>
+    /// <summary>Exchanges a refresh token for a new session.</summary>
+    [RpcRequest(typeof(RefreshParams), typeof(AuthSessionDto))]
     public const string Refresh = "auth/refresh";
 
-    /// <summary>Request. Makes the given session the sidecar's current one.</summary>
+    /// <summary>Makes the given session the sidecar's current one (an <c>AuthSession</c> may be passed as is).</summary>
+    [RpcRequest(typeof(ActivateParams), typeof(ActivateResult))]
     public const string Activate = "auth/activate";
 
-    /// <summary>Request. Revokes where supported and clears the in-memory session.</summary>
+    /// <summary>Revokes where the server supports it and clears the in-memory session; works offline.</summary>
+    [RpcRequest(typeof(SignOutParams), typeof(SignOutResult))]
     public const string SignOut = "auth/signOut";
 
-    /// <summary>Request. Looks for MODELSCOPE_API_TOKEN and the SDK credentials folder.</summary>
+    /// <summary>Looks for MODELSCOPE_API_TOKEN and the ModelScope SDK's credentials folder.</summary>
+    [RpcRequest(typeof(DiscoverLocalCredentialsParams), typeof(DiscoverLocalCredentialsResult))]
     public const string DiscoverLocalCredentials = "auth/discoverLocalCredentials";
 
     /// <summary>
-    /// Notification, sidecar → client. The hub refused the active session's token (revoked or expired): sent once per
-    /// activated session, not once per failed call; the failed calls themselves answer authenticationRequired.
+    /// The hub refused the active session's token (revoked or expired mid-session): sent once per activated session,
+    /// however many calls fail; each failed call still answers authenticationRequired. Not sent for a token being validated.
     /// </summary>
+    [RpcNotification(typeof(SessionExpiredParams))]
     public const string SessionExpired = "auth/sessionExpired";
 }
 
-public static class AuthSessionKinds
+public enum AuthSessionKindDto
 {
-    public const string AccessToken = "accessToken";
-    public const string OAuth = "oauth";
+    AccessToken,
+    [JsonStringEnumMemberName("oauth")]
+    OAuth,
 }
 
+/// <summary>A signed-in account. The extension stores it in SecretStorage; it never reaches a log or a setting.</summary>
+/// <param name="ExpiresAt">ISO 8601; OAuth sessions only.</param>
+/// <param name="ClientId">OAuth: the client the tokens belong to.</param>
 public sealed record AuthSessionDto(
     string Id,
     string Endpoint,
     string UserName,
     string AccessToken,
-    string Kind,
+    AuthSessionKindDto Kind,
     IReadOnlyList<string> Scopes,
     string? Email = null,
     string? RefreshToken = null,
@@ -68,7 +85,8 @@ public sealed record RefreshParams(string Endpoint, string? ClientId, string Ref
     public override string ToString() => $"RefreshParams({Endpoint})";
 }
 
-public sealed record ActivateParams(string Endpoint, string AccessToken, string? UserName = null, string? GitToken = null, string? Kind = null, string? Id = null)
+/// <param name="UserName">Without it the sidecar validates the token first (users/me).</param>
+public sealed record ActivateParams(string Endpoint, string AccessToken, string? UserName = null, string? GitToken = null, AuthSessionKindDto? Kind = null, string? Id = null)
 {
     public override string ToString() => $"ActivateParams({Endpoint}, {UserName})";
 }
@@ -84,16 +102,22 @@ public sealed record SignOutResult(bool Revoked);
 
 public sealed record DiscoverLocalCredentialsParams;
 
-public static class LocalCredentialSources
+public enum LocalCredentialSourceDto
 {
-    public const string Environment = "env";
-    public const string Sdk = "sdk";
+    /// <summary>MODELSCOPE_API_TOKEN.</summary>
+    [JsonStringEnumMemberName("env")]
+    Environment,
+
+    /// <summary>The ModelScope SDK's credentials folder.</summary>
+    [JsonStringEnumMemberName("sdk")]
+    Sdk,
 }
 
-public sealed record DiscoverLocalCredentialsResult(string? Source, string? AccessToken = null, string? UserName = null)
+/// <param name="Source">Where the token was found; absent when none was.</param>
+public sealed record DiscoverLocalCredentialsResult(LocalCredentialSourceDto? Source, string? AccessToken = null, string? UserName = null)
 {
     public override string ToString() => $"DiscoverLocalCredentialsResult({Source}, {UserName})";
 }
 
-/// <summary><paramref name="Reason"/> is what the hub answered, redacted (e.g. "The access token has expired").</summary>
+/// <param name="Reason">What the hub answered, redacted (e.g. "The access token has expired").</param>
 public sealed record SessionExpiredParams(string Endpoint, string? UserName, string Reason);

@@ -1,27 +1,26 @@
 namespace ModelIde.Protocol;
 
-/// <summary><c>downloads/*</c> and <c>git/clone</c> (docs/protocol.md).</summary>
+/// <summary><c>downloads/*</c>: model downloads into the cache (docs/protocol.md).</summary>
 public static class DownloadsMethods
 {
-    /// <summary>Request (long). Downloads a model into the cache; cancel with <c>$/cancelRequest</c>.</summary>
+    /// <summary>Downloads a model (or the files matching <c>include</c> globs) into the cache; resumes what an earlier run left.</summary>
+    [RpcRequest(typeof(DownloadsStartParams), typeof(DownloadsStartResult), IsLong = true)]
     public const string Start = "downloads/start";
 
-    /// <summary>Notification, sidecar → client, about 5 per second per download.</summary>
+    /// <summary>About 5 per second per download.</summary>
+    [RpcNotification(typeof(DownloadsProgressParams))]
     public const string Progress = "downloads/progress";
 
-    /// <summary>Request. Models in the cache.</summary>
+    /// <summary>Models in the cache.</summary>
+    [RpcRequest(typeof(CacheDirParams), typeof(CachedModelsResult))]
     public const string CachedModels = "downloads/cachedModels";
 
-    /// <summary>Request. Removes a model (or one revision) from the cache.</summary>
+    /// <summary>Removes a model (or one revision) from the cache.</summary>
+    [RpcRequest(typeof(DeleteFromCacheParams), typeof(DeleteFromCacheResult))]
     public const string DeleteFromCache = "downloads/deleteFromCache";
-
-    /// <summary>Request (long). git clone with the token passed through GIT_ASKPASS.</summary>
-    public const string GitClone = "git/clone";
-
-    /// <summary>Progress of <see cref="GitClone"/> uses <see cref="Progress"/> with this prefix + model id.</summary>
-    public const string ClonePrefix = "clone:";
 }
 
+/// <param name="DownloadId">Chosen by the client; progress notifications carry it.</param>
 public sealed record DownloadsStartParams(string DownloadId, string ModelId, string? Revision = null, IReadOnlyList<string>? Include = null, string? CacheDir = null);
 
 public sealed record DownloadsStartResult(string LocalPath, int Files, long Bytes);
@@ -45,7 +44,3 @@ public sealed record CachedModelsResult(IReadOnlyList<CachedModelDto> Models);
 public sealed record DeleteFromCacheParams(string ModelId, string? Revision = null, string? CacheDir = null);
 
 public sealed record DeleteFromCacheResult(IReadOnlyList<string> Deleted);
-
-public sealed record GitCloneParams(string ModelId, string TargetDir, string? Revision = null);
-
-public sealed record GitCloneResult(string Path);

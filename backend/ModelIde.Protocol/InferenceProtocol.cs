@@ -3,23 +3,38 @@ namespace ModelIde.Protocol;
 /// <summary>Run a local ONNX model: device discovery, load, streamed generation, unload.</summary>
 public static class InferenceMethods
 {
-    /// <summary>Request. What hardware and execution providers ONNX Runtime sees, and where a model would run.</summary>
+    /// <summary>What hardware and execution providers ONNX Runtime sees, and where a model would run.</summary>
+    [RpcRequest(typeof(InferenceDevicesParams), typeof(InferenceDevicesResult))]
     public const string Devices = "inference/devices";
 
-    /// <summary>Request. Loads a model folder into a session kept by id.</summary>
+    /// <summary>Loads a model folder into a session kept by id (until unloaded or the connection closes).</summary>
+    [RpcRequest(typeof(InferenceLoadParams), typeof(InferenceLoadResult))]
     public const string Load = "inference/load";
 
-    /// <summary>Request (long). Generates, streaming <see cref="Token"/> notifications; cancel with $/cancelRequest.</summary>
+    /// <summary>Generates, streaming <see cref="Token"/> notifications.</summary>
+    [RpcRequest(typeof(InferenceGenerateParams), typeof(InferenceGenerateResult), IsLong = true)]
     public const string Generate = "inference/generate";
 
-    /// <summary>Notification, sidecar → client. One streamed chunk.</summary>
+    /// <summary>One streamed chunk; their concatenation is the final <c>text</c>.</summary>
+    [RpcNotification(typeof(InferenceTokenParams))]
     public const string Token = "inference/token";
 
-    /// <summary>Request. Disposes a session.</summary>
+    /// <summary>Disposes a session.</summary>
+    [RpcRequest(typeof(InferenceUnloadParams), typeof(InferenceUnloadResult))]
     public const string Unload = "inference/unload";
 }
 
-public sealed record InferenceDevicesParams(string? Policy = null, string? EpLibraryPath = null);
+/// <summary>Where a model should run (the <c>modelscope.inference.devicePolicy</c> setting).</summary>
+public enum DevicePolicyKind
+{
+    Auto,
+    PreferCpu,
+    PreferGpu,
+    PreferNpu,
+    MaxEfficiency,
+}
+
+public sealed record InferenceDevicesParams(DevicePolicyKind? Policy = null, string? EpLibraryPath = null);
 
 public sealed record HardwareDeviceDto(string Type, string Vendor, uint VendorId, uint DeviceId);
 
@@ -27,11 +42,18 @@ public sealed record ExecutionProviderDto(string Name, string Vendor, string Dev
 
 public sealed record InferenceDevicesResult(IReadOnlyList<HardwareDeviceDto> Hardware, IReadOnlyList<ExecutionProviderDto> ExecutionProviders, string Summary);
 
-public sealed record InferenceLoadParams(string ModelDir, string? Policy = null, string? EpLibraryPath = null, int? Threads = null);
+public sealed record InferenceLoadParams(string ModelDir, DevicePolicyKind? Policy = null, string? EpLibraryPath = null, int? Threads = null);
 
 public sealed record InferenceLoadResult(string SessionId, string Device, string Reason, int ContextLength, string? ChatTemplate, bool IsChatModel);
 
-public sealed record ChatMessageDto(string Role, string Content);
+public enum ChatRole
+{
+    System,
+    User,
+    Assistant,
+}
+
+public sealed record ChatMessageDto(ChatRole Role, string Content);
 
 public sealed record InferenceGenerateParams(
     string SessionId,
@@ -46,13 +68,21 @@ public sealed record InferenceGenerateParams(
     int? Seed = null,
     IReadOnlyList<string>? Stop = null);
 
+public enum StopReasonKind
+{
+    Eos,
+    Stop,
+    MaxTokens,
+    Cancelled,
+}
+
 public sealed record InferenceGenerateResult(
     string Text,
     IReadOnlyList<int> TokenIds,
     int PromptTokens,
     int GeneratedTokens,
     double TokensPerSecond,
-    string StopReason);
+    StopReasonKind StopReason);
 
 public sealed record InferenceTokenParams(string GenerationId, string Text, int TokenId);
 

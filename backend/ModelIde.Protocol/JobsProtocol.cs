@@ -3,46 +3,67 @@ namespace ModelIde.Protocol;
 /// <summary>Remote fine-tune jobs (ms-swift over SSH or Slurm). See docs/protocol.md, section jobs/.</summary>
 public static class JobsMethods
 {
-    /// <summary>Request <see cref="JobSpecDto"/> → <see cref="JobPreviewResult"/>: validation and the exact swift line, no connection.</summary>
+    /// <summary>
+    /// Validation and the exact swift line, without connecting: the ms-swift version is the spec's or 4, and the job
+    /// folder is shown as <c>~/.modelide/jobs/JOB_ID</c>. The fine-tune form shows its errors.
+    /// </summary>
+    [RpcRequest(typeof(JobSpecDto), typeof(JobPreviewResult))]
     public const string Preview = "jobs/preview";
 
-    /// <summary>Request <see cref="JobSpecDto"/> → <see cref="JobInfoDto"/>.</summary>
+    /// <summary>Detects ms-swift's version on the remote first (the job's <c>command</c> is then exact), uploads, starts.</summary>
+    [RpcRequest(typeof(JobSpecDto), typeof(JobInfoDto), IsLong = true)]
     public const string Submit = "jobs/submit";
 
+    /// <summary>Newest first; kept in <c>$MODELIDE_JOBS_STATE_DIR</c> or <c>~/.local/state/modelide/jobs.json</c>.</summary>
+    [RpcRequest(typeof(JobListParams), typeof(JobListResult))]
     public const string List = "jobs/list";
 
+    /// <summary>Refreshed from the remote unless finished.</summary>
+    [RpcRequest(typeof(JobIdParams), typeof(JobInfoDto))]
     public const string Get = "jobs/get";
 
+    /// <summary>SSH: SIGTERM to the process group, SIGKILL after 10 s; Slurm: scancel.</summary>
+    [RpcRequest(typeof(JobIdParams), typeof(JobInfoDto))]
     public const string Cancel = "jobs/cancel";
 
-    /// <summary>Request <see cref="JobIdParams"/> → the new job, started with --resume_from_checkpoint of the newest checkpoint.</summary>
+    /// <summary>A new job started with <c>--resume_from_checkpoint</c> of the newest checkpoint; its <c>resumedFrom</c> is the old id.</summary>
+    [RpcRequest(typeof(JobIdParams), typeof(JobInfoDto))]
     public const string Resume = "jobs/resume";
 
+    /// <summary>SFTP download of <c>checkpoint-N</c> (default the newest) into <c>targetDir/checkpoint-N</c>.</summary>
+    [RpcRequest(typeof(FetchAdapterParams), typeof(FetchAdapterResult), IsLong = true)]
     public const string FetchAdapter = "jobs/fetchAdapter";
 
+    /// <summary>The tail of the job's output.log, redacted.</summary>
+    [RpcRequest(typeof(JobLogsParams), typeof(JobLogsResult))]
     public const string Logs = "jobs/logs";
 
-    /// <summary>Request: start sending <see cref="Update"/> notifications for a job until it finishes or unwatch.</summary>
+    /// <summary>Polls the job (default every 2 s) and sends <see cref="Update"/> until it finishes or <see cref="Unwatch"/>.</summary>
+    [RpcRequest(typeof(JobWatchParams), typeof(EmptyResult))]
     public const string Watch = "jobs/watch";
 
+    /// <summary>Stops the updates of <see cref="Watch"/>.</summary>
+    [RpcRequest(typeof(JobIdParams), typeof(EmptyResult))]
     public const string Unwatch = "jobs/unwatch";
 
-    /// <summary>Notification, sidecar → client: <see cref="JobUpdateParams"/>.</summary>
+    /// <summary>New log lines and loss points since the last update; the last update has a finished state.</summary>
+    [RpcNotification(typeof(JobUpdateParams))]
     public const string Update = "jobs/update";
 
+    /// <summary>Ready-made specs for common cases.</summary>
+    [RpcRequest(typeof(JobListParams), typeof(JobPresetsResult))]
     public const string Presets = "jobs/presets";
 
-    /// <summary>Request <see cref="TrustHostParams"/>: records the host key fingerprint the user confirmed.</summary>
+    /// <summary>Records the host key fingerprint the user confirmed in ModelIde's own known_hosts (state folder).</summary>
+    [RpcRequest(typeof(TrustHostParams), typeof(EmptyResult))]
     public const string TrustHost = "jobs/trustHost";
 
-    /// <summary>Request <see cref="ConfigureSlurmRestParams"/>: use slurmrestd for slurm:// jobs (token kept in memory only).</summary>
+    /// <summary>
+    /// Submit, poll and cancel slurm:// jobs through slurmrestd (JWT kept in memory only; a null <c>baseUrl</c> turns it
+    /// off). Logs and checkpoints still go over SSH.
+    /// </summary>
+    [RpcRequest(typeof(ConfigureSlurmRestParams), typeof(EmptyResult))]
     public const string ConfigureSlurmRest = "jobs/configureSlurmRest";
-
-    /// <summary>The <c>data.serverCode</c> of the error for a first connection to an unknown SSH host.</summary>
-    public const string UnknownHostKeyCode = "UnknownHostKey";
-
-    /// <summary>The <c>data.serverCode</c> when a host's key differs from the trusted one.</summary>
-    public const string HostKeyMismatchCode = "HostKeyMismatch";
 }
 
 public enum JobTunerKind

@@ -3,26 +3,39 @@ namespace ModelIde.Protocol;
 /// <summary><c>models/*</c>: browse the hub (docs/protocol.md).</summary>
 public static class ModelsMethods
 {
-    /// <summary>Request. One page of a model search.</summary>
+    /// <summary>One page of a model search.</summary>
+    [RpcRequest(typeof(ModelsSearchParams), typeof(ModelsSearchResult))]
     public const string Search = "models/search";
 
-    /// <summary>Request. One model's detail.</summary>
+    /// <summary>One model's detail.</summary>
+    [RpcRequest(typeof(ModelIdParams), typeof(ModelDetailDto))]
     public const string Get = "models/get";
 
-    /// <summary>Request. A repository's files.</summary>
+    /// <summary>A repository's files (recursive unless <c>recursive</c> is false).</summary>
+    [RpcRequest(typeof(ModelsFilesParams), typeof(ModelsFilesResult))]
     public const string Files = "models/files";
 
-    /// <summary>Request. Branches and tags.</summary>
+    /// <summary>Branches and tags.</summary>
+    [RpcRequest(typeof(ModelIdParams), typeof(ModelsRevisionsResult))]
     public const string Revisions = "models/revisions";
 
-    /// <summary>Request. The model card (README markdown) plus detail.</summary>
+    /// <summary>The model card (README markdown) plus detail.</summary>
+    [RpcRequest(typeof(ModelsCardParams), typeof(ModelsCardResult))]
     public const string Card = "models/card";
+}
+
+public enum ModelSortKind
+{
+    Default,
+    Downloads,
+    Likes,
+    LastModified,
 }
 
 public sealed record ModelsSearchParams(
     string? Query = null,
     string? Owner = null,
-    string? Sort = null,
+    ModelSortKind? Sort = null,
     string? Task = null,
     string? License = null,
     int PageNumber = 1,
@@ -63,8 +76,13 @@ public sealed record ModelDetailDto(
 
 public sealed record ModelsFilesParams(string ModelId, string? Revision = null, string? Path = null, bool? Recursive = null);
 
-/// <summary><c>type</c> is <c>file</c> or <c>dir</c>.</summary>
-public sealed record RepoFileDto(string Path, string Name, string Type, long Size, string? Sha256, string? Revision, bool IsLfs);
+public enum RepoFileKind
+{
+    File,
+    Dir,
+}
+
+public sealed record RepoFileDto(string Path, string Name, RepoFileKind Type, long Size, string? Sha256, string? Revision, bool IsLfs);
 
 public sealed record ModelsFilesResult(IReadOnlyList<RepoFileDto> Files);
 

@@ -3,20 +3,34 @@ namespace ModelIde.Protocol;
 /// <summary>Lifecycle methods of the sidecar itself.</summary>
 public static class SidecarMethods
 {
-    /// <summary>Request. First call after start: endpoint and settings; answers with the sidecar's version.</summary>
+    /// <summary>First call after start: the hub endpoint and the client's settings; answers with the sidecar's version.</summary>
+    [RpcRequest(typeof(InitializeParams), typeof(InitializeResult))]
     public const string Initialize = "sidecar/initialize";
 
-    /// <summary>Request. Cheap liveness check; answers with the process id.</summary>
+    /// <summary>Cheap liveness check; answers with the process id.</summary>
+    [RpcRequest(typeof(PingResult))]
     public const string Ping = "sidecar/ping";
 
-    /// <summary>Request. Echoes the given items; used to measure round trips of large payloads.</summary>
+    /// <summary>Echoes the given items; used to measure round trips of large payloads.</summary>
+    [RpcRequest(typeof(EchoParams), typeof(EchoParams))]
     public const string Echo = "sidecar/echo";
 
-    /// <summary>Notification, sidecar → client. One log line, already redacted.</summary>
+    /// <summary>One log line, already redacted.</summary>
+    [RpcNotification(typeof(LogParams))]
     public const string Log = "sidecar/log";
 }
 
-public sealed record InitializeParams(string Endpoint, string? LogLevel = null, string? Locale = null);
+/// <summary>How much the sidecar logs (the extension's output channel level).</summary>
+public enum SidecarLogLevel
+{
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+public sealed record InitializeParams(string Endpoint, SidecarLogLevel? LogLevel = null, string? Locale = null);
 
 public sealed record InitializeResult(string Version, int ProcessId, string Endpoint);
 
@@ -24,7 +38,7 @@ public sealed record PingResult(int ProcessId, long UptimeMilliseconds);
 
 public sealed record EchoParams(IReadOnlyList<string> Items);
 
-public sealed record LogParams(string Level, string Message);
+public sealed record LogParams(SidecarLogLevel Level, string Message);
 
 /// <summary>
 /// Application error codes carried in JSON-RPC error responses (JSON-RPC reserves -32768..-32000 for itself;
@@ -33,6 +47,7 @@ public sealed record LogParams(string Level, string Message);
 public static class RpcErrorCodes
 {
     public const int ParseError = -32700;
+    public const int InvalidParams = -32602;
     public const int InvalidInput = -32001;
     public const int AuthenticationRequired = -32002;
     public const int PermissionDenied = -32003;
@@ -46,7 +61,48 @@ public static class RpcErrorCodes
     public const int RemoteFailure = -32011;
     public const int DiskFull = -32012;
     public const int Unknown = -32099;
+
+    /// <summary>JSON-RPC's own code for a cancelled request (the LSP convention StreamJsonRpc follows).</summary>
+    public const int RequestCancelled = -32800;
 }
 
-/// <summary>What the extension can act on: sign in again, retry after N seconds, show the request id.</summary>
-public sealed record RpcErrorData(string Kind, string? ServerCode = null, string? RequestId = null, double? RetryAfterSeconds = null);
+/// <summary>What kind of failure a request hit; one per application error code.</summary>
+public enum RpcErrorKind
+{
+    Unknown,
+    InvalidInput,
+    AuthenticationRequired,
+    PermissionDenied,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Network,
+    IntegrityFailure,
+    UnsafeInput,
+    Conflict,
+    RemoteFailure,
+    DiskFull,
+}
+
+/// <summary>What the extension can act on: sign in again, retry after N seconds, show the request id, trust a host key.</summary>
+/// <param name="ServerCode">The server's own code (ModelScope's business code, HTTP status, <c>UnknownHostKey</c>, ...).</param>
+/// <param name="Host">With <c>UnknownHostKey</c> and <c>HostKeyMismatch</c>: the SSH host whose key was refused.</param>
+/// <param name="Fingerprint">With <c>UnknownHostKey</c> and <c>HostKeyMismatch</c>: the refused key's <c>SHA256:...</c> fingerprint.</param>
+public sealed record RpcErrorData(
+    RpcErrorKind Kind,
+    string? ServerCode = null,
+    string? RequestId = null,
+    double? RetryAfterSeconds = null,
+    string? Host = null,
+    int? Port = null,
+    string? Fingerprint = null);
+
+/// <summary>The <see cref="RpcErrorData.ServerCode"/> values the extension acts on.</summary>
+public static class RpcServerCodes
+{
+    /// <summary>A first connection to an SSH host whose key is not trusted yet: show the fingerprint, trust, retry.</summary>
+    public const string UnknownHostKey = "UnknownHostKey";
+
+    /// <summary>The host's key differs from the trusted one: no one-click trust.</summary>
+    public const string HostKeyMismatch = "HostKeyMismatch";
+}

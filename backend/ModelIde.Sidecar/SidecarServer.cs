@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using ModelIde.Core;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Protocol;
@@ -29,14 +28,7 @@ public static class SidecarServer
         return rpc;
     }
 
-    public static void ConfigureJson(JsonSerializerOptions options)
-    {
-        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-        options.DictionaryKeyPolicy = null;
-        options.PropertyNameCaseInsensitive = true;
-        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-    }
+    public static void ConfigureJson(JsonSerializerOptions options) => ProtocolJson.Configure(options);
 
     /// <summary>Maps expected failures to application error codes in one place; nothing else leaks internals.</summary>
     private sealed class SidecarJsonRpc(IJsonRpcMessageHandler handler) : JsonRpc(handler)
@@ -55,7 +47,7 @@ public static class SidecarServer
                 {
                     Code = (JsonRpcErrorCode)RpcErrors.CodeFor(mie.Kind),
                     Message = SecretRedactor.Redact(mie.Message),
-                    Data = new RpcErrorData(mie.Kind.ToString(), mie.ServerCode, mie.RequestId, mie.RetryAfter?.TotalSeconds),
+                    Data = ErrorData(mie),
                 },
                 OperationCanceledException => new JsonRpcError.ErrorDetail
                 {
@@ -72,10 +64,18 @@ public static class SidecarServer
                 {
                     Code = (JsonRpcErrorCode)RpcErrorCodes.Unknown,
                     Message = SecretRedactor.Redact($"{request.Method} failed: {ex.Message}"),
-                    Data = new RpcErrorData(ModelIdeErrorKind.Unknown.ToString()),
+                    Data = new RpcErrorData(RpcErrorKind.Unknown),
                 },
             };
         }
+    }
+
+    private static RpcErrorData ErrorData(ModelIdeException ex)
+    {
+        var data = new RpcErrorData(EnumNames.Map<ModelIdeErrorKind, RpcErrorKind>(ex.Kind), ex.ServerCode, ex.RequestId, ex.RetryAfter?.TotalSeconds);
+        return ex is Core.Jobs.HostKeyRejectedException key
+            ? data with { Host = key.Host, Port = key.Port, Fingerprint = key.Fingerprint }
+            : data;
     }
 
     private sealed class JsonRpcClientNotifier(JsonRpc rpc) : IClientNotifier

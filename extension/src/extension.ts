@@ -1,19 +1,22 @@
 // Activation: creates the sidecar host and wires each feature; no logic of its own.
 import * as vscode from 'vscode';
 import { AccountStatusBar } from './auth/accountStatusBar';
-import { currentEndpoint, ModelScopeAuthProvider, providerId } from './auth/authProvider';
+import { ModelScopeAuthProvider, providerId } from './auth/authProvider';
 import { SessionStore } from './auth/sessionStore';
 import { SignInArgs } from './auth/signInFlow';
-import { DownloadService } from './downloads/downloadCommands';
+import { registerDownloadFeatures } from './downloads/downloadCommands';
+import { registerGitFeatures } from './git/gitCommands';
 import { InferenceFeatures, registerInferenceFeatures } from './inference/inferenceCommands';
 import { JobFeatures, registerJobFeatures } from './jobs/jobCommands';
 import { ModelFeatures, registerModelFeatures } from './models/modelCommands';
+import { needsSidecarRestart, options } from './options';
 import { SidecarHost } from './sidecar/sidecarHost';
 import { SidecarState } from './sidecar/sidecarClient';
 
 /** What activate() returns: the end-to-end tests drive and observe the extension through it. */
 export interface ModelIdeApi {
   sidecar: {
+    /** Any method by name, untyped: tests reach their stand-in sidecar's test/* methods this way. */
     request<R>(method: string, params?: unknown, token?: vscode.CancellationToken): Promise<R>;
     restart(): Promise<void>;
     readonly state: SidecarState;
@@ -40,7 +43,7 @@ export interface ModelIdeState {
 
 export async function activate(context: vscode.ExtensionContext): Promise<ModelIdeApi> {
   const log = vscode.window.createOutputChannel('ModelScope', { log: true });
-  const sidecar = new SidecarHost(context, log, currentEndpoint);
+  const sidecar = new SidecarHost(context, log, options.endpoint);
   const store = new SessionStore(context.secrets);
   const auth = new ModelScopeAuthProvider(sidecar, store);
   const statusBar = new AccountStatusBar(auth);
@@ -61,23 +64,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<ModelI
       if (e.affectsConfiguration('modelscope.endpoint')) {
         await auth.reload();
         statusBar.update();
-        if (sidecar.client.currentState === 'running') {
-          await sidecar.restart().catch((error) => log.error(`Restart after endpoint change failed: ${(error as Error).message}`));
-        }
+      }
+      if (needsSidecarRestart(e) && sidecar.client.currentState === 'running') {
+        await sidecar.restart().catch((error) => log.error(`Restart after a settings change failed: ${(error as Error).message}`));
       }
     }),
   );
   await auth.reload();
   statusBar.update();
 
-  const downloads = new DownloadService(sidecar);
-  const models: ModelFeatures = registerModelFeatures(context, sidecar, auth, downloads);
+  const models: ModelFeatures = registerModelFeatures(context, sidecar, auth);
+  const downloads = registerDownloadFeatures(context, sidecar);
+  registerGitFeatures(context, sidecar);
   const jobs: JobFeatures = registerJobFeatures(context, sidecar);
   const inference: InferenceFeatures = registerInferenceFeatures(context, sidecar, downloads);
 
   return {
     sidecar: {
-      request: (method, params, token) => sidecar.request(method, params, token),
+      request: (method, params, token) => sidecar.client.request(method, params, token),
       restart: () => sidecar.restart(),
       get state() {
         return sidecar.client.currentState;
@@ -87,7 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ModelI
       },
     },
     getState: () => ({
-      endpoint: currentEndpoint(),
+      endpoint: options.endpoint(),
       sidecarState: sidecar.client.currentState,
       sidecarProcessId: sidecar.client.processId,
       sidecarStarts: sidecar.client.starts,

@@ -1,7 +1,7 @@
 using ModelIde.Cli.Credentials;
 using ModelIde.Core;
 using ModelIde.Core.Auth;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Cli.Commands;
 

@@ -5,7 +5,7 @@ using System.Globalization;
 using ModelIde.Core;
 using ModelIde.Core.Auth;
 using ModelIde.Core.Diagnostics;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Cli.Credentials;
 

@@ -1,5 +1,5 @@
 using ModelIde.Core.Diagnostics;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Core.Auth;
 

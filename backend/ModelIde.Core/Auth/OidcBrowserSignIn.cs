@@ -36,7 +36,7 @@ public sealed class OidcBrowserSignIn
 
     public OidcBrowserSignIn(Func<HttpClient>? httpFactory = null)
     {
-        _httpFactory = httpFactory ?? (() => ModelIde.Core.Hub.ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(30)));
+        _httpFactory = httpFactory ?? (() => ModelIde.Core.ModelScopeApi.ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(30)));
     }
 
     public async Task<AuthSession> SignInAsync(OidcSignInOptions options, Func<Uri, CancellationToken, Task> openBrowser, CancellationToken cancellationToken)
@@ -169,7 +169,7 @@ public sealed class OidcBrowserSignIn
 
     private static Uri CheckEndpoint(Uri endpoint)
     {
-        var normalized = ModelIde.Core.Hub.HubEndpoints.Normalize(endpoint);
+        var normalized = ModelIde.Core.ModelScopeApi.HubEndpoints.Normalize(endpoint);
         if (normalized.Scheme != Uri.UriSchemeHttps && !IsLoopback(normalized))
         {
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,

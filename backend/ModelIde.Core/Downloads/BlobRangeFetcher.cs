@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Core.Downloads;
 

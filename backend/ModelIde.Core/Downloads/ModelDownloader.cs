@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 
 namespace ModelIde.Core.Downloads;

@@ -174,11 +174,11 @@ public sealed class SshConnection : IDisposable
         {
             var target = $"{_address.Host}:{_address.Port}";
             throw _rejectedStatus == HostKeyStatus.Mismatch
-                ? new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
-                    $"The host key of {target} ({_rejectedFingerprint}) does not match the one trusted before. It may have been reinstalled, or someone is intercepting the connection; check with the server's administrator before trusting it again.", ex)
+                ? new HostKeyRejectedException(
+                    $"The host key of {target} ({_rejectedFingerprint}) does not match the one trusted before. It may have been reinstalled, or someone is intercepting the connection; check with the server's administrator before trusting it again.", _address.Host, _address.Port, _rejectedFingerprint, ex)
                 { ServerCode = HostKeyMismatchCode }
-                : new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
-                    $"Unknown SSH host {target}: its host key fingerprint is {_rejectedFingerprint}. Compare it with the server's ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there) and trust it to continue (VS Code asks; CLI: modelide jobs trust-host {_address.Host}:{_address.Port} --fingerprint {_rejectedFingerprint}).", ex)
+                : new HostKeyRejectedException(
+                    $"Unknown SSH host {target}: its host key fingerprint is {_rejectedFingerprint}. Compare it with the server's ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there) and trust it to continue (VS Code asks; CLI: modelide jobs trust-host {_address.Host}:{_address.Port} --fingerprint {_rejectedFingerprint}).", _address.Host, _address.Port, _rejectedFingerprint, ex)
                 { ServerCode = UnknownHostKeyCode };
         }
         catch (SshAuthenticationException ex)

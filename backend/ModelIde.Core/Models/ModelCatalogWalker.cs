@@ -1,4 +1,4 @@
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Core.Models;
 

@@ -121,8 +121,7 @@ public sealed class AuthRpcTarget(SidecarContext context) : IRpcTarget
         }
 
         Core.Diagnostics.SecretRedactor.AddKnownSecret(found.AccessToken);
-        var source = found.Source == LocalCredentialSource.Environment ? LocalCredentialSources.Environment : LocalCredentialSources.Sdk;
-        return new DiscoverLocalCredentialsResult(source, found.AccessToken, found.UserName);
+        return new DiscoverLocalCredentialsResult(EnumNames.Map<LocalCredentialSource, LocalCredentialSourceDto>(found.Source), found.AccessToken, found.UserName);
     }
 
     internal static AuthSessionDto ToDto(AuthSession s) => new(
@@ -130,7 +129,7 @@ public sealed class AuthRpcTarget(SidecarContext context) : IRpcTarget
         s.Endpoint.AbsoluteUri,
         s.UserName,
         s.AccessToken,
-        s.Kind == AuthSessionKind.OAuth ? AuthSessionKinds.OAuth : AuthSessionKinds.AccessToken,
+        EnumNames.Map<AuthSessionKind, AuthSessionKindDto>(s.Kind),
         s.Scopes,
         s.Email,
         s.RefreshToken,
@@ -145,7 +144,7 @@ public sealed class AuthRpcTarget(SidecarContext context) : IRpcTarget
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"endpoint must be an absolute http(s) URL, not '{endpoint}'.");
         }
 
-        return Core.Hub.HubEndpoints.Normalize(uri);
+        return Core.ModelScopeApi.HubEndpoints.Normalize(uri);
     }
 
     private static string Required(string? value, string name) =>

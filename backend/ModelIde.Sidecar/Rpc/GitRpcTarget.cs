@@ -6,10 +6,10 @@ using StreamJsonRpc;
 
 namespace ModelIde.Sidecar.Rpc;
 
-/// <summary><c>git/clone</c>: clones with the session's git token (GIT_ASKPASS, never in the URL or .git/config).</summary>
+/// <summary><c>git/*</c>: clones with the session's git token (GIT_ASKPASS, never in the URL or .git/config).</summary>
 public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
 {
-    [JsonRpcMethod(DownloadsMethods.GitClone, UseSingleObjectParameterDeserialization = true)]
+    [JsonRpcMethod(GitMethods.Clone, UseSingleObjectParameterDeserialization = true)]
     public async Task<GitCloneResult> CloneAsync(GitCloneParams p, CancellationToken cancellationToken)
     {
         var id = ModelId.Parse(p.ModelId);
@@ -18,7 +18,6 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
             throw new Core.ModelIdeException(Core.ModelIdeErrorKind.InvalidInput, "targetDir is required.");
         }
 
-        var downloadId = DownloadsMethods.ClonePrefix + id;
         var clock = Stopwatch.StartNew();
         var lastMs = double.NegativeInfinity;
         var token = context.Session.GitToken ?? context.Session.AccessToken;
@@ -31,8 +30,8 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
             }
 
             lastMs = clock.Elapsed.TotalMilliseconds;
-            _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(
-                downloadId, progress.Phase, progress.Done ?? progress.Percent, progress.Total ?? 100, 0, 1, 0, null));
+            _ = context.Notifier.NotifyAsync(GitMethods.Progress, new GitProgressParams(
+                p.ModelId, progress.Phase, progress.Percent, progress.Done, progress.Total));
         }, cancellationToken);
         try
         {

@@ -28,7 +28,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
     [JsonRpcMethod(InferenceMethods.Devices, UseSingleObjectParameterDeserialization = true)]
     public Task<InferenceDevicesResult> DevicesAsync(InferenceDevicesParams? p, CancellationToken cancellationToken) => Task.Run(() =>
     {
-        var report = ExecutionProviderSelector.Describe(ExecutionProviderSelector.ParsePolicy(p?.Policy), p?.EpLibraryPath);
+        var report = ExecutionProviderSelector.Describe(PolicyOf(p?.Policy), p?.EpLibraryPath);
         return new InferenceDevicesResult(
             report.Hardware.Select(h => new HardwareDeviceDto(h.Type, h.Vendor, h.VendorId, h.DeviceId)).ToArray(),
             report.ExecutionProviders.Select(e => new ExecutionProviderDto(e.Name, e.Vendor, e.DeviceType)).ToArray(),
@@ -43,7 +43,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelDir is required.");
         }
 
-        var model = DecoderLanguageModel.Load(p.ModelDir, ExecutionProviderSelector.ParsePolicy(p.Policy), p.EpLibraryPath, p.Threads);
+        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads);
         var id = Guid.NewGuid().ToString("N");
         Sessions[id] = model;
         return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null);
@@ -60,7 +60,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         string prompt;
         if (p.Messages is { Count: > 0 })
         {
-            prompt = model.RenderChat(p.Messages.Select(m => new ChatMessage(m.Role, m.Content)).ToArray()).Text;
+            prompt = model.RenderChat(p.Messages.Select(m => new ChatMessage(m.Role.ToString().ToLowerInvariant(), m.Content)).ToArray()).Text;
         }
         else if (!string.IsNullOrEmpty(p.Prompt))
         {
@@ -95,14 +95,11 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         await pending.ConfigureAwait(false);
 
         return new InferenceGenerateResult(result.Text, result.TokenIds, result.PromptTokens, result.TokenIds.Count, result.TokensPerSecond,
-            result.StopReason switch
-            {
-                StopReason.Eos => "eos",
-                StopReason.Stop => "stop",
-                StopReason.Cancelled => "cancelled",
-                _ => "maxTokens",
-            });
+            EnumNames.Map<StopReason, StopReasonKind>(result.StopReason));
     }
+
+    private static DevicePolicy PolicyOf(DevicePolicyKind? policy) =>
+        policy is { } p ? EnumNames.Map<DevicePolicyKind, DevicePolicy>(p) : DevicePolicy.Auto;
 
     [JsonRpcMethod(InferenceMethods.Unload, UseSingleObjectParameterDeserialization = true)]
     public InferenceUnloadResult Unload(InferenceUnloadParams p)

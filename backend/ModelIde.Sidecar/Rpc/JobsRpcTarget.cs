@@ -148,7 +148,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         IdentityFile = d.IdentityFile,
         Model = d.Model,
         Dataset = d.Dataset ?? [],
-        Tuner = (JobTuner)(int)d.Tuner,
+        Tuner = EnumNames.Map<JobTunerKind, JobTuner>(d.Tuner),
         NumTrainEpochs = d.NumTrainEpochs,
         MaxSteps = d.MaxSteps,
         LearningRate = d.LearningRate,
@@ -171,7 +171,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         IdentityFile = s.IdentityFile,
         Model = s.Model,
         Dataset = s.Dataset,
-        Tuner = (JobTunerKind)(int)s.Tuner,
+        Tuner = EnumNames.Map<JobTuner, JobTunerKind>(s.Tuner),
         NumTrainEpochs = s.NumTrainEpochs,
         MaxSteps = s.MaxSteps,
         LearningRate = s.LearningRate,
@@ -192,7 +192,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     {
         JobId = j.JobId,
         Backend = j.Backend,
-        State = (JobStateKind)(int)j.State,
+        State = EnumNames.Map<JobState, JobStateKind>(j.State),
         Reason = j.Reason,
         Unreachable = j.Unreachable,
         RemoteDir = j.RemoteDir,
@@ -231,7 +231,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
             catch (ModelIdeException ex)
             {
                 // A dropped connection is retried on the next tick; the job itself goes on remotely.
-                await _context.Notifier.NotifyAsync(SidecarMethods.Log, new LogParams("warning", Core.Diagnostics.SecretRedactor.Redact($"jobs/watch {jobId}: {ex.Message}"))).ConfigureAwait(false);
+                await _context.Notifier.NotifyAsync(SidecarMethods.Log, new LogParams(SidecarLogLevel.Warn, Core.Diagnostics.SecretRedactor.Redact($"jobs/watch {jobId}: {ex.Message}"))).ConfigureAwait(false);
             }
 
             try

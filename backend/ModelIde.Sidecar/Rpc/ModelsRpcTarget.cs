@@ -6,7 +6,7 @@ using StreamJsonRpc;
 
 namespace ModelIde.Sidecar.Rpc;
 
-/// <summary><c>models/*</c>: thin adapters over <see cref="Core.Hub.ModelScopeApiClient"/>.</summary>
+/// <summary><c>models/*</c>: thin adapters over <see cref="Core.ModelScopeApi.ModelScopeApiClient"/>.</summary>
 public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
 {
     [JsonRpcMethod(ModelsMethods.Search, UseSingleObjectParameterDeserialization = true)]
@@ -16,7 +16,7 @@ public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
         {
             Search = p.Query,
             Owner = p.Owner,
-            Sort = ParseSort(p.Sort),
+            Sort = p.Sort is { } sort ? EnumNames.Map<ModelSortKind, ModelSort>(sort) : ModelSort.Default,
             Task = p.Task,
             License = p.License,
             PageNumber = p.PageNumber,
@@ -34,7 +34,7 @@ public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
     public async Task<ModelsFilesResult> FilesAsync(ModelsFilesParams p, CancellationToken cancellationToken)
     {
         var files = await context.Api.ListModelFilesAsync(ModelId.Parse(p.ModelId), p.Revision, cancellationToken, p.Path, p.Recursive ?? true).ConfigureAwait(false);
-        return new ModelsFilesResult(files.Select(f => new RepoFileDto(f.Path, f.Name, f.IsDirectory ? "dir" : "file", f.Size, f.Sha256, f.Revision, f.IsLfs)).ToArray());
+        return new ModelsFilesResult(files.Select(f => new RepoFileDto(f.Path, f.Name, f.IsDirectory ? RepoFileKind.Dir : RepoFileKind.File, f.Size, f.Sha256, f.Revision, f.IsLfs)).ToArray());
     }
 
     [JsonRpcMethod(ModelsMethods.Revisions, UseSingleObjectParameterDeserialization = true)]
@@ -68,15 +68,6 @@ public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
         return new ModelDetailDto(s.Id, s.DisplayName, s.Description, s.Downloads, s.Likes, s.License, s.Tasks, s.Private, s.Gated, s.FileSize, Iso(s.LastModified),
             detail.Readme, revisions.Select(r => r.Name).ToArray(), detail.Tags);
     }
-
-    internal static ModelSort ParseSort(string? sort) => sort?.ToLowerInvariant() switch
-    {
-        null or "" or "default" => ModelSort.Default,
-        "downloads" => ModelSort.Downloads,
-        "likes" => ModelSort.Likes,
-        "lastmodified" or "last_modified" => ModelSort.LastModified,
-        _ => throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Unknown sort '{sort}': use default, downloads, likes or lastModified."),
-    };
 
     internal static ModelSummaryDto ToDto(ModelSummary s) =>
         new(s.Id, s.DisplayName, s.Description, s.Downloads, s.Likes, s.License, s.Tasks, s.Private, s.Gated, s.FileSize, Iso(s.LastModified));

@@ -1,6 +1,7 @@
 // Status bar item "ModelScope: demo @ 127.0.0.1:8765" and the account menu behind it.
 import * as vscode from 'vscode';
-import { currentEndpoint, ModelScopeAuthProvider } from './authProvider';
+import { options } from '../options';
+import { ModelScopeAuthProvider } from './authProvider';
 import { accountLabel } from './signInFlow';
 
 export class AccountStatusBar implements vscode.Disposable {
@@ -16,11 +17,11 @@ export class AccountStatusBar implements vscode.Disposable {
   update(): void {
     const s = this.auth.activeSession;
     if (s) {
-      this.item.text = `$(account) ModelScope: ${accountLabel(s.userName, currentEndpoint())}`;
-      this.item.tooltip = vscode.l10n.t('Signed in to {0} as {1}. Click to switch account or sign out.', currentEndpoint(), s.userName);
+      this.item.text = `$(account) ModelScope: ${accountLabel(s.userName, options.endpoint())}`;
+      this.item.tooltip = vscode.l10n.t('Signed in to {0} as {1}. Click to switch account or sign out.', options.endpoint(), s.userName);
     } else {
       this.item.text = `$(account) ModelScope: ${vscode.l10n.t('Sign in')}`;
-      this.item.tooltip = vscode.l10n.t('Not signed in to {0}. Click to sign in.', currentEndpoint());
+      this.item.tooltip = vscode.l10n.t('Not signed in to {0}. Click to sign in.', options.endpoint());
     }
   }
 

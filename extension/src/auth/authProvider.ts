@@ -1,19 +1,15 @@
 // The `modelscope` AuthenticationProvider: sessions from SecretStorage, flows run by the sidecar.
 import * as vscode from 'vscode';
 import { addKnownSecret } from '../common/redact';
-import { errorMessage, isCancellation } from '../sidecar/protocol';
-import { SidecarHost } from '../sidecar/sidecarHost';
-import { RawSend } from '../sidecar/sidecarClient';
-import { AuthMethods, AuthSession, LocalCredentials, OpenBrowserParams, SessionExpiredParams } from './protocol';
+import { options } from '../options';
+import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
+import { AuthMethods, AuthSession, DiscoverLocalCredentialsResult } from '../sidecar/protocol.generated';
+import { SidecarHost, TypedSend } from '../sidecar/sidecarHost';
 import { SessionExpiryHandler } from './sessionExpiry';
 import { SessionStore } from './sessionStore';
 import { accountLabel, normalizeEndpoint, planSignIn, refreshDelayMs, SignInArgs, SignInMethod } from './signInFlow';
 
 export const providerId = 'modelscope';
-
-export function currentEndpoint(): string {
-  return normalizeEndpoint(vscode.workspace.getConfiguration('modelscope').get<string>('endpoint') || 'https://modelscope.cn');
-}
 
 function toVsCodeSession(s: AuthSession): vscode.AuthenticationSession {
   return {
@@ -57,8 +53,8 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   ) {
     this.disposables.push(
       store.onDidChange(() => void this.reload()),
-      sidecar.onNotification<OpenBrowserParams>(AuthMethods.openBrowser, (p) => void this.openBrowser(p.url)),
-      sidecar.onNotification<SessionExpiredParams>(AuthMethods.sessionExpired, (p) => void this.expiry.onExpired(p)),
+      sidecar.onNotification(AuthMethods.openBrowser, (p) => void this.openBrowser(p.url)),
+      sidecar.onNotification(AuthMethods.sessionExpired, (p) => void this.expiry.onExpired(p)),
     );
     sidecar.addStartHook((send) => this.activateOnSidecar(send));
   }
@@ -79,7 +75,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   }
 
   private async load(): Promise<void> {
-    const endpoint = currentEndpoint();
+    const endpoint = options.endpoint();
     const all = await this.store.all();
     const activeId = await this.store.activeId(endpoint);
     const forEndpoint = all.filter((s) => normalizeEndpoint(s.endpoint) === endpoint);
@@ -107,7 +103,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     if (activeChanged) {
       this.activeEmitter.fire(next);
       if (this.sidecar.client.currentState === 'running') {
-        await this.activateOnSidecar((m, p) => this.sidecar.request(m, p)).catch((e) =>
+        await this.activateOnSidecar((type, params) => this.sidecar.request(type, params)).catch((e) =>
           this.sidecar.log.warn(`auth/activate failed: ${errorMessage(e)}`),
         );
       }
@@ -139,17 +135,16 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
 
   /** Runs the sign-in command: picks a flow (or uses args), validates, stores, activates. */
   async signIn(args?: SignInArgs): Promise<AuthSession | undefined> {
-    const endpoint = currentEndpoint();
-    const config = vscode.workspace.getConfiguration('modelscope');
-    const clientId = config.get<string>('oauth.clientId') ?? 'modelide';
-    let local: LocalCredentials | undefined;
+    const endpoint = options.endpoint();
+    const clientId = options.oauthClientId();
+    let local: DiscoverLocalCredentialsResult | undefined;
     if (!args?.accessToken) {
-      local = await this.sidecar.request<LocalCredentials>(AuthMethods.discoverLocalCredentials, {}).catch((e) => {
+      local = await this.sidecar.request(AuthMethods.discoverLocalCredentials, {}).catch((e) => {
         this.sidecar.log.debug(`auth/discoverLocalCredentials failed: ${errorMessage(e)}`);
         return undefined;
       });
     }
-    const plan = planSignIn(args, { endpoint, localCredentials: local ?? undefined, oauthClientId: clientId });
+    const plan = planSignIn(args, { endpoint, localCredentials: local, oauthClientId: clientId });
     let method: SignInMethod;
     let token: string | undefined;
     if (plan.kind === 'error') {
@@ -173,7 +168,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     try {
       let session: AuthSession | undefined;
       if (method === 'browser') {
-        session = await this.signInWithBrowser(endpoint, clientId, config.get<string[]>('oauth.scopes') ?? ['openid', 'profile']);
+        session = await this.signInWithBrowser(endpoint, clientId, options.oauthScopes());
       } else {
         if (method === 'local') {
           token = local?.accessToken;
@@ -218,7 +213,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
         endpoint: target.endpoint,
         accessToken: target.accessToken,
         refreshToken: target.refreshToken,
-        clientId: vscode.workspace.getConfiguration('modelscope').get<string>('oauth.clientId'),
+        clientId: options.oauthClientId(),
       });
     } catch (error) {
       this.sidecar.log.warn(`auth/signOut failed: ${errorMessage(error)}`);
@@ -228,7 +223,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   }
 
   async switchTo(sessionId: string): Promise<void> {
-    await this.store.setActive(currentEndpoint(), sessionId);
+    await this.store.setActive(options.endpoint(), sessionId);
     await this.reload();
   }
 
@@ -245,7 +240,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     this.activeEmitter.dispose();
   }
 
-  private async pickMethod(choices: SignInMethod[], endpoint: string, local: LocalCredentials | undefined): Promise<SignInMethod | undefined> {
+  private async pickMethod(choices: SignInMethod[], endpoint: string, local: DiscoverLocalCredentialsResult | undefined): Promise<SignInMethod | undefined> {
     const items = choices.map((method) => {
       switch (method) {
         case 'local':
@@ -270,7 +265,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the token with {0}...', endpoint), cancellable: true },
       async (_p, token) => {
         try {
-          return await this.sidecar.request<AuthSession>(AuthMethods.validateToken, { endpoint, accessToken }, token);
+          return await this.sidecar.request(AuthMethods.validateToken, { endpoint, accessToken }, token);
         } catch (error) {
           if (isCancellation(error)) {
             throw error;
@@ -285,7 +280,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to ModelScope in your browser...'), cancellable: true },
       (_p, token) =>
-        this.sidecar.request<AuthSession>(AuthMethods.signInWithBrowser, { endpoint, clientId, scopes, timeoutSeconds: 300 }, token),
+        this.sidecar.request(AuthMethods.signInWithBrowser, { endpoint, clientId, scopes, timeoutSeconds: 300 }, token),
     );
   }
 
@@ -307,7 +302,7 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
     }
   }
 
-  private async activateOnSidecar(send: RawSend): Promise<void> {
+  private async activateOnSidecar(send: TypedSend): Promise<void> {
     const s = this.active;
     if (!s) {
       return;
@@ -342,8 +337,11 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
 
   /** Exchanges the refresh token and stores the result (reload() then activates it in the sidecar). */
   private async renew(s: AuthSession): Promise<void> {
-    const clientId = s.clientId ?? vscode.workspace.getConfiguration('modelscope').get<string>('oauth.clientId') ?? 'modelide';
-    const renewed = await this.sidecar.request<AuthSession>(AuthMethods.refresh, { endpoint: s.endpoint, clientId, refreshToken: s.refreshToken });
+    const clientId = s.clientId ?? options.oauthClientId();
+    if (!s.refreshToken) {
+      throw new Error('This session has no refresh token.');
+    }
+    const renewed = await this.sidecar.request(AuthMethods.refresh, { endpoint: s.endpoint, clientId, refreshToken: s.refreshToken });
     await this.store.save({ ...renewed, id: s.id, endpoint: s.endpoint }, this.active?.id === s.id);
     await this.reload();
   }

@@ -1,7 +1,7 @@
 // What happens when the sidecar reports that the hub refused the active session (auth/sessionExpired, or a failed
 // scheduled refresh): renew it with the refresh token when there is one, else (or when that fails) ask the user to
 // sign in again. Once per session however many notifications arrive. No `vscode` import: unit-tested with fakes.
-import { AuthSession, SessionExpiredParams } from './protocol';
+import { AuthSession, SessionExpiredParams } from '../sidecar/protocol.generated';
 import { normalizeEndpoint } from './signInFlow';
 
 export type ExpiryOutcome = 'ignored' | 'refreshed' | 'signedInAgain' | 'dismissed';

@@ -1,6 +1,6 @@
 // The only place sessions are persisted: SecretStorage (one JSON entry), kept in step with other windows.
 import * as vscode from 'vscode';
-import { AuthSession } from './protocol';
+import { AuthSession } from '../sidecar/protocol.generated';
 
 const key = 'modelscope.sessions';
 

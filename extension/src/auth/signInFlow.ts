@@ -1,4 +1,5 @@
 // Which sign-in flows to offer, in what order, or which one to run directly. Pure: table-tested.
+import type { LocalCredentialSource } from '../sidecar/protocol.generated';
 
 export type SignInMethod = 'token' | 'local' | 'browser';
 
@@ -11,7 +12,7 @@ export interface SignInArgs {
 
 export interface SignInContext {
   endpoint: string;
-  localCredentials: { source: 'env' | 'sdk' | null; userName?: string } | undefined;
+  localCredentials: { source?: LocalCredentialSource; userName?: string } | undefined;
   oauthClientId: string;
 }
 

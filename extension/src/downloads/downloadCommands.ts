@@ -1,164 +1,49 @@
-// Downloads into the ModelScope cache with a cancellable progress notification; clone; cache housekeeping.
-import { randomUUID } from 'crypto';
+// Wires the download commands of the Models view: download (a model, a file or a folder), download matching a glob,
+// reveal in the cache, delete from the cache.
 import * as vscode from 'vscode';
-import { describeProgress, formatBytes, progressIncrement } from '../common/format';
-import { errorCode, errorMessage, isCancellation, RpcErrorCodes } from '../sidecar/protocol';
+import { requireModelId } from '../models/modelCommands';
+import { ModelTreeNode } from '../models/modelTreeModel';
 import { SidecarHost } from '../sidecar/sidecarHost';
-import { CachedModelsResult, DownloadMethods, DownloadProgress, DownloadResult } from './protocol';
+import { DownloadService } from './downloadService';
 
-export interface DownloadRequest {
-  modelId: string;
-  revision?: string;
-  include?: string[];
-}
-
-function cacheDir(): string | undefined {
-  return vscode.workspace.getConfiguration('modelscope').get<string>('cacheDir') || undefined;
-}
-
-export class DownloadService {
-  /** Finished downloads of this window, newest last (exported for tests). */
-  readonly completed: (DownloadResult & { modelId: string })[] = [];
-
-  constructor(private readonly sidecar: SidecarHost) {}
-
-  /** Downloads and returns the local folder, or undefined when cancelled or failed (the user was told). */
-  download(request: DownloadRequest): Thenable<DownloadResult | undefined> {
-    const what = request.include?.length ? `${request.modelId} (${request.include.join(', ')})` : request.modelId;
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading {0}', what), cancellable: true },
-      async (progress, token) => {
-        const downloadId = randomUUID();
-        let percent = 0;
-        const subscription = this.sidecar.onNotification<DownloadProgress>(DownloadMethods.progress, (p) => {
-          if (p.downloadId !== downloadId) {
-            return;
-          }
-          const step = progressIncrement(p, percent);
-          percent = step.percent;
-          progress.report({ message: describeProgress(p), increment: step.increment });
-        });
-        try {
-          const result = await this.sidecar.request<DownloadResult>(
-            DownloadMethods.start,
-            { downloadId, modelId: request.modelId, revision: request.revision, include: request.include, cacheDir: cacheDir() },
-            token,
-          );
-          this.completed.push({ ...result, modelId: request.modelId });
-          void this.announce(request.modelId, result);
-          return result;
-        } catch (error) {
-          if (isCancellation(error) || token.isCancellationRequested) {
-            void vscode.window.showInformationMessage(vscode.l10n.t('Download of {0} cancelled; it resumes where it stopped next time.', request.modelId));
-          } else if (errorCode(error) === RpcErrorCodes.authenticationRequired) {
-            // The session ended mid-download (auth/sessionExpired asks to sign in); the finished part is kept.
-            void vscode.window.showWarningMessage(
-              vscode.l10n.t('Download of {0} stopped because the ModelScope session ended. Sign in again and download it again: it resumes where it stopped.', request.modelId),
-            );
-          } else {
-            void vscode.window.showErrorMessage(vscode.l10n.t('Download of {0} failed: {1}', request.modelId, errorMessage(error)));
-          }
-          return undefined;
-        } finally {
-          subscription.dispose();
-        }
-      },
-    );
-  }
-
-  async clone(modelId: string): Promise<void> {
-    const folders = await vscode.window.showOpenDialog({
-      canSelectFolders: true,
-      canSelectFiles: false,
-      canSelectMany: false,
-      openLabel: vscode.l10n.t('Clone Here'),
-      title: vscode.l10n.t('Choose a folder to clone {0} into', modelId),
-    });
-    if (!folders?.length) {
-      return;
-    }
-    const targetDir = vscode.Uri.joinPath(folders[0], modelId.split('/').pop() ?? modelId).fsPath;
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cloning {0}', modelId), cancellable: true },
-      async (progress, token) => {
-        const sub = this.sidecar.onNotification<DownloadProgress>(DownloadMethods.progress, (p) => {
-          if (p.downloadId === `clone:${modelId}`) {
-            progress.report({ message: describeProgress(p) });
-          }
-        });
-        try {
-          return await this.sidecar.request<{ path: string }>(DownloadMethods.gitClone, { modelId, targetDir }, token);
-        } catch (error) {
-          if (errorCode(error) === RpcErrorCodes.authenticationRequired) {
-            // git refused the session's credentials: auth/sessionExpired asks to sign in; say what happens to the clone.
-            void vscode.window.showWarningMessage(
-              vscode.l10n.t('Clone of {0} stopped because the ModelScope session ended. Sign in again and clone it again.', modelId),
-            );
-          } else if (!isCancellation(error)) {
-            void vscode.window.showErrorMessage(vscode.l10n.t('Clone of {0} failed: {1}', modelId, errorMessage(error)));
-          }
-          return undefined;
-        } finally {
-          sub.dispose();
-        }
-      },
-    );
-    if (result) {
-      const open = vscode.l10n.t('Open Folder');
-      if ((await vscode.window.showInformationMessage(vscode.l10n.t('Cloned {0} into {1}.', modelId, result.path), open)) === open) {
-        await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(result.path), { forceNewWindow: true });
+export function registerDownloadFeatures(context: vscode.ExtensionContext, sidecar: SidecarHost): DownloadService {
+  const downloads = new DownloadService(sidecar);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('modelscope.download', async (arg?: unknown, args?: { include?: string[]; revision?: string }) => {
+      const id = requireModelId(arg);
+      if (!id) {
+        return undefined;
       }
-    }
-  }
-
-  async cachedPath(modelId: string): Promise<string | undefined> {
-    const cached = await this.sidecar.request<CachedModelsResult>(DownloadMethods.cachedModels, { cacheDir: cacheDir() });
-    return cached.models.find((m) => m.modelId.toLowerCase() === modelId.toLowerCase())?.localPath;
-  }
-
-  async revealInCache(modelId: string): Promise<void> {
-    try {
-      const local = await this.cachedPath(modelId);
-      if (!local) {
-        void vscode.window.showInformationMessage(vscode.l10n.t('{0} is not in the local cache yet.', modelId));
-        return;
+      const node = arg as ModelTreeNode;
+      const include = args?.include ?? (node?.kind === 'entry' ? [node.entry.type === 'dir' ? `${node.entry.path}/**` : node.entry.path] : undefined);
+      return downloads.download({ modelId: id, include, revision: args?.revision });
+    }),
+    vscode.commands.registerCommand('modelscope.downloadMatching', async (arg?: unknown, patterns?: string) => {
+      const id = requireModelId(arg);
+      if (!id) {
+        return undefined;
       }
-      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(local));
-    } catch (error) {
-      void vscode.window.showErrorMessage(errorMessage(error));
-    }
-  }
-
-  async deleteFromCache(modelId: string): Promise<void> {
-    const remove = vscode.l10n.t('Delete');
-    const answer = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Delete the cached files of {0}?', modelId),
-      { modal: true, detail: vscode.l10n.t('The files can be downloaded again later.') },
-      remove,
-    );
-    if (answer !== remove) {
-      return;
-    }
-    try {
-      const result = await this.sidecar.request<{ deleted: string[] }>(DownloadMethods.deleteFromCache, { modelId, cacheDir: cacheDir() });
-      void vscode.window.showInformationMessage(vscode.l10n.t('Deleted {0} cached folder(s) of {1}.', result.deleted.length, modelId));
-    } catch (error) {
-      void vscode.window.showErrorMessage(errorMessage(error));
-    }
-  }
-
-  private async announce(modelId: string, result: DownloadResult): Promise<void> {
-    const reveal = vscode.l10n.t('Reveal');
-    const run = vscode.l10n.t('Run Locally');
-    const choice = await vscode.window.showInformationMessage(
-      vscode.l10n.t('Downloaded {0}: {1} files, {2}.', modelId, result.files, formatBytes(result.bytes)),
-      run,
-      reveal,
-    );
-    if (choice === reveal) {
-      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.localPath));
-    } else if (choice === run) {
-      await vscode.commands.executeCommand('modelscope.runLocally', vscode.Uri.file(result.localPath));
-    }
-  }
+      const text =
+        patterns ??
+        (await vscode.window.showInputBox({
+          title: vscode.l10n.t('Download files matching glob'),
+          prompt: vscode.l10n.t('Glob patterns separated by commas or spaces, e.g. *.json, onnx/**'),
+          value: '*.json, *.md',
+        }));
+      const include = text?.split(/[\s,]+/).filter((p) => p.length > 0);
+      if (!include?.length) {
+        return undefined;
+      }
+      return downloads.download({ modelId: id, include });
+    }),
+    vscode.commands.registerCommand('modelscope.revealInCache', (arg?: unknown) => {
+      const id = requireModelId(arg);
+      return id ? downloads.revealInCache(id) : undefined;
+    }),
+    vscode.commands.registerCommand('modelscope.deleteFromCache', (arg?: unknown) => {
+      const id = requireModelId(arg);
+      return id ? downloads.deleteFromCache(id) : undefined;
+    }),
+  );
+  return downloads;
 }

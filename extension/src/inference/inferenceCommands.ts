@@ -1,12 +1,12 @@
 // Wires "Run Locally" and "Open Playground".
 import * as vscode from 'vscode';
-import { DownloadService } from '../downloads/downloadCommands';
+import { DownloadService } from '../downloads/downloadService';
 import { modelIdOf } from '../models/modelCommands';
-import { errorMessage } from '../sidecar/protocol';
+import { CachedModelsResult, DownloadsMethods } from '../sidecar/protocol.generated';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { findRunnableModelDir } from './modelDir';
 import { PlaygroundPanel } from './playgroundPanel';
-import { CachedModelsResult, DownloadMethods } from '../downloads/protocol';
 import * as path from 'path';
 
 export interface InferenceFeatures {
@@ -48,7 +48,7 @@ export function registerInferenceFeatures(context: vscode.ExtensionContext, side
   const openPlayground = async () => {
     let cached: CachedModelsResult['models'] = [];
     try {
-      cached = (await sidecar.request<CachedModelsResult>(DownloadMethods.cachedModels, {})).models;
+      cached = (await sidecar.request(DownloadsMethods.cachedModels, {})).models;
     } catch (error) {
       sidecar.log.warn(`downloads/cachedModels failed: ${errorMessage(error)}`);
     }

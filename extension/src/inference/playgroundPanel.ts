@@ -3,10 +3,11 @@ import { randomUUID } from 'crypto';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
-import { errorMessage, isCancellation } from '../sidecar/protocol';
+import { options } from '../options';
+import { ChatMessage, InferenceLoadResult, InferenceMethods } from '../sidecar/protocol.generated';
+import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
-import { ChatMessage, DevicePolicy, GenerateResult, InferenceMethods, LoadResult, TokenNotification } from './protocol';
 
 const historyLimit = 100;
 
@@ -20,7 +21,7 @@ export interface PlaygroundState {
 
 export class PlaygroundPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private loaded: LoadResult | undefined;
+  private loaded: InferenceLoadResult | undefined;
   private modelDir: string | undefined;
   private history: ChatMessage[] = [];
   private generation: vscode.CancellationTokenSource | undefined;
@@ -32,7 +33,7 @@ export class PlaygroundPanel implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly sidecar: SidecarHost,
   ) {
-    this.subscription = sidecar.onNotification<TokenNotification>(InferenceMethods.token, (t) => {
+    this.subscription = sidecar.onNotification(InferenceMethods.token, (t) => {
       if (t.generationId === this.activeGenerationId) {
         void this.panel?.webview.postMessage({ type: 'token', text: t.text });
       }
@@ -82,16 +83,15 @@ export class PlaygroundPanel implements vscode.Disposable {
   }
 
   private async load(): Promise<void> {
-    const config = vscode.workspace.getConfiguration('modelscope.inference');
     const post = (m: unknown) => void this.panel?.webview.postMessage(m);
     try {
       this.loaded = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Loading {0}...', path.basename(this.modelDir!)) },
         () =>
-          this.sidecar.request<LoadResult>(InferenceMethods.load, {
-            modelDir: this.modelDir,
-            policy: config.get<DevicePolicy>('devicePolicy') ?? 'auto',
-            epLibraryPath: config.get<string>('epLibraryPath') || undefined,
+          this.sidecar.request(InferenceMethods.load, {
+            modelDir: this.modelDir!,
+            policy: options.devicePolicy(),
+            epLibraryPath: options.epLibraryPath(),
           }),
       );
       post({ type: 'loaded', device: this.loaded.device, reason: this.loaded.reason, isChatModel: this.loaded.isChatModel, contextLength: this.loaded.contextLength });
@@ -177,7 +177,7 @@ export class PlaygroundPanel implements vscode.Disposable {
     this.generation = new vscode.CancellationTokenSource();
     const post = (x: unknown) => void this.panel?.webview.postMessage(x);
     try {
-      const result = await this.sidecar.request<GenerateResult>(
+      const result = await this.sidecar.request(
         InferenceMethods.generate,
         {
           sessionId: this.loaded.sessionId,

@@ -1,11 +1,11 @@
 // The "Fine-tune remotely" form: presets, validation, the exact command (jobs/preview), then jobs/submit.
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
 import { formValuesFromSpec, JobFormValues, parseJobForm, unknownHostFrom } from './jobForm';
-import { JobInfo, JobMethods, JobPreset, JobSpec, PreviewResult } from './protocol';
+import { JobInfo, JobPreset, JobsMethods, JobSpec } from '../sidecar/protocol.generated';
 
 /** Runs `action`; when the SSH host is unknown, shows its fingerprint, trusts it on consent and retries once. */
 export async function withHostTrust<T>(sidecar: SidecarHost, action: () => Promise<T>): Promise<T | undefined> {
@@ -25,7 +25,7 @@ export async function withHostTrust<T>(sidecar: SidecarHost, action: () => Promi
     if (answer !== trust) {
       return undefined;
     }
-    await sidecar.request(JobMethods.trustHost, host);
+    await sidecar.request(JobsMethods.trustHost, host);
     return action();
   }
 }
@@ -67,7 +67,7 @@ export class FinetunePanel implements vscode.Disposable {
       this.panel.onDidDispose(() => (this.panel = undefined));
       this.panel.webview.onDidReceiveMessage((m) => void this.onMessage(m));
       this.presets = await this.sidecar
-        .request<{ presets: JobPreset[] }>(JobMethods.presets, {})
+        .request(JobsMethods.presets, {})
         .then((r) => r.presets)
         .catch(() => []);
       this.render();
@@ -157,7 +157,7 @@ export class FinetunePanel implements vscode.Disposable {
       return;
     }
     try {
-      const preview = await withHostTrust(this.sidecar, () => this.sidecar.request<PreviewResult>(JobMethods.preview, spec));
+      const preview = await withHostTrust(this.sidecar, () => this.sidecar.request(JobsMethods.preview, spec));
       if (!preview) {
         return;
       }
@@ -167,7 +167,7 @@ export class FinetunePanel implements vscode.Disposable {
       }
       const job = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting the fine-tuning job...') },
-        () => withHostTrust(this.sidecar, () => this.sidecar.request<JobInfo>(JobMethods.submit, spec)),
+        () => withHostTrust(this.sidecar, () => this.sidecar.request(JobsMethods.submit, spec)),
       );
       if (job) {
         post({ type: 'submitted', jobId: job.jobId });

@@ -1,12 +1,12 @@
 // Wires fine-tuning: the Jobs view, the form, job panels, and the finish/failure notifications.
 import * as vscode from 'vscode';
 import { modelIdOf } from '../models/modelCommands';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { FinetunePanel, withHostTrust } from './finetunePanel';
 import { JobPanels } from './jobPanel';
 import { JobsTreeProvider } from './jobsTreeProvider';
-import { JobInfo, JobMethods, JobSpec, JobUpdate } from './protocol';
+import { JobInfo, JobsMethods, JobSpec } from '../sidecar/protocol.generated';
 
 export interface JobFeatures {
   tree: JobsTreeProvider;
@@ -24,14 +24,14 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
 
   const cancel = async (jobId: string) => {
     try {
-      tree.upsert(await sidecar.request<JobInfo>(JobMethods.cancel, { jobId }));
+      tree.upsert(await sidecar.request(JobsMethods.cancel, { jobId }));
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not cancel {0}: {1}', jobId, errorMessage(error)));
     }
   };
   const resume = async (jobId: string) => {
     try {
-      const job = await withHostTrust(sidecar, () => sidecar.request<JobInfo>(JobMethods.resume, { jobId }));
+      const job = await withHostTrust(sidecar, () => sidecar.request(JobsMethods.resume, { jobId }));
       if (job) {
         tree.upsert(job);
         await panels.show(job.jobId);
@@ -54,7 +54,7 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching the adapter of {0}...', jobId), cancellable: true },
-        (_p, token) => sidecar.request<{ path: string }>(JobMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token),
+        (_p, token) => sidecar.request(JobsMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token),
       );
       void vscode.window.showInformationMessage(vscode.l10n.t('Adapter saved to {0}.', result.path));
     } catch (error) {
@@ -73,7 +73,7 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
     panels,
     form,
     vscode.window.createTreeView('modelscope.jobs', { treeDataProvider: tree }),
-    sidecar.onNotification<JobUpdate>(JobMethods.update, (u) => {
+    sidecar.onNotification(JobsMethods.update, (u) => {
       if (!u?.job) {
         return;
       }

@@ -1,6 +1,7 @@
 // Turns the fine-tune form's string fields into a JobSpec and checks what the extension can check
 // before asking the sidecar (jobs/preview validates the rest). No `vscode` import.
-import { JobSpec, Tuner } from './protocol';
+import { JobSpec, JobTunerKind, RpcServerCodes, TrustHostParams } from '../sidecar/protocol.generated';
+import { errorData } from '../sidecar/rpcErrors';
 
 export type JobFormValues = Record<string, string | undefined>;
 
@@ -40,7 +41,7 @@ export function parseJobForm(values: JobFormValues): JobFormResult {
     errors.push({ field: 'dataset', message: 'At least one dataset is required.' });
   }
   const tunerText = text('tuner') || 'lora';
-  const tuner = (['lora', 'qlora', 'full'].includes(tunerText) ? tunerText : 'lora') as Tuner;
+  const tuner = (['lora', 'qlora', 'full'].includes(tunerText) ? tunerText : 'lora') as JobTunerKind;
   if (tuner !== tunerText) {
     errors.push({ field: 'tuner', message: 'Tuner must be lora, qlora or full.' });
   }
@@ -84,23 +85,11 @@ export function formValuesFromSpec(spec: Partial<JobSpec>): JobFormValues {
   return values;
 }
 
-/**
- * Unknown SSH host: the sidecar fails with data.serverCode (or data.kind) "UnknownHostKey" and a message like
- * "Unknown SSH host gpu01:2222: its host key fingerprint is SHA256:abc=. Compare it ..."; host, port and
- * fingerprint may also come as data fields.
- */
-export function unknownHostFrom(error: unknown): { host: string; port: number; fingerprint: string } | undefined {
-  const e = error as { message?: string; data?: Record<string, unknown> };
-  if (e?.data?.kind !== 'UnknownHostKey' && e?.data?.serverCode !== 'UnknownHostKey') {
+/** Unknown SSH host: the sidecar's error carries the host, port and fingerprint to show and, on consent, to trust. */
+export function unknownHostFrom(error: unknown): TrustHostParams | undefined {
+  const data = errorData(error);
+  if (data?.serverCode !== RpcServerCodes.unknownHostKey || !data.host || !data.fingerprint) {
     return undefined;
   }
-  const message = e.message ?? '';
-  const hostPort = /host\s+\[?([^\s:\]'"]+)\]?:(\d{1,5})\b/i.exec(message);
-  const host = (e.data.host as string) ?? hostPort?.[1] ?? /host\s+([^\s:'"]+)/i.exec(message)?.[1];
-  const port = Number(e.data.port ?? hostPort?.[2] ?? /port\s+(\d+)/i.exec(message)?.[1] ?? 22);
-  const fingerprint =
-    (e.data.fingerprint as string) ??
-    /(SHA256:[A-Za-z0-9+/=]+)/.exec(message)?.[1] ??
-    /fingerprint is\s+(\S+?)\.?(?:\s|$)/i.exec(message)?.[1];
-  return host && fingerprint ? { host, port, fingerprint } : undefined;
+  return { host: data.host, port: data.port ?? 22, fingerprint: data.fingerprint };
 }

@@ -1,10 +1,10 @@
 // Job view: live log tail, progress, loss chart, cancel / resume / fetch adapter. Fed by jobs/watch + jobs/update.
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
-import { JobInfo, JobMethods, JobUpdate } from './protocol';
+import { JobInfo, JobsMethods, JobUpdateParams } from '../sidecar/protocol.generated';
 
 export class JobPanels implements vscode.Disposable {
   private readonly panels = new Map<string, vscode.WebviewPanel>();
@@ -15,7 +15,7 @@ export class JobPanels implements vscode.Disposable {
     private readonly sidecar: SidecarHost,
     private readonly commands: { cancel(id: string): Promise<void>; resume(id: string): Promise<void>; fetchAdapter(id: string): Promise<void> },
   ) {
-    this.subscription = sidecar.onNotification<JobUpdate>(JobMethods.update, (u) => {
+    this.subscription = sidecar.onNotification<JobUpdateParams>(JobsMethods.update, (u) => {
       void this.panels.get(u.job?.jobId)?.webview.postMessage({ type: 'update', ...u });
     });
   }
@@ -34,7 +34,7 @@ export class JobPanels implements vscode.Disposable {
     this.panels.set(jobId, panel);
     panel.onDidDispose(() => {
       this.panels.delete(jobId);
-      void this.sidecar.request(JobMethods.unwatch, { jobId }).catch(() => undefined);
+      void this.sidecar.request(JobsMethods.unwatch, { jobId }).catch(() => undefined);
     });
     panel.webview.onDidReceiveMessage((raw) => {
       const m = messageOf(raw, ['cancel', 'resume', 'fetchAdapter'] as const);
@@ -46,8 +46,8 @@ export class JobPanels implements vscode.Disposable {
     let job: JobInfo | undefined;
     let lines: string[] = [];
     try {
-      job = await this.sidecar.request<JobInfo>(JobMethods.get, { jobId });
-      lines = (await this.sidecar.request<{ lines: string[] }>(JobMethods.logs, { jobId, tailLines: 200 }).catch(() => ({ lines: [] }))).lines;
+      job = await this.sidecar.request(JobsMethods.get, { jobId });
+      lines = (await this.sidecar.request(JobsMethods.logs, { jobId, tailLines: 200 }).catch(() => ({ lines: [] as string[] }))).lines;
     } catch (error) {
       renderPanel(panel, this.extensionUri, { title: jobId, body: `<p class="error">${t(errorMessage(error))}</p>` });
       return;
@@ -74,7 +74,7 @@ export class JobPanels implements vscode.Disposable {
 <h2>${t(vscode.l10n.t('Log'))}</h2>
 <div id="log" class="log"></div>`,
     });
-    await this.sidecar.request(JobMethods.watch, { jobId }).catch((e) => this.sidecar.log.warn(`jobs/watch failed: ${errorMessage(e)}`));
+    await this.sidecar.request(JobsMethods.watch, { jobId }).catch((e) => this.sidecar.log.warn(`jobs/watch failed: ${errorMessage(e)}`));
   }
 
   dispose(): void {

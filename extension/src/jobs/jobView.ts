@@ -1,5 +1,5 @@
 // How a job reads in the Jobs view and the job panel. No `vscode` import (unit-tested in plain Node).
-import { JobInfo } from './protocol';
+import type { JobInfo } from '../sidecar/protocol.generated';
 
 const stateIcons: Record<string, string> = {
   pending: 'clock',

@@ -1,8 +1,8 @@
 // "Jobs" view: the sidecar's persisted job list.
 import * as vscode from 'vscode';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
-import { JobInfo, JobMethods } from './protocol';
+import { JobInfo, JobsMethods } from '../sidecar/protocol.generated';
 import { jobIcon, jobStateText, jobTooltip } from './jobView';
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscode.Disposable {
@@ -16,7 +16,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscod
 
   async reload(): Promise<void> {
     try {
-      this.jobs = (await this.sidecar.request<{ jobs: JobInfo[] }>(JobMethods.list, {})).jobs;
+      this.jobs = (await this.sidecar.request(JobsMethods.list, {})).jobs;
       this.error = undefined;
     } catch (error) {
       this.error = errorMessage(error);

@@ -1,5 +1,5 @@
 // Turns a flat (recursive) file listing into folders with summed sizes.
-import { RepoFile } from './protocol';
+import type { RepoFile } from '../sidecar/protocol.generated';
 
 export interface FileTreeEntry {
   name: string;

@@ -2,11 +2,11 @@
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
 import { formatBytes } from '../common/format';
-import { errorMessage } from '../sidecar/protocol';
+import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
 import { renderMarkdown } from './markdown';
-import { CardResult, ModelMethods } from './protocol';
+import { ModelsCardResult, ModelsMethods } from '../sidecar/protocol.generated';
 
 export class ModelCardPanels implements vscode.Disposable {
   private readonly panels = new Map<string, vscode.WebviewPanel>();
@@ -39,7 +39,7 @@ export class ModelCardPanels implements vscode.Disposable {
     });
     renderPanel(panel, this.extensionUri, { title: modelId, body: `<p class="muted">${escapeHtml(vscode.l10n.t('Loading {0}...', modelId))}</p>` });
     try {
-      const card = await this.sidecar.request<CardResult>(ModelMethods.card, { modelId });
+      const card = await this.sidecar.request(ModelsMethods.card, { modelId });
       renderPanel(panel, this.extensionUri, { title: modelId, body: this.body(modelId, card), script: 'modelCard.js' });
     } catch (error) {
       renderPanel(panel, this.extensionUri, {
@@ -55,7 +55,7 @@ export class ModelCardPanels implements vscode.Disposable {
     }
   }
 
-  private body(modelId: string, card: CardResult): string {
+  private body(modelId: string, card: ModelsCardResult): string {
     const d = card.detail;
     const row = (label: string, value: string | undefined) =>
       value ? `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>` : '';

@@ -1,13 +1,12 @@
-// Wires the Models view: tree, search, organisations, model card, downloads, cache, clone.
+// Wires the Models view: tree, search, organisations, model card (downloads/ and git/ add their commands to it).
 import * as vscode from 'vscode';
 import { ModelScopeAuthProvider } from '../auth/authProvider';
-import { DownloadService } from '../downloads/downloadCommands';
-import { errorMessage } from '../sidecar/protocol';
+import { options } from '../options';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { ModelCardPanels } from './modelCardPanel';
 import { ModelTreeModel, ModelTreeNode, SearchQuery } from './modelTreeModel';
 import { ModelTreeProvider } from './modelTreeProvider';
-import { FilesResult, ModelMethods, ModelSort, RevisionsResult, SearchResult } from './protocol';
+import { ModelSortKind, ModelsMethods } from '../sidecar/protocol.generated';
 
 /** Accepts a tree node, a model id, `{modelId}` or a Uri-less call; returns the model id. */
 export function modelIdOf(arg: unknown): string | undefined {
@@ -19,6 +18,15 @@ export function modelIdOf(arg: unknown): string | undefined {
     return node.model.id;
   }
   return typeof node?.modelId === 'string' ? node.modelId : undefined;
+}
+
+/** The model id of a command's argument, or a warning that asks to select a model. */
+export function requireModelId(arg: unknown): string | undefined {
+  const id = modelIdOf(arg);
+  if (!id) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('Select a model in the ModelScope view first.'));
+  }
+  return id;
 }
 
 export interface ModelFeatures {
@@ -34,32 +42,22 @@ export function registerModelFeatures(
   context: vscode.ExtensionContext,
   sidecar: SidecarHost,
   auth: ModelScopeAuthProvider,
-  downloads: DownloadService,
 ): ModelFeatures {
-  const config = () => vscode.workspace.getConfiguration('modelscope');
   const model = new ModelTreeModel(
     {
-      search: (params) => sidecar.request<SearchResult>(ModelMethods.search, params),
+      search: (params) => sidecar.request(ModelsMethods.search, params),
       files: async (modelId, revision) =>
-        (await sidecar.request<FilesResult>(ModelMethods.files, { modelId, revision, recursive: true })).files,
-      revisions: async (modelId) => (await sidecar.request<RevisionsResult>(ModelMethods.revisions, { modelId })).revisions.map((r) => r.name),
+        (await sidecar.request(ModelsMethods.files, { modelId, revision, recursive: true })).files,
+      revisions: async (modelId) => (await sidecar.request(ModelsMethods.revisions, { modelId })).revisions.map((r) => r.name),
     },
     50,
   );
   model.setUser(auth.activeSession?.userName);
   let account = auth.activeSession?.id;
-  model.setOrganizations(config().get<string[]>('organizations') ?? []);
+  model.setOrganizations(options.organizations());
   const tree = new ModelTreeProvider(model);
   const view = vscode.window.createTreeView('modelscope.models', { treeDataProvider: tree, showCollapseAll: true });
   const cards = new ModelCardPanels(context.extensionUri, sidecar);
-
-  const requireModel = (arg: unknown): string | undefined => {
-    const id = modelIdOf(arg);
-    if (!id) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('Select a model in the ModelScope view first.'));
-    }
-    return id;
-  };
 
   const search = async (args?: SearchQuery): Promise<void> => {
     let query: SearchQuery | undefined = args;
@@ -72,7 +70,7 @@ export function registerModelFeatures(
       if (text === undefined) {
         return;
       }
-      const sorts: { label: string; sort: ModelSort }[] = [
+      const sorts: { label: string; sort: ModelSortKind }[] = [
         { label: vscode.l10n.t('Most downloaded'), sort: 'downloads' },
         { label: vscode.l10n.t('Most liked'), sort: 'likes' },
         { label: vscode.l10n.t('Recently updated'), sort: 'lastModified' },
@@ -118,7 +116,7 @@ export function registerModelFeatures(
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('modelscope.organizations')) {
-        model.setOrganizations(config().get<string[]>('organizations') ?? []);
+        model.setOrganizations(options.organizations());
         tree.refresh();
       }
     }),
@@ -151,62 +149,22 @@ export function registerModelFeatures(
       if (!org?.trim()) {
         return;
       }
-      const current = config().get<string[]>('organizations') ?? [];
+      const current = options.organizations();
       if (!current.includes(org.trim())) {
-        await config().update('organizations', [...current, org.trim()], vscode.ConfigurationTarget.Global);
+        await options.setOrganizations([...current, org.trim()]);
       }
     }),
     vscode.commands.registerCommand('modelscope.removeOrganization', async (node?: ModelTreeNode) => {
       if (node?.kind !== 'root' || node.rootKind !== 'org') {
         return;
       }
-      const current = config().get<string[]>('organizations') ?? [];
-      await config().update('organizations', current.filter((o) => o !== node.owner), vscode.ConfigurationTarget.Global);
+      await options.setOrganizations(options.organizations().filter((o) => o !== node.owner));
     }),
     vscode.commands.registerCommand('modelscope.openModelCard', async (arg?: unknown) => {
       const id = modelIdOf(arg) ?? (await vscode.window.showInputBox({ title: vscode.l10n.t('Open Model Card'), prompt: vscode.l10n.t('Model id, e.g. qwen/Qwen2.5-0.5B-Instruct') }));
       if (id) {
         await cards.show(id.trim());
       }
-    }),
-    vscode.commands.registerCommand('modelscope.download', async (arg?: unknown, args?: { include?: string[]; revision?: string }) => {
-      const id = requireModel(arg);
-      if (!id) {
-        return undefined;
-      }
-      const node = arg as ModelTreeNode;
-      const include = args?.include ?? (node?.kind === 'entry' ? [node.entry.type === 'dir' ? `${node.entry.path}/**` : node.entry.path] : undefined);
-      return downloads.download({ modelId: id, include, revision: args?.revision });
-    }),
-    vscode.commands.registerCommand('modelscope.downloadMatching', async (arg?: unknown, patterns?: string) => {
-      const id = requireModel(arg);
-      if (!id) {
-        return undefined;
-      }
-      const text =
-        patterns ??
-        (await vscode.window.showInputBox({
-          title: vscode.l10n.t('Download files matching glob'),
-          prompt: vscode.l10n.t('Glob patterns separated by commas or spaces, e.g. *.json, onnx/**'),
-          value: '*.json, *.md',
-        }));
-      const include = text?.split(/[\s,]+/).filter((p) => p.length > 0);
-      if (!include?.length) {
-        return undefined;
-      }
-      return downloads.download({ modelId: id, include });
-    }),
-    vscode.commands.registerCommand('modelscope.revealInCache', (arg?: unknown) => {
-      const id = requireModel(arg);
-      return id ? downloads.revealInCache(id) : undefined;
-    }),
-    vscode.commands.registerCommand('modelscope.deleteFromCache', (arg?: unknown) => {
-      const id = requireModel(arg);
-      return id ? downloads.deleteFromCache(id) : undefined;
-    }),
-    vscode.commands.registerCommand('modelscope.cloneRepository', (arg?: unknown) => {
-      const id = requireModel(arg);
-      return id ? downloads.clone(id).catch((e) => vscode.window.showErrorMessage(errorMessage(e))) : undefined;
     }),
   );
   return { tree, view, cards };

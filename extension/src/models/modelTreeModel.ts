@@ -1,17 +1,17 @@
 // The data behind the Models tree, apart from the TreeDataProvider: roots, paged lists with "Load more",
 // revisions and file folders. No `vscode` import.
 import { buildFileTree, FileTreeEntry } from './fileTree';
-import { ModelSort, ModelSummary, RepoFile, SearchParams, SearchResult } from './protocol';
+import type { ModelSortKind, ModelsSearchParams, ModelsSearchResult, ModelSummary, RepoFile } from '../sidecar/protocol.generated';
 
 export interface ModelSource {
-  search(params: SearchParams): Promise<SearchResult>;
+  search(params: ModelsSearchParams): Promise<ModelsSearchResult>;
   files(modelId: string, revision?: string): Promise<RepoFile[]>;
   revisions(modelId: string): Promise<string[]>;
 }
 
 export interface SearchQuery {
   query?: string;
-  sort?: ModelSort;
+  sort?: ModelSortKind;
   task?: string;
   license?: string;
 }
@@ -29,7 +29,7 @@ export type ModelTreeNode =
   | { kind: 'message'; id: string; message: 'empty' | 'error' | 'signInRequired'; detail?: string };
 
 interface ListState {
-  params: Omit<SearchParams, 'pageNumber' | 'pageSize'>;
+  params: Omit<ModelsSearchParams, 'pageNumber' | 'pageSize'>;
   items: ModelSummary[];
   totalCount: number;
   lastPage: number;

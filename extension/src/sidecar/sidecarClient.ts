@@ -10,7 +10,7 @@ import {
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node';
 import { redact } from '../common/redact';
-import { LogParams, SidecarMethods } from './protocol';
+import { LogParams, SidecarMethods } from './protocol.generated';
 import { RestartPolicy } from './restartPolicy';
 
 export type SidecarState = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed' | 'disposed';
@@ -100,11 +100,6 @@ export class SidecarClient {
     return this.send<R>(generation, method, params, token);
   }
 
-  async notify(method: string, params?: unknown): Promise<void> {
-    const generation = await this.ready();
-    await generation.connection.sendNotification(method, params);
-  }
-
   /** Handlers survive restarts. */
   onNotification(method: string, handler: NotificationHandler): { dispose(): void } {
     let set = this.handlers.get(method);
@@ -114,18 +109,6 @@ export class SidecarClient {
     }
     set.add(handler);
     return { dispose: () => set!.delete(handler) };
-  }
-
-  /** Starts the sidecar if it is not running; after a give-up this resets the crash history. */
-  async start(): Promise<void> {
-    if (this.state === 'disposed') {
-      throw new SidecarUnavailableError('The ModelScope sidecar client has been disposed.');
-    }
-    if (this.state === 'failed') {
-      this.policy.reset();
-      this.setState('stopped');
-    }
-    await this.ready();
   }
 
   /** Stops the running process (if any) and starts a fresh one. */
@@ -344,7 +327,7 @@ export class SidecarClient {
   }
 
   private dispatch(method: string, params: unknown): void {
-    if (method === SidecarMethods.log) {
+    if (method === SidecarMethods.log.method) {
       const p = params as LogParams;
       this.options.log(toLevel(p?.level), redact(p?.message ?? ''));
     }

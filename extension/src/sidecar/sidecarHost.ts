@@ -1,13 +1,16 @@
 // VS Code glue for the sidecar: where to find it, where its log goes, how a crash is shown.
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { CancellationToken } from 'vscode-jsonrpc/node';
+import { CancellationToken, NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc/node';
 import { redact } from '../common/redact';
-import { InitializeResult, SidecarMethods } from './protocol';
+import { options } from '../options';
+import { InitializeResult, RpcErrorData, SidecarLogLevel, SidecarMethods } from './protocol.generated';
 import { LogLevel, RawSend, SidecarClient, SidecarState } from './sidecarClient';
 import { locateSidecar, serveArguments } from './sidecarLocator';
 
-export type StartHook = (send: RawSend) => Promise<void>;
+/** Sends one request of the generated contract (start hooks run before any other request reaches the sidecar). */
+export type TypedSend = <P, R>(type: RequestType<P, R, RpcErrorData>, params: P) => Promise<R>;
+export type StartHook = (send: TypedSend) => Promise<void>;
 
 /** What features use: one request API that waits for a running sidecar, and notifications that survive restarts. */
 export class SidecarHost implements vscode.Disposable {
@@ -43,19 +46,24 @@ export class SidecarHost implements vscode.Disposable {
     // The sidecar's log level follows the output channel's ("Set Log Level..." on the ModelScope channel).
     log.onDidChangeLogLevel(() => {
       if (this.client.currentState === 'running') {
-        void this.client
-          .request(SidecarMethods.initialize, { endpoint: this.endpoint(), logLevel: this.logLevel(), locale: vscode.env.language })
+        void this.request(SidecarMethods.initialize, { endpoint: this.endpoint(), logLevel: this.logLevel(), locale: vscode.env.language })
           .catch((error) => this.log.warn(redact(`Could not change the sidecar's log level: ${(error as Error).message}`)));
       }
     });
   }
 
-  request<R>(method: string, params?: unknown, token?: vscode.CancellationToken): Promise<R> {
-    return this.client.request<R>(method, params, token as CancellationToken | undefined);
+  /** A request of the generated contract, sent once a sidecar is running (starting one if needed). */
+  request<P, R>(type: RequestType<P, R, RpcErrorData>, params: P, token?: vscode.CancellationToken): Promise<R>;
+  request<R>(type: RequestType0<R, RpcErrorData>, token?: vscode.CancellationToken): Promise<R>;
+  request<R>(type: { method: string; numberOfParams: number }, paramsOrToken?: unknown, token?: vscode.CancellationToken): Promise<R> {
+    return type.numberOfParams === 0
+      ? this.client.request<R>(type.method, undefined, paramsOrToken as CancellationToken | undefined)
+      : this.client.request<R>(type.method, paramsOrToken, token as CancellationToken | undefined);
   }
 
-  onNotification<P>(method: string, handler: (params: P) => void): vscode.Disposable {
-    return this.client.onNotification(method, handler);
+  /** A notification of the generated contract; the handler survives restarts. */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    return this.client.onNotification(type.method, handler);
   }
 
   /** Runs after every (re)start, after sidecar/initialize (e.g. re-activating the signed-in session). */
@@ -73,9 +81,8 @@ export class SidecarHost implements vscode.Disposable {
   }
 
   private launch() {
-    const config = vscode.workspace.getConfiguration('modelscope');
     const launch = locateSidecar({
-      settingPath: config.get<string>('sidecarPath'),
+      settingPath: options.sidecarPath(),
       envPath: process.env.MODELIDE_SIDECAR,
       extensionPath: this.context.extensionPath,
       platform: process.platform,
@@ -89,7 +96,7 @@ export class SidecarHost implements vscode.Disposable {
     return { command: launch.command, args: serveArguments(launch, process.pid, this.endpoint(), this.logLevel()) };
   }
 
-  private logLevel(): string {
+  private logLevel(): SidecarLogLevel {
     switch (this.log.logLevel) {
       case vscode.LogLevel.Trace:
         return 'trace';
@@ -104,8 +111,9 @@ export class SidecarHost implements vscode.Disposable {
     }
   }
 
-  private async runStartHooks(send: RawSend): Promise<void> {
-    this.lastInitialize = await send<InitializeResult>(SidecarMethods.initialize, {
+  private async runStartHooks(raw: RawSend): Promise<void> {
+    const send: TypedSend = (type, params) => raw(type.method, params);
+    this.lastInitialize = await send(SidecarMethods.initialize, {
       endpoint: this.endpoint(),
       logLevel: this.logLevel(),
       locale: vscode.env.language,

@@ -1,5 +1,5 @@
 using ModelIde.Core.Auth;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Hub;
 
 namespace ModelIde.Core.Tests.Auth;

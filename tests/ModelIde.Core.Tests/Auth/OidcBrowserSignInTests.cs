@@ -59,8 +59,8 @@ public sealed class OidcBrowserSignInTests
         Assert.False(string.IsNullOrEmpty(session.RefreshToken));
         Assert.NotNull(session.ExpiresAt);
 
-        using var http = ModelIde.Core.Hub.ModelScopeApiClient.CreateHttpClient();
-        var api = new ModelIde.Core.Hub.ModelScopeApiClient(http, new ModelIde.Core.Hub.HubSession(hub.BaseUri));
+        using var http = ModelIde.Core.ModelScopeApi.ModelScopeApiClient.CreateHttpClient();
+        var api = new ModelIde.Core.ModelScopeApi.ModelScopeApiClient(http, new ModelIde.Core.ModelScopeApi.HubSession(hub.BaseUri));
         var me = await api.GetCurrentUserAsync(CancellationToken.None, session.AccessToken);
         Assert.Equal("demo", me.UserName);
     }

@@ -34,35 +34,4 @@ public sealed class SessionRefresherTests
     {
         Assert.False(SessionRefresher.NeedsRefresh(Session(TimeSpan.FromHours(1)) with { ExpiresAt = null }, s_t0.AddYears(1)));
     }
-
-    [Fact]
-    public async Task Refreshes_once_when_close_to_expiry_and_fails_closed_when_the_refresh_is_refused()
-    {
-        var time = new ManualTime(s_t0.AddSeconds(3590));
-        var calls = 0;
-        var refresher = new SessionRefresher(Session(TimeSpan.FromHours(1)), (s, _) =>
-        {
-            calls++;
-            return calls == 1
-                ? Task.FromResult(s with { AccessToken = "at-2", ObtainedAt = time.GetUtcNow(), ExpiresAt = time.GetUtcNow().AddHours(1) })
-                : throw new ModelIdeException(ModelIdeErrorKind.AuthenticationRequired, "expired: sign in again");
-        }, time);
-
-        Assert.Equal("at-2", (await refresher.GetFreshAsync(CancellationToken.None)).AccessToken);
-        Assert.Equal("at-2", (await refresher.GetFreshAsync(CancellationToken.None)).AccessToken);
-        Assert.Equal(1, calls);
-
-        time.Now = time.Now.AddHours(2);
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => refresher.GetFreshAsync(CancellationToken.None));
-        Assert.Equal(ModelIdeErrorKind.AuthenticationRequired, ex.Kind);
-        Assert.Null(refresher.Current);
-        await Assert.ThrowsAsync<ModelIdeException>(() => refresher.GetFreshAsync(CancellationToken.None));
-    }
-
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

@@ -1,5 +1,5 @@
 using ModelIde.Core.Downloads;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Core.Tests.Hub;
 

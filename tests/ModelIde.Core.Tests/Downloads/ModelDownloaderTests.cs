@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using ModelIde.Core.Downloads;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Core.Tests.Hub;
 using ModelIde.Hub.Faults;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Core.Tests.Fuzz;
 

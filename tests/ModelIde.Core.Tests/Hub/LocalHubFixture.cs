@@ -1,4 +1,4 @@
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Hub;
 
 namespace ModelIde.Core.Tests.Hub;

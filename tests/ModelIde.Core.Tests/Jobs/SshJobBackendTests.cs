@@ -199,10 +199,11 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
     public async Task Unknown_host_key_is_refused_with_its_fingerprint_until_trusted()
     {
         using var service = servers.NewService(JobWait.TempDir(), trustHost: false);
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<HostKeyRejectedException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.RemoteFailure, ex.Kind);
         Assert.Equal(SshConnection.UnknownHostKeyCode, ex.ServerCode);
         Assert.Contains(servers.Fingerprint, ex.Message);
+        Assert.Equal((servers.Host, servers.Port, servers.Fingerprint), (ex.Host, ex.Port, ex.Fingerprint));
         Assert.Empty(service.List());
 
         service.TrustHost(servers.Host, servers.Port, servers.Fingerprint);
@@ -230,8 +231,9 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         var state = JobWait.TempDir();
         using var service = servers.NewService(state, trustHost: false);
         service.TrustHost(servers.Host, servers.Port, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<HostKeyRejectedException>(() => service.SubmitAsync(Spec(2), CancellationToken.None));
         Assert.Equal(SshConnection.HostKeyMismatchCode, ex.ServerCode);
         Assert.Contains(servers.Fingerprint, ex.Message);
+        Assert.Equal(servers.Fingerprint, ex.Fingerprint);
     }
 }

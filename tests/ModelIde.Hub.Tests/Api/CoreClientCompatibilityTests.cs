@@ -1,5 +1,5 @@
 using ModelIde.Core;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Hub.Faults;
 
 namespace ModelIde.Hub.Tests.Api;

@@ -88,7 +88,7 @@ public sealed class SessionExpiredTests : IAsyncLifetime
         var token = _hub.IssueToken("demo");
         await SignInAsync(token);
         var listed = (await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams(Model))).Files
-            .Where(f => f.Type == "file").Select(f => f.Path).ToArray();
+            .Where(f => f.Type == RepoFileKind.File).Select(f => f.Path).ToArray();
         var others = listed.Where(p => p != "model.onnx").ToArray();
         Assert.Contains("model.onnx", listed);
         Assert.NotEmpty(others);
@@ -146,7 +146,7 @@ public sealed class SessionExpiredTests : IAsyncLifetime
         {
             var target = Path.Combine(parent, "clone");
             var refused = await Assert.ThrowsAsync<RemoteInvocationException>(() =>
-                _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams(_hub.PrivateModelId, target)));
+                _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(GitMethods.Clone, new GitCloneParams(_hub.PrivateModelId, target)));
             Assert.Equal(RpcErrorCodes.AuthenticationRequired, refused.ErrorCode);
             Assert.DoesNotContain(staleGitToken, refused.Message, StringComparison.Ordinal);
             Assert.False(Directory.Exists(Path.Combine(target, ".git")), "a refused clone leaves no repository behind");
@@ -157,12 +157,12 @@ public sealed class SessionExpiredTests : IAsyncLifetime
 
             // A second refusal in the same session does not ask again.
             await Assert.ThrowsAsync<RemoteInvocationException>(() =>
-                _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams(_hub.PrivateModelId, target)));
+                _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(GitMethods.Clone, new GitCloneParams(_hub.PrivateModelId, target)));
             Assert.Single(await _sink.SettledAsync(_sidecar.Client, expected: 1));
 
             // Signing in again picks up the current git token, and the clone works.
             await SignInAsync(_hub.IssueToken("demo"));
-            var cloned = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams(_hub.PrivateModelId, target));
+            var cloned = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(GitMethods.Clone, new GitCloneParams(_hub.PrivateModelId, target));
             Assert.True(Directory.Exists(Path.Combine(cloned.Path, ".git")));
         }
         finally

@@ -55,7 +55,7 @@ public sealed class InferenceRpcTests
         await using var c = ConnectionWithSink(sink);
 
         var load = await c.Client.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load,
-            new InferenceLoadParams(TinyModelDir(), "preferCpu", Threads: 2));
+            new InferenceLoadParams(TinyModelDir(), DevicePolicyKind.PreferCpu, Threads: 2));
         Assert.Equal("cpu", load.Device);
         Assert.True(load.IsChatModel);
 
@@ -63,7 +63,7 @@ public sealed class InferenceRpcTests
             new InferenceGenerateParams(load.SessionId, "g1", Prompt: "def fibonacci(n):\n", MaxNewTokens: 24));
 
         Assert.Equal(24, result.GeneratedTokens);
-        Assert.Equal("maxTokens", result.StopReason);
+        Assert.Equal(StopReasonKind.MaxTokens, result.StopReason);
         // Notifications are sent before the response, but the client may still be dispatching the last ones.
         var deadline = DateTime.UtcNow.AddSeconds(10);
         InferenceTokenParams[] streamed;
@@ -76,7 +76,7 @@ public sealed class InferenceRpcTests
         Assert.Equal(result.TokenIds, streamed.Select(t => t.TokenId).Take(result.TokenIds.Count));
 
         var chat = await c.Client.InvokeWithParameterObjectAsync<InferenceGenerateResult>(InferenceMethods.Generate,
-            new InferenceGenerateParams(load.SessionId, "g2", Messages: [new ChatMessageDto("user", "hi")], MaxNewTokens: 4));
+            new InferenceGenerateParams(load.SessionId, "g2", Messages: [new ChatMessageDto(ChatRole.User, "hi")], MaxNewTokens: 4));
         Assert.True(chat.PromptTokens > 4);
 
         await c.Client.InvokeWithParameterObjectAsync<InferenceUnloadResult>(InferenceMethods.Unload, new InferenceUnloadParams(load.SessionId));
@@ -90,7 +90,7 @@ public sealed class InferenceRpcTests
     {
         var sink = new TokenSink();
         await using var c = ConnectionWithSink(sink);
-        var load = await c.Client.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load, new InferenceLoadParams(TinyModelDir(), "cpu", Threads: 1));
+        var load = await c.Client.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load, new InferenceLoadParams(TinyModelDir(), DevicePolicyKind.PreferCpu, Threads: 1));
 
         using var cts = new CancellationTokenSource();
         var generation = c.Client.InvokeWithParameterObjectAsync<InferenceGenerateResult>(InferenceMethods.Generate,
@@ -106,7 +106,7 @@ public sealed class InferenceRpcTests
         try
         {
             var partial = await generation;
-            Assert.Equal("cancelled", partial.StopReason);
+            Assert.Equal(StopReasonKind.Cancelled, partial.StopReason);
             Assert.True(partial.GeneratedTokens < 2000);
         }
         catch (OperationCanceledException)
@@ -144,7 +144,7 @@ public sealed class InferenceRpcTests
     public async Task Devices_reports_the_cpu_provider()
     {
         await using var c = SidecarConnection.Start();
-        var devices = await c.Client.InvokeWithParameterObjectAsync<InferenceDevicesResult>(InferenceMethods.Devices, new InferenceDevicesParams("auto"));
+        var devices = await c.Client.InvokeWithParameterObjectAsync<InferenceDevicesResult>(InferenceMethods.Devices, new InferenceDevicesParams(DevicePolicyKind.Auto));
         Assert.Contains(devices.ExecutionProviders, e => e.Name == "CPUExecutionProvider");
         Assert.False(string.IsNullOrWhiteSpace(devices.Summary));
     }

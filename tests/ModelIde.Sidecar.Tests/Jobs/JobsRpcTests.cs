@@ -78,6 +78,29 @@ public sealed class JobsRpcTests
     }
 
     [Fact]
+    public async Task Unknown_ssh_host_fails_with_host_port_and_fingerprint_in_the_typed_error_data()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        var (host, port) = (env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture));
+        var spec = new JobSpecDto
+        {
+            Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{host}:{port}",
+            IdentityFile = env["MODELIDE_SSH_KEY"],
+            Model = "Qwen/Qwen2.5-0.5B-Instruct",
+            Dataset = [env["MODELIDE_SSH_DATASET"]],
+            MaxSteps = 1,
+        };
+
+        var ex = await Assert.ThrowsAsync<RemoteInvocationException>(() => c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, spec));
+
+        // What the extension shows and trusts comes from typed fields, not from the message.
+        Assert.Equal(RpcErrorCodes.RemoteFailure, ex.ErrorCode);
+        var data = Assert.IsType<RpcErrorData>(ex.DeserializedErrorData);
+        Assert.Equal((RpcErrorKind.RemoteFailure, RpcServerCodes.UnknownHostKey, host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]), (data.Kind, data.ServerCode, data.Host, data.Port, data.Fingerprint));
+    }
+
+    [Fact]
     public async Task Slurm_job_goes_through_a_configured_slurmrestd()
     {
         var env = SshTestServer.Environment();
@@ -184,7 +207,7 @@ public sealed class JobsRpcTests
             var server = SidecarServer.Attach(serverStream, serverStream, context);
             var formatter = new SystemTextJsonFormatter();
             SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);
-            var client = new JsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
+            var client = new TypedErrorsJsonRpc(new HeaderDelimitedMessageHandler(clientStream, clientStream, formatter));
             var connection = new JobsConnection(context, server, client, stateDir);
             client.AddLocalRpcTarget(new NotificationSink(connection.Updates));
             client.StartListening();
@@ -199,6 +222,12 @@ public sealed class JobsRpcTests
             return ValueTask.CompletedTask;
         }
     }
+}
+
+/// <summary>A client that reads error data as the protocol's <see cref="RpcErrorData"/>, as the extension does.</summary>
+internal sealed class TypedErrorsJsonRpc(IJsonRpcMessageHandler handler) : JsonRpc(handler)
+{
+    protected override Type? GetErrorDetailsDataType(JsonRpcError error) => typeof(RpcErrorData);
 }
 
 /// <summary>Receives the sidecar's notifications on the client side.</summary>

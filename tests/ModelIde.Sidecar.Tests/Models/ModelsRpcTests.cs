@@ -11,13 +11,14 @@ namespace ModelIde.Sidecar.Tests.Models;
 public sealed class ModelsRpcTests : IAsyncLifetime
 {
     private readonly List<DownloadsProgressParams> _progress = [];
+    private readonly List<GitProgressParams> _gitProgress = [];
     private LocalHub _hub = null!;
     private SidecarConnection _sidecar = null!;
 
     public async Task InitializeAsync()
     {
         _hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 200 }, CancellationToken.None);
-        _sidecar = SidecarConnection.Start(_hub.BaseUri.ToString(), new ProgressSink(_progress));
+        _sidecar = SidecarConnection.Start(_hub.BaseUri.ToString(), new ProgressSink(_progress, _gitProgress));
     }
 
     public async Task DisposeAsync()
@@ -33,7 +34,7 @@ public sealed class ModelsRpcTests : IAsyncLifetime
         Assert.Contains(search.Models, m => m.Id == "modelide/tiny-stdlib-coder");
 
         var files = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsFilesResult>(ModelsMethods.Files, new ModelsFilesParams("modelide/tiny-stdlib-coder"));
-        Assert.Contains(files.Files, f => f.Path == "model.onnx" && f.Type == "file" && f.Sha256 is { Length: 64 });
+        Assert.Contains(files.Files, f => f.Path == "model.onnx" && f.Type == RepoFileKind.File && f.Sha256 is { Length: 64 });
 
         var card = await _sidecar.Client.InvokeWithParameterObjectAsync<ModelsCardResult>(ModelsMethods.Card, new ModelsCardParams("modelide/tiny-stdlib-coder"));
         Assert.False(string.IsNullOrWhiteSpace(card.Markdown));
@@ -87,11 +88,16 @@ public sealed class ModelsRpcTests : IAsyncLifetime
         var target = Path.Combine(Directory.CreateTempSubdirectory("modelide-clone-").FullName, "repo");
         try
         {
-            var result = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(DownloadsMethods.GitClone, new GitCloneParams("modelide/tiny-stdlib-coder", target));
+            var result = await _sidecar.Client.InvokeWithParameterObjectAsync<GitCloneResult>(GitMethods.Clone, new GitCloneParams("modelide/tiny-stdlib-coder", target));
             Assert.True(File.Exists(Path.Combine(result.Path, "config.json")));
             var config = await File.ReadAllTextAsync(Path.Combine(result.Path, ".git", "config"));
             Assert.DoesNotContain(gitToken, config, StringComparison.Ordinal);
             Assert.DoesNotContain(_hub.DemoToken, config, StringComparison.Ordinal);
+            lock (_gitProgress)
+            {
+                // git's own phases arrive as git/progress, the last one of each phase at 100 %.
+                Assert.Contains(_gitProgress, g => g.ModelId == "modelide/tiny-stdlib-coder" && g.Percent == 100 && g.Phase.Length > 0);
+            }
         }
         finally
         {
@@ -99,8 +105,17 @@ public sealed class ModelsRpcTests : IAsyncLifetime
         }
     }
 
-    private sealed class ProgressSink(List<DownloadsProgressParams> sink)
+    private sealed class ProgressSink(List<DownloadsProgressParams> sink, List<GitProgressParams> gitSink)
     {
+        [JsonRpcMethod(GitMethods.Progress, UseSingleObjectParameterDeserialization = true)]
+        public void GitProgress(GitProgressParams p)
+        {
+            lock (gitSink)
+            {
+                gitSink.Add(p);
+            }
+        }
+
         [JsonRpcMethod(DownloadsMethods.Progress, UseSingleObjectParameterDeserialization = true)]
         public void Progress(DownloadsProgressParams p)
         {

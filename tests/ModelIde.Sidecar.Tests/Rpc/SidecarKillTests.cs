@@ -221,7 +221,7 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
         int streamedAtKill;
         using (var first = LiveSidecar.Start("http://127.0.0.1:9"))
         {
-            var load = await first.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load, new InferenceLoadParams(modelDir, "cpu", Threads: 1));
+            var load = await first.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load, new InferenceLoadParams(modelDir, DevicePolicyKind.PreferCpu, Threads: 1));
             var generation = first.Rpc.InvokeWithParameterObjectAsync<InferenceGenerateResult>(InferenceMethods.Generate,
                 new InferenceGenerateParams(load.SessionId, "doomed", Prompt: prompt, MaxNewTokens: 2000));
             await WaitUntil(() => first.Notifications.Tokens.Count >= 3 || generation.IsCompleted, TimeSpan.FromMinutes(2), "streamed tokens");
@@ -237,7 +237,7 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
         string streamed;
         using (var second = LiveSidecar.Start("http://127.0.0.1:9"))
         {
-            var load = await second.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load, new InferenceLoadParams(modelDir, "cpu", Threads: 1));
+            var load = await second.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load, new InferenceLoadParams(modelDir, DevicePolicyKind.PreferCpu, Threads: 1));
             result = await second.Rpc.InvokeWithParameterObjectAsync<InferenceGenerateResult>(InferenceMethods.Generate,
                 new InferenceGenerateParams(load.SessionId, "again", Prompt: prompt, MaxNewTokens: expectedIds.Length, Temperature: 0));
             await WaitUntil(() => second.Notifications.Tokens.Count(t => t.GenerationId == "again") >= result.GeneratedTokens, TimeSpan.FromSeconds(10), "the last streamed tokens");

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { extensionRoot } from './paths';
+import { extensionRoot } from '../paths';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(extensionRoot, 'package.json'), 'utf8'));
 const src = (rel: string) => fs.readFileSync(path.join(extensionRoot, 'src', rel), 'utf8');

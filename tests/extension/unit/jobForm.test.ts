@@ -52,23 +52,15 @@ describe('parseJobForm', () => {
 });
 
 describe('unknownHostFrom', () => {
-  it('reads host, port and fingerprint from the error data', () => {
-    const e = { code: -32011, message: 'Unknown host', data: { kind: 'UnknownHostKey', host: 'gpu01', port: 2222, fingerprint: 'SHA256:abc' } };
+  it('reads host, port and fingerprint from the typed error data', () => {
+    const e = { code: -32011, message: 'Unknown SSH host gpu01:2222', data: { kind: 'remoteFailure', serverCode: 'UnknownHostKey', host: 'gpu01', port: 2222, fingerprint: 'SHA256:abc' } };
     assert.deepEqual(unknownHostFrom(e), { host: 'gpu01', port: 2222, fingerprint: 'SHA256:abc' });
   });
-  it('falls back to the message', () => {
-    const e = { message: 'The host gpu01 port 22 presented an unknown key SHA256:Zm9vYmFy=', data: { kind: 'UnknownHostKey' } };
-    assert.deepEqual(unknownHostFrom(e), { host: 'gpu01', port: 22, fingerprint: 'SHA256:Zm9vYmFy=' });
-  });
-  it('reads the sidecar\'s message for data.serverCode UnknownHostKey', () => {
-    const e = {
-      code: -32011,
-      message: "Unknown SSH host gpu01:2222: its host key fingerprint is SHA256:q0b+Zm9v/YmFy. Compare it with the server's ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there) and trust it to continue.",
-      data: { kind: 'RemoteFailure', serverCode: 'UnknownHostKey' },
-    };
-    assert.deepEqual(unknownHostFrom(e), { host: 'gpu01', port: 2222, fingerprint: 'SHA256:q0b+Zm9v/YmFy' });
+  it('needs the typed fields: the message is not read', () => {
+    const e = { message: 'Unknown SSH host gpu01:2222: its host key fingerprint is SHA256:q0b+Zm9v/YmFy.', data: { kind: 'remoteFailure', serverCode: 'UnknownHostKey' } };
+    assert.equal(unknownHostFrom(e), undefined);
   });
   it('does not offer to trust a host whose key changed', () =>
-    assert.equal(unknownHostFrom({ message: 'The host key of gpu01:22 (SHA256:x) does not match', data: { kind: 'RemoteFailure', serverCode: 'HostKeyMismatch' } }), undefined));
-  it('ignores other failures', () => assert.equal(unknownHostFrom({ data: { kind: 'Network' } }), undefined));
+    assert.equal(unknownHostFrom({ data: { kind: 'remoteFailure', serverCode: 'HostKeyMismatch', host: 'gpu01', port: 22, fingerprint: 'SHA256:x' } }), undefined));
+  it('ignores other failures', () => assert.equal(unknownHostFrom({ data: { kind: 'network' } }), undefined));
 });

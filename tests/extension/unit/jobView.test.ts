@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { isUnreachable, jobIcon, jobStateText, jobTooltip } from '../../../extension/src/jobs/jobView';
-import { JobInfo } from '../../../extension/src/jobs/protocol';
+import { JobInfo } from '../../../extension/src/sidecar/protocol.generated';
 
 const running: JobInfo = {
   jobId: 'ft-1',
@@ -12,6 +12,8 @@ const running: JobInfo = {
   submittedAt: '2026-01-01T00:00:00Z',
   progress: { globalStep: 4, maxSteps: 10, percent: 40 },
   checkpoints: [],
+  swiftMajorVersion: 4,
+  spec: { backend: 'ssh://alice@gpu01:2222', model: 'm', dataset: ['d'], tuner: 'lora' },
 };
 const hostDown = 'Host unreachable: Cannot connect to gpu01:2222: connection refused. Will retry; last known state: running.';
 

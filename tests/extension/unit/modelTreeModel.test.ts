@@ -2,20 +2,21 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { buildFileTree } from '../../../extension/src/models/fileTree';
 import { ModelSource, ModelTreeModel, ModelTreeNode } from '../../../extension/src/models/modelTreeModel';
-import { ModelSummary, RepoFile, SearchParams } from '../../../extension/src/models/protocol';
+import { ModelsSearchParams, ModelSummary, RepoFile } from '../../../extension/src/sidecar/protocol.generated';
 
 function summary(id: string): ModelSummary {
   return { id, downloads: 0, likes: 0, tasks: [], private: false, gated: false };
 }
 
 /** A hub with `total` models per owner, served in pages like models/search. */
-function fakeSource(total: number, calls: SearchParams[] = []): ModelSource {
+function fakeSource(total: number, calls: ModelsSearchParams[] = []): ModelSource {
   return {
     async search(params) {
       calls.push(params);
       const all = Array.from({ length: total }, (_, i) => summary(`${params.owner ?? 'any'}/m${i}`));
-      const start = (params.pageNumber - 1) * params.pageSize;
-      return { models: all.slice(start, start + params.pageSize), totalCount: total, pageNumber: params.pageNumber, pageSize: params.pageSize };
+      const { pageNumber = 1, pageSize = 20 } = params;
+      const start = (pageNumber - 1) * pageSize;
+      return { models: all.slice(start, start + pageSize), totalCount: total, pageNumber, pageSize };
     },
     async files() {
       return [];
@@ -44,7 +45,7 @@ describe('ModelTreeModel', () => {
   });
 
   it('pages 50 at a time with a "load more" node until everything is loaded', async () => {
-    const calls: SearchParams[] = [];
+    const calls: ModelsSearchParams[] = [];
     const model = new ModelTreeModel(fakeSource(120, calls), 50);
     model.setUser('demo');
     const mine = model.roots()[0];
@@ -69,7 +70,7 @@ describe('ModelTreeModel', () => {
   });
 
   it('does not fetch the same page twice when "load more" is clicked twice quickly', async () => {
-    const calls: SearchParams[] = [];
+    const calls: ModelsSearchParams[] = [];
     const model = new ModelTreeModel(fakeSource(200, calls), 50);
     model.setUser('demo');
     await model.children(model.roots()[0]);
@@ -78,7 +79,7 @@ describe('ModelTreeModel', () => {
   });
 
   it('passes the search query, sort and filters to models/search', async () => {
-    const calls: SearchParams[] = [];
+    const calls: ModelsSearchParams[] = [];
     const model = new ModelTreeModel(fakeSource(3, calls), 50);
     model.setSearch({ query: 'qwen', sort: 'downloads', task: 'text-generation', license: 'apache-2.0' });
     const children = await model.children(model.roots()[0]);
@@ -155,7 +156,7 @@ describe('ModelTreeModel ids', () => {
 
 describe('ModelTreeModel after the session is renewed', () => {
   it('keeps the loaded search pages and fetches again only the lists that failed', async () => {
-    const calls: SearchParams[] = [];
+    const calls: ModelsSearchParams[] = [];
     const healthy = fakeSource(120, calls);
     let refused = false; // the hub refuses the token (revoked) until the user signs in again
     const model = new ModelTreeModel({

@@ -1,7 +1,7 @@
 // auth/sessionExpired handling: refresh when a refresh token exists, else one "Sign in again" prompt per session.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { AuthSession } from '../../../extension/src/auth/protocol';
+import { AuthSession } from '../../../extension/src/sidecar/protocol.generated';
 import { ExpiryActions, SessionExpiryHandler } from '../../../extension/src/auth/sessionExpiry';
 
 const endpoint = 'http://127.0.0.1:8765';

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createFakeVscode } from './fixtures/fakeVscode';
-import { extensionRoot } from './paths';
+import { extensionRoot } from '../paths';
 
 const fake = createFakeVscode({ 'modelscope.endpoint': 'http://127.0.0.1:8765/', 'modelscope.organizations': [] });
 const moduleLoader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };

@@ -1,8 +1,9 @@
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Hub.Faults;
+using ModelIde.Core.Tests.Hub;
 
-namespace ModelIde.Core.Tests.Hub;
+namespace ModelIde.Core.Tests.ModelScopeApi;
 
 /// <summary>The hub refuses a signed-in call with 403 (fault injection): a clear permission error, not retried, nothing else broken.</summary>
 [Collection("LocalHub")]

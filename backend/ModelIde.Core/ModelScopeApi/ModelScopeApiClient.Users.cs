@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ModelIde.Core.Hub;
+namespace ModelIde.Core.ModelScopeApi;
 
 public sealed record HubUser(string UserName, string? Email, string? AvatarUrl, string? Id);
 

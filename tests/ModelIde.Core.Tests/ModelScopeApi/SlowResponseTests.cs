@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using ModelIde.Core.Downloads;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Hub;
 using ModelIde.Hub.Faults;
+using ModelIde.Core.Tests.Hub;
 
-namespace ModelIde.Core.Tests.Hub;
+namespace ModelIde.Core.Tests.ModelScopeApi;
 
 /// <summary>The hub answers later than the client's request timeout (latency fault): a network error, retries for idempotent calls, no hang.</summary>
 [Collection("LocalHub")]

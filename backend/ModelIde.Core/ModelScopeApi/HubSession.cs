@@ -1,4 +1,4 @@
-namespace ModelIde.Core.Hub;
+namespace ModelIde.Core.ModelScopeApi;
 
 /// <summary>
 /// Which hub we talk to and who we are there. Held in memory only: the extension keeps the token in

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ModelIde.Core.Models;
 
-namespace ModelIde.Core.Hub;
+namespace ModelIde.Core.ModelScopeApi;
 
 /// <summary>Model calls: search/list, detail (with the README), repository files, revisions, file download URL.</summary>
 public sealed partial class ModelScopeApiClient

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ModelIde.Core.Hub;
+namespace ModelIde.Core.ModelScopeApi;
 
 /// <summary>
 /// HTTP client for the ModelScope hub API (modelscope.cn, modelscope.ai or the local hub: only the endpoint differs).

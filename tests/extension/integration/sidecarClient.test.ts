@@ -4,11 +4,12 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CrashInfo, LogLevel, SidecarClient, SidecarCommand, SidecarState } from '../../../extension/src/sidecar/sidecarClient';
 import { RestartPolicy } from '../../../extension/src/sidecar/restartPolicy';
-import { PingResult } from '../../../extension/src/sidecar/protocol';
+import { PingResult } from '../../../extension/src/sidecar/protocol.generated';
+
+import { repoRoot as checkoutRoot } from '../paths';
 
 const fakeSidecar = path.join(__dirname, 'fixtures', 'fakeSidecar.js');
-// extension/out/tests/extension/unit -> repository root
-const repoRoot = process.env.MODELIDE_ROOT ?? path.resolve(__dirname, '..', '..', '..', '..', '..');
+const repoRoot = process.env.MODELIDE_ROOT ?? checkoutRoot;
 const realSidecarDll = path.join(repoRoot, '.build', 'cli', 'modelide.dll');
 
 interface Harness {

@@ -1,7 +1,7 @@
 using System.Net;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 
-namespace ModelIde.Core.Tests.Hub;
+namespace ModelIde.Core.Tests.ModelScopeApi;
 
 public sealed class ApiResponseParserTests
 {

@@ -1,8 +1,9 @@
 using System.Net;
-using ModelIde.Core.Hub;
+using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
+using ModelIde.Core.Tests.Hub;
 
-namespace ModelIde.Core.Tests.Hub;
+namespace ModelIde.Core.Tests.ModelScopeApi;
 
 public sealed class ModelScopeApiClientModelsTests
 {

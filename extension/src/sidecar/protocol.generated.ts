@@ -1,0 +1,762 @@
+// Generated from backend/ModelIde.Protocol by tools/ModelIde.ProtocolGen: do not edit. Change the C# records and
+// method constants, then run `bash scripts/protocol.sh` (the build fails while this file is stale).
+// C# `FooDto` is `Foo` here; enums are their camelCase member names; a nullable or defaulted member is optional.
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc/node';
+
+// --- sidecar/
+
+export interface InitializeParams {
+  endpoint: string;
+  logLevel?: SidecarLogLevel;
+  locale?: string;
+}
+
+/** How much the sidecar logs (the extension's output channel level). */
+export type SidecarLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface InitializeResult {
+  version: string;
+  processId: number;
+  endpoint: string;
+}
+
+export interface PingResult {
+  processId: number;
+  uptimeMilliseconds: number;
+}
+
+export interface EchoParams {
+  items: string[];
+}
+
+export interface LogParams {
+  level: SidecarLogLevel;
+  message: string;
+}
+
+/** What the extension can act on: sign in again, retry after N seconds, show the request id, trust a host key. */
+export interface RpcErrorData {
+  kind: RpcErrorKind;
+  /** The server's own code (ModelScope's business code, HTTP status, `UnknownHostKey`, ...). */
+  serverCode?: string;
+  requestId?: string;
+  retryAfterSeconds?: number;
+  /** With `UnknownHostKey` and `HostKeyMismatch`: the SSH host whose key was refused. */
+  host?: string;
+  port?: number;
+  /** With `UnknownHostKey` and `HostKeyMismatch`: the refused key's `SHA256:...` fingerprint. */
+  fingerprint?: string;
+}
+
+/** What kind of failure a request hit; one per application error code. */
+export type RpcErrorKind = 'unknown' | 'invalidInput' | 'authenticationRequired' | 'permissionDenied' | 'notFound' | 'rateLimited' | 'serverError' | 'network' | 'integrityFailure' | 'unsafeInput' | 'conflict' | 'remoteFailure' | 'diskFull';
+
+export const SidecarMethods = {
+  /** Request. First call after start: the hub endpoint and the client's settings; answers with the sidecar's version. */
+  initialize: new RequestType<InitializeParams, InitializeResult, RpcErrorData>('sidecar/initialize'),
+  /** Request. Cheap liveness check; answers with the process id. */
+  ping: new RequestType0<PingResult, RpcErrorData>('sidecar/ping'),
+  /** Request. Echoes the given items; used to measure round trips of large payloads. */
+  echo: new RequestType<EchoParams, EchoParams, RpcErrorData>('sidecar/echo'),
+  /** Notification, sidecar → client. One log line, already redacted. */
+  log: new NotificationType<LogParams>('sidecar/log'),
+} as const;
+
+// --- auth/
+
+export interface ValidateTokenParams {
+  endpoint: string;
+  accessToken: string;
+}
+
+/** A signed-in account. The extension stores it in SecretStorage; it never reaches a log or a setting. */
+export interface AuthSession {
+  id: string;
+  endpoint: string;
+  userName: string;
+  accessToken: string;
+  kind: AuthSessionKind;
+  scopes: string[];
+  email?: string;
+  refreshToken?: string;
+  gitToken?: string;
+  /** ISO 8601; OAuth sessions only. */
+  expiresAt?: string;
+  /** OAuth: the client the tokens belong to. */
+  clientId?: string;
+}
+
+export type AuthSessionKind = 'accessToken' | 'oauth';
+
+export interface SignInWithBrowserParams {
+  endpoint: string;
+  clientId?: string;
+  scopes?: string[];
+  timeoutSeconds?: number;
+}
+
+export interface OpenBrowserParams {
+  url: string;
+}
+
+export interface RefreshParams {
+  endpoint: string;
+  clientId?: string;
+  refreshToken: string;
+}
+
+export interface ActivateParams {
+  endpoint: string;
+  accessToken: string;
+  /** Without it the sidecar validates the token first (users/me). */
+  userName?: string;
+  gitToken?: string;
+  kind?: AuthSessionKind;
+  id?: string;
+}
+
+export interface ActivateResult {
+  userName: string;
+}
+
+export interface SignOutParams {
+  endpoint?: string;
+  accessToken?: string;
+  refreshToken?: string;
+  clientId?: string;
+}
+
+export interface SignOutResult {
+  revoked: boolean;
+}
+
+export type DiscoverLocalCredentialsParams = Record<string, never>;
+
+export interface DiscoverLocalCredentialsResult {
+  /** Where the token was found; absent when none was. */
+  source?: LocalCredentialSource;
+  accessToken?: string;
+  userName?: string;
+}
+
+export type LocalCredentialSource = 'env' | 'sdk';
+
+export interface SessionExpiredParams {
+  endpoint: string;
+  userName?: string;
+  /** What the hub answered, redacted (e.g. "The access token has expired"). */
+  reason: string;
+}
+
+export const AuthMethods = {
+  /** Request. Validates an access token with users/me, then login for the git token; does not activate it. */
+  validateToken: new RequestType<ValidateTokenParams, AuthSession, RpcErrorData>('auth/validateToken'),
+  /** Request (long; cancel with $/cancelRequest). OIDC code + PKCE in the browser: the sidecar listens on 127.0.0.1 (random port) and sends `auth/openBrowser`. `clientId` defaults to `modelide`, `scopes` to `openid profile offline_access`. */
+  signInWithBrowser: new RequestType<SignInWithBrowserParams, AuthSession, RpcErrorData>('auth/signInWithBrowser'),
+  /** Notification, sidecar → client. Open this URL in the user's browser (the extension uses `env.openExternal(await env.asExternalUri(url))`, http(s) only). */
+  openBrowser: new NotificationType<OpenBrowserParams>('auth/openBrowser'),
+  /** Request. Exchanges a refresh token for a new session. */
+  refresh: new RequestType<RefreshParams, AuthSession, RpcErrorData>('auth/refresh'),
+  /** Request. Makes the given session the sidecar's current one (an `AuthSession` may be passed as is). */
+  activate: new RequestType<ActivateParams, ActivateResult, RpcErrorData>('auth/activate'),
+  /** Request. Revokes where the server supports it and clears the in-memory session; works offline. */
+  signOut: new RequestType<SignOutParams, SignOutResult, RpcErrorData>('auth/signOut'),
+  /** Request. Looks for MODELSCOPE_API_TOKEN and the ModelScope SDK's credentials folder. */
+  discoverLocalCredentials: new RequestType<DiscoverLocalCredentialsParams, DiscoverLocalCredentialsResult, RpcErrorData>('auth/discoverLocalCredentials'),
+  /** Notification, sidecar → client. The hub refused the active session's token (revoked or expired mid-session): sent once per activated session, however many calls fail; each failed call still answers authenticationRequired. Not sent for a token being validated. */
+  sessionExpired: new NotificationType<SessionExpiredParams>('auth/sessionExpired'),
+} as const;
+
+// --- downloads/
+
+export interface DownloadsStartParams {
+  /** Chosen by the client; progress notifications carry it. */
+  downloadId: string;
+  modelId: string;
+  revision?: string;
+  include?: string[];
+  cacheDir?: string;
+}
+
+export interface DownloadsStartResult {
+  localPath: string;
+  files: number;
+  bytes: number;
+}
+
+export interface DownloadsProgressParams {
+  downloadId: string;
+  file?: string;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  bytesPerSecond: number;
+  etaSeconds?: number;
+}
+
+export interface CacheDirParams {
+  cacheDir?: string;
+}
+
+export interface CachedModelsResult {
+  models: CachedModel[];
+}
+
+export interface CachedModel {
+  modelId: string;
+  revision?: string;
+  localPath: string;
+  bytes: number;
+}
+
+export interface DeleteFromCacheParams {
+  modelId: string;
+  revision?: string;
+  cacheDir?: string;
+}
+
+export interface DeleteFromCacheResult {
+  deleted: string[];
+}
+
+export const DownloadsMethods = {
+  /** Request (long; cancel with $/cancelRequest). Downloads a model (or the files matching `include` globs) into the cache; resumes what an earlier run left. */
+  start: new RequestType<DownloadsStartParams, DownloadsStartResult, RpcErrorData>('downloads/start'),
+  /** Notification, sidecar → client. About 5 per second per download. */
+  progress: new NotificationType<DownloadsProgressParams>('downloads/progress'),
+  /** Request. Models in the cache. */
+  cachedModels: new RequestType<CacheDirParams, CachedModelsResult, RpcErrorData>('downloads/cachedModels'),
+  /** Request. Removes a model (or one revision) from the cache. */
+  deleteFromCache: new RequestType<DeleteFromCacheParams, DeleteFromCacheResult, RpcErrorData>('downloads/deleteFromCache'),
+} as const;
+
+// --- git/
+
+export interface GitCloneParams {
+  modelId: string;
+  targetDir: string;
+  revision?: string;
+}
+
+export interface GitCloneResult {
+  path: string;
+}
+
+export interface GitProgressParams {
+  modelId: string;
+  /** git's own name of the step ("Receiving objects"). */
+  phase: string;
+  percent: number;
+  done?: number;
+  total?: number;
+}
+
+export const GitMethods = {
+  /** Request (long; cancel with $/cancelRequest). git clone with the session's git token passed through GIT_ASKPASS (never in the URL, argv or `.git/config`). */
+  clone: new RequestType<GitCloneParams, GitCloneResult, RpcErrorData>('git/clone'),
+  /** Notification, sidecar → client. git's own `--progress` lines, at most about 5 per second per clone. */
+  progress: new NotificationType<GitProgressParams>('git/progress'),
+} as const;
+
+// --- inference/
+
+export interface InferenceDevicesParams {
+  policy?: DevicePolicyKind;
+  epLibraryPath?: string;
+}
+
+/** Where a model should run (the `modelscope.inference.devicePolicy` setting). */
+export type DevicePolicyKind = 'auto' | 'preferCpu' | 'preferGpu' | 'preferNpu' | 'maxEfficiency';
+
+export interface InferenceDevicesResult {
+  hardware: HardwareDevice[];
+  executionProviders: ExecutionProvider[];
+  summary: string;
+}
+
+export interface HardwareDevice {
+  type: string;
+  vendor: string;
+  vendorId: number;
+  deviceId: number;
+}
+
+export interface ExecutionProvider {
+  name: string;
+  vendor: string;
+  deviceType: string;
+}
+
+export interface InferenceLoadParams {
+  modelDir: string;
+  policy?: DevicePolicyKind;
+  epLibraryPath?: string;
+  threads?: number;
+}
+
+export interface InferenceLoadResult {
+  sessionId: string;
+  device: string;
+  reason: string;
+  contextLength: number;
+  chatTemplate?: string;
+  isChatModel: boolean;
+}
+
+export interface InferenceGenerateParams {
+  sessionId: string;
+  generationId: string;
+  prompt?: string;
+  messages?: ChatMessage[];
+  maxNewTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface InferenceGenerateResult {
+  text: string;
+  tokenIds: number[];
+  promptTokens: number;
+  generatedTokens: number;
+  tokensPerSecond: number;
+  stopReason: StopReasonKind;
+}
+
+export type StopReasonKind = 'eos' | 'stop' | 'maxTokens' | 'cancelled';
+
+export interface InferenceTokenParams {
+  generationId: string;
+  text: string;
+  tokenId: number;
+}
+
+export interface InferenceUnloadParams {
+  sessionId: string;
+}
+
+export type InferenceUnloadResult = Record<string, never>;
+
+export const InferenceMethods = {
+  /** Request. What hardware and execution providers ONNX Runtime sees, and where a model would run. */
+  devices: new RequestType<InferenceDevicesParams, InferenceDevicesResult, RpcErrorData>('inference/devices'),
+  /** Request. Loads a model folder into a session kept by id (until unloaded or the connection closes). */
+  load: new RequestType<InferenceLoadParams, InferenceLoadResult, RpcErrorData>('inference/load'),
+  /** Request (long; cancel with $/cancelRequest). Generates, streaming `inference/token` notifications. */
+  generate: new RequestType<InferenceGenerateParams, InferenceGenerateResult, RpcErrorData>('inference/generate'),
+  /** Notification, sidecar → client. One streamed chunk; their concatenation is the final `text`. */
+  token: new NotificationType<InferenceTokenParams>('inference/token'),
+  /** Request. Disposes a session. */
+  unload: new RequestType<InferenceUnloadParams, InferenceUnloadResult, RpcErrorData>('inference/unload'),
+} as const;
+
+// --- jobs/
+
+export interface JobSpec {
+  backend: string;
+  identityFile?: string;
+  model: string;
+  dataset: string[];
+  tuner: JobTunerKind;
+  numTrainEpochs?: number;
+  maxSteps?: number;
+  learningRate?: number;
+  loraRank?: number;
+  loraAlpha?: number;
+  batchSize?: number;
+  maxLength?: number;
+  gpusPerNode?: number;
+  nodes?: number;
+  outputDir?: string;
+  timeLimitMinutes?: number;
+  extraArgs?: string[];
+  uploadDataset?: string;
+  swiftMajorVersion?: number;
+}
+
+export type JobTunerKind = 'lora' | 'qlora' | 'full';
+
+export interface JobPreviewResult {
+  command: string;
+  script?: string;
+  errors: string[];
+  swiftMajorVersion: number;
+}
+
+export interface JobInfo {
+  jobId: string;
+  backend: string;
+  state: JobStateKind;
+  reason?: string;
+  /** Set while the job's host or Slurm controller cannot be reached: what failed; monitoring retries and `state` is the last one seen. */
+  unreachable?: string;
+  remoteDir: string;
+  command: string;
+  submittedAt: string;
+  progress?: TrainingProgress;
+  lastErrorLines?: string[];
+  checkpoints: string[];
+  schedulerJobId?: string;
+  resumedFrom?: string;
+  swiftMajorVersion: number;
+  spec: JobSpec;
+}
+
+export type JobStateKind = 'unknown' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface TrainingProgress {
+  globalStep: number;
+  maxSteps: number;
+  percent: number;
+  elapsed?: string;
+  remaining?: string;
+  loss?: number;
+  learningRate?: number;
+  memoryGiB?: number;
+}
+
+export type JobListParams = Record<string, never>;
+
+export interface JobListResult {
+  jobs: JobInfo[];
+}
+
+export interface JobIdParams {
+  jobId: string;
+}
+
+export interface FetchAdapterParams {
+  jobId: string;
+  targetDir: string;
+  checkpoint?: string;
+}
+
+export interface FetchAdapterResult {
+  path: string;
+}
+
+export interface JobLogsParams {
+  jobId: string;
+  tailLines?: number;
+}
+
+export interface JobLogsResult {
+  lines: string[];
+}
+
+export interface JobWatchParams {
+  jobId: string;
+  intervalMilliseconds?: number;
+}
+
+export type EmptyResult = Record<string, never>;
+
+export interface JobUpdateParams {
+  job: JobInfo;
+  newLogLines: string[];
+  newPoints: TrainingPoint[];
+}
+
+export interface TrainingPoint {
+  step: number;
+  loss?: number;
+  learningRate?: number;
+}
+
+export interface JobPresetsResult {
+  presets: JobPreset[];
+}
+
+export interface JobPreset {
+  id: string;
+  label: string;
+  description: string;
+  spec: JobSpec;
+}
+
+export interface TrustHostParams {
+  host: string;
+  port: number;
+  fingerprint: string;
+}
+
+/** slurmrestd base URL (e.g. http://127.0.0.1:6820), the Slurm user and its JWT; a null baseUrl turns REST off. */
+export interface ConfigureSlurmRestParams {
+  baseUrl?: string;
+  userName?: string;
+  token?: string;
+  apiVersion?: string;
+}
+
+export const JobsMethods = {
+  /** Request. Validation and the exact swift line, without connecting: the ms-swift version is the spec's or 4, and the job folder is shown as `~/.modelide/jobs/JOB_ID`. The fine-tune form shows its errors. */
+  preview: new RequestType<JobSpec, JobPreviewResult, RpcErrorData>('jobs/preview'),
+  /** Request (long; cancel with $/cancelRequest). Detects ms-swift's version on the remote first (the job's `command` is then exact), uploads, starts. */
+  submit: new RequestType<JobSpec, JobInfo, RpcErrorData>('jobs/submit'),
+  /** Request. Newest first; kept in `$MODELIDE_JOBS_STATE_DIR` or `~/.local/state/modelide/jobs.json`. */
+  list: new RequestType<JobListParams, JobListResult, RpcErrorData>('jobs/list'),
+  /** Request. Refreshed from the remote unless finished. */
+  get: new RequestType<JobIdParams, JobInfo, RpcErrorData>('jobs/get'),
+  /** Request. SSH: SIGTERM to the process group, SIGKILL after 10 s; Slurm: scancel. */
+  cancel: new RequestType<JobIdParams, JobInfo, RpcErrorData>('jobs/cancel'),
+  /** Request. A new job started with `--resume_from_checkpoint` of the newest checkpoint; its `resumedFrom` is the old id. */
+  resume: new RequestType<JobIdParams, JobInfo, RpcErrorData>('jobs/resume'),
+  /** Request (long; cancel with $/cancelRequest). SFTP download of `checkpoint-N` (default the newest) into `targetDir/checkpoint-N`. */
+  fetchAdapter: new RequestType<FetchAdapterParams, FetchAdapterResult, RpcErrorData>('jobs/fetchAdapter'),
+  /** Request. The tail of the job's output.log, redacted. */
+  logs: new RequestType<JobLogsParams, JobLogsResult, RpcErrorData>('jobs/logs'),
+  /** Request. Polls the job (default every 2 s) and sends `jobs/update` until it finishes or `jobs/unwatch`. */
+  watch: new RequestType<JobWatchParams, EmptyResult, RpcErrorData>('jobs/watch'),
+  /** Request. Stops the updates of `jobs/watch`. */
+  unwatch: new RequestType<JobIdParams, EmptyResult, RpcErrorData>('jobs/unwatch'),
+  /** Notification, sidecar → client. New log lines and loss points since the last update; the last update has a finished state. */
+  update: new NotificationType<JobUpdateParams>('jobs/update'),
+  /** Request. Ready-made specs for common cases. */
+  presets: new RequestType<JobListParams, JobPresetsResult, RpcErrorData>('jobs/presets'),
+  /** Request. Records the host key fingerprint the user confirmed in ModelIde's own known_hosts (state folder). */
+  trustHost: new RequestType<TrustHostParams, EmptyResult, RpcErrorData>('jobs/trustHost'),
+  /** Request. Submit, poll and cancel slurm:// jobs through slurmrestd (JWT kept in memory only; a null `baseUrl` turns it off). Logs and checkpoints still go over SSH. */
+  configureSlurmRest: new RequestType<ConfigureSlurmRestParams, EmptyResult, RpcErrorData>('jobs/configureSlurmRest'),
+} as const;
+
+// --- models/
+
+export interface ModelsSearchParams {
+  query?: string;
+  owner?: string;
+  sort?: ModelSortKind;
+  task?: string;
+  license?: string;
+  pageNumber?: number;
+  pageSize?: number;
+}
+
+export type ModelSortKind = 'default' | 'downloads' | 'likes' | 'lastModified';
+
+export interface ModelsSearchResult {
+  models: ModelSummary[];
+  totalCount: number;
+  pageNumber: number;
+  pageSize: number;
+}
+
+export interface ModelSummary {
+  id: string;
+  displayName?: string;
+  description?: string;
+  downloads: number;
+  likes: number;
+  license?: string;
+  tasks: string[];
+  private: boolean;
+  gated: boolean;
+  fileSize?: number;
+  lastModified?: string;
+}
+
+export interface ModelIdParams {
+  modelId: string;
+}
+
+export interface ModelDetail {
+  id: string;
+  displayName?: string;
+  description?: string;
+  downloads: number;
+  likes: number;
+  license?: string;
+  tasks: string[];
+  private: boolean;
+  gated: boolean;
+  fileSize?: number;
+  lastModified?: string;
+  readme?: string;
+  revisions: string[];
+  tags: string[];
+}
+
+export interface ModelsFilesParams {
+  modelId: string;
+  revision?: string;
+  path?: string;
+  recursive?: boolean;
+}
+
+export interface ModelsFilesResult {
+  files: RepoFile[];
+}
+
+export interface RepoFile {
+  path: string;
+  name: string;
+  type: RepoFileKind;
+  size: number;
+  sha256?: string;
+  revision?: string;
+  isLfs: boolean;
+}
+
+export type RepoFileKind = 'file' | 'dir';
+
+export interface ModelsRevisionsResult {
+  revisions: Revision[];
+}
+
+export interface Revision {
+  name: string;
+  createdAt?: string;
+}
+
+export interface ModelsCardParams {
+  modelId: string;
+  revision?: string;
+}
+
+export interface ModelsCardResult {
+  markdown: string;
+  detail: ModelDetail;
+}
+
+export const ModelsMethods = {
+  /** Request. One page of a model search. */
+  search: new RequestType<ModelsSearchParams, ModelsSearchResult, RpcErrorData>('models/search'),
+  /** Request. One model's detail. */
+  get: new RequestType<ModelIdParams, ModelDetail, RpcErrorData>('models/get'),
+  /** Request. A repository's files (recursive unless `recursive` is false). */
+  files: new RequestType<ModelsFilesParams, ModelsFilesResult, RpcErrorData>('models/files'),
+  /** Request. Branches and tags. */
+  revisions: new RequestType<ModelIdParams, ModelsRevisionsResult, RpcErrorData>('models/revisions'),
+  /** Request. The model card (README markdown) plus detail. */
+  card: new RequestType<ModelsCardParams, ModelsCardResult, RpcErrorData>('models/card'),
+} as const;
+
+/** Application error codes carried in JSON-RPC error responses (JSON-RPC reserves -32768..-32000 for itself; these sit in the server-error range). The error's `data` is an `RpcErrorData`. */
+export const RpcErrorCodes = {
+  parseError: -32700,
+  invalidParams: -32602,
+  invalidInput: -32001,
+  authenticationRequired: -32002,
+  permissionDenied: -32003,
+  notFound: -32004,
+  rateLimited: -32005,
+  serverError: -32006,
+  network: -32007,
+  integrityFailure: -32008,
+  unsafeInput: -32009,
+  conflict: -32010,
+  remoteFailure: -32011,
+  diskFull: -32012,
+  unknown: -32099,
+  /** JSON-RPC's own code for a cancelled request (the LSP convention StreamJsonRpc follows). */
+  requestCancelled: -32800,
+} as const;
+
+/** The `serverCode` values the extension acts on. */
+export const RpcServerCodes = {
+  /** A first connection to an SSH host whose key is not trusted yet: show the fingerprint, trust, retry. */
+  unknownHostKey: 'UnknownHostKey',
+  /** The host's key differs from the trusted one: no one-click trust. */
+  hostKeyMismatch: 'HostKeyMismatch',
+} as const;
+
+/** Every record's wire members (`T?` optional, `T[]` list, `Record<string, T>` map), for runtime checks in tests. */
+export const protocolShapes: Record<string, Record<string, string>> = {
+  InitializeParams: { endpoint: 'string', logLevel: 'SidecarLogLevel?', locale: 'string?' },
+  InitializeResult: { version: 'string', processId: 'number', endpoint: 'string' },
+  PingResult: { processId: 'number', uptimeMilliseconds: 'number' },
+  EchoParams: { items: 'string[]' },
+  LogParams: { level: 'SidecarLogLevel', message: 'string' },
+  ValidateTokenParams: { endpoint: 'string', accessToken: 'string' },
+  AuthSession: { id: 'string', endpoint: 'string', userName: 'string', accessToken: 'string', kind: 'AuthSessionKind', scopes: 'string[]', email: 'string?', refreshToken: 'string?', gitToken: 'string?', expiresAt: 'string?', clientId: 'string?' },
+  SignInWithBrowserParams: { endpoint: 'string', clientId: 'string?', scopes: 'string[]?', timeoutSeconds: 'number?' },
+  OpenBrowserParams: { url: 'string' },
+  RefreshParams: { endpoint: 'string', clientId: 'string?', refreshToken: 'string' },
+  ActivateParams: { endpoint: 'string', accessToken: 'string', userName: 'string?', gitToken: 'string?', kind: 'AuthSessionKind?', id: 'string?' },
+  ActivateResult: { userName: 'string' },
+  SignOutParams: { endpoint: 'string?', accessToken: 'string?', refreshToken: 'string?', clientId: 'string?' },
+  SignOutResult: { revoked: 'boolean' },
+  DiscoverLocalCredentialsParams: {},
+  DiscoverLocalCredentialsResult: { source: 'LocalCredentialSource?', accessToken: 'string?', userName: 'string?' },
+  SessionExpiredParams: { endpoint: 'string', userName: 'string?', reason: 'string' },
+  DownloadsStartParams: { downloadId: 'string', modelId: 'string', revision: 'string?', include: 'string[]?', cacheDir: 'string?' },
+  DownloadsStartResult: { localPath: 'string', files: 'number', bytes: 'number' },
+  DownloadsProgressParams: { downloadId: 'string', file: 'string?', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number', bytesPerSecond: 'number', etaSeconds: 'number?' },
+  CacheDirParams: { cacheDir: 'string?' },
+  CachedModelsResult: { models: 'CachedModel[]' },
+  CachedModel: { modelId: 'string', revision: 'string?', localPath: 'string', bytes: 'number' },
+  DeleteFromCacheParams: { modelId: 'string', revision: 'string?', cacheDir: 'string?' },
+  DeleteFromCacheResult: { deleted: 'string[]' },
+  GitCloneParams: { modelId: 'string', targetDir: 'string', revision: 'string?' },
+  GitCloneResult: { path: 'string' },
+  GitProgressParams: { modelId: 'string', phase: 'string', percent: 'number', done: 'number?', total: 'number?' },
+  InferenceDevicesParams: { policy: 'DevicePolicyKind?', epLibraryPath: 'string?' },
+  InferenceDevicesResult: { hardware: 'HardwareDevice[]', executionProviders: 'ExecutionProvider[]', summary: 'string' },
+  HardwareDevice: { type: 'string', vendor: 'string', vendorId: 'number', deviceId: 'number' },
+  ExecutionProvider: { name: 'string', vendor: 'string', deviceType: 'string' },
+  InferenceLoadParams: { modelDir: 'string', policy: 'DevicePolicyKind?', epLibraryPath: 'string?', threads: 'number?' },
+  InferenceLoadResult: { sessionId: 'string', device: 'string', reason: 'string', contextLength: 'number', chatTemplate: 'string?', isChatModel: 'boolean' },
+  InferenceGenerateParams: { sessionId: 'string', generationId: 'string', prompt: 'string?', messages: 'ChatMessage[]?', maxNewTokens: 'number?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?', seed: 'number?', stop: 'string[]?' },
+  ChatMessage: { role: 'ChatRole', content: 'string' },
+  InferenceGenerateResult: { text: 'string', tokenIds: 'number[]', promptTokens: 'number', generatedTokens: 'number', tokensPerSecond: 'number', stopReason: 'StopReasonKind' },
+  InferenceTokenParams: { generationId: 'string', text: 'string', tokenId: 'number' },
+  InferenceUnloadParams: { sessionId: 'string' },
+  InferenceUnloadResult: {},
+  JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?' },
+  JobPreviewResult: { command: 'string', script: 'string?', errors: 'string[]', swiftMajorVersion: 'number' },
+  JobInfo: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec' },
+  TrainingProgress: { globalStep: 'number', maxSteps: 'number', percent: 'number', elapsed: 'string?', remaining: 'string?', loss: 'number?', learningRate: 'number?', memoryGiB: 'number?' },
+  JobListParams: {},
+  JobListResult: { jobs: 'JobInfo[]' },
+  JobIdParams: { jobId: 'string' },
+  FetchAdapterParams: { jobId: 'string', targetDir: 'string', checkpoint: 'string?' },
+  FetchAdapterResult: { path: 'string' },
+  JobLogsParams: { jobId: 'string', tailLines: 'number?' },
+  JobLogsResult: { lines: 'string[]' },
+  JobWatchParams: { jobId: 'string', intervalMilliseconds: 'number?' },
+  EmptyResult: {},
+  JobUpdateParams: { job: 'JobInfo', newLogLines: 'string[]', newPoints: 'TrainingPoint[]' },
+  TrainingPoint: { step: 'number', loss: 'number?', learningRate: 'number?' },
+  JobPresetsResult: { presets: 'JobPreset[]' },
+  JobPreset: { id: 'string', label: 'string', description: 'string', spec: 'JobSpec' },
+  TrustHostParams: { host: 'string', port: 'number', fingerprint: 'string' },
+  ConfigureSlurmRestParams: { baseUrl: 'string?', userName: 'string?', token: 'string?', apiVersion: 'string?' },
+  ModelsSearchParams: { query: 'string?', owner: 'string?', sort: 'ModelSortKind?', task: 'string?', license: 'string?', pageNumber: 'number?', pageSize: 'number?' },
+  ModelsSearchResult: { models: 'ModelSummary[]', totalCount: 'number', pageNumber: 'number', pageSize: 'number' },
+  ModelSummary: { id: 'string', displayName: 'string?', description: 'string?', downloads: 'number', likes: 'number', license: 'string?', tasks: 'string[]', private: 'boolean', gated: 'boolean', fileSize: 'number?', lastModified: 'string?' },
+  ModelIdParams: { modelId: 'string' },
+  ModelDetail: { id: 'string', displayName: 'string?', description: 'string?', downloads: 'number', likes: 'number', license: 'string?', tasks: 'string[]', private: 'boolean', gated: 'boolean', fileSize: 'number?', lastModified: 'string?', readme: 'string?', revisions: 'string[]', tags: 'string[]' },
+  ModelsFilesParams: { modelId: 'string', revision: 'string?', path: 'string?', recursive: 'boolean?' },
+  ModelsFilesResult: { files: 'RepoFile[]' },
+  RepoFile: { path: 'string', name: 'string', type: 'RepoFileKind', size: 'number', sha256: 'string?', revision: 'string?', isLfs: 'boolean' },
+  ModelsRevisionsResult: { revisions: 'Revision[]' },
+  Revision: { name: 'string', createdAt: 'string?' },
+  ModelsCardParams: { modelId: 'string', revision: 'string?' },
+  ModelsCardResult: { markdown: 'string', detail: 'ModelDetail' },
+  RpcErrorData: { kind: 'RpcErrorKind', serverCode: 'string?', requestId: 'string?', retryAfterSeconds: 'number?', host: 'string?', port: 'number?', fingerprint: 'string?' },
+};
+
+/** Every enum's wire values. */
+export const protocolEnums: Record<string, readonly string[]> = {
+  SidecarLogLevel: ['trace', 'debug', 'info', 'warn', 'error'],
+  AuthSessionKind: ['accessToken', 'oauth'],
+  LocalCredentialSource: ['env', 'sdk'],
+  DevicePolicyKind: ['auto', 'preferCpu', 'preferGpu', 'preferNpu', 'maxEfficiency'],
+  ChatRole: ['system', 'user', 'assistant'],
+  StopReasonKind: ['eos', 'stop', 'maxTokens', 'cancelled'],
+  JobTunerKind: ['lora', 'qlora', 'full'],
+  JobStateKind: ['unknown', 'pending', 'running', 'completed', 'failed', 'cancelled'],
+  ModelSortKind: ['default', 'downloads', 'likes', 'lastModified'],
+  RepoFileKind: ['file', 'dir'],
+  RpcErrorKind: ['unknown', 'invalidInput', 'authenticationRequired', 'permissionDenied', 'notFound', 'rateLimited', 'serverError', 'network', 'integrityFailure', 'unsafeInput', 'conflict', 'remoteFailure', 'diskFull'],
+};
