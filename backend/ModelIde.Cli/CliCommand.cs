@@ -1,51 +1,119 @@
+using System.CommandLine;
+using System.Reflection;
+
 namespace ModelIde.Cli;
 
 /// <summary>
-/// One top-level verb of <c>modelide</c> (<c>hub</c>, <c>login</c>, <c>models</c>, ...). Every implementation in this
-/// assembly is found by <see cref="CliCommandCatalog"/>; it needs a parameterless constructor.
+/// One command of <c>modelide</c> (<c>login</c>, <c>models</c>, <c>models list</c>, ...). Its options, arguments,
+/// option groups and subcommands are its instance fields: declaring a field adds it to the command (arguments in
+/// declaration order), so a new option is one line, plus the line of the handler that reads it.
+/// Every top-level implementation in this assembly is found by <see cref="CliCommandCatalog"/>.
 /// </summary>
-public abstract class CliCommand
+public abstract class CliCommand(string name, string description)
 {
-    public abstract string Name { get; }
+    public string Name { get; } = name;
 
-    /// <summary>One line for <c>modelide --help</c>.</summary>
-    public abstract string Summary { get; }
+    /// <summary>One line for <c>modelide --help</c> and the first line of this command's help.</summary>
+    public string Description { get; } = description;
 
-    /// <summary>Full usage text for <c>modelide NAME --help</c>.</summary>
-    public abstract string Usage { get; }
+    /// <summary>Other names the command answers to.</summary>
+    public virtual IReadOnlyList<string> Aliases => [];
 
-    /// <summary>Runs the command; returns the process exit code.</summary>
-    public abstract Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken);
+    /// <summary>Paragraph printed after the options in help: environment variables, what goes to stdout and stderr.</summary>
+    public virtual string? Notes => null;
+
+    /// <summary>Runs the command; returns the process exit code. A group (a command with subcommands) has none of its own.</summary>
+    public virtual Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    {
+        var subcommands = Subcommands().Select(c => c.Name).ToArray();
+        throw new CliUsageException(subcommands.Length == 0
+            ? "This command does nothing on its own."
+            : $"Missing a subcommand: {string.Join(", ", subcommands[..^1])}{(subcommands.Length > 1 ? " or " : "")}{subcommands[^1]}.");
+    }
+
+    /// <summary>The System.CommandLine command for this handler, its fields added; every handler runs with <paramref name="console"/>.</summary>
+    internal Command Build(CliConsole console, IDictionary<Command, CliCommand> handlers)
+    {
+        var command = new Command(Name, Description);
+        foreach (var alias in Aliases)
+        {
+            command.Aliases.Add(alias);
+        }
+
+        foreach (var value in DeclaredFieldValues())
+        {
+            switch (value)
+            {
+                case Option option:
+                    command.Options.Add(option);
+                    break;
+                case Argument argument:
+                    command.Arguments.Add(argument);
+                    break;
+                case CliOptionGroup group:
+                    foreach (var option in group.Options)
+                    {
+                        command.Options.Add(option);
+                    }
+
+                    break;
+                case CliCommand subcommand:
+                    command.Subcommands.Add(subcommand.Build(console, handlers));
+                    break;
+            }
+        }
+
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, console, cancellationToken));
+        handlers[command] = this;
+        return command;
+    }
+
+    private IEnumerable<CliCommand> Subcommands() => DeclaredFieldValues().OfType<CliCommand>();
+
+    // Metadata tokens follow declaration order, which is the order of positional arguments.
+    private IEnumerable<object?> DeclaredFieldValues() => GetType()
+        .GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+        .OrderBy(f => f.MetadataToken)
+        .Select(f => f.GetValue(this));
+}
+
+/// <summary>Options that travel together (<c>--endpoint</c> and <c>--token</c>, the job state options); a field of this type adds them all.</summary>
+public abstract class CliOptionGroup
+{
+    public abstract IEnumerable<Option> Options { get; }
 }
 
 public static class CliCommandCatalog
 {
-    public static IReadOnlyList<CliCommand> All { get; } = typeof(CliCommand).Assembly.GetTypes()
-        .Where(t => t is { IsClass: true, IsAbstract: false } && t.IsSubclassOf(typeof(CliCommand)))
+    /// <summary>New instances of every top-level command, by name (options hold no state between runs, but belong to one tree).</summary>
+    public static IReadOnlyList<CliCommand> Create() => typeof(CliCommand).Assembly.GetTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false, IsNested: false } && t.IsSubclassOf(typeof(CliCommand)))
         .Select(t => (CliCommand)Activator.CreateInstance(t)!)
         .OrderBy(c => c.Name, StringComparer.Ordinal)
         .ToArray();
-
-    public static CliCommand? Find(string name) => All.FirstOrDefault(c => c.Name == name);
 }
 
-/// <summary>Exit codes shared by all commands.</summary>
+/// <summary>Exit codes shared by all commands (README, "The modelide CLI").</summary>
 public static class ExitCodes
 {
     public const int Success = 0;
+
+    /// <summary>The operation failed: network, server, integrity, remote job, disk full, a job that did not complete.</summary>
     public const int Failure = 1;
+
+    /// <summary>Wrong usage: unknown command or option, missing or malformed argument, input the command refuses.</summary>
     public const int Usage = 2;
+
     public const int AuthenticationRequired = 3;
+
     public const int NotFound = 4;
+
+    /// <summary>An unexpected exception: a bug in modelide; the stack trace is printed.</summary>
+    public const int InternalError = 70;
+
+    /// <summary>Ctrl+C or SIGTERM.</summary>
     public const int Cancelled = 130;
 }
 
-/// <summary>stdout for results, stderr for messages; both swappable in tests.</summary>
-public sealed class CliConsole(TextWriter output, TextWriter error)
-{
-    public static CliConsole System { get; } = new(Console.Out, Console.Error);
-
-    public TextWriter Out { get; } = output;
-
-    public TextWriter Error { get; } = error;
-}
+/// <summary>Wrong command-line usage found by a handler: printed like a parse error, exit code 2.</summary>
+public sealed class CliUsageException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.ModelScopeApi;
 
@@ -21,14 +22,6 @@ public sealed class CliHubConnection : IDisposable
     public HttpClient Http { get; }
 
     public ModelScopeApiClient Api { get; }
-
-    /// <summary>Reads <c>--endpoint</c> and <c>--token</c> from <paramref name="args"/> (call before EnsureNoUnknownOptions).</summary>
-    public static Task<CliHubConnection> FromArgumentsAsync(CliArguments args, CancellationToken cancellationToken)
-    {
-        var endpoint = args.Option("endpoint");
-        var token = args.Option("token");
-        return CreateAsync(endpoint, token, cancellationToken);
-    }
 
     public static async Task<CliHubConnection> CreateAsync(string? endpoint, string? token, CancellationToken cancellationToken)
     {
@@ -68,4 +61,17 @@ public sealed class CliHubConnection : IDisposable
     }
 
     public void Dispose() => Http.Dispose();
+}
+
+/// <summary><c>--endpoint</c> and <c>--token</c> of the commands that call the hub.</summary>
+public sealed class HubConnectionOptions : CliOptionGroup
+{
+    public Option<string?> Endpoint { get; } = CliOptions.Text("--endpoint", "URL", "hub URL (else MODELSCOPE_ENDPOINT, else the hub of the last login, else https://modelscope.cn)");
+
+    public Option<string?> Token { get; } = CliOptions.Text("--token", "TOKEN", "access token (else MODELSCOPE_API_TOKEN, else the login stored by 'modelide login')");
+
+    public override IEnumerable<Option> Options => [Endpoint, Token];
+
+    public Task<CliHubConnection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        CliHubConnection.CreateAsync(parse.GetValue(Endpoint), parse.GetValue(Token), cancellationToken);
 }

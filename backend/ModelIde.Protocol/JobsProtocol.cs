@@ -5,7 +5,9 @@ public static class JobsMethods
 {
     /// <summary>
     /// Validation and the exact swift line, without connecting: the ms-swift version is the spec's or 4, and the job
-    /// folder is shown as <c>~/.modelide/jobs/JOB_ID</c>. The fine-tune form shows its errors.
+    /// folder is shown as <c>~/.modelide/jobs/JOB_ID</c>. Also the exact argv (extra args and datasets typed on a line
+    /// are split with shell quoting), the environment the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE,
+    /// MASTER_PORT) and the script with the host's saved environment activated. The fine-tune form shows its errors.
     /// </summary>
     [RpcRequest(typeof(JobSpecDto), typeof(JobPreviewResult))]
     public const string Preview = "jobs/preview";
@@ -26,11 +28,19 @@ public static class JobsMethods
     [RpcRequest(typeof(JobIdParams), typeof(JobInfoDto))]
     public const string Cancel = "jobs/cancel";
 
-    /// <summary>A new job started with <c>--resume_from_checkpoint</c> of the newest checkpoint; its <c>resumedFrom</c> is the old id.</summary>
+    /// <summary>
+    /// A new job started with <c>--resume_from_checkpoint</c> of the newest complete checkpoint (trainer_state.json
+    /// written), else the checkpoint the job itself resumed from; <c>--resume_only_model true</c> when it saved weights
+    /// only. Its <c>resumedFrom</c> is the old id.
+    /// </summary>
     [RpcRequest(typeof(JobIdParams), typeof(JobInfoDto))]
     public const string Resume = "jobs/resume";
 
-    /// <summary>SFTP download of <c>checkpoint-N</c> (default the newest) into <c>targetDir/checkpoint-N</c>.</summary>
+    /// <summary>
+    /// SFTP download of the adapter files of a complete <c>checkpoint-N</c> (default the newest) into
+    /// <c>targetDir/checkpoint-N</c>; optimizer, scheduler, RNG, trainer state and <c>global_step*/</c> stay on the host.
+    /// Progress in bytes comes as <see cref="FetchProgress"/>.
+    /// </summary>
     [RpcRequest(typeof(FetchAdapterParams), typeof(FetchAdapterResult), IsLong = true)]
     public const string FetchAdapter = "jobs/fetchAdapter";
 
@@ -64,6 +74,18 @@ public static class JobsMethods
     /// </summary>
     [RpcRequest(typeof(ConfigureSlurmRestParams), typeof(EmptyResult))]
     public const string ConfigureSlurmRest = "jobs/configureSlurmRest";
+
+    /// <summary>ms-swift through the host's saved environment, nvidia-smi's GPUs and their use, and warnings (bitsandbytes, busy GPUs).</summary>
+    [RpcRequest(typeof(JobSpecDto), typeof(JobHostReportResult))]
+    public const string InspectHost = "jobs/inspectHost";
+
+    /// <summary>Saves the environment to activate on a host (conda env, venv, setup command) in hosts.json beside jobs.json.</summary>
+    [RpcRequest(typeof(SetHostEnvironmentParams), typeof(EmptyResult))]
+    public const string SetHostEnvironment = "jobs/setHostEnvironment";
+
+    /// <summary>Bytes of a running <see cref="FetchAdapter"/> (at most ~5 a second, always the last).</summary>
+    [RpcNotification(typeof(FetchProgressParams))]
+    public const string FetchProgress = "jobs/fetchProgress";
 }
 
 public enum JobTunerKind
@@ -122,11 +144,30 @@ public sealed record JobSpecDto
     public string? UploadDataset { get; init; }
 
     public int? SwiftMajorVersion { get; init; }
+
+    public IReadOnlyList<int>? GpuIndices { get; init; }
+
+    public int? CpusPerTask { get; init; }
+
+    public int? SaveSteps { get; init; }
+
+    public int? SaveTotalLimit { get; init; }
+
+    public bool? SaveOnlyModel { get; init; }
+
+    public string? BnbComputeDtype { get; init; }
+
+    /// <summary>Extra arguments as typed on one line: split with shell quoting by the sidecar.</summary>
+    public string? ExtraArgsText { get; init; }
+
+    /// <summary>Datasets as typed on one line: split with shell quoting by the sidecar.</summary>
+    public string? DatasetText { get; init; }
 }
 
 public sealed record TrainingProgressDto(int GlobalStep, int MaxSteps, double Percent, string? Elapsed, string? Remaining, double? Loss, double? LearningRate, double? MemoryGiB);
 
-public sealed record TrainingPointDto(int Step, double? Loss, double? LearningRate);
+/// <summary>A train point (loss) or an eval point (evalLoss); <c>nonFinite</c> names values swift logged as NaN/Infinity (then null here).</summary>
+public sealed record TrainingPointDto(int Step, double? Loss, double? LearningRate, double? EvalLoss = null, double? GradNorm = null, string? NonFinite = null);
 
 public sealed record JobInfoDto
 {
@@ -160,9 +201,38 @@ public sealed record JobInfoDto
     public int SwiftMajorVersion { get; init; }
 
     public JobSpecDto Spec { get; init; } = new();
+
+    public string? SwiftVersion { get; init; }
+
+    public IReadOnlyList<int>? GpuIndices { get; init; }
+
+    /// <summary>Set once the loss or gradient norm became NaN/infinite: the first such step and what to do.</summary>
+    public int? DivergedAtStep { get; init; }
+
+    public string? Divergence { get; init; }
+
+    public IReadOnlyList<string>? PartialCheckpoints { get; init; }
+
+    public IReadOnlyList<string>? Warnings { get; init; }
 }
 
-public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion);
+public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion)
+{
+    /// <summary>The exact argv swift gets, one argument per item.</summary>
+    public IReadOnlyList<string> Argv { get; init; } = [];
+
+    /// <summary>What the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE, MASTER_PORT, ...).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+public sealed record GpuInfoDto(int Index, string Name, int MemoryTotalMiB, int MemoryUsedMiB, int UtilizationPercent, bool Busy);
+
+public sealed record JobHostReportResult(string Host, string Environment, string SwiftVersion, string Python, bool HasBitsAndBytes, IReadOnlyList<GpuInfoDto> Gpus, IReadOnlyList<string> Warnings);
+
+/// <summary>Kind: none, conda, venv or command; value: the env name, venv folder or shell commands.</summary>
+public sealed record SetHostEnvironmentParams(string Backend, string Kind, string? Value = null);
 
 public sealed record JobIdParams(string JobId);
 
@@ -172,7 +242,19 @@ public sealed record JobListResult(IReadOnlyList<JobInfoDto> Jobs);
 
 public sealed record FetchAdapterParams(string JobId, string TargetDir, string? Checkpoint = null);
 
-public sealed record FetchAdapterResult(string Path);
+public sealed record FetchAdapterResult(string Path)
+{
+    public IReadOnlyList<string> Files { get; init; } = [];
+
+    public long Bytes { get; init; }
+
+    /// <summary>What stayed on the host (optimizer, scheduler, RNG, trainer state, DeepSpeed shards).</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
+    public long SkippedBytes { get; init; }
+}
+
+public sealed record FetchProgressParams(string JobId, string File, long BytesDone, long BytesTotal, int FilesDone, int FilesTotal);
 
 public sealed record JobLogsParams(string JobId, int? TailLines = null);
 

@@ -15,6 +15,8 @@
   submit.addEventListener('click', () => { submit.disabled = true; vscode.postMessage({ type: 'submit', values: values() }); });
   document.getElementById('preset').addEventListener('change', (e) => vscode.postMessage({ type: 'preset', id: e.target.value }));
   document.getElementById('pick-identity').addEventListener('click', () => vscode.postMessage({ type: 'pickIdentityFile' }));
+  document.getElementById('pick-gpus').addEventListener('click', () => vscode.postMessage({ type: 'pickGpus', values: values() }));
+  const showWarnings = (w) => { document.getElementById('warnings').textContent = (w || []).join('\n'); };
   window.addEventListener('message', (event) => {
     const m = event.data;
     if (!m || typeof m.type !== 'string') { return; }
@@ -32,9 +34,12 @@
       });
       document.getElementById('errors').textContent = (m.errors || []).join('\n');
       if (m.command) { document.getElementById('command').textContent = m.command + (m.script ? '\n\n' + m.script : ''); }
+      showWarnings(m.warnings);
       const ok = !(m.fieldErrors || []).length && !(m.errors || []).length && !!m.command;
       previewed = ok ? key() : '';
       submit.disabled = !ok;
+    } else if (m.type === 'warnings') {
+      showWarnings(m.warnings);
     } else if (m.type === 'submitted') {
       document.getElementById('errors').textContent = '';
       submit.disabled = true;

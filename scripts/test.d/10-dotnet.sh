@@ -3,6 +3,8 @@
 set -uo pipefail
 cd "$MODELIDE_ROOT"
 dotnet build ModelIde.sln -c Release -nologo -v q -clp:ErrorsOnly || { echo "0 1" >> "$MODELIDE_TEST_COUNTS"; exit 1; }
+# The launcher tests (ModelIde.Cli.Tests) run ./modelide, which rebuilds .build/cli when sources are newer: build it now.
+"$MODELIDE_ROOT/modelide" --version > /dev/null || { echo "0 1" >> "$MODELIDE_TEST_COUNTS"; exit 1; }
 rc=0
 rm -f "$MODELIDE_ARTIFACTS/fuzz-counts.txt"
 for proj in tests/*/*.Tests.csproj; do

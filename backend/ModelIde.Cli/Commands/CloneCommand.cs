@@ -1,30 +1,29 @@
+using System.CommandLine;
 using ModelIde.Core;
+using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Git;
 using ModelIde.Core.Models;
 
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide clone OWNER/NAME DIR</c>: git clone without putting the token in the URL or .git/config.</summary>
-public sealed class CloneCommand : CliCommand
+public sealed class CloneCommand() : CliCommand("clone", "git clone a model repository (token via GIT_ASKPASS, never stored in .git).")
 {
-    public override string Name => "clone";
+    private readonly Argument<string> _model = CliOptions.Required("OWNER/NAME", "the model repository");
+    private readonly Argument<string> _dir = CliOptions.Required("DIR", "the folder to clone into");
+    private readonly Option<string?> _revision = CliOptions.Text("--revision", "R", "branch or tag to check out (default master)");
+    private readonly HubConnectionOptions _hub = new();
 
-    public override string Summary => "git clone a model repository (token via GIT_ASKPASS, never stored in .git).";
-
-    public override string Usage => """
-        Usage: modelide clone OWNER/NAME DIR [--revision R]
-
-          Common: --endpoint URL (else MODELSCOPE_ENDPOINT), --token T (else MODELSCOPE_API_TOKEN)
-          With a token, the git token comes from POST /api/v1/login (the SDK token is used when that fails).
+    public override string Notes => """
+        With a token, the git token comes from POST /api/v1/login (the SDK token is used when that fails).
+        Progress goes to stderr ("PHASE: N%" lines, bars on a terminal); the clone's folder is printed on stdout.
         """;
 
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
-        var id = ModelId.Parse(args.RequirePositional(0, "OWNER/NAME"));
-        var dir = args.RequirePositional(1, "the target folder DIR");
-        var revision = args.Option("revision");
-        using var hub = await CliHubConnection.FromArgumentsAsync(args, cancellationToken).ConfigureAwait(false);
-        args.EnsureNoUnknownOptions();
+        var id = ModelId.Parse(parse.GetValue(_model));
+        var dir = parse.GetValue(_dir)!;
+        using var hub = await _hub.ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
 
         var token = hub.Session.AccessToken;
         if (token is not null)
@@ -39,15 +38,18 @@ public sealed class CloneCommand : CliCommand
             }
         }
 
-        var last = -1;
-        var path = await new GitCloner().CloneAsync(hub.Session.Endpoint, id, dir, revision, token, p =>
+        var path = await CliProgress.RunAsync(console, bytes: false, report =>
         {
-            if (p.Percent != last)
+            var last = -1;
+            return new GitCloner().CloneAsync(hub.Session.Endpoint, id, dir, parse.GetValue(_revision), token, p =>
             {
-                last = p.Percent;
-                console.Error.WriteLine($"{p.Phase}: {p.Percent}%");
-            }
-        }, cancellationToken).ConfigureAwait(false);
+                if (p.Percent != last)
+                {
+                    last = p.Percent;
+                    report(new CliProgressUpdate(p.Phase, p.Phase, p.Percent, 100, $"{TerminalText.Escape(p.Phase)}: {p.Percent}%"));
+                }
+            }, cancellationToken);
+        }).ConfigureAwait(false);
         console.Out.WriteLine(path);
         return ExitCodes.Success;
     }

@@ -1,32 +1,22 @@
+using System.CommandLine;
 using System.Text.Json;
 using ModelIde.Core.Inference;
 
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide devices</c>: what hardware and execution providers ONNX Runtime sees, and where a model would run.</summary>
-public sealed class DevicesCommand : CliCommand
+public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware and ONNX Runtime execution providers found, and where a model would run.")
 {
-    public override string Name => "devices";
+    private readonly Option<string?> _policy = CliOptions.Text("--policy", "P", "auto (GPU, then NPU, then CPU; default), preferCpu, preferGpu, preferNpu, maxEfficiency")
+        .Suggest("auto", "preferCpu", "preferGpu", "preferNpu", "maxEfficiency");
+    private readonly Option<string?> _epLibrary = CliOptions.Text("--ep-library", "PATH", "register an execution provider library (plugin or provider-bridge EP) first");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as JSON");
 
-    public override string Summary => "Show the hardware and ONNX Runtime execution providers found, and where a model would run.";
-
-    public override string Usage => """
-        Usage: modelide devices [--json] [--policy P] [--ep-library PATH]
-
-          --policy P         auto (GPU, then NPU, then CPU; default), preferCpu, preferGpu, preferNpu, maxEfficiency
-          --ep-library PATH  register an execution provider library (plugin or provider-bridge EP) first
-          --json             print the report as JSON
-        """;
-
-    public override Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
-        var json = args.Flag("json");
-        var policy = ExecutionProviderSelector.ParsePolicy(args.Option("policy"));
-        var library = args.Option("ep-library");
-        args.EnsureNoUnknownOptions();
-
-        var report = ExecutionProviderSelector.Describe(policy, library);
-        if (json)
+        var policy = ExecutionProviderSelector.ParsePolicy(parse.GetValue(_policy));
+        var report = ExecutionProviderSelector.Describe(policy, parse.GetValue(_epLibrary));
+        if (parse.GetValue(_json))
         {
             console.Out.WriteLine(JsonSerializer.Serialize(new
             {

@@ -1,117 +1,26 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ModelIde.Core;
+using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Jobs;
 
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide finetune</c>: submit an ms-swift fine-tune job over SSH or Slurm, list presets.</summary>
-public sealed class FinetuneCommand : CliCommand
+public sealed class FinetuneCommand() : CliCommand("finetune", "Fine-tune a model remotely with ms-swift (SSH host or Slurm cluster).")
 {
-    public override string Name => "finetune";
-
-    public override string Summary => "Fine-tune a model remotely with ms-swift (SSH host or Slurm cluster).";
-
-    public override string Usage => """
-        Usage: modelide finetune submit --backend ssh://user@host[:port] | slurm://user@host[:port]
-                                       --model M --dataset D [--dataset D2 ...] [options]
-               modelide finetune presets [--json]
-
-        Options of submit:
-          --preset ID            start from a preset (see 'finetune presets'); other options override it
-          --tuner lora|qlora|full   (default lora; qlora = LoRA on a 4-bit bitsandbytes base)
-          --identity FILE        SSH private key (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
-          --max-steps N  --epochs N  --learning-rate X  --lora-rank N  --lora-alpha N
-          --batch-size N  --max-length N  --gpus N (per node)  --nodes N (Slurm)  --time MINUTES (Slurm)
-          --output-dir DIR       remote output folder (default: the job's folder/output)
-          --upload FILE          upload a local dataset file into the job's folder and train on it
-          --swift-arg ARG        one more 'swift sft' argument, repeatable (e.g. --swift-arg=--save_steps --swift-arg=50)
-          --dry-run              print the exact swift command and the wrapper/batch script; connect to nothing
-          --swift-version 3|4    ms-swift version assumed by --dry-run (submit detects it on the remote)
-          --state-dir DIR        job list and known_hosts folder (default $MODELIDE_JOBS_STATE_DIR or ~/.local/state/modelide)
-          --slurm-rest URL --slurm-rest-user NAME --slurm-jwt-file FILE
-                                 submit and watch through slurmrestd (JWT) instead of sbatch/squeue over SSH
-          --json                 print the job as JSON
-        The ModelScope token is taken from MODELSCOPE_API_TOKEN and reaches the remote job's environment only.
-        A first connection to an unknown host fails with its fingerprint; trust it with 'modelide jobs trust-host'.
-        """;
-
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
-    {
-        var verb = args.RequirePositional(0, "subcommand (submit or presets)");
-        switch (verb)
-        {
-            case "presets":
-            {
-                var json = args.Flag("json");
-                args.EnsureNoUnknownOptions();
-                if (json)
-                {
-                    console.Out.WriteLine(JsonSerializer.Serialize(JobPresets.All, JobStore.JsonOptions));
-                    return ExitCodes.Success;
-                }
-
-                foreach (var p in JobPresets.All)
-                {
-                    console.Out.WriteLine($"{p.Id,-18} {p.Label}");
-                    console.Out.WriteLine($"{"",-18} {p.Description}");
-                    console.Out.WriteLine($"{"",-18} model {p.Spec.Model}, {p.Spec.Tuner.ToString().ToLowerInvariant()}");
-                }
-
-                return ExitCodes.Success;
-            }
-
-            case "submit":
-                return await SubmitAsync(args, console, cancellationToken).ConfigureAwait(false);
-            default:
-                throw new CliUsageException($"Unknown subcommand '{verb}'.");
-        }
-    }
-
-    internal static JobService CreateService(CliArguments args)
-    {
-        var stateDir = args.Option("state-dir") ?? JobStore.DefaultDirectory();
-        var restUrl = args.Option("slurm-rest");
-        var jwtFile = args.Option("slurm-jwt-file");
-        var restUser = args.Option("slurm-rest-user");
-        SlurmRestOptions? rest = null;
-        if (restUrl is not null)
-        {
-            if (jwtFile is null || restUser is null)
-            {
-                throw new CliUsageException("--slurm-rest needs --slurm-rest-user and --slurm-jwt-file (a file holding the token from 'scontrol token').");
-            }
-
-            if (!Uri.TryCreate(restUrl.TrimEnd('/') + "/", UriKind.Absolute, out var uri))
-            {
-                throw new CliUsageException($"--slurm-rest '{restUrl}' is not a URL.");
-            }
-
-            var jwt = File.Exists(jwtFile) ? File.ReadAllText(jwtFile).Trim() : throw new CliUsageException($"--slurm-jwt-file '{jwtFile}' does not exist.");
-            if (jwt.StartsWith("SLURM_JWT=", StringComparison.Ordinal))
-            {
-                jwt = jwt["SLURM_JWT=".Length..];
-            }
-
-            rest = new SlurmRestOptions(uri, restUser, jwt);
-        }
-
-        return new JobService(new JobServiceOptions
-        {
-            StateDirectory = stateDir,
-            TokenProvider = () => Environment.GetEnvironmentVariable("MODELSCOPE_API_TOKEN") is { Length: > 0 } t ? t : null,
-            SlurmRest = rest,
-        });
-    }
+    private readonly SubmitCommand _submit = new();
+    private readonly PresetsCommand _presets = new();
 
     internal static void PrintJob(CliConsole console, JobInfo job)
     {
         console.Out.WriteLine($"job       {job.JobId}");
         console.Out.WriteLine($"backend   {job.Backend}{(job.SchedulerJobId is null ? "" : " (Slurm job " + job.SchedulerJobId + ")")}");
-        console.Out.WriteLine($"state     {job.State.ToString().ToLowerInvariant()}{(job.Reason is null ? "" : " - " + job.Reason)}");
+        console.Out.WriteLine($"state     {job.State.ToString().ToLowerInvariant()}{(job.Reason is null ? "" : " - " + TerminalText.Escape(job.Reason))}");
         if (job.Unreachable is not null)
         {
-            console.Out.WriteLine($"warning   {job.Unreachable}");
+            console.Out.WriteLine($"warning   {TerminalText.Escape(job.Unreachable)}");
         }
         if (job.Progress is { } p)
         {
@@ -119,7 +28,7 @@ public sealed class FinetuneCommand : CliCommand
                 $"progress  {p.GlobalStep}/{p.MaxSteps} ({p.Percent:0.##}%){(p.Loss is { } l ? $", loss {l:0.####}" : "")}{(p.Elapsed is null ? "" : ", elapsed " + p.Elapsed)}{(p.Remaining is null ? "" : ", remaining " + p.Remaining)}"));
         }
 
-        console.Out.WriteLine($"folder    {job.RemoteDir}");
+        console.Out.WriteLine($"folder    {TerminalText.Escape(job.RemoteDir)}");
         console.Out.WriteLine($"command   {job.Command}");
         if (job.ResumedFrom is not null)
         {
@@ -128,102 +37,156 @@ public sealed class FinetuneCommand : CliCommand
 
         foreach (var c in job.Checkpoints)
         {
-            console.Out.WriteLine($"checkpoint {c}");
+            console.Out.WriteLine($"checkpoint {TerminalText.Escape(c)}");
         }
 
         foreach (var e in job.LastErrorLines ?? [])
         {
-            console.Out.WriteLine($"  | {e}");
+            console.Out.WriteLine($"  | {TerminalText.Escape(e)}");
         }
     }
 
-    private static async Task<int> SubmitAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    private sealed class PresetsCommand() : CliCommand("presets", "List the job presets ('finetune submit --preset ID').")
     {
-        var spec = new JobSpec();
-        if (args.Option("preset") is { } presetId)
-        {
-            spec = (JobPresets.Find(presetId) ?? throw new CliUsageException($"Unknown preset '{presetId}'. Run 'modelide finetune presets'.")).Spec;
-        }
+        private readonly Option<bool> _json = CliOptions.Flag("--json", "print the presets as JSON");
 
-        var tuner = args.Option("tuner");
-        var datasets = args.Options("dataset");
-        var swiftArgs = args.Options("swift-arg");
-        spec = spec with
+        public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
         {
-            Backend = args.Option("backend") ?? spec.Backend,
-            IdentityFile = args.Option("identity") ?? spec.IdentityFile,
-            Model = args.Option("model") ?? spec.Model,
-            Dataset = datasets.Count > 0 ? datasets : spec.Dataset,
-            Tuner = tuner is null ? spec.Tuner : tuner.ToLowerInvariant() switch
+            if (parse.GetValue(_json))
             {
-                "lora" => JobTuner.Lora,
-                "qlora" => JobTuner.Qlora,
-                "full" => JobTuner.Full,
-                _ => throw new CliUsageException($"--tuner must be lora, qlora or full, not '{tuner}'."),
-            },
-            MaxSteps = args.IntOption("max-steps", 1) ?? spec.MaxSteps,
-            NumTrainEpochs = args.DoubleOption("epochs") ?? spec.NumTrainEpochs,
-            LearningRate = args.DoubleOption("learning-rate") ?? spec.LearningRate,
-            LoraRank = args.IntOption("lora-rank", 1) ?? spec.LoraRank,
-            LoraAlpha = args.IntOption("lora-alpha", 1) ?? spec.LoraAlpha,
-            BatchSize = args.IntOption("batch-size", 1) ?? spec.BatchSize,
-            MaxLength = args.IntOption("max-length", 1) ?? spec.MaxLength,
-            GpusPerNode = args.IntOption("gpus", 0) ?? spec.GpusPerNode,
-            Nodes = args.IntOption("nodes", 1) ?? spec.Nodes,
-            TimeLimitMinutes = args.IntOption("time", 1) ?? spec.TimeLimitMinutes,
-            OutputDir = args.Option("output-dir") ?? spec.OutputDir,
-            UploadDataset = args.Option("upload") ?? spec.UploadDataset,
-            ExtraArgs = swiftArgs.Count > 0 ? swiftArgs : spec.ExtraArgs,
-            SwiftMajorVersion = args.IntOption("swift-version", 3, 4) ?? spec.SwiftMajorVersion,
-        };
-        var dryRun = args.Flag("dry-run");
-        var json = args.Flag("json");
-        using var service = CreateService(args);
-        args.EnsureNoUnknownOptions();
+                console.Out.WriteLine(JsonSerializer.Serialize(JobPresets.All, JobStore.JsonOptions));
+                return Task.FromResult(ExitCodes.Success);
+            }
 
-        if (dryRun)
+            foreach (var p in JobPresets.All)
+            {
+                console.Out.WriteLine($"{p.Id,-18} {p.Label}");
+                console.Out.WriteLine($"{"",-18} {p.Description}");
+                console.Out.WriteLine($"{"",-18} model {p.Spec.Model}, {p.Spec.Tuner.ToString().ToLowerInvariant()}");
+            }
+
+            return Task.FromResult(ExitCodes.Success);
+        }
+    }
+
+    private sealed class SubmitCommand() : CliCommand("submit", "Submit a fine-tune job (or print it with --dry-run).")
+    {
+        private readonly Option<string?> _backend = CliOptions.Text("--backend", "URL", "ssh://user@host[:port] or slurm://user@host[:port] (the Slurm login node)");
+        private readonly Option<string?> _model = CliOptions.Text("--model", "M", "model id on ModelScope (or a path on the remote)");
+        private readonly Option<string[]> _dataset = CliOptions.Repeatable("--dataset", "D", "dataset id or remote path (repeatable)");
+        private readonly Option<string?> _preset = CliOptions.Text("--preset", "ID", "start from a preset (see 'finetune presets'); other options override it");
+        private readonly Option<string?> _tuner = CliOptions.Text("--tuner", "T", "lora (default), qlora (LoRA on a 4-bit bitsandbytes base) or full").Suggest("lora", "qlora", "full");
+        private readonly Option<string?> _identity = CliOptions.Text("--identity", "FILE", "SSH private key (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)");
+        private readonly Option<int?> _maxSteps = CliOptions.Int("--max-steps", "N", "training steps", min: 1);
+        private readonly Option<double?> _epochs = CliOptions.Number("--epochs", "N", "training epochs");
+        private readonly Option<double?> _learningRate = CliOptions.Number("--learning-rate", "X", "learning rate");
+        private readonly Option<int?> _loraRank = CliOptions.Int("--lora-rank", "N", "LoRA rank", min: 1);
+        private readonly Option<int?> _loraAlpha = CliOptions.Int("--lora-alpha", "N", "LoRA alpha", min: 1);
+        private readonly Option<int?> _batchSize = CliOptions.Int("--batch-size", "N", "per-device batch size", min: 1);
+        private readonly Option<int?> _maxLength = CliOptions.Int("--max-length", "N", "maximum sequence length", min: 1);
+        private readonly Option<int?> _gpus = CliOptions.Int("--gpus", "N", "GPUs per node", min: 0);
+        private readonly Option<int?> _nodes = CliOptions.Int("--nodes", "N", "nodes (Slurm)", min: 1);
+        private readonly Option<int?> _time = CliOptions.Int("--time", "MINUTES", "time limit (Slurm)", min: 1);
+        private readonly Option<string?> _outputDir = CliOptions.Text("--output-dir", "DIR", "remote output folder (default: the job's folder/output)");
+        private readonly Option<string?> _upload = CliOptions.Text("--upload", "FILE", "upload a local dataset file into the job's folder and train on it");
+        private readonly Option<string[]> _swiftArg = CliOptions.Repeatable("--swift-arg", "ARG", "one more 'swift sft' argument, repeatable (--swift-arg=--save_steps --swift-arg=50)");
+        private readonly Option<bool> _dryRun = CliOptions.Flag("--dry-run", "print the exact swift command and the wrapper/batch script; connect to nothing");
+        private readonly Option<int?> _swiftVersion = CliOptions.Int("--swift-version", "3|4", "ms-swift version assumed by --dry-run (submit detects it on the remote)", min: 3, max: 4);
+        private readonly Option<bool> _json = CliOptions.Flag("--json", "print the job (or the dry run) as JSON");
+        private readonly JobStateOptions _state = new();
+
+        public override string Notes => """
+            The ModelScope token is taken from MODELSCOPE_API_TOKEN and reaches the remote job's environment only.
+            A first connection to an unknown host fails with its fingerprint; trust it with 'modelide jobs trust-host'.
+            """;
+
+        public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
         {
-            var preview = JobService.Preview(spec);
+            var spec = new JobSpec();
+            if (parse.GetValue(_preset) is { } presetId)
+            {
+                spec = (JobPresets.Find(presetId) ?? throw new CliUsageException($"Unknown preset '{presetId}'. Run 'modelide finetune presets'.")).Spec;
+            }
+
+            var tuner = parse.GetValue(_tuner);
+            var datasets = parse.GetValue(_dataset) ?? [];
+            var swiftArgs = parse.GetValue(_swiftArg) ?? [];
+            spec = spec with
+            {
+                Backend = parse.GetValue(_backend) ?? spec.Backend,
+                IdentityFile = parse.GetValue(_identity) ?? spec.IdentityFile,
+                Model = parse.GetValue(_model) ?? spec.Model,
+                Dataset = datasets.Length > 0 ? datasets : spec.Dataset,
+                Tuner = tuner is null ? spec.Tuner : tuner.ToLowerInvariant() switch
+                {
+                    "lora" => JobTuner.Lora,
+                    "qlora" => JobTuner.Qlora,
+                    "full" => JobTuner.Full,
+                    _ => throw new CliUsageException($"--tuner must be lora, qlora or full, not '{tuner}'."),
+                },
+                MaxSteps = parse.GetValue(_maxSteps) ?? spec.MaxSteps,
+                NumTrainEpochs = parse.GetValue(_epochs) ?? spec.NumTrainEpochs,
+                LearningRate = parse.GetValue(_learningRate) ?? spec.LearningRate,
+                LoraRank = parse.GetValue(_loraRank) ?? spec.LoraRank,
+                LoraAlpha = parse.GetValue(_loraAlpha) ?? spec.LoraAlpha,
+                BatchSize = parse.GetValue(_batchSize) ?? spec.BatchSize,
+                MaxLength = parse.GetValue(_maxLength) ?? spec.MaxLength,
+                GpusPerNode = parse.GetValue(_gpus) ?? spec.GpusPerNode,
+                Nodes = parse.GetValue(_nodes) ?? spec.Nodes,
+                TimeLimitMinutes = parse.GetValue(_time) ?? spec.TimeLimitMinutes,
+                OutputDir = parse.GetValue(_outputDir) ?? spec.OutputDir,
+                UploadDataset = parse.GetValue(_upload) ?? spec.UploadDataset,
+                ExtraArgs = swiftArgs.Length > 0 ? swiftArgs : spec.ExtraArgs,
+                SwiftMajorVersion = parse.GetValue(_swiftVersion) ?? spec.SwiftMajorVersion,
+            };
+            var dryRun = parse.GetValue(_dryRun);
+            var json = parse.GetValue(_json);
+            using var service = _state.CreateService(parse);
+
+            if (dryRun)
+            {
+                var preview = JobService.Preview(spec);
+                if (json)
+                {
+                    console.Out.WriteLine(JsonSerializer.Serialize(preview, JobStore.JsonOptions));
+                }
+                else
+                {
+                    console.Out.WriteLine(preview.Command);
+                    console.Error.WriteLine($"(ms-swift {preview.SwiftMajorVersion}.x assumed; submit detects the remote version)");
+                    if (preview.Script is not null)
+                    {
+                        console.Out.WriteLine();
+                        console.Out.WriteLine(preview.Script);
+                    }
+                }
+
+                foreach (var e in preview.Errors)
+                {
+                    console.Error.WriteLine("error: " + e);
+                }
+
+                return preview.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Usage;
+            }
+
+            var errors = SwiftCommandBuilder.Validate(spec);
+            if (errors.Count > 0)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, string.Join(" ", errors));
+            }
+
+            var job = await service.SubmitAsync(spec, cancellationToken).ConfigureAwait(false);
             if (json)
             {
-                console.Out.WriteLine(JsonSerializer.Serialize(preview, JobStore.JsonOptions));
+                console.Out.WriteLine(JsonSerializer.Serialize(job, JobStore.JsonOptions));
             }
             else
             {
-                console.Out.WriteLine(preview.Command);
-                console.Error.WriteLine($"(ms-swift {preview.SwiftMajorVersion}.x assumed; submit detects the remote version)");
-                if (preview.Script is not null)
-                {
-                    console.Out.WriteLine();
-                    console.Out.WriteLine(preview.Script);
-                }
+                PrintJob(console, job);
+                console.Error.WriteLine($"Follow it with: modelide jobs logs {job.JobId} -f");
             }
 
-            foreach (var e in preview.Errors)
-            {
-                console.Error.WriteLine("error: " + e);
-            }
-
-            return preview.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Usage;
+            return ExitCodes.Success;
         }
-
-        var errors = SwiftCommandBuilder.Validate(spec);
-        if (errors.Count > 0)
-        {
-            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, string.Join(" ", errors));
-        }
-
-        var job = await service.SubmitAsync(spec, cancellationToken).ConfigureAwait(false);
-        if (json)
-        {
-            console.Out.WriteLine(JsonSerializer.Serialize(job, JobStore.JsonOptions));
-        }
-        else
-        {
-            PrintJob(console, job);
-            console.Error.WriteLine($"Follow it with: modelide jobs logs {job.JobId} -f");
-        }
-
-        return ExitCodes.Success;
     }
 }

@@ -1,45 +1,37 @@
+using System.CommandLine;
 using ModelIde.Core;
 using ModelIde.Hub;
 
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide hub</c>: starts the local ModelScope-compatible hub on 127.0.0.1.</summary>
-public sealed class HubCommand : CliCommand
+public sealed class HubCommand() : CliCommand("hub", "Start the local ModelScope-compatible hub on 127.0.0.1 and print its URL.")
 {
     /// <summary>The demo token from the environment: other processes' command lines are visible to every user.</summary>
     public const string DemoTokenVariable = "MODELIDE_HUB_DEMO_TOKEN";
 
-    public override string Name => "hub";
+    private readonly Option<int?> _port = CliOptions.Int("--port", "N", "port on 127.0.0.1 (default 8765; 0 picks a free one)", min: 0, max: 65535);
+    private readonly Option<int?> _blobPort = CliOptions.Int("--blob-port", "N", "port of the blob host downloads are redirected to (default: a free one)", min: 0, max: 65535);
+    private readonly Option<string?> _data = CliOptions.Text("--data", "DIR", "folder for the hub's state (default: a folder under the system temp dir)");
+    private readonly Option<string?> _demoToken = CliOptions.Text("--demo-token", "TOKEN", $"access token of the seeded user 'demo' (default: ${DemoTokenVariable}, which keeps it off the command line, else {LocalHubOptions.DefaultDemoToken})");
+    private readonly Option<string?> _demoPassword = CliOptions.Text("--demo-password", "PW", $"demo's password on the OAuth sign-in page (default {LocalHubOptions.DefaultDemoPassword})");
+    private readonly Option<string?> _models = CliOptions.Text("--models", "DIR", "folder with the models to serve (default: the repository's models/)");
+    private readonly Option<int?> _catalogueSize = CliOptions.Int("--catalogue-size", "N", "generated metadata-only models for search and paging (default 10000)", min: 0, max: 1_000_000);
 
-    public override string Summary => "Start the local ModelScope-compatible hub on 127.0.0.1 and print its URL.";
+    public override string Notes => "Prints the hub's URL on stdout, then a ready line on stderr; Ctrl+C or SIGTERM stops it.";
 
-    public override string Usage => """
-        Usage: modelide hub [--port N] [--blob-port N] [--data DIR] [--demo-token TOKEN] [--demo-password PW]
-                            [--models DIR] [--catalogue-size N]
-
-          --port N            port on 127.0.0.1 (default 8765; 0 picks a free one)
-          --blob-port N       port of the blob host downloads are redirected to (default: a free one)
-          --data DIR          folder for the hub's state (default: a folder under the system temp dir)
-          --demo-token TOKEN  access token of the seeded user 'demo' (default: $MODELIDE_HUB_DEMO_TOKEN, which keeps
-                              it off the command line, else ms-demo-0000000000)
-          --demo-password PW  demo's password on the OAuth sign-in page (default demo-password)
-          --models DIR        folder with the models to serve (default: the repository's models/)
-          --catalogue-size N  generated metadata-only models for search and paging (default 10000)
-        """;
-
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         var options = new LocalHubOptions
         {
-            Port = args.IntOption("port", 0, 65535) ?? 8765,
-            BlobPort = args.IntOption("blob-port", 0, 65535) ?? 0,
-            DemoPassword = args.Option("demo-password") ?? LocalHubOptions.DefaultDemoPassword,
-            DataDirectory = args.Option("data"),
-            DemoToken = args.Option("demo-token") ?? NonEmpty(Environment.GetEnvironmentVariable(DemoTokenVariable)) ?? LocalHubOptions.DefaultDemoToken,
-            ModelsDirectory = args.Option("models"),
-            CatalogueSize = args.IntOption("catalogue-size", 0, 1_000_000) ?? 10_000,
+            Port = parse.GetValue(_port) ?? 8765,
+            BlobPort = parse.GetValue(_blobPort) ?? 0,
+            DemoPassword = parse.GetValue(_demoPassword) ?? LocalHubOptions.DefaultDemoPassword,
+            DataDirectory = parse.GetValue(_data),
+            DemoToken = parse.GetValue(_demoToken) ?? NonEmpty(Environment.GetEnvironmentVariable(DemoTokenVariable)) ?? LocalHubOptions.DefaultDemoToken,
+            ModelsDirectory = parse.GetValue(_models),
+            CatalogueSize = parse.GetValue(_catalogueSize) ?? 10_000,
         };
-        args.EnsureNoUnknownOptions();
 
         LocalHub hubInstance;
         try

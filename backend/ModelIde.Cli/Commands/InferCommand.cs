@@ -1,50 +1,60 @@
+using System.CommandLine;
 using System.Text.Json;
 using ModelIde.Core.Inference;
 
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide infer</c>: runs a local decoder-only ONNX model on a prompt, streaming the text.</summary>
-public sealed class InferCommand : CliCommand
+public sealed class InferCommand() : CliCommand("infer", "Generate text with a local ONNX model (KV cache, greedy or sampling).")
 {
-    public override string Name => "infer";
+    private readonly Option<string?> _model = CliOptions.Text("--model", "DIR", "the model's folder: a repository root or any folder inside it");
+    private readonly Option<string?> _file = CliOptions.Text("--file", "F", "which ONNX file to run when the folder holds several variants (default: chosen by device and memory)");
+    private readonly Option<string?> _prompt = CliOptions.Text("--prompt", "P", "the prompt");
+    private readonly Option<int?> _maxNewTokens = CliOptions.Int("--max-new-tokens", "N", "tokens to generate at most (default 128)", min: 1, max: 1_000_000);
+    private readonly Option<string?> _device = CliOptions.Text("--device", "D", "auto (default), cpu, gpu, npu, or a policy as in 'modelide devices --policy'")
+        .Suggest("auto", "cpu", "gpu", "npu");
+    private readonly Option<int?> _threads = CliOptions.Int("--threads", "N", "intra-op threads (default: ONNX Runtime's choice)", min: 1, max: 1024);
+    private readonly Option<double?> _temperature = CliOptions.Number("--temperature", "T", "0 (default) is greedy");
+    private readonly Option<int?> _topK = CliOptions.Int("--top-k", "K", "sample from the K most likely tokens (0 = all)", min: 0);
+    private readonly Option<double?> _topP = CliOptions.Number("--top-p", "P", "nucleus sampling threshold (default 1)");
+    private readonly Option<double?> _repetitionPenalty = CliOptions.Number("--repetition-penalty", "R", "penalty for repeated tokens (default 1)");
+    private readonly Option<int?> _seed = CliOptions.Int("--seed", "S", "seed for sampling");
+    private readonly Option<string[]> _stop = CliOptions.Repeatable("--stop", "S", "stop when this text is generated (repeatable)");
+    private readonly Option<bool> _chat = CliOptions.Flag("--chat", "wrap the prompt as a user message with the model's chat template");
+    private readonly Option<string?> _epLibrary = CliOptions.Text("--ep-library", "PATH", "register an execution provider library first");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"reason\", \"file\", \"file_reason\", \"token_ids\", \"text\", \"tokens_per_second\"} instead of streaming");
 
-    public override string Summary => "Generate text with a local ONNX model (KV cache, greedy or sampling).";
+    public override string Notes => "The text streams to stdout; the device and the speed summary go to stderr.";
 
-    public override string Usage => """
-        Usage: modelide infer --model DIR --prompt P [--max-new-tokens N] [--device auto|cpu|gpu|npu] [--threads N]
-                              [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
-                              [--stop S]... [--chat] [--ep-library PATH] [--json]
-
-          --chat   wrap the prompt as a user message with the model's chat template
-          --json   print {"device", "reason", "token_ids", "text", "tokens_per_second"} instead of streaming
-        """;
-
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
-        var modelDir = args.Option("model") ?? throw new CliUsageException("--model DIR is required.");
-        var prompt = args.Option("prompt") ?? throw new CliUsageException("--prompt is required.");
+        var modelDir = parse.GetValue(_model) ?? throw new CliUsageException("--model DIR is required.");
+        var prompt = parse.GetValue(_prompt) ?? throw new CliUsageException("--prompt is required.");
+        var temperature = parse.GetValue(_temperature);
+        var topK = parse.GetValue(_topK);
+        var topP = parse.GetValue(_topP);
+        var penalty = parse.GetValue(_repetitionPenalty);
         var options = new GenerationOptions
         {
-            MaxNewTokens = args.IntOption("max-new-tokens", 1, 1_000_000) ?? 128,
-            Temperature = (float)(args.DoubleOption("temperature") ?? 0),
-            TopK = args.IntOption("top-k", 0) ?? 0,
-            TopP = (float)(args.DoubleOption("top-p") ?? 1),
-            RepetitionPenalty = (float)(args.DoubleOption("repetition-penalty") ?? 1),
-            Seed = args.IntOption("seed"),
-            StopStrings = args.Options("stop"),
+            MaxNewTokens = parse.GetValue(_maxNewTokens) ?? 128,
+            Temperature = (float)(temperature ?? 0),
+            TopK = topK ?? 0,
+            TopP = (float)(topP ?? 1),
+            RepetitionPenalty = (float)(penalty ?? 1),
+            Seed = parse.GetValue(_seed),
+            StopStrings = parse.GetValue(_stop) ?? [],
         };
-        var policy = ExecutionProviderSelector.ParsePolicy(args.Option("device"));
-        var threads = args.IntOption("threads", 1, 1024);
-        var library = args.Option("ep-library");
-        var chat = args.Flag("chat");
-        var json = args.Flag("json");
-        args.EnsureNoUnknownOptions();
+        var policy = ExecutionProviderSelector.ParsePolicy(parse.GetValue(_device));
+        var json = parse.GetValue(_json);
         options.Validate();
 
-        using var model = DecoderLanguageModel.Load(modelDir, policy, library, threads);
+        using var model = DecoderLanguageModel.Load(modelDir, policy, parse.GetValue(_epLibrary), parse.GetValue(_threads), parse.GetValue(_file));
+        // genai_config.json's search defaults apply to whatever the user did not set.
+        options = model.Config.Defaults.Apply(options, temperature is not null, topK is not null, topP is not null, penalty is not null);
+        var chat = parse.GetValue(_chat);
         if (chat)
         {
-            var rendered = model.RenderChat([new ChatMessage("user", prompt)]);
+            var rendered = await model.RenderChatAsync([new ChatMessage("user", prompt)], cancellationToken).ConfigureAwait(false);
             if (rendered.FallbackReason is not null)
             {
                 console.Error.WriteLine($"Note: {rendered.FallbackReason}.");
@@ -54,13 +64,15 @@ public sealed class InferCommand : CliCommand
         }
 
         Action<GeneratedToken>? stream = json ? null : t => console.Out.Write(t.Text);
-        var result = await Task.Run(() => model.Generate(prompt, options, stream, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        var result = await Task.Run(() => model.Generate(prompt, options, stream, cancellationToken, renderedChat: chat), CancellationToken.None).ConfigureAwait(false);
         if (json)
         {
             console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["device"] = model.Device,
                 ["reason"] = model.Reason,
+                ["file"] = model.File,
+                ["file_reason"] = model.Folder.Reason,
                 ["token_ids"] = result.TokenIds,
                 ["text"] = result.Text,
                 ["tokens_per_second"] = Math.Round(result.TokensPerSecond, 2),
@@ -71,6 +83,7 @@ public sealed class InferCommand : CliCommand
             console.Out.WriteLine();
             await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
             console.Error.WriteLine($"device: {model.Device} ({model.Reason})");
+            console.Error.WriteLine($"file: {model.File} ({model.Folder.Reason})");
             console.Error.WriteLine($"{result.TokenIds.Count} tokens, {result.TokensPerSecond:F1} tokens/s, first token after {result.TimeToFirstToken.TotalMilliseconds:F0} ms, stop: {result.StopReason}");
         }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using ModelIde.Cli.Credentials;
@@ -9,31 +10,27 @@ using ModelIde.Core.ModelScopeApi;
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide login</c>: validates a token (or signs in in the browser) and remembers it per endpoint.</summary>
-public sealed class LoginCommand : CliCommand
+public sealed class LoginCommand() : CliCommand("login", "Sign in to a ModelScope hub with an access token or in the browser.")
 {
-    public override string Name => "login";
+    private readonly Option<string?> _endpoint = CliOptions.Text("--endpoint", "URL", "hub to sign in to (default: MODELSCOPE_ENDPOINT, else https://modelscope.cn)");
+    private readonly Option<string?> _token = CliOptions.Text("--token", "TOKEN", "access token (ms-...); '-' reads it from stdin (keeps it off the command line)");
+    private readonly Option<bool> _browser = CliOptions.Flag("--browser", "OAuth sign-in in the browser (authorization code + PKCE, redirect to 127.0.0.1)");
+    private readonly Option<string?> _clientId = CliOptions.Text("--client-id", "ID", $"OAuth client id for --browser (default {OidcSignInOptions.DefaultClientId})");
+    private readonly Option<string?> _scopes = CliOptions.Text("--scopes", "\"openid profile ...\"", "OAuth scopes for --browser, separated by spaces");
 
-    public override string Summary => "Sign in to a ModelScope hub with an access token or in the browser.";
-
-    public override string Usage => """
-        Usage: modelide login [--endpoint URL] [--token TOKEN | --token - | --browser] [--client-id ID] [--scopes "openid profile ..."]
-
-          --endpoint URL   hub to sign in to (default: MODELSCOPE_ENDPOINT, else https://modelscope.cn)
-          --token TOKEN    access token (ms-...); '-' reads it from stdin (keeps it off the command line)
-          --browser        OAuth sign-in in the browser (authorization code + PKCE, redirect to 127.0.0.1)
-        With neither: MODELSCOPE_API_TOKEN or the ModelScope SDK's saved login if present, else a hidden prompt.
-        The token is stored in the OS keyring when one is reachable, else in a mode-0600 file. A browser login
-        also stores its refresh token: later commands refresh the session before it expires.
+    public override string Notes => """
+        With neither --token nor --browser: MODELSCOPE_API_TOKEN or the ModelScope SDK's saved login if present, else a
+        hidden prompt. The token is stored in the OS keyring when one is reachable, else in a mode-0600 file. A browser
+        login also stores its refresh token: later commands refresh the session before it expires.
         """;
 
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
-        var endpointText = args.Option("endpoint");
-        var token = args.Option("token");
-        var browser = args.Flag("browser");
-        var clientId = args.Option("client-id") ?? OidcSignInOptions.DefaultClientId;
-        var scopes = args.Option("scopes")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [.. OidcSignInOptions.DefaultScopes];
-        args.EnsureNoUnknownOptions();
+        var endpointText = parse.GetValue(_endpoint);
+        var token = parse.GetValue(_token);
+        var browser = parse.GetValue(_browser);
+        var clientId = parse.GetValue(_clientId) ?? OidcSignInOptions.DefaultClientId;
+        var scopes = parse.GetValue(_scopes)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [.. OidcSignInOptions.DefaultScopes];
         if (browser && token is not null)
         {
             throw new CliUsageException("Use either --token or --browser, not both.");
@@ -64,7 +61,7 @@ public sealed class LoginCommand : CliCommand
         }
 
         store.Save(StoredLogin.From(session));
-        console.Error.WriteLine($"Signed in to {session.Endpoint} as {session.UserName}.");
+        console.Error.WriteLine($"Signed in to {session.Endpoint} as {TerminalText.Escape(session.UserName)}.");
         console.Error.WriteLine($"Token stored in {store.Location}.");
         if (session.RefreshToken is not null)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using ModelIde.Cli.Credentials;
 using ModelIde.Core;
 using ModelIde.Core.Auth;
@@ -6,23 +7,18 @@ using ModelIde.Core.Diagnostics;
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide logout</c>: forgets the stored login for an endpoint (and revokes a browser login's tokens).</summary>
-public sealed class LogoutCommand : CliCommand
+public sealed class LogoutCommand() : CliCommand("logout", "Forget the stored login for a hub.")
 {
-    public override string Name => "logout";
+    private readonly Option<string?> _endpoint = CliOptions.Text("--endpoint", "URL", "hub (default: MODELSCOPE_ENDPOINT, else the hub of the last login)");
 
-    public override string Summary => "Forget the stored login for a hub.";
-
-    public override string Usage => """
-        Usage: modelide logout [--endpoint URL]
-
-        Removes the token from the OS keyring or the credentials file. Endpoint as for whoami.
-        A browser login's tokens are also revoked at the hub when it offers revocation.
+    public override string Notes => """
+        Removes the token from the OS keyring or the credentials file. A browser login's tokens are also revoked at the
+        hub when it offers revocation.
         """;
 
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
-        var endpointText = args.Option("endpoint");
-        args.EnsureNoUnknownOptions();
+        var endpointText = parse.GetValue(_endpoint);
         var store = CliCredentialStore.Open();
         var endpoint = CliEndpoint.Resolve(endpointText, store);
         var login = store.Load(endpoint);

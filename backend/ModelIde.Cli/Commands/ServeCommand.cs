@@ -1,29 +1,28 @@
+using System.CommandLine;
 using System.Diagnostics;
 using ModelIde.Sidecar;
 
 namespace ModelIde.Cli.Commands;
 
-/// <summary><c>modelide serve</c>: the sidecar the VS Code extension starts; JSON-RPC over stdin/stdout.</summary>
-public sealed class ServeCommand : CliCommand
+/// <summary><c>modelide serve</c>: the sidecar the VS Code extension starts; JSON-RPC over stdin/stdout. A thin call into ModelIde.Sidecar.</summary>
+public sealed class ServeCommand() : CliCommand("serve", "Run the sidecar for the VS Code extension (JSON-RPC on stdin/stdout).")
 {
-    public override string Name => "serve";
+    private readonly Option<string?> _endpoint = CliOptions.Text("--endpoint", "URL", "hub URL (else MODELSCOPE_ENDPOINT, else https://modelscope.cn)");
+    private readonly Option<int?> _clientProcessId = CliOptions.Int("--clientProcessId", "PID", "exit when this process exits", min: 1);
+    private readonly Option<string?> _logLevel = CliOptions.Text("--log-level", "LEVEL", "trace, debug, info (default), warn or error")
+        .Suggest("trace", "debug", "info", "warn", "error");
 
-    public override string Summary => "Run the sidecar for the VS Code extension (JSON-RPC on stdin/stdout).";
-
-    public override string Usage => """
-        Usage: modelide serve [--endpoint URL] [--clientProcessId PID] [--log-level trace|debug|info|warn|error]
-
+    public override string Notes => """
         Speaks header-delimited JSON-RPC on stdin/stdout; logs (redacted) go to stderr.
         Exits when stdin closes or when the client process PID exits.
         """;
 
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         var options = new SidecarOptions(
-            Endpoint: args.Option("endpoint"),
-            ClientProcessId: args.IntOption("clientProcessId", 1),
-            LogLevel: args.Option("log-level") ?? "info");
-        args.EnsureNoUnknownOptions();
+            Endpoint: parse.GetValue(_endpoint),
+            ClientProcessId: parse.GetValue(_clientProcessId),
+            LogLevel: parse.GetValue(_logLevel) ?? "info");
 
         using var context = new SidecarContext(options);
         using var stdin = Console.OpenStandardInput();

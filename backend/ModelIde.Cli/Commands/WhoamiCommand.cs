@@ -1,28 +1,22 @@
+using System.CommandLine;
 using ModelIde.Cli.Credentials;
 using ModelIde.Core;
 using ModelIde.Core.Auth;
+using ModelIde.Core.Diagnostics;
 using ModelIde.Core.ModelScopeApi;
 
 namespace ModelIde.Cli.Commands;
 
 /// <summary><c>modelide whoami</c>: the user name of the stored login, confirmed with the hub.</summary>
-public sealed class WhoamiCommand : CliCommand
+public sealed class WhoamiCommand() : CliCommand("whoami", "Print the user name you are signed in as (exit 3 when not signed in).")
 {
-    public override string Name => "whoami";
+    private readonly Option<string?> _endpoint = CliOptions.Text("--endpoint", "URL", "hub (default: MODELSCOPE_ENDPOINT, else the hub of the last login)");
 
-    public override string Summary => "Print the user name you are signed in as (exit 3 when not signed in).";
+    public override string Notes => "Prints the user name on stdout after checking the stored token with the hub (users/me).";
 
-    public override string Usage => """
-        Usage: modelide whoami [--endpoint URL]
-
-        Prints the user name on stdout after checking the stored token with the hub (users/me).
-        Endpoint: --endpoint, else MODELSCOPE_ENDPOINT, else the endpoint of the last login.
-        """;
-
-    public override async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
+    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
-        var endpointText = args.Option("endpoint");
-        args.EnsureNoUnknownOptions();
+        var endpointText = parse.GetValue(_endpoint);
         var store = CliCredentialStore.Open();
         var endpoint = CliEndpoint.Resolve(endpointText, store);
         var login = store.Load(endpoint)
@@ -33,7 +27,7 @@ public sealed class WhoamiCommand : CliCommand
         try
         {
             var user = await api.GetCurrentUserAsync(cancellationToken, login.AccessToken).ConfigureAwait(false);
-            console.Out.WriteLine(user.UserName);
+            console.Out.WriteLine(TerminalText.Escape(user.UserName));
         }
         catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.AuthenticationRequired)
         {

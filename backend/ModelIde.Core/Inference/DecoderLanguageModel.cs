@@ -14,19 +14,19 @@ public sealed class DecoderLanguageModel : IDisposable
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
     private readonly SemaphoreSlim _busy = new(1, 1);
-    private readonly TensorElementType _kvType;
 
     // Built once per model, not per generation: Run's name arrays, and one [1, kv, 0, head] tensor that every layer's
     // past starts from (inputs are read-only, so all of them can share it).
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
-    private readonly int _pastOffset;
     private readonly OrtValue _emptyPast;
 
-    private DecoderLanguageModel(string directory, InferenceSession session, SessionOptions options, DecoderModelConfig config,
-        HfTokenizer tokenizer, string? chatTemplate, string device, string reason)
+    private DecoderLanguageModel(ModelFolderChoice folder, InferenceSession session, SessionOptions options, DecoderModelConfig config,
+        HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason)
     {
-        Directory = directory;
+        Directory = folder.Root;
+        Folder = folder;
+        TemplateTokens = templateTokens;
         _session = session;
         _options = options;
         Config = config;
@@ -34,29 +34,26 @@ public sealed class DecoderLanguageModel : IDisposable
         ChatTemplate = chatTemplate;
         Device = device;
         Reason = reason;
-        _kvType = session.InputMetadata[config.PastKeys[0]].ElementDataType;
-        var names = new List<string> { config.InputIds, config.AttentionMask };
-        if (config.PositionIds is not null)
-        {
-            names.Add(config.PositionIds);
-        }
-
-        _pastOffset = names.Count;
+        _inputNames = config.InputNames().ToArray();
         var outputs = new List<string> { config.Logits };
         for (var i = 0; i < config.Layers; i++)
         {
-            names.Add(config.PastKeys[i]);
-            names.Add(config.PastValues[i]);
             outputs.Add(config.PresentKeys[i]);
             outputs.Add(config.PresentValues[i]);
         }
 
-        _inputNames = names.ToArray();
         _outputNames = outputs.ToArray();
-        _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _kvType, [1, config.KvHeads, 0, config.HeadSize]);
+        _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, config.KvType, [1, config.KvHeads, 0, config.HeadSize]);
     }
 
+    /// <summary>The folder the user gave.</summary>
     public string Directory { get; }
+
+    /// <summary>Which file runs, why, and the other variants in the folder.</summary>
+    public ModelFolderChoice Folder { get; }
+
+    /// <summary>The ONNX file that runs, relative to <see cref="Directory"/>.</summary>
+    public string File => Folder.Chosen.RelativeTo(Folder.Root);
 
     public DecoderModelConfig Config { get; }
 
@@ -64,45 +61,76 @@ public sealed class DecoderLanguageModel : IDisposable
 
     public string? ChatTemplate { get; }
 
+    /// <summary>The special tokens the chat template sees, and the tokenizer's added tokens.</summary>
+    public ChatTemplateTokens TemplateTokens { get; }
+
     /// <summary>Where the session runs ("cpu", "gpu", or what GetEpDeviceForInputs reported).</summary>
     public string Device { get; }
 
     /// <summary>Why: what was found and chosen, in words.</summary>
     public string Reason { get; }
 
-    public static DecoderLanguageModel Load(string modelDir, DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null)
+    /// <summary>
+    /// Loads the decoder in <paramref name="modelDir"/> (a repository root or any folder inside it). With several variants,
+    /// <paramref name="file"/> picks one; otherwise <see cref="ModelVariantChooser"/> does, by device and memory.
+    /// </summary>
+    public static DecoderLanguageModel Load(string modelDir, DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? file = null)
     {
         if (!System.IO.Directory.Exists(modelDir))
         {
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Model folder not found: {modelDir}");
         }
 
-        var modelPath = FindModelFile(modelDir);
-        var tokenizer = HfTokenizer.Load(Path.Combine(modelDir, "tokenizer.json"));
-        // CUDA when the GPU, the GPU runtime and the CUDA libraries are there (else CPU, with the reason).
-        var choice = ExecutionProviderSelector.CreateSession(modelPath, policy, epLibraryPath, threads);
+        // The device is planned first (CUDA when the GPU, the runtime pack and the libraries are there): the variant depends on it.
+        var plan = ExecutionProviderSelector.Plan(policy, epLibraryPath, threads);
+        var folder = ModelVariantChooser.Choose(modelDir, plan.Device, AvailableBytes(plan), file);
+        var modelPath = folder.Chosen.ModelPath;
+        var files = ModelSideFiles.Near(modelPath, folder.Chosen.GenaiConfigPath);
+        var tokenizer = HfTokenizer.Load(files, folder.Chosen.RelativeTo(folder.Root));
+        SelectedSession choice;
+        try
+        {
+            choice = ExecutionProviderSelector.CreateSession(modelPath, plan);
+            if (choice.Device != plan.Device && file is null && folder.Variants.Count > 1)
+            {
+                // CUDA did not start (or the model did not fit): the CPU gets the variant chosen for the CPU.
+                var again = ModelVariantChooser.Choose(modelDir, choice.Device, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+                if (again.Chosen.ModelPath != modelPath)
+                {
+                    choice.Session.Dispose();
+                    choice.Options.Dispose();
+                    folder = again;
+                    modelPath = folder.Chosen.ModelPath;
+                    files = ModelSideFiles.Near(modelPath, folder.Chosen.GenaiConfigPath);
+                    tokenizer = HfTokenizer.Load(files, folder.Chosen.RelativeTo(folder.Root));
+                    var reason = choice.Reason;
+                    choice = ExecutionProviderSelector.CreateSession(modelPath, plan with { Gpu = null, Policy = DevicePolicy.PreferCpu });
+                    choice = choice with { Reason = reason };
+                }
+            }
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw ModelLoadErrors.Explain(folder, e);
+        }
+
         var session = choice.Session;
 
         try
         {
-            var tokenizerConfig = DecoderModelConfig.ReadJson(Path.Combine(modelDir, "tokenizer_config.json"));
+            var tokenizerConfig = DecoderModelConfig.ReadJson(files.TokenizerConfig);
+            var templateTokens = ChatTemplateTokens.FromTokenizerConfig(tokenizerConfig, tokenizer.SpecialTokens.Keys);
             var extraEos = new List<int>();
-            if (DecoderModelConfig.Str(tokenizerConfig, "eos_token") is { } eosText && tokenizer.TokenId(eosText) is { } eosId)
+            if (templateTokens.Eos is { } eosText && tokenizer.TokenId(eosText) is { } eosId)
             {
                 extraEos.Add(eosId);
             }
 
-            var config = DecoderModelConfig.Resolve(modelDir, session, extraEos);
-            if (config.Logits is not null && session.OutputMetadata[config.Logits].ElementDataType != TensorElementType.Float)
-            {
-                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "Only models with float32 logits are supported.");
-            }
-
+            var config = DecoderModelConfig.Resolve(files, session, extraEos);
             var template = DecoderModelConfig.Str(tokenizerConfig, "chat_template");
-            var jinja = Path.Combine(modelDir, "chat_template.jinja");
-            if (template is null && File.Exists(jinja))
+            if (template is null && files.ChatTemplateJinja is { } jinja)
             {
-                template = File.ReadAllText(jinja);
+                template = System.IO.File.ReadAllText(jinja);
             }
 
             var actual = ExecutionProviderSelector.ActualDevice(session);
@@ -115,7 +143,12 @@ public sealed class DecoderLanguageModel : IDisposable
                 reason += $"; session inputs placed on {placed.Device} by {placed.ExecutionProvider}";
             }
 
-            return new DecoderLanguageModel(modelDir, session, choice.Options, config, tokenizer, template, device, reason);
+            if (template is not null)
+            {
+                JinjaTemplateEngine.WarmUp();
+            }
+
+            return new DecoderLanguageModel(folder, session, choice.Options, config, tokenizer, template, templateTokens, device, reason);
         }
         catch
         {
@@ -125,12 +158,24 @@ public sealed class DecoderLanguageModel : IDisposable
         }
     }
 
-    /// <summary>Renders messages with the model's chat template (or ChatML, with the reason).</summary>
-    public RenderedChat RenderChat(IReadOnlyList<ChatMessage> messages) => ChatTemplateRenderer.Render(ChatTemplate, messages);
+    // The variant must fit where it runs: the GPU's free memory for CUDA, the process's available memory otherwise.
+    private static long AvailableBytes(SessionPlan plan) =>
+        plan.Device == "gpu" && plan.Gpu?.Decision.Gpu?.FreeMemoryBytes is { } free ? free : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
-    /// <summary>Generates from text; see <see cref="Generate(IReadOnlyList{int}, GenerationOptions, Action{GeneratedToken}?, CancellationToken)"/>.</summary>
-    public GenerationResult Generate(string prompt, GenerationOptions options, Action<GeneratedToken>? onToken = null, CancellationToken cancellationToken = default) =>
-        Generate(Tokenizer.Encode(prompt), options, onToken, cancellationToken);
+    /// <summary>
+    /// Renders messages with the model's chat template on the template engine's own thread (or a fallback format, with
+    /// the reason). Safe to await from a dispatcher: nothing the template does runs on the caller's thread.
+    /// </summary>
+    public Task<RenderedChat> RenderChatAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
+        ChatTemplateRenderer.RenderAsync(ChatTemplate, messages, TemplateTokens, cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Generates from text; see <see cref="Generate(IReadOnlyList{int}, GenerationOptions, Action{GeneratedToken}?, CancellationToken)"/>.
+    /// A raw prompt gets the tokenizer's BOS; a prompt rendered by the chat template (<paramref name="renderedChat"/>)
+    /// already has what the template put there, as with transformers' apply_chat_template.
+    /// </summary>
+    public GenerationResult Generate(string prompt, GenerationOptions options, Action<GeneratedToken>? onToken = null, CancellationToken cancellationToken = default, bool renderedChat = false) =>
+        Generate(Tokenizer.Encode(prompt, addSpecialTokens: !renderedChat), options, onToken, cancellationToken);
 
     /// <summary>
     /// The decode loop. Runs synchronously on the calling thread (callers put it off their dispatcher). Cancellation is
@@ -160,6 +205,10 @@ public sealed class DecoderLanguageModel : IDisposable
             using var loop = new DecodeLoop(this, promptIds, options, onToken);
             return loop.Run(cancellationToken);
         }
+        catch (OnnxRuntimeException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ModelLoadErrors.ExplainRun(Folder, e);
+        }
         finally
         {
             _busy.Release();
@@ -174,31 +223,6 @@ public sealed class DecoderLanguageModel : IDisposable
         _busy.Dispose();
     }
 
-    private static string FindModelFile(string modelDir)
-    {
-        var genai = DecoderModelConfig.ReadJson(Path.Combine(modelDir, "genai_config.json"));
-        var named = DecoderModelConfig.Str(DecoderModelConfig.Get(DecoderModelConfig.Get(genai, "model"), "decoder"), "filename");
-        if (named is not null && File.Exists(Path.Combine(modelDir, named)))
-        {
-            return Path.Combine(modelDir, named);
-        }
-
-        var preferred = Path.Combine(modelDir, "model.onnx");
-        if (File.Exists(preferred))
-        {
-            return preferred;
-        }
-
-        var all = System.IO.Directory.GetFiles(modelDir, "*.onnx");
-        return all.Length switch
-        {
-            1 => all[0],
-            0 => throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"No ONNX model (*.onnx) in {modelDir}."),
-            _ => throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
-                $"Several ONNX files in {modelDir} and no genai_config.json naming the decoder: {string.Join(", ", all.Select(Path.GetFileName))}."),
-        };
-    }
-
     /// <summary>State of one generation: pinned input buffers, the KV cache values and the stream of text.</summary>
     private sealed class DecodeLoop : IDisposable
     {
@@ -210,16 +234,22 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly string[] _inputNames;
         private readonly string[] _outputNames;
         private readonly OrtValue[] _inputs;
-        private readonly long[] _mask;
-        private readonly long[] _stepIds = new long[1];
-        private readonly long[] _stepPositions = new long[1];
+        private readonly IntegerBuffer _mask;
+        private readonly IntegerBuffer _stepIds;
+        private readonly IntegerBuffer _stepPositions;
         private readonly OrtValue _stepIdsValue;
-        private readonly OrtValue _stepPositionsValue;
+        private readonly OrtValue? _stepPositionsValue;
+        private readonly OrtValue? _cacheOff;
+        private readonly OrtValue? _cacheOn;
+        private readonly OrtValue? _keepOne;
         private readonly List<OrtValue> _owned = [];
+        private readonly int _maskSlot;
+        private readonly int _positionSlot = -1;
+        private readonly int _cacheBranchSlot = -1;
         private readonly int _pastOffset;
         private readonly int _capacity;
         private readonly OrtValue[]? _sharedOutputs;
-        private readonly float[]? _sharedLogits;
+        private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
 
         public DecodeLoop(DecoderLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options, Action<GeneratedToken>? onToken)
@@ -230,24 +260,46 @@ public sealed class DecoderLanguageModel : IDisposable
             _options = options;
             _onToken = onToken;
             _capacity = Math.Min(_c.ContextLength, prompt.Count + options.MaxNewTokens);
-            _mask = new long[_capacity];
-            Array.Fill(_mask, 1L);
+            _lastRow = new float[_c.VocabSize];
+            _mask = new IntegerBuffer(_c.MaskType, _capacity);
+            _mask.Fill(1);
+            _stepIds = new IntegerBuffer(_c.InputIdsType, 1);
+            _stepPositions = new IntegerBuffer(_c.PositionType, 1);
 
             _inputNames = model._inputNames;
             _outputNames = model._outputNames;
-            _pastOffset = model._pastOffset;
             _inputs = new OrtValue[_inputNames.Length];
-            _stepIdsValue = Own(OrtValue.CreateTensorValueFromMemory(_stepIds, [1, 1]));
-            _stepPositionsValue = Own(OrtValue.CreateTensorValueFromMemory(_stepPositions, [1, 1]));
+            _stepIdsValue = Own(_stepIds.View(1, [1, 1]));
+            var slot = 1;
+            _maskSlot = slot++;
+            if (_c.PositionIds is not null)
+            {
+                _positionSlot = slot++;
+                _stepPositionsValue = Own(_stepPositions.View(1, [1, 1]));
+            }
 
+            if (_c.UseCacheBranch is not null)
+            {
+                _cacheBranchSlot = slot++;
+                _cacheOff = Own(OrtValue.CreateTensorValueFromMemory(new[] { false }, [1]));
+                _cacheOn = Own(OrtValue.CreateTensorValueFromMemory(new[] { true }, [1]));
+            }
+
+            if (_c.LogitsToKeep is not null)
+            {
+                // A scalar 1: only the last position's logits are computed and returned.
+                _keepOne = Own(OrtValue.CreateTensorValueFromMemory(new long[] { 1 }, []));
+                _inputs[slot++] = _keepOne;
+            }
+
+            _pastOffset = slot;
             if (_c.SharePastPresent)
             {
                 // One [1, kv, capacity, head] buffer per K/V, bound as both past and present (GQA writes in place).
                 _sharedOutputs = new OrtValue[_outputNames.Length];
-                _sharedLogits = new float[Math.Max(1, prompt.Count) * _c.VocabSize];
                 for (var i = 0; i < 2 * _c.Layers; i++)
                 {
-                    var kv = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, model._kvType, [1, _c.KvHeads, _capacity, _c.HeadSize]));
+                    var kv = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.KvType, [1, _c.KvHeads, _capacity, _c.HeadSize]));
                     kv.GetTensorMutableRawData().Clear();
                     _inputs[_pastOffset + i] = kv;
                     _sharedOutputs[1 + i] = kv;
@@ -298,11 +350,10 @@ public sealed class DecoderLanguageModel : IDisposable
                 var stepStart = Stopwatch.GetTimestamp();
                 var seq = isPrefill ? _prompt.Count : 1;
                 var totalLength = position + seq;
-                Span<float> logits;
                 try
                 {
                     var runStart = Stopwatch.GetTimestamp();
-                    logits = Step(runOptions, isPrefill, nextInput, position, seq, totalLength);
+                    Step(runOptions, isPrefill, nextInput, position, seq, totalLength);
                     runTicks += Stopwatch.GetTimestamp() - runStart;
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
@@ -311,7 +362,7 @@ public sealed class DecoderLanguageModel : IDisposable
                     break;
                 }
 
-                var id = sampler.Next(logits);
+                var id = sampler.Next(_lastRow);
                 sampler.Observe(id);
                 position = totalLength;
                 nextInput = id;
@@ -356,49 +407,57 @@ public sealed class DecoderLanguageModel : IDisposable
                 decodeSteps == 0 ? 0 : decodeBytes / decodeSteps);
         }
 
-        private Span<float> Step(RunOptions runOptions, bool isPrefill, int nextInput, int position, int seq, int totalLength)
+        /// <summary>One Run; leaves the last position's logits, as float32, in <see cref="_lastRow"/>.</summary>
+        private void Step(RunOptions runOptions, bool isPrefill, int nextInput, int position, int seq, int totalLength)
         {
             OrtValue? prefillIds = null;
             OrtValue? prefillPositions = null;
-            using var maskValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(_mask, 0, totalLength), [1, totalLength]);
+            using var maskValue = _mask.View(totalLength, [1, totalLength]);
             try
             {
                 if (isPrefill)
                 {
-                    var ids = new long[seq];
-                    var positions = new long[seq];
+                    var ids = new IntegerBuffer(_c.InputIdsType, seq);
+                    var positions = new IntegerBuffer(_c.PositionType, seq);
                     for (var i = 0; i < seq; i++)
                     {
-                        ids[i] = _prompt[i];
-                        positions[i] = i;
+                        ids.Set(i, _prompt[i]);
+                        positions.Set(i, i);
                     }
 
-                    prefillIds = OrtValue.CreateTensorValueFromMemory(ids, [1, seq]);
-                    prefillPositions = OrtValue.CreateTensorValueFromMemory(positions, [1, seq]);
+                    prefillIds = ids.View(seq, [1, seq]);
                     _inputs[0] = prefillIds;
-                    if (_c.PositionIds is not null)
+                    if (_positionSlot >= 0)
                     {
-                        _inputs[2] = prefillPositions;
+                        prefillPositions = positions.View(seq, [1, seq]);
+                        _inputs[_positionSlot] = prefillPositions;
                     }
                 }
                 else
                 {
-                    _stepIds[0] = nextInput;
-                    _stepPositions[0] = position;
+                    _stepIds.Set(0, nextInput);
+                    _stepPositions.Set(0, position);
                     _inputs[0] = _stepIdsValue;
-                    if (_c.PositionIds is not null)
+                    if (_positionSlot >= 0)
                     {
-                        _inputs[2] = _stepPositionsValue;
+                        _inputs[_positionSlot] = _stepPositionsValue!;
                     }
                 }
 
-                _inputs[1] = maskValue;
+                _inputs[_maskSlot] = maskValue;
+                if (_cacheBranchSlot >= 0)
+                {
+                    _inputs[_cacheBranchSlot] = isPrefill ? _cacheOff! : _cacheOn!;
+                }
+
                 if (_sharedOutputs is not null)
                 {
-                    using var logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_sharedLogits, 0, seq * _c.VocabSize), [1, seq, _c.VocabSize]);
+                    var rows = _keepOne is null ? seq : 1;
+                    using var logitsValue = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
                     _sharedOutputs[0] = logitsValue;
                     _model._session.Run(runOptions, _inputNames, _inputs, _outputNames, _sharedOutputs);
-                    return new Span<float>(_sharedLogits, (seq - 1) * _c.VocabSize, _c.VocabSize);
+                    CopyLastRow(logitsValue);
+                    return;
                 }
 
                 var outputs = _model._session.Run(runOptions, _inputNames, _inputs, _outputNames);
@@ -410,12 +469,38 @@ public sealed class DecoderLanguageModel : IDisposable
 
                 _previousOutputs?.Dispose();
                 _previousOutputs = outputs;
-                return outputs[0].GetTensorMutableDataAsSpan<float>().Slice((seq - 1) * _c.VocabSize, _c.VocabSize);
+                CopyLastRow(outputs[0]);
             }
             finally
             {
                 prefillIds?.Dispose();
                 prefillPositions?.Dispose();
+            }
+        }
+
+        private void CopyLastRow(OrtValue logits)
+        {
+            var shape = logits.GetTensorTypeAndShape().Shape;
+            var rows = (int)shape[^2];
+            var start = (rows - 1) * _c.VocabSize;
+            switch (_c.LogitsType)
+            {
+                case TensorElementType.Float:
+                    logits.GetTensorDataAsSpan<float>().Slice(start, _c.VocabSize).CopyTo(_lastRow);
+                    break;
+                case TensorElementType.Float16:
+                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(
+                        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize), _lastRow);
+                    break;
+                default:
+                    // bfloat16 is the upper half of a float32.
+                    var raw = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize);
+                    for (var i = 0; i < raw.Length; i++)
+                    {
+                        _lastRow[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
+                    }
+
+                    break;
             }
         }
 
@@ -433,6 +518,41 @@ public sealed class DecoderLanguageModel : IDisposable
                 v.Dispose();
             }
         }
+    }
+
+    /// <summary>A pinned int64 or int32 array, as the graph's input type asks; views share its memory.</summary>
+    private sealed class IntegerBuffer(TensorElementType type, int length)
+    {
+        private readonly long[]? _long = type == TensorElementType.Int64 ? new long[length] : null;
+        private readonly int[]? _int = type == TensorElementType.Int32 ? new int[length] : null;
+
+        public void Set(int index, long value)
+        {
+            if (_long is not null)
+            {
+                _long[index] = value;
+            }
+            else
+            {
+                _int![index] = (int)value;
+            }
+        }
+
+        public void Fill(long value)
+        {
+            if (_long is not null)
+            {
+                Array.Fill(_long, value);
+            }
+            else
+            {
+                Array.Fill(_int!, (int)value);
+            }
+        }
+
+        public OrtValue View(int count, long[] shape) => _long is not null
+            ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(_long, 0, count), shape)
+            : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<int>(_int, 0, count), shape);
     }
 }
 

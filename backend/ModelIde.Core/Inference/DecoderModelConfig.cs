@@ -1,12 +1,43 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ModelIde.Core.Inference;
 
+/// <summary>Where the files that describe a model sit (each may be missing): beside the ONNX file or above it.</summary>
+public sealed record ModelSideFiles(string? GenaiConfig, string? Config, string? GenerationConfig, string? TokenizerJson, string? TokenizerModel, string? TokenizerConfig, string? ChatTemplateJinja)
+{
+    /// <summary>
+    /// Looks for each file from the model file's folder upwards, up to three levels (onnx-community keeps the tokenizer
+    /// at the repository root and the weights in onnx/; the GenAI builder keeps everything beside the model).
+    /// </summary>
+    public static ModelSideFiles Near(string modelPath, string? genaiConfig)
+    {
+        string? Up(string name)
+        {
+            var dir = new DirectoryInfo(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
+            for (var level = 0; dir is not null && level <= 3; level++, dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, name);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            return null;
+        }
+
+        return new ModelSideFiles(genaiConfig ?? Up("genai_config.json"), Up("config.json"), Up("generation_config.json"), Up("tokenizer.json"),
+            Up("tokenizer.model"), Up("tokenizer_config.json"), Up("chat_template.jinja"));
+    }
+}
+
 /// <summary>
-/// I/O names and shapes of a decoder-only ONNX export with a KV cache: from genai_config.json when present, else read
-/// from the session's inputs (optimum names: past_key_values.N.key/value, present.N.key/value).
+/// I/O names, element types and shapes of a decoder-only ONNX export with a KV cache: from genai_config.json when present,
+/// else read from the session's inputs (optimum names: past_key_values.N.key/value, present.N.key/value). Element types
+/// always come from the graph: int64 or int32 ids, masks and positions; fp32, fp16 or bf16 KV and logits.
 /// </summary>
 public sealed record DecoderModelConfig(
     string InputIds,
@@ -26,13 +57,32 @@ public sealed record DecoderModelConfig(
 {
     public int Layers => PastKeys.Count;
 
-    public static DecoderModelConfig Resolve(string modelDir, InferenceSession session, IReadOnlyList<int> extraEos)
+    public TensorElementType InputIdsType { get; init; } = TensorElementType.Int64;
+
+    public TensorElementType MaskType { get; init; } = TensorElementType.Int64;
+
+    public TensorElementType PositionType { get; init; } = TensorElementType.Int64;
+
+    public TensorElementType KvType { get; init; } = TensorElementType.Float;
+
+    public TensorElementType LogitsType { get; init; } = TensorElementType.Float;
+
+    /// <summary>optimum's merged decoder: a bool [1] input, false on the first step (no past), true after.</summary>
+    public string? UseCacheBranch { get; init; }
+
+    /// <summary>transformers.js exports: an int64 scalar; 1 asks for the last position's logits only.</summary>
+    public string? LogitsToKeep { get; init; }
+
+    /// <summary>The search defaults of genai_config.json, which become the playground's and the CLI's defaults.</summary>
+    public GenerationDefaults Defaults { get; init; } = new();
+
+    public static DecoderModelConfig Resolve(ModelSideFiles files, InferenceSession session, IReadOnlyList<int> extraEos)
     {
         var inputs = session.InputMetadata;
         var outputs = session.OutputMetadata;
         JsonElement genai = default;
-        var genaiPath = Path.Combine(modelDir, "genai_config.json");
-        if (File.Exists(genaiPath))
+        var genaiPath = files.GenaiConfig;
+        if (genaiPath is not null && File.Exists(genaiPath))
         {
             try
             {
@@ -108,7 +158,7 @@ public sealed record DecoderModelConfig(
                 "The model's KV cache shape is symbolic and there is no genai_config.json with num_key_value_heads/head_size.");
         }
 
-        var context = Int(model, "context_length") ?? ReadContextFromConfig(modelDir) ?? 2048;
+        var context = Int(model, "context_length") ?? ReadContextFromConfig(files.Config) ?? 2048;
         if (context <= 0)
         {
             throw Invalid($"The model's context length must be positive (got {context} from genai_config.json or config.json).");
@@ -116,7 +166,12 @@ public sealed record DecoderModelConfig(
 
         var eos = new List<int>();
         AddIds(eos, Get(model, "eos_token_id"), "genai_config.json");
-        AddIds(eos, Get(ReadJson(Path.Combine(modelDir, "generation_config.json")), "eos_token_id"), "generation_config.json");
+        AddIds(eos, Get(ReadJson(files.GenerationConfig), "eos_token_id"), "generation_config.json");
+        if (eos.Count == 0)
+        {
+            AddIds(eos, Get(ReadJson(files.Config), "eos_token_id"), "config.json");
+        }
+
         eos.AddRange(extraEos);
         var logitsDims = outputs[logits].Dimensions;
         var vocab = logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : Int(model, "vocab_size") ?? 0;
@@ -125,10 +180,69 @@ public sealed record DecoderModelConfig(
             throw Invalid("The model's vocabulary size is symbolic in the ONNX file and genai_config.json has no positive vocab_size.");
         }
 
-        return new DecoderModelConfig(
-            inputIds, mask, inputs.ContainsKey(position) ? position : null, logits, pk, pv, prk, prv, kvHeads, headSize, context,
-            Bool(search, "past_present_share_buffer") ?? false, eos.Distinct().ToArray(), vocab);
+        var positionName = inputs.ContainsKey(position) ? position : null;
+        var config = new DecoderModelConfig(
+            inputIds, mask, positionName, logits, pk, pv, prk, prv, kvHeads, headSize, context,
+            Bool(search, "past_present_share_buffer") ?? false, eos.Distinct().ToArray(), vocab)
+        {
+            InputIdsType = IntegerType(inputs[inputIds], inputIds),
+            MaskType = IntegerType(inputs[mask], mask),
+            PositionType = positionName is null ? TensorElementType.Int64 : IntegerType(inputs[positionName], positionName),
+            KvType = FloatType(inputs[pk[0]].ElementDataType, pk[0]),
+            LogitsType = FloatType(outputs[logits].ElementDataType, logits),
+            UseCacheBranch = inputs.ContainsKey("use_cache_branch") ? "use_cache_branch" : null,
+            LogitsToKeep = inputs.ContainsKey("num_logits_to_keep") ? "num_logits_to_keep" : inputs.ContainsKey("logits_to_keep") ? "logits_to_keep" : null,
+            Defaults = GenerationDefaults.From(search),
+        };
+        var known = new HashSet<string>(config.InputNames(), StringComparer.Ordinal);
+        var unknown = inputs.Keys.Where(n => !known.Contains(n)).ToArray();
+        if (unknown.Length > 0)
+        {
+            throw Invalid($"The model has inputs this decoder loop does not know how to fill: {string.Join(", ", unknown.Take(6))}. " +
+                "It is probably not a text decoder on its own (a multimodal or encoder-decoder part?); pick the repository's text decoder file.");
+        }
+
+        return config;
     }
+
+    /// <summary>Every input the loop feeds, in the order it feeds them.</summary>
+    public IEnumerable<string> InputNames()
+    {
+        yield return InputIds;
+        yield return AttentionMask;
+        if (PositionIds is not null)
+        {
+            yield return PositionIds;
+        }
+
+        if (UseCacheBranch is not null)
+        {
+            yield return UseCacheBranch;
+        }
+
+        if (LogitsToKeep is not null)
+        {
+            yield return LogitsToKeep;
+        }
+
+        for (var i = 0; i < Layers; i++)
+        {
+            yield return PastKeys[i];
+            yield return PastValues[i];
+        }
+    }
+
+    private static TensorElementType IntegerType(NodeMetadata meta, string name) => meta.ElementDataType switch
+    {
+        TensorElementType.Int64 or TensorElementType.Int32 => meta.ElementDataType,
+        var other => throw Invalid($"The model's input {name} is {other}; this loop feeds int64 or int32 there."),
+    };
+
+    private static TensorElementType FloatType(TensorElementType type, string name) => type switch
+    {
+        TensorElementType.Float or TensorElementType.Float16 or TensorElementType.BFloat16 => type,
+        var other => throw Invalid($"The model's {name} is {other}; this loop handles float32, float16 and bfloat16 there."),
+    };
 
     private static ModelIdeException Invalid(string message) => new(ModelIdeErrorKind.InvalidInput, message);
 
@@ -149,15 +263,15 @@ public sealed record DecoderModelConfig(
     private static string[] Names(string pattern, int layers) =>
         Enumerable.Range(0, layers).Select(i => pattern.Replace("%d", i.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)).ToArray();
 
-    private static int? ReadContextFromConfig(string modelDir)
+    private static int? ReadContextFromConfig(string? configPath)
     {
-        var config = ReadJson(Path.Combine(modelDir, "config.json"));
+        var config = ReadJson(configPath);
         return Int(config, "max_position_embeddings");
     }
 
-    internal static JsonElement ReadJson(string path)
+    internal static JsonElement ReadJson(string? path)
     {
-        if (!File.Exists(path))
+        if (path is null || !File.Exists(path))
         {
             return default;
         }
@@ -193,9 +307,28 @@ public sealed record DecoderModelConfig(
 
     internal static string? Str(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
 
-    private static int? Int(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.Number } v
+    internal static double? Number(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : null;
+
+    internal static int? Int(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.Number } v
         ? v.TryGetInt32(out var n) ? n : throw Invalid($"'{name}' in the model's JSON configuration must be a whole number that fits in 32 bits, not {Shorten(v.GetRawText())}.")
         : null;
 
-    private static bool? Bool(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.True or JsonValueKind.False } v ? v.GetBoolean() : null;
+    internal static bool? Bool(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.True or JsonValueKind.False } v ? v.GetBoolean() : null;
+}
+
+/// <summary>genai_config.json's search section: what the playground and the CLI start from (each null when absent).</summary>
+public sealed record GenerationDefaults(int? MaxLength = null, bool? DoSample = null, double? Temperature = null, int? TopK = null, double? TopP = null, double? RepetitionPenalty = null)
+{
+    public static GenerationDefaults From(JsonElement search) => new(
+        DecoderModelConfig.Int(search, "max_length"), DecoderModelConfig.Bool(search, "do_sample"), DecoderModelConfig.Number(search, "temperature"),
+        DecoderModelConfig.Int(search, "top_k"), DecoderModelConfig.Number(search, "top_p"), DecoderModelConfig.Number(search, "repetition_penalty"));
+
+    /// <summary>Options the user did not set take these values; greedy unless the model says do_sample.</summary>
+    public GenerationOptions Apply(GenerationOptions options, bool temperatureSet, bool topKSet, bool topPSet, bool penaltySet) => options with
+    {
+        Temperature = temperatureSet || DoSample != true ? options.Temperature : (float)(Temperature ?? 1.0),
+        TopK = topKSet || DoSample != true ? options.TopK : TopK ?? 0,
+        TopP = topPSet || DoSample != true ? options.TopP : (float)(TopP ?? 1.0),
+        RepetitionPenalty = penaltySet ? options.RepetitionPenalty : (float)(RepetitionPenalty ?? options.RepetitionPenalty),
+    };
 }

@@ -6,6 +6,9 @@ namespace ModelIde.Core.Inference;
 /// <summary>The NVIDIA side: the driver's answer, the ONNX Runtime build in use, the CUDA libraries and the decision.</summary>
 public sealed record GpuReport(NvidiaDriverReport Driver, string OnnxRuntimeVersion, OnnxRuntimeBuild Runtime, CudaLibraryScan? Libraries, CudaDecision Decision);
 
+/// <summary>The device a model is meant to run on, and what it was decided from (<see cref="ExecutionProviderSelector.Plan"/>).</summary>
+public sealed record SessionPlan(DevicePolicy Policy, string? EpLibraryPath, int? Threads, string Device, GpuReport? Gpu);
+
 /// <summary>A created session with its options (the caller disposes both), where it runs and why.</summary>
 public sealed record SelectedSession(InferenceSession Session, SessionOptions Options, string Device, string Reason);
 
@@ -13,21 +16,45 @@ public sealed record SelectedSession(InferenceSession Session, SessionOptions Op
 public static partial class ExecutionProviderSelector
 {
     /// <summary>
-    /// Creates the session for a model: on CUDA when <see cref="CudaReadiness"/> says everything is there (the CUDA
-    /// libraries are loaded first), otherwise, or when CUDA fails to start (out of memory, driver mismatch), on what
-    /// <see cref="Choose"/> picks, with the reason in one sentence. A model ONNX Runtime cannot read is an InvalidInput.
+    /// Where a model is meant to run, decided before its file is chosen (the variant depends on the device): "gpu" when
+    /// <see cref="CudaReadiness"/> says the GPU, the runtime pack and the CUDA libraries are there (the model's size is
+    /// checked once its file is known), otherwise what ONNX Runtime's discovery picks.
     /// </summary>
-    public static SelectedSession CreateSession(string modelPath, DevicePolicy policy, string? epLibraryPath, int? threads, string? cudaPath = null)
+    public static SessionPlan Plan(DevicePolicy policy, string? epLibraryPath, int? threads, string? cudaPath = null)
+    {
+        EnsureOnnxRuntime();
+        RegisterLibrary(epLibraryPath);
+        GpuReport? gpu = null;
+        if (policy is DevicePolicy.Auto or DevicePolicy.PreferGpu && string.IsNullOrWhiteSpace(epLibraryPath))
+        {
+            gpu = DescribeGpu(policy, cudaPath, model: null, scanAlways: false);
+        }
+
+        var device = gpu?.Decision.UseCuda == true
+            ? "gpu"
+            : PickEp(policy, ListEpDevices([]))?.HardwareDevice.Type.ToString().ToLowerInvariant() ?? "cpu";
+        return new SessionPlan(policy, epLibraryPath, threads, device, gpu);
+    }
+
+    /// <summary>
+    /// Creates the session for a model: on CUDA when the plan's GPU report says everything is there and the model fits
+    /// in free GPU memory (the CUDA libraries are loaded first), otherwise, or when CUDA fails to start (out of memory,
+    /// driver mismatch), on what <see cref="Choose"/> picks, with the reason in one sentence. A model ONNX Runtime
+    /// cannot read throws its <see cref="OnnxRuntimeException"/> for the caller to explain.
+    /// </summary>
+    public static SelectedSession CreateSession(string modelPath, SessionPlan plan)
     {
         EnsureOnnxRuntime();
         string? gpuSentence = null;
-        if (policy is DevicePolicy.Auto or DevicePolicy.PreferGpu && string.IsNullOrWhiteSpace(epLibraryPath))
+        if (plan.Gpu is { } described)
         {
-            var gpu = DescribeGpu(policy, cudaPath, GpuMemoryEstimate.ForModel(modelPath), scanAlways: false);
+            var facts = new CudaFacts(plan.Policy, described.Driver, GpuRuntimePackSpec.ForThisMachine(), described.Runtime, described.Libraries,
+                GpuMemoryEstimate.ForModel(modelPath));
+            var gpu = described with { Decision = CudaReadiness.Decide(facts) };
             gpuSentence = SpeaksForTheGpu(gpu) ? gpu.Decision.Sentence : null;
             if (gpu.Decision.UseCuda)
             {
-                var cuda = TryCuda(modelPath, gpu, threads, out var failure);
+                var cuda = TryCuda(modelPath, gpu, plan.Threads, out var failure);
                 if (cuda is not null)
                 {
                     return cuda;
@@ -37,20 +64,19 @@ public static partial class ExecutionProviderSelector
             }
         }
 
-        var choice = Choose(policy, epLibraryPath, threads);
+        var choice = Choose(plan.Policy, plan.EpLibraryPath, plan.Threads);
         InferenceSession session;
         try
         {
             session = new InferenceSession(modelPath, choice.Options);
         }
-        catch (OnnxRuntimeException e)
+        catch
         {
             choice.Options.Dispose();
-            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
-                $"ONNX Runtime could not load {Path.GetFileName(modelPath)} (truncated or not an ONNX model?): {e.Message}", e);
+            throw;
         }
 
-        var reason = gpuSentence is not null && choice.Device == "cpu" ? WithThreads(gpuSentence, false, threads) : choice.Reason;
+        var reason = gpuSentence is not null && choice.Device == "cpu" ? WithThreads(gpuSentence, false, plan.Threads) : choice.Reason;
         return new SelectedSession(session, choice.Options, choice.Device, reason);
     }
 

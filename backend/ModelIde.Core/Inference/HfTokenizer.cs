@@ -6,28 +6,57 @@ using Microsoft.ML.Tokenizers;
 namespace ModelIde.Core.Inference;
 
 /// <summary>
-/// A Hugging Face <c>tokenizer.json</c> (byte-level BPE, as Qwen2) on Microsoft.ML.Tokenizers, which has no loader for
-/// that format: vocab, merges, pre-tokenizer regex and added tokens are parsed here and fed to <see cref="BpeTokenizer"/>.
+/// A model's tokenizer on Microsoft.ML.Tokenizers, which has no <c>tokenizer.json</c> loader: byte-level BPE (Qwen,
+/// Llama 3, GPT-2) is parsed here and fed to <see cref="BpeTokenizer"/>; SentencePiece-style BPE and Unigram files are
+/// turned back into a SentencePiece model for <see cref="SentencePieceTokenizer"/>, which also reads
+/// <c>tokenizer.model</c> directly. BOS comes from the post_processor or tokenizer_config.json's add_bos_token.
 /// </summary>
 public sealed class HfTokenizer
 {
     // GPT-2's split pattern, used by byte-level BPE files that carry no Split regex of their own.
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private readonly BpeTokenizer _bpe;
+    private readonly Tokenizer _inner;
     private readonly Dictionary<string, int> _specials;
+    private readonly IReadOnlyDictionary<string, int> _vocab;
+    private readonly int? _bos;
 
-    private HfTokenizer(BpeTokenizer bpe, Dictionary<string, int> specials)
+    private HfTokenizer(Tokenizer inner, IReadOnlyDictionary<string, int> vocab, Dictionary<string, int> specials, int? bos)
     {
-        _bpe = bpe;
+        _inner = inner;
+        _vocab = vocab;
         _specials = specials;
+        _bos = bos;
         SpecialTokens = specials;
     }
+
+    /// <summary>The id put in front of a raw prompt (the post_processor's or add_bos_token's BOS), if any.</summary>
+    public int? BeginningOfSentenceId => _bos;
 
     /// <summary>Added tokens (content → id), matched as whole tokens in text as HF does by default.</summary>
     public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 
-    public static HfTokenizer Load(string tokenizerJsonPath)
+    /// <summary>The model's tokenizer: tokenizer.json (or else tokenizer.model) found beside the model file or above it.</summary>
+    public static HfTokenizer Load(ModelSideFiles files, string modelFile)
+    {
+        var config = DecoderModelConfig.ReadJson(files.TokenizerConfig);
+        if (files.TokenizerJson is { } json)
+        {
+            return Load(json, config);
+        }
+
+        if (files.TokenizerModel is { } spModel)
+        {
+            using var stream = File.OpenRead(spModel);
+            return FromSentencePiece(stream, config, AddedTokens(config));
+        }
+
+        throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+            $"No tokenizer.json or tokenizer.model beside {modelFile} or in the folders above it. Download the repository's " +
+            "tokenizer files (tokenizer.json or tokenizer.model, and tokenizer_config.json) with the model.");
+    }
+
+    public static HfTokenizer Load(string tokenizerJsonPath, JsonElement tokenizerConfig = default)
     {
         if (!File.Exists(tokenizerJsonPath))
         {
@@ -38,7 +67,7 @@ public sealed class HfTokenizer
         {
             using var stream = File.OpenRead(tokenizerJsonPath);
             using var doc = JsonDocument.Parse(stream);
-            return FromJson(doc.RootElement);
+            return FromJson(doc.RootElement, tokenizerConfig);
         }
         catch (JsonException e)
         {
@@ -46,7 +75,7 @@ public sealed class HfTokenizer
         }
     }
 
-    public static HfTokenizer FromJson(JsonElement root)
+    public static HfTokenizer FromJson(JsonElement root, JsonElement tokenizerConfig = default)
     {
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
         {
@@ -54,10 +83,35 @@ public sealed class HfTokenizer
         }
 
         var type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (type != "BPE")
+        if (type is not ("BPE" or "Unigram"))
         {
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
-                $"Unsupported tokenizer model type '{type ?? "(none)"}' in tokenizer.json; only byte-level BPE (GPT-2/Qwen style) is supported.");
+                $"Unsupported tokenizer model type '{type ?? "(none)"}' in tokenizer.json; byte-level BPE, SentencePiece-style BPE and Unigram are supported.");
+        }
+
+        var addedTokens = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (root.TryGetProperty("added_tokens", out var addedList) && addedList.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var a in addedList.EnumerateArray())
+            {
+                addedTokens[a.GetProperty("content").GetString()!] = a.GetProperty("id").GetInt32();
+            }
+        }
+
+        if (SentencePieceModelFromJson.IsSentencePieceStyle(root, type))
+        {
+            byte[] built;
+            try
+            {
+                built = SentencePieceModelFromJson.Build(root, type!);
+            }
+            catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or FormatException)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"tokenizer.json's {type} model is malformed: {e.Message}", e);
+            }
+
+            using var proto = new MemoryStream(built);
+            return FromSentencePiece(proto, tokenizerConfig, addedTokens, PostProcessorAddsBos(root));
         }
 
         var vocab = new List<KeyValuePair<string, int>>();
@@ -77,20 +131,7 @@ public sealed class HfTokenizer
             }
         }
 
-        var specials = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var a in added.EnumerateArray())
-            {
-                specials[a.GetProperty("content").GetString()!] = a.GetProperty("id").GetInt32();
-            }
-        }
-
-        if (!IsByteLevel(root))
-        {
-            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
-                "tokenizer.json uses BPE without a ByteLevel pre-tokenizer/decoder; only byte-level BPE is supported.");
-        }
+        var specials = addedTokens;
 
         var pattern = FindSplitPattern(root.TryGetProperty("pre_tokenizer", out var pre) ? pre : default) ?? Gpt2Pattern;
         var options = new BpeOptions(vocab)
@@ -101,19 +142,100 @@ public sealed class HfTokenizer
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
             Normalizer = UsesNfc(root) ? new NfcNormalizer() : null,
         };
-        return new HfTokenizer(BpeTokenizer.Create(options), specials);
+        var bpe = BpeTokenizer.Create(options);
+        var bos = FirstPostProcessorToken(root) is { } bosText && specials.TryGetValue(bosText, out var bosId) ? bosId : (int?)null;
+        if (DecoderModelConfig.Bool(tokenizerConfig, "add_bos_token") is false)
+        {
+            bos = null;
+        }
+
+        return new HfTokenizer(bpe, bpe.Vocabulary, specials, bos);
     }
 
-    public IReadOnlyList<int> Encode(string text) => _bpe.EncodeToIds(text);
+    private static HfTokenizer FromSentencePiece(Stream proto, JsonElement tokenizerConfig, Dictionary<string, int> addedTokens, bool? postProcessorBos = null)
+    {
+        // add_bos_token in tokenizer_config.json wins; else the post_processor; else SentencePiece's own default (BOS).
+        var addBos = DecoderModelConfig.Bool(tokenizerConfig, "add_bos_token") ?? postProcessorBos ?? true;
+        SentencePieceTokenizer sp;
+        try
+        {
+            sp = SentencePieceTokenizer.Create(proto, false, false, addedTokens.Count == 0 ? null : addedTokens);
+        }
+        catch (Exception e) when (e is not ModelIdeException and not OutOfMemoryException)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"The SentencePiece tokenizer could not be read: {e.Message}", e);
+        }
 
-    public string Decode(IEnumerable<int> ids) => _bpe.Decode(ids) ?? "";
+        var specials = new Dictionary<string, int>(addedTokens, StringComparer.Ordinal);
+        return new HfTokenizer(sp, sp.Vocabulary, specials, addBos ? sp.BeginningOfSentenceId : null);
+    }
 
-    public int? TokenId(string token) => _specials.TryGetValue(token, out var id) ? id : _bpe.Vocabulary.TryGetValue(token, out var v) ? v : null;
+    private static Dictionary<string, int> AddedTokens(JsonElement tokenizerConfig)
+    {
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (DecoderModelConfig.Get(tokenizerConfig, "added_tokens_decoder") is { ValueKind: JsonValueKind.Object } decoder)
+        {
+            foreach (var p in decoder.EnumerateObject())
+            {
+                if (int.TryParse(p.Name, System.Globalization.CultureInfo.InvariantCulture, out var id) && DecoderModelConfig.Str(p.Value, "content") is { } content)
+                {
+                    added[content] = id;
+                }
+            }
+        }
 
-    // Only the small sections are serialised; the whole file can be megabytes of vocabulary.
-    private static bool IsByteLevel(JsonElement root) =>
-        new[] { "pre_tokenizer", "decoder" }.Any(name => root.TryGetProperty(name, out var section) &&
-            section.ValueKind == JsonValueKind.Object && section.GetRawText().Contains("\"ByteLevel\"", StringComparison.Ordinal));
+        return added;
+    }
+
+    private static bool? PostProcessorAddsBos(JsonElement root) =>
+        root.TryGetProperty("post_processor", out var pp) && pp.ValueKind == JsonValueKind.Object ? FirstPostProcessorToken(root) is not null : null;
+
+    // TemplateProcessing whose "single" template starts with a special token: that token is the BOS.
+    private static string? FirstPostProcessorToken(JsonElement root)
+    {
+        if (!root.TryGetProperty("post_processor", out var pp) || pp.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var processors = DecoderModelConfig.Str(pp, "type") == "Sequence" && pp.TryGetProperty("processors", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().ToArray()
+            : [pp];
+        foreach (var p in processors)
+        {
+            if (DecoderModelConfig.Str(p, "type") == "TemplateProcessing" && p.TryGetProperty("single", out var single) &&
+                single.ValueKind == JsonValueKind.Array && single.GetArrayLength() > 0 &&
+                single[0].TryGetProperty("SpecialToken", out var special))
+            {
+                return DecoderModelConfig.Str(special, "id");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Text to ids. A raw prompt gets the BOS the tokenizer adds (<paramref name="addSpecialTokens"/>); a rendered chat
+    /// prompt already carries what its template put there, as with transformers' apply_chat_template.
+    /// </summary>
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
+    {
+        var ids = _inner is SentencePieceTokenizer sp
+            ? sp.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false)
+            : _inner.EncodeToIds(text);
+        if (addSpecialTokens && _bos is { } bos)
+        {
+            var withBos = new List<int>(ids.Count + 1) { bos };
+            withBos.AddRange(ids);
+            return withBos;
+        }
+
+        return ids;
+    }
+
+    public string Decode(IEnumerable<int> ids) => (_inner is SentencePieceTokenizer sp ? sp.Decode(ids, considerSpecialTokens: false) : _inner.Decode(ids)) ?? "";
+
+    public int? TokenId(string token) => _specials.TryGetValue(token, out var id) ? id : _vocab.TryGetValue(token, out var v) ? v : null;
 
     private static bool UsesNfc(JsonElement root) =>
         root.TryGetProperty("normalizer", out var n) && n.ValueKind == JsonValueKind.Object &&

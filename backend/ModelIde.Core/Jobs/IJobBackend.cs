@@ -5,8 +5,14 @@ public interface IJobBackend : IDisposable
 {
     JobBackendAddress Address { get; }
 
-    /// <summary>ms-swift's major version on the remote (3 or 4); fails clearly when swift is not installed.</summary>
-    Task<int> DetectSwiftMajorVersionAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// ms-swift on the remote after activating <paramref name="environment"/>: version (3.x or 4.x; 2.x and unknown
+    /// majors are refused), the Python behind <c>swift</c>, whether bitsandbytes is there. Errors carry the host's stderr.
+    /// </summary>
+    Task<SwiftInstallation> DetectSwiftAsync(JobHostEnvironment environment, CancellationToken cancellationToken);
+
+    /// <summary>The host's GPUs and their current use (nvidia-smi); empty when nvidia-smi is not there.</summary>
+    Task<IReadOnlyList<GpuInfo>> ListGpusAsync(CancellationToken cancellationToken);
 
     /// <summary>The absolute folder the job with this id uses on the remote.</summary>
     Task<string> GetJobDirectoryAsync(string jobId, CancellationToken cancellationToken);
@@ -26,6 +32,9 @@ public interface IJobBackend : IDisposable
 
     Task<IReadOnlyList<string>> TailAsync(string remoteFile, int lines, CancellationToken cancellationToken);
 
-    /// <summary>Downloads a remote folder (a checkpoint) into <paramref name="localDir"/>; returns the local folder.</summary>
-    Task<string> DownloadFolderAsync(string remoteDir, string localDir, CancellationToken cancellationToken);
+    /// <summary>
+    /// Downloads the files of a remote folder (a checkpoint) that <paramref name="include"/> accepts (relative path,
+    /// is folder) into <paramref name="localDir"/>/&lt;folder name&gt;, reporting bytes as they arrive.
+    /// </summary>
+    Task<AdapterFetchResult> DownloadFolderAsync(string remoteDir, string localDir, Func<string, bool, bool> include, IProgress<AdapterFetchProgress>? progress, CancellationToken cancellationToken);
 }

@@ -49,7 +49,29 @@ public sealed record JobSpec
 
     public int? MaxLength { get; init; }
 
+    /// <summary>
+    /// GPUs per node. SSH: how many of the host's GPUs the job gets (the least busy ones, picked at submit, unless
+    /// <see cref="GpuIndices"/> names them); 0 = none. Slurm: the GPUs requested per node.
+    /// </summary>
     public int? GpusPerNode { get; init; }
+
+    /// <summary>SSH only: exactly these GPUs (nvidia-smi indices); becomes CUDA_VISIBLE_DEVICES.</summary>
+    public IReadOnlyList<int>? GpuIndices { get; init; }
+
+    /// <summary>Slurm only: CPU cores per task (the task runs all of a node's GPU processes).</summary>
+    public int? CpusPerTask { get; init; }
+
+    /// <summary>Save a checkpoint every N steps (ms-swift's default, 500, leaves short runs nothing to resume).</summary>
+    public int? SaveSteps { get; init; }
+
+    /// <summary>Keep at most N checkpoints (ms-swift's default keeps all and fills the disk on long runs).</summary>
+    public int? SaveTotalLimit { get; init; }
+
+    /// <summary>Save weights only (no optimizer, scheduler, RNG state): smaller, but a resume restarts the optimizer.</summary>
+    public bool? SaveOnlyModel { get; init; }
+
+    /// <summary>QLoRA compute dtype (float16, bfloat16, float32); null leaves ms-swift's default, the model's dtype.</summary>
+    public string? BnbComputeDtype { get; init; }
 
     public int? Nodes { get; init; }
 
@@ -60,6 +82,12 @@ public sealed record JobSpec
 
     /// <summary>More <c>swift sft</c> arguments, passed through as given (each element one argv item).</summary>
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
+
+    /// <summary>More arguments as typed on one line, split with shell quoting (<see cref="ShellWords"/>), after <see cref="ExtraArgs"/>.</summary>
+    public string? ExtraArgsText { get; init; }
+
+    /// <summary>More datasets as typed on one line, split with shell quoting, after <see cref="Dataset"/>.</summary>
+    public string? DatasetText { get; init; }
 
     /// <summary>A local dataset file to upload into the job's folder and train on.</summary>
     public string? UploadDataset { get; init; }
@@ -79,7 +107,21 @@ public sealed record TrainingProgress(
     double? LearningRate = null,
     double? MemoryGiB = null);
 
-public sealed record TrainingPoint(int Step, double? Loss, double? LearningRate);
+/// <summary>
+/// One chart point: a train row (loss, learning rate, grad norm) or an eval row (<see cref="EvalLoss"/>). A value
+/// swift logged as NaN or ±Infinity is null here and named in <see cref="NonFinite"/> (e.g. "loss=NaN, grad_norm=Infinity").
+/// </summary>
+public sealed record TrainingPoint(int Step, double? Loss, double? LearningRate, double? EvalLoss = null, double? GradNorm = null, string? NonFinite = null)
+{
+    [JsonIgnore]
+    public bool IsEval => EvalLoss is not null || (NonFinite?.Contains("eval_loss", StringComparison.Ordinal) ?? false);
+}
+
+/// <summary>The first row where the loss (or the gradient norm) stopped being a finite number.</summary>
+public sealed record TrainingDivergence(int Step, string Values)
+{
+    public string Message => $"Training diverged at step {Step} ({Values}): the loss is no longer a finite number, so the model stopped learning. Lower the learning rate, use bfloat16 instead of float16, or clip gradients (--max_grad_norm), then start again from a checkpoint saved before step {Step}.";
+}
 
 /// <summary>A job as the store keeps it and the UI shows it.</summary>
 public sealed record JobInfo
@@ -110,12 +152,33 @@ public sealed record JobInfo
 
     public IReadOnlyList<string>? LastErrorLines { get; init; }
 
-    /// <summary>Absolute remote checkpoint folders, oldest step first.</summary>
+    /// <summary>Absolute remote checkpoint folders that are complete (trainer_state.json written), oldest step first.</summary>
     public IReadOnlyList<string> Checkpoints { get; init; } = [];
 
     public JobSpec Spec { get; init; } = new();
 
     public int SwiftMajorVersion { get; init; }
+
+    /// <summary>The full ms-swift version found on the host (e.g. 4.0.4).</summary>
+    public string? SwiftVersion { get; init; }
+
+    /// <summary>SSH: the GPUs the job runs on (CUDA_VISIBLE_DEVICES); empty = no GPU; null = not chosen (old jobs, Slurm).</summary>
+    public IReadOnlyList<int>? GpuIndices { get; init; }
+
+    /// <summary>The host environment activated before swift (conda, venv, setup command); null = the login shell.</summary>
+    public JobHostEnvironment? HostEnvironment { get; init; }
+
+    /// <summary>The environment the wrapper exports for swift (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE, ...).</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>Set once logging.jsonl holds a NaN or infinite loss or gradient norm.</summary>
+    public TrainingDivergence? Divergence { get; init; }
+
+    /// <summary>Checkpoint folders without trainer_state.json (being written, or cut by a kill): never resumed from.</summary>
+    public IReadOnlyList<string> PartialCheckpoints { get; init; } = [];
+
+    /// <summary>What was found at submit that may make the job fail or crawl (e.g. bitsandbytes missing for QLoRA).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>Slurm's job id (Slurm backend only).</summary>
     public string? SchedulerJobId { get; init; }

@@ -4,7 +4,21 @@ using System.Security.Cryptography;
 
 namespace ModelIde.Core.Jobs;
 
-public sealed record JobPreview(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion);
+/// <summary>
+/// What a submit would run: the exact argv (each item one argument, as swift receives it), the command line, the
+/// environment the wrapper exports, the wrapper or batch script, and what is wrong or worth a warning.
+/// </summary>
+public sealed record JobPreview(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion)
+{
+    public IReadOnlyList<string> Argv { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+/// <summary>What a host offers a job, asked before submitting: swift, the GPUs and their use, and warnings.</summary>
+public sealed record JobHostReport(string Host, JobHostEnvironment Environment, SwiftInstallation Swift, IReadOnlyList<GpuInfo> Gpus, IReadOnlyList<string> Warnings);
 
 public sealed record JobServiceOptions
 {
@@ -45,10 +59,14 @@ public sealed class JobService : IDisposable
     {
         _options = options;
         Store = new JobStore(options.StateDirectory);
+        Hosts = new JobHostStore(options.StateDirectory);
         KnownHosts = new KnownHostsFile(Path.Combine(options.StateDirectory, "known_hosts"), options.ExtraKnownHostsFiles);
     }
 
     public JobStore Store { get; }
+
+    /// <summary>Per-host settings: which environment to activate before swift runs there.</summary>
+    public JobHostStore Hosts { get; }
 
     public KnownHostsFile KnownHosts { get; }
 
@@ -56,23 +74,101 @@ public sealed class JobService : IDisposable
         "ft-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
     /// <summary>The exact command (and wrapper or batch script) a submit would run, without connecting.</summary>
-    public static JobPreview Preview(JobSpec spec)
+    public static JobPreview Preview(JobSpec spec) => Preview(spec, null);
+
+    /// <summary>
+    /// The exact argv, environment and wrapper or batch script a submit would run, without connecting; the host's saved
+    /// environment is activated in the script. GPUs picked by count are marked as chosen at submit.
+    /// </summary>
+    public static JobPreview Preview(JobSpec spec, JobHostEnvironment? hostEnvironment)
     {
         var errors = SwiftCommandBuilder.Validate(spec);
         var major = spec.SwiftMajorVersion ?? SwiftCommandBuilder.DefaultSwiftMajorVersion;
         const string dir = "~/.modelide/jobs/JOB_ID";
         var argv = SwiftCommandBuilder.Build(spec, major, OutputDirFor(spec, dir), null, DatasetsFor(spec, dir));
         string? script = null;
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        var warnings = new List<string>();
         if (JobBackendAddress.TryParse(spec.Backend, out var address, out _))
         {
-            var job = new JobInfo { JobId = "JOB_ID", RemoteDir = dir, Spec = spec };
-            script = address!.Kind == JobBackendKind.Slurm
-                ? SlurmJobBackend.BuildBatchScript(job, argv)
-                : SshJobBackend.BuildWrapperScript(job.JobId, dir, argv);
+            var job = new JobInfo { JobId = "JOB_ID", RemoteDir = dir, Spec = spec, HostEnvironment = hostEnvironment };
+            if (address!.Kind == JobBackendKind.Slurm)
+            {
+                script = SlurmJobBackend.BuildBatchScript(job, argv);
+                env["MASTER_PORT"] = "20000 + SLURM_JOB_ID % 20000";
+                if ((spec.GpusPerNode ?? 0) > 1 || (spec.Nodes ?? 1) > 1)
+                {
+                    env["NPROC_PER_NODE"] = Math.Max(1, spec.GpusPerNode ?? 1).ToString(CultureInfo.InvariantCulture);
+                    env["NNODES"] = (spec.Nodes ?? 1).ToString(CultureInfo.InvariantCulture);
+                }
+            }
+            else
+            {
+                var indices = GpuIndicesForPreview(spec);
+                foreach (var (k, v) in GpuInventory.SshEnvironment(indices))
+                {
+                    env[k] = v;
+                }
+
+                if (spec.GpuIndices is null && (spec.GpusPerNode ?? 1) > 0)
+                {
+                    env["CUDA_VISIBLE_DEVICES"] = $"the {spec.GpusPerNode ?? 1} least busy GPU(s), chosen at submit";
+                }
+
+                script = SshJobBackend.BuildWrapperScript(job.JobId, dir, argv, hostEnvironment, GpuInventory.SshEnvironment(indices));
+                if (env.ContainsKey("NPROC_PER_NODE"))
+                {
+                    env["MASTER_PORT"] = "a free port from 29500 up, found when the job starts";
+                }
+            }
         }
 
-        return new JobPreview(SwiftCommandBuilder.ToCommandLine(argv), script, errors, major);
+        if (spec.Tuner == JobTuner.Qlora && spec.BnbComputeDtype is null)
+        {
+            warnings.Add("QLoRA computes in the model's own dtype (ms-swift's default); pick float16 for GPUs without bfloat16 (V100, T4) if the model is bfloat16.");
+        }
+
+        return new JobPreview(SwiftCommandBuilder.ToCommandLine(argv), script, errors, major) { Argv = argv, Environment = env, Warnings = warnings };
     }
+
+    /// <summary>The host's saved environment for a backend (none when the backend is not valid yet).</summary>
+    public JobHostEnvironment HostEnvironmentFor(string? backend) =>
+        JobBackendAddress.TryParse(backend, out var address, out _) ? Hosts.Get(address!) : JobHostEnvironment.None;
+
+    /// <summary>Saves the environment to activate on the backend's host (for its ssh:// and slurm:// uses alike).</summary>
+    public void SetHostEnvironment(string backend, JobHostEnvironment environment) =>
+        Hosts.Set(JobBackendAddress.Parse(backend), environment);
+
+    /// <summary>
+    /// Asks the host what a job would meet there: ms-swift (through the saved environment), the GPUs and their use,
+    /// and warnings (bitsandbytes missing for QLoRA, chosen GPUs busy). Throws when swift is missing or unsupported.
+    /// </summary>
+    public async Task<JobHostReport> InspectHostAsync(JobSpec spec, CancellationToken cancellationToken)
+    {
+        var address = JobBackendAddress.Parse(spec.Backend);
+        var backend = BackendFor(spec);
+        var environment = Hosts.Get(address);
+        var swift = await backend.DetectSwiftAsync(environment, cancellationToken).ConfigureAwait(false);
+        var gpus = await backend.ListGpusAsync(cancellationToken).ConfigureAwait(false);
+        var warnings = new List<string>(HostWarnings(spec, swift, address));
+        if (address.Kind == JobBackendKind.Ssh && spec.GpuIndices is { Count: > 0 } chosen)
+        {
+            warnings.AddRange(GpuInventory.CheckChosen(gpus, chosen, address.Host));
+        }
+
+        return new JobHostReport(address.Host, environment, swift, gpus, warnings);
+    }
+
+    private static IEnumerable<string> HostWarnings(JobSpec spec, SwiftInstallation swift, JobBackendAddress address)
+    {
+        if (spec.Tuner == JobTuner.Qlora && !swift.HasBitsAndBytes)
+        {
+            yield return $"bitsandbytes is not installed for {swift.Python} on {address.Host}: QLoRA will fail when the model loads. Install it there ({swift.Python} -m pip install bitsandbytes) or choose LoRA.";
+        }
+    }
+
+    private static IReadOnlyList<int>? GpuIndicesForPreview(JobSpec spec) =>
+        spec.GpuIndices ?? ((spec.GpusPerNode ?? 1) == 0 ? [] : Enumerable.Range(0, spec.GpusPerNode ?? 1).ToArray());
 
     public void TrustHost(string host, int port, string fingerprint)
     {
@@ -139,34 +235,43 @@ public sealed class JobService : IDisposable
     /// <summary>Submits a new job with the same spec and <c>--resume_from_checkpoint</c> of the newest checkpoint.</summary>
     public async Task<JobInfo> ResumeAsync(string jobId, CancellationToken cancellationToken)
     {
-        var job = await GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+        // Look at the host again even for a finished job: which checkpoints are complete is decided there.
+        var job = await RefreshAsync(Store.Get(jobId), cancellationToken).ConfigureAwait(false);
         if (job.State is JobState.Running or JobState.Pending)
         {
             throw new ModelIdeException(ModelIdeErrorKind.Conflict, $"Job {jobId} is still {job.State.ToString().ToLowerInvariant()}; cancel it before resuming.");
         }
 
-        var checkpoint = NewestCheckpoint(job)
-            ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"Job {jobId} saved no checkpoint to resume from (swift saves every --save_steps steps).");
+        // A resumed job that has not saved yet still resumes from the checkpoint it started from.
+        var checkpoint = NewestCheckpoint(job) ?? job.ResumeCheckpoint
+            ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"Job {jobId} saved no complete checkpoint to resume from (swift saves every --save_steps steps{(job.PartialCheckpoints.Count > 0 ? "; " + string.Join(", ", job.PartialCheckpoints.Select(c => c.Split('/')[^1])) + " has no trainer_state.json: the save was cut off" : "")}).");
         var outputDir = OutputDirFor(job.Spec, job.RemoteDir);
         return await SubmitCoreAsync(job.Spec, job.JobId, checkpoint, outputDir, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Downloads a checkpoint (default: the newest) into <paramref name="targetDir"/>; returns the local folder.</summary>
-    public async Task<string> FetchAdapterAsync(string jobId, string targetDir, string? checkpoint, CancellationToken cancellationToken)
+    /// <summary>Downloads a checkpoint's adapter (default: the newest checkpoint) into <paramref name="targetDir"/>; returns the local folder.</summary>
+    public async Task<string> FetchAdapterAsync(string jobId, string targetDir, string? checkpoint, CancellationToken cancellationToken) =>
+        (await FetchAdapterAsync(jobId, targetDir, checkpoint, null, cancellationToken).ConfigureAwait(false)).LocalDir;
+
+    /// <summary>
+    /// Downloads the adapter (or a full fine-tune's model) of a complete checkpoint, default the newest, leaving the
+    /// resume-only state (optimizer, scheduler, RNG, DeepSpeed shards) on the host; progress counts bytes.
+    /// </summary>
+    public async Task<AdapterFetchResult> FetchAdapterAsync(string jobId, string targetDir, string? checkpoint, IProgress<AdapterFetchProgress>? progress, CancellationToken cancellationToken)
     {
-        var job = await GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+        var job = await RefreshAsync(Store.Get(jobId), cancellationToken).ConfigureAwait(false);
         string remote;
         if (checkpoint is null)
         {
-            remote = NewestCheckpoint(job) ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"Job {jobId} has no checkpoint yet.");
+            remote = NewestCheckpoint(job) ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"Job {jobId} has no complete checkpoint yet.");
         }
         else
         {
             remote = job.Checkpoints.FirstOrDefault(c => c == checkpoint || c.EndsWith("/" + checkpoint.TrimEnd('/'), StringComparison.Ordinal))
-                ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"Job {jobId} has no checkpoint '{checkpoint}' (it has: {string.Join(", ", job.Checkpoints.Select(c => c.Split('/')[^1]))}).");
+                ?? throw new ModelIdeException(ModelIdeErrorKind.NotFound, $"Job {jobId} has no complete checkpoint '{checkpoint}' (it has: {string.Join(", ", job.Checkpoints.Select(c => c.Split('/')[^1]))}).");
         }
 
-        return await BackendFor(job.Spec).DownloadFolderAsync(remote, targetDir, cancellationToken).ConfigureAwait(false);
+        return await BackendFor(job.Spec).DownloadFolderAsync(remote, targetDir, CheckpointFiles.IsAdapterFile, progress, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> LogsAsync(string jobId, int tailLines, CancellationToken cancellationToken)
@@ -242,7 +347,7 @@ public sealed class JobService : IDisposable
 
     private static IReadOnlyList<string> DatasetsFor(JobSpec spec, string remoteDir)
     {
-        var list = spec.Dataset.Where(d => !string.IsNullOrWhiteSpace(d)).ToList();
+        var list = SwiftCommandBuilder.DatasetsOf(spec).ToList();
         if (spec.UploadDataset is { } up)
         {
             list.Add(remoteDir + "/data/" + Path.GetFileName(up));
@@ -254,8 +359,32 @@ public sealed class JobService : IDisposable
     private async Task<JobInfo> SubmitCoreAsync(JobSpec spec, string? resumedFrom, string? checkpoint, string? outputDir, CancellationToken cancellationToken)
     {
         SwiftCommandBuilder.EnsureValid(spec);
+        var address = JobBackendAddress.Parse(spec.Backend);
         var backend = BackendFor(spec);
-        var major = await backend.DetectSwiftMajorVersionAsync(cancellationToken).ConfigureAwait(false);
+        var environment = Hosts.Get(address);
+        var swift = await backend.DetectSwiftAsync(environment, cancellationToken).ConfigureAwait(false);
+        var major = swift.Major;
+        var warnings = HostWarnings(spec, swift, address).ToList();
+        IReadOnlyList<int>? gpuIndices = null;
+        if (address.Kind == JobBackendKind.Ssh)
+        {
+            // Every SSH job names its GPUs: without CUDA_VISIBLE_DEVICES one process would take all of them.
+            var gpus = spec.GpusPerNode == 0 && spec.GpuIndices is null ? [] : await backend.ListGpusAsync(cancellationToken).ConfigureAwait(false);
+            if (spec.GpuIndices is { } chosen)
+            {
+                warnings.AddRange(GpuInventory.CheckChosen(gpus, chosen, address.Host));
+                gpuIndices = chosen;
+            }
+            else if (gpus.Count > 0 || spec.GpusPerNode == 0)
+            {
+                gpuIndices = GpuInventory.PickLeastBusy(gpus, spec.GpusPerNode ?? 1, address.Host);
+            }
+            else
+            {
+                warnings.Add($"nvidia-smi lists no GPU on {address.Host}: the job runs without CUDA_VISIBLE_DEVICES.");
+            }
+        }
+
         var jobId = NewJobId();
         var dir = await backend.GetJobDirectoryAsync(jobId, cancellationToken).ConfigureAwait(false);
         var argv = SwiftCommandBuilder.Build(spec, major, outputDir ?? OutputDirFor(spec, dir), checkpoint, DatasetsFor(spec, dir));
@@ -269,8 +398,13 @@ public sealed class JobService : IDisposable
             SubmittedAt = DateTimeOffset.UtcNow,
             Spec = spec,
             SwiftMajorVersion = major,
+            SwiftVersion = swift.Version,
             ResumedFrom = resumedFrom,
             ResumeCheckpoint = checkpoint,
+            GpuIndices = gpuIndices,
+            Environment = address.Kind == JobBackendKind.Ssh ? GpuInventory.SshEnvironment(gpuIndices) : null,
+            HostEnvironment = environment.Kind == JobHostEnvironmentKind.None ? null : environment,
+            Warnings = warnings,
         };
         var token = _options.TokenProvider();
         Diagnostics.SecretRedactor.AddKnownSecret(token);
@@ -306,6 +440,12 @@ public sealed class JobService : IDisposable
         try
         {
             fresh = await BackendFor(job.Spec).RefreshAsync(job with { Unreachable = null }, cancellationToken).ConfigureAwait(false);
+            if (fresh.IsFinished && !job.IsFinished)
+            {
+                // The scheduler is asked after the log is read: a job that ended in between gets its last rows read now,
+                // since a finished job is answered from the store from then on.
+                fresh = await BackendFor(job.Spec).RefreshAsync(fresh, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.Network)
         {

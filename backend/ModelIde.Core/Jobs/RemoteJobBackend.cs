@@ -26,19 +26,21 @@ public abstract class RemoteJobBackend : IJobBackend
 
     protected SshConnection Connection { get; }
 
-    public async Task<int> DetectSwiftMajorVersionAsync(CancellationToken cancellationToken)
+    public async Task<SwiftInstallation> DetectSwiftAsync(JobHostEnvironment environment, CancellationToken cancellationToken)
     {
-        const string script = """
-            for py in python3 python; do
-              command -v "$py" >/dev/null 2>&1 || continue
-              v=$("$py" -c 'import swift; print(swift.__version__)' 2>/dev/null) && [ -n "$v" ] && { echo "$v"; exit 0; }
-            done
-            exit 3
-            """;
-        var r = await Connection.RunAsync(PosixShell.LoginShell(script), null, cancellationToken).ConfigureAwait(false);
-        var major = r.ExitStatus == 0 ? SwiftCommandBuilder.ParseMajorVersion(r.Stdout) : null;
-        return major ?? throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure,
-            $"ms-swift was not found on {Address.Host} for user {Address.User} (python -c \"import swift\" failed in a login shell). Install it there with 'pip install ms-swift' or activate its environment in ~/.profile.");
+        var r = await Connection.RunAsync(PosixShell.LoginShell(SwiftInstallation.ProbeScript(environment)), null, cancellationToken).ConfigureAwait(false);
+        return SwiftInstallation.FromProbe(Address.Host, environment, r.ExitStatus, r.Stdout, r.Stderr);
+    }
+
+    public async Task<IReadOnlyList<GpuInfo>> ListGpusAsync(CancellationToken cancellationToken)
+    {
+        var r = await Connection.RunAsync(PosixShell.LoginShell("command -v nvidia-smi >/dev/null 2>&1 || exit 0\n" + GpuInventory.Query), null, cancellationToken).ConfigureAwait(false);
+        if (r.ExitStatus != 0)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure, $"nvidia-smi on {Address.Host} failed (exit code {r.ExitStatus}): {r.Stderr.Trim()}");
+        }
+
+        return GpuInventory.Parse(r.Stdout);
     }
 
     public async Task<string> GetJobDirectoryAsync(string jobId, CancellationToken cancellationToken)
@@ -84,8 +86,14 @@ public abstract class RemoteJobBackend : IJobBackend
             lf=$(sed -n 's/.*The logging file will be saved in: //p' output.log 2>/dev/null | tail -n 1)
             echo "logging_file=$lf"
             if [ -n "$lf" ]; then
-              for c in "$(dirname "$lf")"/checkpoint-*; do [ -d "$c" ] && echo "checkpoint=$c"; done
+              # trainer_state.json is the Trainer's last file of a save: without it the folder was cut off (or is being written).
+              for c in "$(dirname "$lf")"/checkpoint-*; do
+                [ -d "$c" ] || continue
+                if [ -f "$c/trainer_state.json" ]; then echo "checkpoint=$c"; else echo "partial_checkpoint=$c"; fi
+              done
               echo "progress_tail=$(tail -n 40 "$lf" 2>/dev/null | base64 -w0)"
+              nf=$(grep -m 1 -E '"(loss|grad_norm)": (NaN|-?Infinity)[,}]' "$lf" 2>/dev/null)
+              [ -n "$nf" ] && echo "nonfinite=$(printf '%s\n' "$nf" | base64 -w0)"
             fi
             echo "output_tail=$(tail -n 30 output.log 2>/dev/null | base64 -w0)"
             {{SchedulerProbe(job)}}
@@ -103,6 +111,8 @@ public abstract class RemoteJobBackend : IJobBackend
 
         var (progress, _) = TrainingLogParser.ParseLines(facts.ProgressTail);
         var checkpoints = facts.Checkpoints.OrderBy(CheckpointStep).ToArray();
+        var partial = facts.PartialCheckpoints.OrderBy(CheckpointStep).ToArray();
+        var divergence = TrainingLogParser.FindDivergence(facts.NonFiniteLine) ?? job.Divergence;
         if (SchedulerUnreachable(facts) is { } unreachable)
         {
             // The scheduler cannot say; the job's own files still can: fresh progress, last known state.
@@ -111,7 +121,9 @@ public abstract class RemoteJobBackend : IJobBackend
                 Unreachable = $"{unreachable} Will retry; last known state: {job.State.ToString().ToLowerInvariant()}.",
                 Progress = progress ?? job.Progress,
                 Checkpoints = checkpoints.Length > 0 ? checkpoints : job.Checkpoints,
+                PartialCheckpoints = partial,
                 LoggingFile = facts.LoggingFile ?? job.LoggingFile,
+                Divergence = divergence,
             };
         }
 
@@ -123,8 +135,10 @@ public abstract class RemoteJobBackend : IJobBackend
             Reason = reason,
             Progress = progress ?? job.Progress,
             Checkpoints = checkpoints.Length > 0 ? checkpoints : job.Checkpoints,
+            PartialCheckpoints = partial,
             LoggingFile = facts.LoggingFile ?? job.LoggingFile,
             LastErrorLines = errors,
+            Divergence = divergence,
         };
     }
 
@@ -179,7 +193,7 @@ public abstract class RemoteJobBackend : IJobBackend
         return r.Stdout.TrimEnd('\n').Split('\n');
     }
 
-    public async Task<string> DownloadFolderAsync(string remoteDir, string localDir, CancellationToken cancellationToken)
+    public async Task<AdapterFetchResult> DownloadFolderAsync(string remoteDir, string localDir, Func<string, bool, bool> include, IProgress<AdapterFetchProgress>? progress, CancellationToken cancellationToken)
     {
         var sftp = await Connection.GetSftpAsync(cancellationToken).ConfigureAwait(false);
         var name = remoteDir.TrimEnd('/').Split('/')[^1];
@@ -188,9 +202,38 @@ public abstract class RemoteJobBackend : IJobBackend
             throw new ModelIdeException(ModelIdeErrorKind.UnsafeInput, $"Refusing to download '{remoteDir}': not a folder name.");
         }
 
+        // List first: the totals are known before the first byte, and what is left out is reported.
+        var wanted = new List<(string Remote, string Relative, long Size)>();
+        var skipped = new List<string>();
+        long skippedBytes = 0;
+        await ListRecursiveAsync(sftp, remoteDir.TrimEnd('/'), "", 0, include, wanted, skipped, b => skippedBytes += b, cancellationToken).ConfigureAwait(false);
         var target = Path.Combine(Path.GetFullPath(localDir), name);
-        await DownloadRecursiveAsync(sftp, remoteDir.TrimEnd('/'), target, 0, cancellationToken).ConfigureAwait(false);
-        return target;
+        var total = wanted.Sum(w => w.Size);
+        long done = 0;
+        var filesDone = 0;
+        foreach (var (remote, relative, size) in wanted)
+        {
+            var localPath = Path.Combine(target, relative.Replace('/', Path.DirectorySeparatorChar));
+            Directory.CreateDirectory(Path.GetDirectoryName(localPath)!);
+            var partial = localPath + ".part";
+            var before = done;
+            await using (var file = File.Create(partial))
+            {
+                await sftp.DownloadFileAsync(remote, new ProgressStream(file, n =>
+                {
+                    done += n;
+                    progress?.Report(new AdapterFetchProgress(relative, done, total, filesDone, wanted.Count));
+                }), cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(partial, localPath, overwrite: true);
+            done = before + new FileInfo(localPath).Length;
+            filesDone++;
+            progress?.Report(new AdapterFetchProgress(relative, done, total, filesDone, wanted.Count));
+        }
+
+        Directory.CreateDirectory(target);
+        return new AdapterFetchResult(target, remoteDir, wanted.Select(w => w.Relative).ToArray(), done, skipped, skippedBytes);
     }
 
     public void Dispose()
@@ -254,14 +297,14 @@ public abstract class RemoteJobBackend : IJobBackend
         return slice.TakeLast(15).Select(Diagnostics.SecretRedactor.Redact).ToArray();
     }
 
-    private static async Task DownloadRecursiveAsync(Renci.SshNet.SftpClient sftp, string remote, string local, int depth, CancellationToken cancellationToken)
+    private static async Task ListRecursiveAsync(Renci.SshNet.SftpClient sftp, string remote, string relative, int depth, Func<string, bool, bool> include,
+        List<(string Remote, string Relative, long Size)> wanted, List<string> skipped, Action<long> addSkippedBytes, CancellationToken cancellationToken)
     {
         if (depth > 8)
         {
             return;
         }
 
-        Directory.CreateDirectory(local);
         await foreach (ISftpFile entry in sftp.ListDirectoryAsync(remote, cancellationToken).ConfigureAwait(false))
         {
             if (entry.Name is "." or ".." || entry.Name.Contains('/') || entry.Name.Contains('\\'))
@@ -269,20 +312,25 @@ public abstract class RemoteJobBackend : IJobBackend
                 continue;
             }
 
-            var localPath = Path.Combine(local, entry.Name);
+            var rel = relative.Length == 0 ? entry.Name : relative + "/" + entry.Name;
+            if (!include(rel, entry.IsDirectory))
+            {
+                skipped.Add(entry.IsDirectory ? rel + "/" : rel);
+                if (entry.IsRegularFile)
+                {
+                    addSkippedBytes(entry.Length);
+                }
+
+                continue;
+            }
+
             if (entry.IsDirectory)
             {
-                await DownloadRecursiveAsync(sftp, entry.FullName, localPath, depth + 1, cancellationToken).ConfigureAwait(false);
+                await ListRecursiveAsync(sftp, entry.FullName, rel, depth + 1, include, wanted, skipped, addSkippedBytes, cancellationToken).ConfigureAwait(false);
             }
             else if (entry.IsRegularFile)
             {
-                var partial = localPath + ".part";
-                await using (var file = File.Create(partial))
-                {
-                    await sftp.DownloadFileAsync(entry.FullName, file, cancellationToken).ConfigureAwait(false);
-                }
-
-                File.Move(partial, localPath, overwrite: true);
+                wanted.Add((entry.FullName, rel, entry.Length));
             }
         }
     }
@@ -303,6 +351,10 @@ public abstract class RemoteJobBackend : IJobBackend
         public string? LoggingFile { get; private set; }
 
         public List<string> Checkpoints { get; } = [];
+
+        public List<string> PartialCheckpoints { get; } = [];
+
+        public IReadOnlyList<string> NonFiniteLine { get; private set; } = [];
 
         public IReadOnlyList<string> ProgressTail { get; private set; } = [];
 
@@ -332,6 +384,8 @@ public abstract class RemoteJobBackend : IJobBackend
                     case "cancel_requested": f.CancelRequested = true; break;
                     case "logging_file": f.LoggingFile = value.Trim().Length > 0 ? value.Trim() : null; break;
                     case "checkpoint": f.Checkpoints.Add(value.Trim()); break;
+                    case "partial_checkpoint": f.PartialCheckpoints.Add(value.Trim()); break;
+                    case "nonfinite": f.NonFiniteLine = DecodeLines(value); break;
                     case "progress_tail": f.ProgressTail = DecodeLines(value); break;
                     case "output_tail": f.OutputTail = DecodeLines(value); break;
                     default: f.Other[key] = value; break;

@@ -30,6 +30,11 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
             sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --gres=gpu:{gpus}\n");
         }
 
+        if (spec.CpusPerTask is { } cpus)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --cpus-per-task={cpus}\n");
+        }
+
         if (spec.TimeLimitMinutes is { } minutes)
         {
             sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --time={minutes}\n");
@@ -39,13 +44,16 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
         sb.Append("cd \"$SLURM_SUBMIT_DIR\" 2>/dev/null || true\n");
         sb.Append(CultureInfo.InvariantCulture, $"cd {PosixShell.Quote(dir)} || exit 1\n");
         sb.Append("echo \"$SLURM_JOB_ID\" > slurm_job_id\n");
+        sb.Append(CultureInfo.InvariantCulture, $"modelide_fail() {{ echo {JobHostEnvironment.ActivationFailedExitCode} > exit_code; exit {JobHostEnvironment.ActivationFailedExitCode}; }}\n");
+        sb.Append((job.HostEnvironment ?? JobHostEnvironment.None).ActivationScript());
         var swift = SwiftCommandBuilder.ToCommandLine(swiftArgv);
+        // torchrun's rendezvous port, one per job: two jobs sharing a node must not both take the default 29500.
+        sb.Append("export MASTER_PORT=\"$((20000 + SLURM_JOB_ID % 20000))\"\n");
         if (nodes > 1 || gpus > 1)
         {
             sb.Append("# torchrun variables for swift from Slurm's allocation\n");
             sb.Append("export NNODES=\"${SLURM_NNODES:-1}\"\n");
             sb.Append("export MASTER_ADDR=\"$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\"\n");
-            sb.Append("export MASTER_PORT=\"${MASTER_PORT:-29500}\"\n");
             sb.Append(CultureInfo.InvariantCulture, $"export NPROC_PER_NODE={Math.Max(1, gpus)}\n");
         }
 
@@ -137,8 +145,13 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
         };
         if (job.Spec.GpusPerNode is > 0 and var g)
         {
-            // "gpus" (a string, job total) is what slurmrestd 22.05 honours; its "gres" key ends in BadConstraints.
-            props["gpus"] = (g * nodes).ToString(CultureInfo.InvariantCulture);
+            // Per node, like #SBATCH --gres=gpu:N (slurmrestd 22.05 honours "gpus_per_node": "N"; its "gres" key ends in BadConstraints).
+            props["gpus_per_node"] = g.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (job.Spec.CpusPerTask is { } cpus)
+        {
+            props["cpus_per_task"] = cpus;
         }
 
         if (job.Spec.TimeLimitMinutes is { } t)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace ModelIde.Core.Jobs;
 
@@ -9,33 +10,65 @@ namespace ModelIde.Core.Jobs;
 /// </summary>
 public sealed class SshJobBackend(SshConnection connection) : RemoteJobBackend(connection)
 {
-    /// <summary>The wrapper that runs detached on the remote.</summary>
-    public static string BuildWrapperScript(string jobId, string remoteDir, IReadOnlyList<string> swiftArgv) => $"""
-        #!/bin/bash
-        # ModelIde fine-tune job {jobId}: runs swift detached from any SSH session and records its pid, process
-        # group, exit code and state in this folder so that a later connection can reattach.
-        cd {PosixShell.Quote(remoteDir)} || exit 1
-        echo $$ > pid
-        ps -o pgid= -p $$ | tr -d ' ' > pgid
-        echo running > state
-        date -u +%Y-%m-%dT%H:%M:%SZ > started_at
-        # A handler (not an ignore) so that swift still gets the default SIGTERM behaviour and we record the result.
-        trap 'touch term_received' TERM
-        {SwiftCommandBuilder.ToCommandLine(swiftArgv)} >> {OutputLog} 2>&1 < /dev/null
-        rc=$?
-        echo $rc > exit_code
-        if [ -f cancel_requested ]; then st=cancelled; elif [ $rc -eq 0 ]; then st=completed; else st=failed; fi
-        echo $st > state.tmp && mv state.tmp state
-        date -u +%Y-%m-%dT%H:%M:%SZ > finished_at
-        exit $rc
+    /// <summary>
+    /// The wrapper that runs detached on the remote: activates the host's environment, exports the job's GPUs
+    /// (<see cref="GpuInventory.SshEnvironment"/>) and, with several GPUs, a free MASTER_PORT for torchrun.
+    /// </summary>
+    public static string BuildWrapperScript(string jobId, string remoteDir, IReadOnlyList<string> swiftArgv, JobHostEnvironment? environment = null, IReadOnlyDictionary<string, string>? exports = null)
+    {
+        var env = new StringBuilder();
+        foreach (var (k, v) in exports ?? new Dictionary<string, string>())
+        {
+            env.Append(CultureInfo.InvariantCulture, $"export {k}={PosixShell.Quote(v)}\n");
+        }
 
-        """;
+        if (exports?.ContainsKey("NPROC_PER_NODE") == true)
+        {
+            // torchrun listens on MASTER_PORT (default 29500): two multi-GPU jobs on one host would collide there.
+            var start = 29500 + (int)(StableHash(jobId) % 500);
+            env.Append(CultureInfo.InvariantCulture, $"p={start}; while (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; do p=$((p + 1)); done; export MASTER_PORT=$p\n");
+        }
+
+        return $"""
+            #!/bin/bash
+            # ModelIde fine-tune job {jobId}: runs swift detached from any SSH session and records its pid, process
+            # group, exit code and state in this folder so that a later connection can reattach.
+            cd {PosixShell.Quote(remoteDir)} || exit 1
+            echo $$ > pid
+            ps -o pgid= -p $$ | tr -d ' ' > pgid
+            echo running > state
+            date -u +%Y-%m-%dT%H:%M:%SZ > started_at
+            # A handler (not an ignore) so that swift still gets the default SIGTERM behaviour and we record the result.
+            trap 'touch term_received' TERM
+            exec >> {OutputLog} 2>&1 < /dev/null
+            modelide_fail() {"{"} echo {JobHostEnvironment.ActivationFailedExitCode} > exit_code; echo failed > state.tmp && mv state.tmp state; exit {JobHostEnvironment.ActivationFailedExitCode}; {"}"}
+            {(environment ?? JobHostEnvironment.None).ActivationScript()}{env}{SwiftCommandBuilder.ToCommandLine(swiftArgv)}
+            rc=$?
+            echo $rc > exit_code
+            if [ -f cancel_requested ]; then st=cancelled; elif [ $rc -eq 0 ]; then st=completed; else st=failed; fi
+            echo $st > state.tmp && mv state.tmp state
+            date -u +%Y-%m-%dT%H:%M:%SZ > finished_at
+            exit $rc
+
+            """;
+    }
+
+    private static uint StableHash(string text)
+    {
+        var h = 2166136261u;
+        foreach (var c in text)
+        {
+            h = (h ^ c) * 16777619u;
+        }
+
+        return h;
+    }
 
     public override async Task<JobInfo> SubmitAsync(JobInfo job, IReadOnlyList<string> swiftArgv, string? token, CancellationToken cancellationToken)
     {
         await CreateJobDirectoryAsync(job.RemoteDir, cancellationToken).ConfigureAwait(false);
         var dir = PosixShell.Quote(job.RemoteDir);
-        await WriteRemoteFileAsync(job.RemoteDir + "/run.sh", BuildWrapperScript(job.JobId, job.RemoteDir, swiftArgv), cancellationToken).ConfigureAwait(false);
+        await WriteRemoteFileAsync(job.RemoteDir + "/run.sh", BuildWrapperScript(job.JobId, job.RemoteDir, swiftArgv, job.HostEnvironment, job.Environment), cancellationToken).ConfigureAwait(false);
         var launch = TokenFromStdinPrologue +
             $"cd {dir} && chmod 700 run.sh || exit 1\n" +
             // Only the setsid command in the background (not an and-list in a subshell that would keep the channel open).
@@ -102,6 +135,7 @@ public sealed class SshJobBackend(SshConnection connection) : RemoteJobBackend(c
     internal static string DescribeExit(int? code) => code switch
     {
         null => "swift exited without an exit code.",
+        JobHostEnvironment.ActivationFailedExitCode => "The host's environment could not be activated; see the log.",
         > 128 and < 160 => string.Create(CultureInfo.InvariantCulture, $"swift was killed by signal {code - 128} (exit code {code})."),
         _ => string.Create(CultureInfo.InvariantCulture, $"swift exited with code {code}."),
     };

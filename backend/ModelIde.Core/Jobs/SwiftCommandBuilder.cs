@@ -5,19 +5,35 @@ namespace ModelIde.Core.Jobs;
 /// <summary>
 /// Builds the <c>swift sft</c> argv for a job. ms-swift 4 names the tuner flag <c>--tuner_type</c>, 3.x
 /// <c>--train_type</c>; an unknown flag makes swift fail with <c>remaining_argv</c>, so the version decides.
-/// QLoRA is LoRA on a bitsandbytes 4-bit base (there is no "qlora" tuner type).
+/// QLoRA is LoRA on a bitsandbytes 4-bit base (there is no "qlora" tuner type); its compute dtype is left to
+/// ms-swift (the model's dtype) unless chosen, since bfloat16 fails or crawls on GPUs without it (V100, T4).
 /// </summary>
 public static class SwiftCommandBuilder
 {
     public const int DefaultSwiftMajorVersion = 4;
 
-    /// <summary>Flags we set ourselves; extraArgs may not repeat them (swift would take the last one silently).</summary>
+    /// <summary>Flags we always own; extraArgs may not repeat them (swift would take the last one silently).</summary>
     private static readonly string[] s_ownedFlags =
     [
-        "--model", "--dataset", "--tuner_type", "--train_type", "--output_dir", "--num_train_epochs", "--max_steps",
-        "--learning_rate", "--lora_rank", "--lora_alpha", "--per_device_train_batch_size", "--max_length",
-        "--quant_method", "--quant_bits", "--resume_from_checkpoint", "--hub_token",
+        "--model", "--dataset", "--tuner_type", "--train_type", "--output_dir", "--quant_method", "--quant_bits",
+        "--resume_from_checkpoint", "--resume_only_model", "--hub_token",
     ];
+
+    public static readonly string[] ComputeDtypes = ["float16", "bfloat16", "float32"];
+
+    /// <summary>The extra arguments: <see cref="JobSpec.ExtraArgs"/> then <see cref="JobSpec.ExtraArgsText"/> split with shell quoting.</summary>
+    public static IReadOnlyList<string> ExtraArgsOf(JobSpec spec) =>
+        [.. spec.ExtraArgs, .. ShellWords.TrySplit(spec.ExtraArgsText, out var words, out _) ? words : []];
+
+    /// <summary>
+    /// The datasets: <see cref="JobSpec.Dataset"/> then <see cref="JobSpec.DatasetText"/> split with shell quoting (a
+    /// comma ending a word separates too, as the form used to ask for "a, b").
+    /// </summary>
+    public static IReadOnlyList<string> DatasetsOf(JobSpec spec) =>
+        [
+            .. spec.Dataset.Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d.Trim()),
+            .. (ShellWords.TrySplit(spec.DatasetText, out var words, out _) ? words : []).Select(w => w.TrimEnd(',')).Where(w => w.Length > 0),
+        ];
 
     public static IReadOnlyList<string> Validate(JobSpec spec)
     {
@@ -32,12 +48,22 @@ public static class SwiftCommandBuilder
             errors.Add("model is required (a ModelScope model id such as Qwen/Qwen2.5-0.5B-Instruct, or a path on the remote).");
         }
 
-        if ((spec.Dataset.Count == 0 || spec.Dataset.All(string.IsNullOrWhiteSpace)) && string.IsNullOrWhiteSpace(spec.UploadDataset))
+        if (!ShellWords.TrySplit(spec.ExtraArgsText, out _, out var extraError))
+        {
+            errors.Add($"extraArgs: {extraError} (quote values with spaces as a shell would: --system 'You are ...').");
+        }
+
+        if (!ShellWords.TrySplit(spec.DatasetText, out _, out var datasetError))
+        {
+            errors.Add($"dataset: {datasetError}.");
+        }
+
+        if (DatasetsOf(spec).Count == 0 && string.IsNullOrWhiteSpace(spec.UploadDataset))
         {
             errors.Add("dataset is required (a ModelScope dataset id or a path on the remote).");
         }
 
-        if (spec.Dataset.Any(d => d.Contains('\n') || d.Contains('\0')))
+        if (DatasetsOf(spec).Any(d => d.Contains('\n') || d.Contains('\0')))
         {
             errors.Add("dataset entries must be single lines.");
         }
@@ -73,6 +99,42 @@ public static class SwiftCommandBuilder
             errors.Add("gpusPerNode must be from 0 to 64.");
         }
 
+        if (spec.GpuIndices is { } indices)
+        {
+            if (address?.Kind == JobBackendKind.Slurm)
+            {
+                errors.Add("gpuIndices apply to the SSH backend only (Slurm chooses a job's GPUs; ask for a count with gpusPerNode).");
+            }
+
+            if (indices.Any(i => i is < 0 or > 63) || indices.Distinct().Count() != indices.Count)
+            {
+                errors.Add("gpuIndices must be distinct GPU numbers from 0 to 63, as nvidia-smi lists them.");
+            }
+
+            if (spec.GpusPerNode is { } count && count != indices.Count)
+            {
+                errors.Add($"gpusPerNode ({count}) and gpuIndices ({indices.Count} GPUs) disagree; give one of them.");
+            }
+        }
+
+        Positive(spec.CpusPerTask, "cpusPerTask", 1024, errors);
+        if (address?.Kind == JobBackendKind.Ssh && spec.CpusPerTask is not null)
+        {
+            errors.Add("cpusPerTask applies to the Slurm backend only.");
+        }
+
+        Positive(spec.SaveSteps, "saveSteps", 1_000_000, errors);
+        Positive(spec.SaveTotalLimit, "saveTotalLimit", 10_000, errors);
+        if (spec.BnbComputeDtype is { } dtype && !ComputeDtypes.Contains(dtype, StringComparer.Ordinal))
+        {
+            errors.Add($"bnbComputeDtype must be one of {string.Join(", ", ComputeDtypes)}, or empty for the model's own dtype.");
+        }
+
+        if (spec.BnbComputeDtype is not null && spec.Tuner != JobTuner.Qlora)
+        {
+            errors.Add("bnbComputeDtype applies to QLoRA only.");
+        }
+
         if (address?.Kind == JobBackendKind.Ssh && spec.Nodes is > 1)
         {
             errors.Add("several nodes need the Slurm backend (slurm://user@login-node).");
@@ -93,18 +155,20 @@ public static class SwiftCommandBuilder
             errors.Add("swiftMajorVersion must be 3 or 4.");
         }
 
-        foreach (var flag in spec.ExtraArgs.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+        // Flags the job's own fields produce (e.g. --save_steps once saveSteps is set) are owned too.
+        var owned = Build(spec with { ExtraArgs = [], ExtraArgsText = null }, DefaultSwiftMajorVersion, "/out")
+            .Where(a => a.StartsWith("--", StringComparison.Ordinal)).Concat(s_ownedFlags).ToHashSet(StringComparer.Ordinal);
+        foreach (var flag in ExtraArgsOf(spec).Where(a => a.StartsWith("--", StringComparison.Ordinal)).Select(a => a.Split('=')[0]).Distinct())
         {
-            var name = flag.Split('=')[0];
-            if (s_ownedFlags.Contains(name, StringComparer.Ordinal))
+            if (owned.Contains(flag))
             {
-                errors.Add($"extraArgs may not set {name}; use the matching field of the job instead.");
+                errors.Add($"extraArgs may not set {flag}; use the matching field of the job instead.");
             }
         }
 
-        if (spec.ExtraArgs.Any(a => a.Contains('\n') || a.Contains('\0')))
+        if (ExtraArgsOf(spec).Any(a => a.Contains('\0')))
         {
-            errors.Add("extraArgs entries must be single lines.");
+            errors.Add("extraArgs may not contain NUL characters.");
         }
 
         if (spec.UploadDataset is { } up && !File.Exists(up))
@@ -129,15 +193,18 @@ public static class SwiftCommandBuilder
     {
         var a = new List<string> { "swift", "sft", "--model", spec.Model.Trim() };
         a.Add("--dataset");
-        a.AddRange((datasets ?? spec.Dataset).Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d.Trim()));
+        a.AddRange((datasets ?? DatasetsOf(spec)).Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d.Trim()));
         a.Add(swiftMajorVersion >= 4 ? "--tuner_type" : "--train_type");
         a.Add(spec.Tuner == JobTuner.Full ? "full" : "lora");
         if (spec.Tuner == JobTuner.Qlora)
         {
-            a.AddRange([
-                "--quant_method", "bnb", "--quant_bits", "4",
-                "--bnb_4bit_compute_dtype", "bfloat16", "--bnb_4bit_quant_type", "nf4", "--bnb_4bit_use_double_quant", "true",
-            ]);
+            a.AddRange(["--quant_method", "bnb", "--quant_bits", "4"]);
+            if (spec.BnbComputeDtype is { } dtype)
+            {
+                a.AddRange(["--bnb_4bit_compute_dtype", dtype]);
+            }
+
+            a.AddRange(["--bnb_4bit_quant_type", "nf4", "--bnb_4bit_use_double_quant", "true"]);
         }
 
         Add(a, "--num_train_epochs", spec.NumTrainEpochs);
@@ -151,13 +218,25 @@ public static class SwiftCommandBuilder
 
         Add(a, "--per_device_train_batch_size", spec.BatchSize);
         Add(a, "--max_length", spec.MaxLength);
+        Add(a, "--save_steps", spec.SaveSteps);
+        Add(a, "--save_total_limit", spec.SaveTotalLimit);
+        if (spec.SaveOnlyModel is { } only)
+        {
+            a.AddRange(["--save_only_model", only ? "true" : "false"]);
+        }
+
         a.AddRange(["--output_dir", outputDir]);
         if (resumeFromCheckpoint is not null)
         {
             a.AddRange(["--resume_from_checkpoint", resumeFromCheckpoint]);
+            if (spec.SaveOnlyModel == true)
+            {
+                // The checkpoint has no optimizer, scheduler or RNG state: load the weights, skip the trained data.
+                a.AddRange(["--resume_only_model", "true"]);
+            }
         }
 
-        a.AddRange(spec.ExtraArgs);
+        a.AddRange(ExtraArgsOf(spec));
         return a;
     }
 

@@ -49,8 +49,13 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null);
     }, cancellationToken);
 
+    // The whole request runs on the thread pool: nothing of it (rendering the template, tokenizing, the first JIT of
+    // these paths) holds the dispatcher that reads the next request.
     [JsonRpcMethod(InferenceMethods.Generate, UseSingleObjectParameterDeserialization = true)]
-    public async Task<InferenceGenerateResult> GenerateAsync(InferenceGenerateParams p, CancellationToken cancellationToken)
+    public Task<InferenceGenerateResult> GenerateAsync(InferenceGenerateParams p, CancellationToken cancellationToken) =>
+        Task.Run(() => GenerateOffDispatcherAsync(p, cancellationToken), CancellationToken.None);
+
+    private async Task<InferenceGenerateResult> GenerateOffDispatcherAsync(InferenceGenerateParams p, CancellationToken cancellationToken)
     {
         if (p is null || !Sessions.TryGetValue(p.SessionId ?? "", out var model))
         {
@@ -58,9 +63,14 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         }
 
         string prompt;
+        var renderedChat = false;
         if (p.Messages is { Count: > 0 })
         {
-            prompt = model.RenderChat(p.Messages.Select(m => new ChatMessage(m.Role.ToString().ToLowerInvariant(), m.Content)).ToArray()).Text;
+            // Rendered on the template engine's own thread: a hostile template cannot hold the request dispatcher.
+            var messages = p.Messages.Select(m => new ChatMessage(m.Role.ToString().ToLowerInvariant(), m.Content)).ToArray();
+            var rendered = await model.RenderChatAsync(messages, cancellationToken).ConfigureAwait(false);
+            prompt = rendered.Text;
+            renderedChat = true;
         }
         else if (!string.IsNullOrEmpty(p.Prompt))
         {
@@ -90,7 +100,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             {
                 var args = new InferenceTokenParams(p.GenerationId, t.Text, t.TokenId);
                 pending = pending.ContinueWith(_ => notifier.NotifyAsync(InferenceMethods.Token, args), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
-            }, cancellationToken),
+            }, cancellationToken, renderedChat),
             CancellationToken.None).ConfigureAwait(false);
         await pending.ConfigureAwait(false);
 

@@ -30,8 +30,9 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     [JsonRpcMethod(JobsMethods.Preview, UseSingleObjectParameterDeserialization = true)]
     public JobPreviewResult Preview(JobSpecDto spec)
     {
-        var p = JobService.Preview(ToCore(spec));
-        return new JobPreviewResult(p.Command, p.Script, p.Errors, p.SwiftMajorVersion);
+        var core = ToCore(spec);
+        var p = JobService.Preview(core, Service.HostEnvironmentFor(core.Backend));
+        return new JobPreviewResult(p.Command, p.Script, p.Errors, p.SwiftMajorVersion) { Argv = p.Argv, Environment = p.Environment, Warnings = p.Warnings };
     }
 
     [JsonRpcMethod(JobsMethods.Submit, UseSingleObjectParameterDeserialization = true)]
@@ -54,8 +55,23 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ToDto(await Service.ResumeAsync(p.JobId, cancellationToken).ConfigureAwait(false));
 
     [JsonRpcMethod(JobsMethods.FetchAdapter, UseSingleObjectParameterDeserialization = true)]
-    public async Task<FetchAdapterResult> FetchAdapterAsync(FetchAdapterParams p, CancellationToken cancellationToken) =>
-        new(await Service.FetchAdapterAsync(p.JobId, p.TargetDir, p.Checkpoint, cancellationToken).ConfigureAwait(false));
+    public async Task<FetchAdapterResult> FetchAdapterAsync(FetchAdapterParams p, CancellationToken cancellationToken)
+    {
+        var last = DateTime.MinValue;
+        var progress = new Progress<AdapterFetchProgress>(x =>
+        {
+            // At most ~5 notifications a second, and always the last one.
+            if (x.BytesDone < x.BytesTotal && (DateTime.UtcNow - last).TotalMilliseconds < 200)
+            {
+                return;
+            }
+
+            last = DateTime.UtcNow;
+            _ = _context.Notifier.NotifyAsync(JobsMethods.FetchProgress, new FetchProgressParams(p.JobId, x.File, x.BytesDone, x.BytesTotal, x.FilesDone, x.FilesTotal));
+        });
+        var r = await Service.FetchAdapterAsync(p.JobId, p.TargetDir, p.Checkpoint, progress, cancellationToken).ConfigureAwait(false);
+        return new FetchAdapterResult(r.LocalDir) { Files = r.Files, Bytes = r.Bytes, Skipped = r.Skipped, SkippedBytes = r.SkippedBytes };
+    }
 
     [JsonRpcMethod(JobsMethods.Logs, UseSingleObjectParameterDeserialization = true)]
     public async Task<JobLogsResult> LogsAsync(JobLogsParams p, CancellationToken cancellationToken) =>
@@ -142,6 +158,27 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         }
     }
 
+    [JsonRpcMethod(JobsMethods.InspectHost, UseSingleObjectParameterDeserialization = true)]
+    public async Task<JobHostReportResult> InspectHostAsync(JobSpecDto spec, CancellationToken cancellationToken)
+    {
+        var r = await Task.Run(() => Service.InspectHostAsync(ToCore(spec), cancellationToken), cancellationToken).ConfigureAwait(false);
+        return new JobHostReportResult(r.Host, r.Environment.Describe(), r.Swift.Version, r.Swift.Python, r.Swift.HasBitsAndBytes,
+            r.Gpus.Select(g => new GpuInfoDto(g.Index, g.Name, g.MemoryTotalMiB, g.MemoryUsedMiB, g.UtilizationPercent, g.IsBusy)).ToArray(), r.Warnings);
+    }
+
+    [JsonRpcMethod(JobsMethods.SetHostEnvironment, UseSingleObjectParameterDeserialization = true)]
+    public EmptyResult SetHostEnvironment(SetHostEnvironmentParams p)
+    {
+        if (!Enum.TryParse<JobHostEnvironmentKind>(p.Kind, ignoreCase: true, out var kind))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Unknown host environment kind '{p.Kind}' (none, conda, venv or command).");
+        }
+
+        Service.SetHostEnvironment(p.Backend, new JobHostEnvironment(kind, p.Value));
+        Service.ForgetConnections();
+        return new EmptyResult();
+    }
+
     public static JobSpec ToCore(JobSpecDto d) => new()
     {
         Backend = d.Backend,
@@ -163,6 +200,14 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ExtraArgs = d.ExtraArgs ?? [],
         UploadDataset = d.UploadDataset,
         SwiftMajorVersion = d.SwiftMajorVersion,
+        GpuIndices = d.GpuIndices,
+        CpusPerTask = d.CpusPerTask,
+        SaveSteps = d.SaveSteps,
+        SaveTotalLimit = d.SaveTotalLimit,
+        SaveOnlyModel = d.SaveOnlyModel,
+        BnbComputeDtype = string.IsNullOrWhiteSpace(d.BnbComputeDtype) ? null : d.BnbComputeDtype,
+        ExtraArgsText = d.ExtraArgsText,
+        DatasetText = d.DatasetText,
     };
 
     public static JobSpecDto ToDto(JobSpec s) => new()
@@ -186,6 +231,14 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ExtraArgs = s.ExtraArgs,
         UploadDataset = s.UploadDataset,
         SwiftMajorVersion = s.SwiftMajorVersion,
+        GpuIndices = s.GpuIndices,
+        CpusPerTask = s.CpusPerTask,
+        SaveSteps = s.SaveSteps,
+        SaveTotalLimit = s.SaveTotalLimit,
+        SaveOnlyModel = s.SaveOnlyModel,
+        BnbComputeDtype = s.BnbComputeDtype,
+        ExtraArgsText = s.ExtraArgsText,
+        DatasetText = s.DatasetText,
     };
 
     public static JobInfoDto ToDto(JobInfo j) => new()
@@ -205,6 +258,12 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         ResumedFrom = j.ResumedFrom,
         SwiftMajorVersion = j.SwiftMajorVersion,
         Spec = ToDto(j.Spec),
+        SwiftVersion = j.SwiftVersion,
+        GpuIndices = j.GpuIndices,
+        DivergedAtStep = j.Divergence?.Step,
+        Divergence = j.Divergence?.Message,
+        PartialCheckpoints = j.PartialCheckpoints,
+        Warnings = j.Warnings,
     };
 
     private async Task WatchLoopAsync(string jobId, TimeSpan interval, CancellationToken cancellationToken)
@@ -218,7 +277,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
                 await _context.Notifier.NotifyAsync(JobsMethods.Update, new JobUpdateParams(
                     ToDto(update.Job),
                     update.NewLogLines,
-                    update.NewPoints.Select(p => new TrainingPointDto(p.Step, p.Loss, p.LearningRate)).ToArray())).ConfigureAwait(false);
+                    update.NewPoints.Select(p => new TrainingPointDto(p.Step, p.Loss, p.LearningRate, p.EvalLoss, p.GradNorm, p.NonFinite)).ToArray())).ConfigureAwait(false);
                 if (update.Job.IsFinished)
                 {
                     break;

@@ -5,6 +5,7 @@ import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { FinetunePanel, withHostTrust } from './finetunePanel';
 import { JobPanels } from './jobPanel';
+import { registerJobSettings } from './jobSettingsCommands';
 import { JobsTreeProvider } from './jobsTreeProvider';
 import { JobInfo, JobsMethods, JobSpec } from '../sidecar/protocol.generated';
 
@@ -21,6 +22,8 @@ function jobIdOf(arg: unknown): string | undefined {
 export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: SidecarHost): JobFeatures {
   const tree = new JobsTreeProvider(sidecar);
   const lastState = new Map<string, string>();
+  const warnedDivergence = new Set<string>();
+  registerJobSettings(context, sidecar);
 
   const cancel = async (jobId: string) => {
     try {
@@ -54,9 +57,22 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching the adapter of {0}...', jobId), cancellable: true },
-        (_p, token) => sidecar.request(JobsMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token),
+        (progress, token) => {
+          let shown = 0;
+          const sub = sidecar.onNotification(JobsMethods.fetchProgress, (p) => {
+            if (p?.jobId !== jobId || p.bytesTotal <= 0) {
+              return;
+            }
+            const percent = (p.bytesDone / p.bytesTotal) * 100;
+            progress.report({ increment: percent - shown, message: vscode.l10n.t('{0} of {1} MB ({2})', (p.bytesDone / 1e6).toFixed(1), (p.bytesTotal / 1e6).toFixed(1), p.file) });
+            shown = percent;
+          });
+          return sidecar.request(JobsMethods.fetchAdapter, { jobId, targetDir: target[0].fsPath }, token).finally(() => sub.dispose());
+        },
       );
-      void vscode.window.showInformationMessage(vscode.l10n.t('Adapter saved to {0}.', result.path));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Adapter saved to {0} ({1} files, {2} MB; {3} MB of optimizer and resume state left on the host).', result.path, result.files?.length ?? 0, ((result.bytes ?? 0) / 1e6).toFixed(1), ((result.skippedBytes ?? 0) / 1e6).toFixed(1)),
+      );
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not fetch the adapter of {0}: {1}', jobId, errorMessage(error)));
     }
@@ -78,6 +94,13 @@ export function registerJobFeatures(context: vscode.ExtensionContext, sidecar: S
         return;
       }
       tree.upsert(u.job);
+      if (typeof u.job.divergedAtStep === 'number' && !warnedDivergence.has(u.job.jobId)) {
+        warnedDivergence.add(u.job.jobId);
+        void vscode.window.showWarningMessage(
+          vscode.l10n.t('Fine-tuning job {0} diverged at step {1}: the loss is NaN or infinite.', u.job.jobId, u.job.divergedAtStep),
+          { detail: u.job.divergence, modal: false },
+        );
+      }
       const before = lastState.get(u.job.jobId);
       lastState.set(u.job.jobId, u.job.state);
       if (before && before !== u.job.state) {

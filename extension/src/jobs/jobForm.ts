@@ -18,10 +18,28 @@ const numberFields: { field: keyof JobSpec; integer: boolean; min: number }[] = 
   { field: 'loraAlpha', integer: true, min: 1 },
   { field: 'batchSize', integer: true, min: 1 },
   { field: 'maxLength', integer: true, min: 1 },
-  { field: 'gpusPerNode', integer: true, min: 1 },
+  { field: 'gpusPerNode', integer: true, min: 0 },
   { field: 'nodes', integer: true, min: 1 },
   { field: 'timeLimitMinutes', integer: true, min: 1 },
+  { field: 'cpusPerTask', integer: true, min: 1 },
+  { field: 'saveSteps', integer: true, min: 1 },
+  { field: 'saveTotalLimit', integer: true, min: 1 },
 ];
+
+/** Quotes a word for a POSIX shell when it needs it (the sidecar splits these fields with shell quoting). */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9@%_+=:,./#-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** "0, 3 5" → [0, 3, 5]; undefined for an empty field; null when it is not a list of GPU numbers. */
+export function parseGpuIndices(text: string): number[] | undefined | null {
+  const parts = text.split(/[\s,]+/).filter((p) => p.length > 0);
+  if (parts.length === 0) {
+    return undefined;
+  }
+  const numbers = parts.map((p) => (/^\d{1,2}$/.test(p) ? Number(p) : NaN));
+  return numbers.some((n) => Number.isNaN(n)) || new Set(numbers).size !== numbers.length ? null : numbers;
+}
 
 export function parseJobForm(values: JobFormValues): JobFormResult {
   const errors: JobFormResult['errors'] = [];
@@ -34,10 +52,9 @@ export function parseJobForm(values: JobFormValues): JobFormResult {
   if (!model) {
     errors.push({ field: 'model', message: 'Model is required.' });
   }
-  const dataset = text('dataset')
-    .split(/[\s,]+/)
-    .filter((d) => d.length > 0);
-  if (dataset.length === 0) {
+  // Datasets and extra arguments go to the sidecar as typed: it splits them with shell quoting ('my file.jsonl').
+  const datasetText = text('dataset');
+  if (!datasetText && !text('uploadDataset')) {
     errors.push({ field: 'dataset', message: 'At least one dataset is required.' });
   }
   const tunerText = text('tuner') || 'lora';
@@ -45,7 +62,10 @@ export function parseJobForm(values: JobFormValues): JobFormResult {
   if (tuner !== tunerText) {
     errors.push({ field: 'tuner', message: 'Tuner must be lora, qlora or full.' });
   }
-  const spec: JobSpec = { backend, model, dataset, tuner };
+  const spec: JobSpec = { backend, model, dataset: [], tuner };
+  if (datasetText) {
+    spec.datasetText = datasetText;
+  }
   for (const { field, integer, min } of numberFields) {
     const raw = text(field);
     if (!raw) {
@@ -68,7 +88,21 @@ export function parseJobForm(values: JobFormValues): JobFormResult {
   }
   const extra = text('extraArgs');
   if (extra) {
-    spec.extraArgs = extra.split(/\s+/);
+    spec.extraArgsText = extra;
+  }
+  const gpus = parseGpuIndices(text('gpuIndices'));
+  if (gpus === null) {
+    errors.push({ field: 'gpuIndices', message: 'GPUs must be distinct GPU numbers as nvidia-smi lists them, e.g. 0,3.' });
+  } else if (gpus) {
+    spec.gpuIndices = gpus;
+  }
+  const dtype = text('bnbComputeDtype');
+  if (dtype === 'float16' || dtype === 'bfloat16' || dtype === 'float32') {
+    spec.bnbComputeDtype = dtype;
+  }
+  const saveOnly = text('saveOnlyModel');
+  if (saveOnly === 'true' || saveOnly === 'false') {
+    spec.saveOnlyModel = saveOnly === 'true';
   }
   return { spec, errors };
 }
@@ -80,7 +114,18 @@ export function formValuesFromSpec(spec: Partial<JobSpec>): JobFormValues {
     if (value === undefined || value === null) {
       continue;
     }
-    values[key] = Array.isArray(value) ? value.join(key === 'dataset' ? ', ' : ' ') : String(value);
+    if (key === 'datasetText' || key === 'extraArgsText') {
+      values[key === 'datasetText' ? 'dataset' : 'extraArgs'] = String(value);
+    } else if (key === 'gpuIndices' && Array.isArray(value)) {
+      values.gpuIndices = value.join(',');
+    } else if (Array.isArray(value)) {
+      const joined = (value as string[]).map(shellQuote).join(' ');
+      if (joined) {
+        values[key] = joined;
+      }
+    } else {
+      values[key] = String(value);
+    }
   }
   return values;
 }

@@ -55,11 +55,13 @@ export class JobPanels implements vscode.Disposable {
     renderPanel(panel, this.extensionUri, {
       title: vscode.l10n.t('Job {0}', jobId),
       script: 'jobPanel.js',
-      data: { job, lines, labels: { loss: vscode.l10n.t('Loss'), step: vscode.l10n.t('Step'), noPoints: vscode.l10n.t('No loss values yet.'), unreachable: vscode.l10n.t('unreachable, will retry') } },
+      data: { job, lines, labels: { loss: vscode.l10n.t('Loss'), evalLoss: vscode.l10n.t('Eval loss'), step: vscode.l10n.t('Step'), noPoints: vscode.l10n.t('No loss values yet.'), unreachable: vscode.l10n.t('unreachable, will retry'), diverged: vscode.l10n.t('diverged at step {0}'), gpus: vscode.l10n.t('GPUs') } },
       body: `
 <h1 id="job-id">${t(jobId)}</h1>
 <p><span id="job-state" class="status"></span> <span id="job-reason" class="muted"></span></p>
 <p class="muted" id="job-backend"></p>
+<p class="warning" id="job-divergence" role="alert"></p>
+<p class="warning" id="job-warnings"></p>
 <div class="actions">
   <button id="cancel" data-action="cancel">${t(vscode.l10n.t('Cancel'))}</button>
   <button id="resume" data-action="resume" class="secondary">${t(vscode.l10n.t('Resume'))}</button>

@@ -52,7 +52,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobInfo>, vscod
   getTreeItem(job: JobInfo): vscode.TreeItem {
     const item = new vscode.TreeItem(job.jobId, vscode.TreeItemCollapsibleState.None);
     item.id = `job:${job.jobId}`;
-    item.description = `${jobStateText(job, vscode.l10n.t('unreachable, will retry'))} · ${job.spec?.model ? `${job.spec.model} · ` : ''}${job.backend}`;
+    item.description = `${jobStateText(job, vscode.l10n.t('unreachable, will retry'), vscode.l10n.t('diverged at step {0}'))} · ${job.spec?.model ? `${job.spec.model} · ` : ''}${job.backend}`;
     item.iconPath = new vscode.ThemeIcon(jobIcon(job));
     // The last state seen decides the menus: an unreachable running job can still be cancelled once the host is back.
     item.contextValue = `modelscope.job.${job.state}`;

@@ -383,6 +383,16 @@ export interface JobSpec {
   extraArgs?: string[];
   uploadDataset?: string;
   swiftMajorVersion?: number;
+  gpuIndices?: number[];
+  cpusPerTask?: number;
+  saveSteps?: number;
+  saveTotalLimit?: number;
+  saveOnlyModel?: boolean;
+  bnbComputeDtype?: string;
+  /** Extra arguments as typed on one line: split with shell quoting by the sidecar. */
+  extraArgsText?: string;
+  /** Datasets as typed on one line: split with shell quoting by the sidecar. */
+  datasetText?: string;
 }
 
 export type JobTunerKind = 'lora' | 'qlora' | 'full';
@@ -392,6 +402,11 @@ export interface JobPreviewResult {
   script?: string;
   errors: string[];
   swiftMajorVersion: number;
+  /** The exact argv swift gets, one argument per item. */
+  argv: string[];
+  /** What the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE, MASTER_PORT, ...). */
+  environment: Record<string, string>;
+  warnings: string[];
 }
 
 export interface JobInfo {
@@ -411,6 +426,13 @@ export interface JobInfo {
   resumedFrom?: string;
   swiftMajorVersion: number;
   spec: JobSpec;
+  swiftVersion?: string;
+  gpuIndices?: number[];
+  /** Set once the loss or gradient norm became NaN/infinite: the first such step and what to do. */
+  divergedAtStep?: number;
+  divergence?: string;
+  partialCheckpoints?: string[];
+  warnings?: string[];
 }
 
 export type JobStateKind = 'unknown' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -444,6 +466,11 @@ export interface FetchAdapterParams {
 
 export interface FetchAdapterResult {
   path: string;
+  files: string[];
+  bytes: number;
+  /** What stayed on the host (optimizer, scheduler, RNG, trainer state, DeepSpeed shards). */
+  skipped: string[];
+  skippedBytes: number;
 }
 
 export interface JobLogsParams {
@@ -468,10 +495,14 @@ export interface JobUpdateParams {
   newPoints: TrainingPoint[];
 }
 
+/** A train point (loss) or an eval point (evalLoss); `nonFinite` names values swift logged as NaN/Infinity (then null here). */
 export interface TrainingPoint {
   step: number;
   loss?: number;
   learningRate?: number;
+  evalLoss?: number;
+  gradNorm?: number;
+  nonFinite?: string;
 }
 
 export interface JobPresetsResult {
@@ -499,8 +530,43 @@ export interface ConfigureSlurmRestParams {
   apiVersion?: string;
 }
 
+export interface JobHostReportResult {
+  host: string;
+  environment: string;
+  swiftVersion: string;
+  python: string;
+  hasBitsAndBytes: boolean;
+  gpus: GpuInfo[];
+  warnings: string[];
+}
+
+export interface GpuInfo {
+  index: number;
+  name: string;
+  memoryTotalMiB: number;
+  memoryUsedMiB: number;
+  utilizationPercent: number;
+  busy: boolean;
+}
+
+/** Kind: none, conda, venv or command; value: the env name, venv folder or shell commands. */
+export interface SetHostEnvironmentParams {
+  backend: string;
+  kind: string;
+  value?: string;
+}
+
+export interface FetchProgressParams {
+  jobId: string;
+  file: string;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
 export const JobsMethods = {
-  /** Request. Validation and the exact swift line, without connecting: the ms-swift version is the spec's or 4, and the job folder is shown as `~/.modelide/jobs/JOB_ID`. The fine-tune form shows its errors. */
+  /** Request. Validation and the exact swift line, without connecting: the ms-swift version is the spec's or 4, and the job folder is shown as `~/.modelide/jobs/JOB_ID`. Also the exact argv (extra args and datasets typed on a line are split with shell quoting), the environment the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE, MASTER_PORT) and the script with the host's saved environment activated. The fine-tune form shows its errors. */
   preview: new RequestType<JobSpec, JobPreviewResult, RpcErrorData>('jobs/preview'),
   /** Request (long; cancel with $/cancelRequest). Detects ms-swift's version on the remote first (the job's `command` is then exact), uploads, starts. */
   submit: new RequestType<JobSpec, JobInfo, RpcErrorData>('jobs/submit'),
@@ -510,9 +576,9 @@ export const JobsMethods = {
   get: new RequestType<JobIdParams, JobInfo, RpcErrorData>('jobs/get'),
   /** Request. SSH: SIGTERM to the process group, SIGKILL after 10 s; Slurm: scancel. */
   cancel: new RequestType<JobIdParams, JobInfo, RpcErrorData>('jobs/cancel'),
-  /** Request. A new job started with `--resume_from_checkpoint` of the newest checkpoint; its `resumedFrom` is the old id. */
+  /** Request. A new job started with `--resume_from_checkpoint` of the newest complete checkpoint (trainer_state.json written), else the checkpoint the job itself resumed from; `--resume_only_model true` when it saved weights only. Its `resumedFrom` is the old id. */
   resume: new RequestType<JobIdParams, JobInfo, RpcErrorData>('jobs/resume'),
-  /** Request (long; cancel with $/cancelRequest). SFTP download of `checkpoint-N` (default the newest) into `targetDir/checkpoint-N`. */
+  /** Request (long; cancel with $/cancelRequest). SFTP download of the adapter files of a complete `checkpoint-N` (default the newest) into `targetDir/checkpoint-N`; optimizer, scheduler, RNG, trainer state and `global_step*\/` stay on the host. Progress in bytes comes as `jobs/fetchProgress`. */
   fetchAdapter: new RequestType<FetchAdapterParams, FetchAdapterResult, RpcErrorData>('jobs/fetchAdapter'),
   /** Request. The tail of the job's output.log, redacted. */
   logs: new RequestType<JobLogsParams, JobLogsResult, RpcErrorData>('jobs/logs'),
@@ -528,6 +594,12 @@ export const JobsMethods = {
   trustHost: new RequestType<TrustHostParams, EmptyResult, RpcErrorData>('jobs/trustHost'),
   /** Request. Submit, poll and cancel slurm:// jobs through slurmrestd (JWT kept in memory only; a null `baseUrl` turns it off). Logs and checkpoints still go over SSH. */
   configureSlurmRest: new RequestType<ConfigureSlurmRestParams, EmptyResult, RpcErrorData>('jobs/configureSlurmRest'),
+  /** Request. ms-swift through the host's saved environment, nvidia-smi's GPUs and their use, and warnings (bitsandbytes, busy GPUs). */
+  inspectHost: new RequestType<JobSpec, JobHostReportResult, RpcErrorData>('jobs/inspectHost'),
+  /** Request. Saves the environment to activate on a host (conda env, venv, setup command) in hosts.json beside jobs.json. */
+  setHostEnvironment: new RequestType<SetHostEnvironmentParams, EmptyResult, RpcErrorData>('jobs/setHostEnvironment'),
+  /** Notification, sidecar → client. Bytes of a running `jobs/fetchAdapter` (at most ~5 a second, always the last). */
+  fetchProgress: new NotificationType<FetchProgressParams>('jobs/fetchProgress'),
 } as const;
 
 // --- models/
@@ -712,25 +784,29 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   InferenceTokenParams: { generationId: 'string', text: 'string', tokenId: 'number' },
   InferenceUnloadParams: { sessionId: 'string' },
   InferenceUnloadResult: {},
-  JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?' },
-  JobPreviewResult: { command: 'string', script: 'string?', errors: 'string[]', swiftMajorVersion: 'number' },
-  JobInfo: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec' },
+  JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?', gpuIndices: 'number[]?', cpusPerTask: 'number?', saveSteps: 'number?', saveTotalLimit: 'number?', saveOnlyModel: 'boolean?', bnbComputeDtype: 'string?', extraArgsText: 'string?', datasetText: 'string?' },
+  JobPreviewResult: { command: 'string', script: 'string?', errors: 'string[]', swiftMajorVersion: 'number', argv: 'string[]', environment: 'Record<string, string>', warnings: 'string[]' },
+  JobInfo: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec', swiftVersion: 'string?', gpuIndices: 'number[]?', divergedAtStep: 'number?', divergence: 'string?', partialCheckpoints: 'string[]?', warnings: 'string[]?' },
   TrainingProgress: { globalStep: 'number', maxSteps: 'number', percent: 'number', elapsed: 'string?', remaining: 'string?', loss: 'number?', learningRate: 'number?', memoryGiB: 'number?' },
   JobListParams: {},
   JobListResult: { jobs: 'JobInfo[]' },
   JobIdParams: { jobId: 'string' },
   FetchAdapterParams: { jobId: 'string', targetDir: 'string', checkpoint: 'string?' },
-  FetchAdapterResult: { path: 'string' },
+  FetchAdapterResult: { path: 'string', files: 'string[]', bytes: 'number', skipped: 'string[]', skippedBytes: 'number' },
   JobLogsParams: { jobId: 'string', tailLines: 'number?' },
   JobLogsResult: { lines: 'string[]' },
   JobWatchParams: { jobId: 'string', intervalMilliseconds: 'number?' },
   EmptyResult: {},
   JobUpdateParams: { job: 'JobInfo', newLogLines: 'string[]', newPoints: 'TrainingPoint[]' },
-  TrainingPoint: { step: 'number', loss: 'number?', learningRate: 'number?' },
+  TrainingPoint: { step: 'number', loss: 'number?', learningRate: 'number?', evalLoss: 'number?', gradNorm: 'number?', nonFinite: 'string?' },
   JobPresetsResult: { presets: 'JobPreset[]' },
   JobPreset: { id: 'string', label: 'string', description: 'string', spec: 'JobSpec' },
   TrustHostParams: { host: 'string', port: 'number', fingerprint: 'string' },
   ConfigureSlurmRestParams: { baseUrl: 'string?', userName: 'string?', token: 'string?', apiVersion: 'string?' },
+  JobHostReportResult: { host: 'string', environment: 'string', swiftVersion: 'string', python: 'string', hasBitsAndBytes: 'boolean', gpus: 'GpuInfo[]', warnings: 'string[]' },
+  GpuInfo: { index: 'number', name: 'string', memoryTotalMiB: 'number', memoryUsedMiB: 'number', utilizationPercent: 'number', busy: 'boolean' },
+  SetHostEnvironmentParams: { backend: 'string', kind: 'string', value: 'string?' },
+  FetchProgressParams: { jobId: 'string', file: 'string', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number' },
   ModelsSearchParams: { query: 'string?', owner: 'string?', sort: 'ModelSortKind?', task: 'string?', license: 'string?', pageNumber: 'number?', pageSize: 'number?' },
   ModelsSearchResult: { models: 'ModelSummary[]', totalCount: 'number', pageNumber: 'number', pageSize: 'number' },
   ModelSummary: { id: 'string', displayName: 'string?', description: 'string?', downloads: 'number', likes: 'number', license: 'string?', tasks: 'string[]', private: 'boolean', gated: 'boolean', fileSize: 'number?', lastModified: 'string?' },

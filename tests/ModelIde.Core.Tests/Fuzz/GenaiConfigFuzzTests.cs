@@ -55,7 +55,7 @@ public sealed class GenaiConfigFuzzTests
                     File.WriteAllText(genai, text);
                     try
                     {
-                        var config = DecoderModelConfig.Resolve(dir, session, []);
+                        var config = DecoderModelConfig.Resolve(ModelSideFiles.Near(Path.Combine(dir, "model.onnx"), genai), session, []);
                         AssertUsable(config, session);
                         outcomes["valid"]++;
                     }

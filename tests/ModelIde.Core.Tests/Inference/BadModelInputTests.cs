@@ -42,7 +42,7 @@ public sealed class BadModelInputTests : IDisposable
             target.Write(buffer);
         }
 
-        Assert.Contains("could not load", LoadFails().Message, StringComparison.Ordinal);
+        Assert.Contains("not a complete ONNX model", LoadFails().Message, StringComparison.Ordinal);
     }
 
     [Fact]

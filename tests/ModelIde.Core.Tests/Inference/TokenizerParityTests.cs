@@ -48,10 +48,13 @@ public sealed class TokenizerParityTests(TinyModel tiny)
     [Fact]
     public void Unknown_tokenizer_model_type_is_a_clear_error()
     {
-        using var doc = JsonDocument.Parse("""{"model":{"type":"Unigram","vocab":[]},"added_tokens":[]}""");
+        using var doc = JsonDocument.Parse("""{"model":{"type":"WordPiece","vocab":{}},"added_tokens":[]}""");
         var e = Assert.Throws<ModelIdeException>(() => HfTokenizer.FromJson(doc.RootElement));
         Assert.Equal(ModelIdeErrorKind.InvalidInput, e.Kind);
-        Assert.Contains("Unigram", e.Message, StringComparison.Ordinal);
+        Assert.Contains("WordPiece", e.Message, StringComparison.Ordinal);
+
+        using var empty = JsonDocument.Parse("""{"model":{"type":"Unigram","vocab":[]},"added_tokens":[]}""");
+        Assert.Equal(ModelIdeErrorKind.InvalidInput, Assert.Throws<ModelIdeException>(() => HfTokenizer.FromJson(empty.RootElement)).Kind);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ModelIde.Core.Jobs;
 
 namespace ModelIde.Core.Tests.Jobs;
@@ -13,7 +12,7 @@ public sealed class RemoteJobServers : IDisposable
     public RemoteJobServers()
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in new[] { "MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_KNOWN_HOSTS", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET", "MODELIDE_SLURM_HOST", "MODELIDE_SLURM_PORT", "MODELIDE_SLURM_USER", "MODELIDE_SLURM_KEY", "MODELIDE_SLURM_REST_URL", "MODELIDE_SLURM_JWT_FILE" })
+        foreach (var name in new[] { "MODELIDE_SSH_VAL_DATASET", "MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_KNOWN_HOSTS", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET", "MODELIDE_SLURM_HOST", "MODELIDE_SLURM_PORT", "MODELIDE_SLURM_USER", "MODELIDE_SLURM_KEY", "MODELIDE_SLURM_REST_URL", "MODELIDE_SLURM_JWT_FILE" })
         {
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } v)
             {
@@ -23,7 +22,7 @@ public sealed class RemoteJobServers : IDisposable
 
         if (!env.ContainsKey("MODELIDE_SSH_HOST") || !env.ContainsKey("MODELIDE_SLURM_HOST"))
         {
-            foreach (var (k, v) in RunSetupScripts())
+            foreach (var (k, v) in ModelIde.TestSupport.TestServers.RunSetupScripts())
             {
                 env[k] = v;
             }
@@ -37,6 +36,7 @@ public sealed class RemoteJobServers : IDisposable
         KnownHosts = Need("MODELIDE_SSH_KNOWN_HOSTS");
         Fingerprint = Need("MODELIDE_SSH_HOST_FINGERPRINT");
         Dataset = Need("MODELIDE_SSH_DATASET");
+        ValDataset = env.TryGetValue("MODELIDE_SSH_VAL_DATASET", out var val) ? val : Path.GetDirectoryName(Dataset) + "/val.jsonl";
         SlurmBackend = $"slurm://{Need("MODELIDE_SLURM_USER")}@{Need("MODELIDE_SLURM_HOST")}:{Need("MODELIDE_SLURM_PORT")}";
         SlurmKey = Need("MODELIDE_SLURM_KEY");
         SlurmUser = Need("MODELIDE_SLURM_USER");
@@ -44,7 +44,8 @@ public sealed class RemoteJobServers : IDisposable
         SlurmJwtFile = Need("MODELIDE_SLURM_JWT_FILE");
         Remote = new SshConnection(JobBackendAddress.Parse(SshBackend), Key, new KnownHostsFile(KnownHosts));
         // Fast stand-in steps keep the suite short; version 4 unless a test switches it.
-        RunAsync("mkdir -p ~/.config/modelide-swift-standin && echo 0.2 > ~/.config/modelide-swift-standin/step_seconds && echo 4 > ~/.config/modelide-swift-standin/version").GetAwaiter().GetResult();
+        // The model-loading delay stays (0.3 s), so that tests see a job before swift announces its logging file.
+        RunAsync("mkdir -p ~/.config/modelide-swift-standin && echo 0.2 > ~/.config/modelide-swift-standin/step_seconds && echo 0.3 > ~/.config/modelide-swift-standin/load_seconds && modelide-swift-standin-version 4.5.1").GetAwaiter().GetResult();
     }
 
     public string Host { get; }
@@ -61,6 +62,8 @@ public sealed class RemoteJobServers : IDisposable
 
     public string Dataset { get; }
 
+    public string ValDataset { get; }
+
     public string SshBackend => $"ssh://{User}@{Host}:{Port}";
 
     public string SlurmBackend { get; }
@@ -75,6 +78,13 @@ public sealed class RemoteJobServers : IDisposable
 
     /// <summary>A shell on the remote as the job user, for what the tests check or break there.</summary>
     public SshConnection Remote { get; }
+
+    /// <summary>The args.json the stand-in swift wrote for a job (what it saw: argv, environment, interpreter).</summary>
+    public async Task<System.Text.Json.JsonElement> StandInArgsAsync(JobInfo job)
+    {
+        var text = await RunAsync($"cat {PosixShell.Quote(job.LoggingFile!.Replace("logging.jsonl", "args.json", StringComparison.Ordinal))}");
+        return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
 
     public async Task<string> RunAsync(string command)
     {
@@ -106,40 +116,6 @@ public sealed class RemoteJobServers : IDisposable
         }
 
         return root ?? throw new InvalidOperationException("Cannot find the repository root (ModelIde.sln) to run scripts/.");
-    }
-
-    private static Dictionary<string, string> RunSetupScripts()
-    {
-        var root = RepoRoot();
-        var envFile = Path.Combine(Path.GetTempPath(), $"modelide-jobs-env-{Environment.ProcessId}.sh");
-        File.WriteAllText(envFile, "");
-        foreach (var script in new[] { "scripts/setup/20-ssh.sh", "scripts/setup/21-slurm.sh" })
-        {
-            var psi = new ProcessStartInfo("bash", Path.Combine(root, script)) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.Environment["MODELIDE_TEST_ENV"] = envFile;
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{script} failed ({p.ExitCode}): {stdout.Result}\n{stderr}");
-            }
-        }
-
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadAllLines(envFile))
-        {
-            var l = line.StartsWith("export ", StringComparison.Ordinal) ? line[7..] : line;
-            var eq = l.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                result[l[..eq]] = l[(eq + 1)..].Trim('"', '\'');
-            }
-        }
-
-        File.Delete(envFile);
-        return result;
     }
 }
 

@@ -58,7 +58,8 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         Assert.DoesNotContain(token, script);
         var args = await servers.RunAsync($"cat {PosixShell.Quote(update.Job.LoggingFile!.Replace("logging.jsonl", "args.json"))}");
         Assert.Contains("\"token_present\": true", args);
-        Assert.Contains("\"CUDA_VISIBLE_DEVICES\": \"0\"", args);
+        // Slurm hands out one of the node's two GPUs (the other may be taken by a job running at the same time).
+        Assert.Matches("\"CUDA_VISIBLE_DEVICES\": \"[01]\"", args);
         Assert.Equal("end", (await servers.RunAsync($"grep -rlF {PosixShell.Quote(token)} ~ 2>/dev/null; echo end")).Trim());
     }
 
@@ -104,5 +105,21 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         var ex = await Assert.ThrowsAsync<ModelIdeException>(() => service.SubmitAsync(Spec(3) with { GpusPerNode = 3 }, CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.RemoteFailure, ex.Kind);
         Assert.Contains("Requested node configuration is not available", ex.Message);
+    }
+
+    [Fact]
+    public async Task Two_jobs_on_one_node_get_different_torchrun_ports_from_their_slurm_ids()
+    {
+        using var service = servers.NewService(JobWait.TempDir());
+        var a = await service.SubmitAsync(Spec(4) with { Tuner = JobTuner.Lora }, CancellationToken.None);
+        var b = await service.SubmitAsync(Spec(4) with { Tuner = JobTuner.Lora }, CancellationToken.None);
+        a = await JobWait.UntilAsync(service, a.JobId, j => j.IsFinished);
+        b = await JobWait.UntilAsync(service, b.JobId, j => j.IsFinished);
+        Assert.Equal(JobState.Completed, a.State);
+        Assert.Equal(JobState.Completed, b.State);
+        var portA = (await servers.StandInArgsAsync(a)).GetProperty("env").GetProperty("MASTER_PORT").GetString();
+        var portB = (await servers.StandInArgsAsync(b)).GetProperty("env").GetProperty("MASTER_PORT").GetString();
+        Assert.NotEqual(portA, portB);
+        Assert.Equal((20000 + (int.Parse(a.SchedulerJobId!, System.Globalization.CultureInfo.InvariantCulture) % 20000)).ToString(System.Globalization.CultureInfo.InvariantCulture), portA);
     }
 }

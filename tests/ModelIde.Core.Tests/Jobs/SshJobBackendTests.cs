@@ -64,7 +64,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
     [Fact]
     public async Task Swift_3_remote_gets_train_type_and_completes()
     {
-        await servers.RunAsync("echo 3 > ~/.config/modelide-swift-standin/version");
+        await servers.RunAsync("modelide-swift-standin-version 3.12.6");
         try
         {
             using var service = servers.NewService(JobWait.TempDir());
@@ -78,7 +78,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         }
         finally
         {
-            await servers.RunAsync("echo 4 > ~/.config/modelide-swift-standin/version");
+            await servers.RunAsync("modelide-swift-standin-version 4.5.1");
         }
     }
 

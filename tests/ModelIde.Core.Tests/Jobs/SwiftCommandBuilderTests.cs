@@ -36,11 +36,74 @@ public sealed class SwiftCommandBuilderTests
     }
 
     [Fact]
-    public void Qlora_is_lora_with_bnb_4bit_quantization()
+    public void Qlora_is_lora_with_bnb_4bit_quantization_and_the_models_compute_dtype_unless_chosen()
     {
         var line = SwiftCommandBuilder.ToCommandLine(SwiftCommandBuilder.Build(s_spec with { Tuner = JobTuner.Qlora }, 4, "/out"));
-        Assert.Contains("--tuner_type lora --quant_method bnb --quant_bits 4 --bnb_4bit_compute_dtype bfloat16 --bnb_4bit_quant_type nf4 --bnb_4bit_use_double_quant true", line);
+        Assert.Contains("--tuner_type lora --quant_method bnb --quant_bits 4 --bnb_4bit_quant_type nf4 --bnb_4bit_use_double_quant true", line);
+        Assert.DoesNotContain("--bnb_4bit_compute_dtype", line);
         Assert.DoesNotContain("qlora", line);
+        var fp16 = SwiftCommandBuilder.Build(s_spec with { Tuner = JobTuner.Qlora, BnbComputeDtype = "float16" }, 4, "/out");
+        Assert.Equal(["--bnb_4bit_compute_dtype", "float16"], fp16.SkipWhile(a => a != "--bnb_4bit_compute_dtype").Take(2));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { BnbComputeDtype = "float16" }), e => e.Contains("QLoRA only", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Tuner = JobTuner.Qlora, BnbComputeDtype = "bf16" }), e => e.Contains("bnbComputeDtype", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Checkpoint_flags_come_from_the_spec_and_resuming_a_weights_only_job_loads_only_the_model()
+    {
+        var spec = s_spec with { SaveSteps = 50, SaveTotalLimit = 2, SaveOnlyModel = true };
+        var argv = SwiftCommandBuilder.Build(spec, 4, "/out", "/out/v0-1/checkpoint-50");
+        Assert.Contains("--save_steps 50 --save_total_limit 2 --save_only_model true --output_dir /out --resume_from_checkpoint /out/v0-1/checkpoint-50 --resume_only_model true", SwiftCommandBuilder.ToCommandLine(argv));
+        Assert.DoesNotContain("--resume_only_model", SwiftCommandBuilder.Build(spec with { SaveOnlyModel = null }, 4, "/out", "/out/c-5"));
+        // Set by the spec, a flag is owned: repeating it in extra args is refused; otherwise extra args may set it.
+        Assert.Contains(SwiftCommandBuilder.Validate(spec with { ExtraArgsText = "--save_steps 10" }), e => e.Contains("--save_steps", StringComparison.Ordinal));
+        Assert.Empty(SwiftCommandBuilder.Validate(s_spec with { ExtraArgsText = "--save_steps 10" }));
+    }
+
+    [Fact]
+    public void Extra_args_and_datasets_typed_on_a_line_keep_their_quoted_words()
+    {
+        var spec = s_spec with
+        {
+            Dataset = [],
+            DatasetText = "'/data/my file.jsonl' AI-ModelScope/alpaca-gpt4-data-zh#500",
+            ExtraArgsText = "--system 'You are a \"helpful\" assistant.' --model_author \"O'Brien\" --lora_dropout 0.1",
+        };
+        Assert.Empty(SwiftCommandBuilder.Validate(spec));
+        var argv = SwiftCommandBuilder.Build(spec, 4, "/out");
+        Assert.Equal(["--dataset", "/data/my file.jsonl", "AI-ModelScope/alpaca-gpt4-data-zh#500"], argv.SkipWhile(a => a != "--dataset").Take(3));
+        Assert.Equal(["--system", "You are a \"helpful\" assistant.", "--model_author", "O'Brien", "--lora_dropout", "0.1"], argv.TakeLast(6));
+        Assert.EndsWith("--system 'You are a \"helpful\" assistant.' --model_author 'O'\\''Brien' --lora_dropout 0.1", SwiftCommandBuilder.ToCommandLine(argv));
+        Assert.Contains(SwiftCommandBuilder.Validate(spec with { ExtraArgsText = "--system 'unclosed" }), e => e.StartsWith("extraArgs: unclosed single quote", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Gpu_fields_are_checked_against_the_backend()
+    {
+        Assert.Empty(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [0, 3] }));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [1, 1] }), e => e.Contains("distinct", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [0, 1], GpusPerNode = 3 }), e => e.Contains("disagree", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Backend = "slurm://u@login", GpuIndices = [0] }), e => e.Contains("SSH backend only", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { CpusPerTask = 8 }), e => e.Contains("cpusPerTask", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Preview_shows_the_exact_argv_and_the_gpu_environment_of_the_wrapper()
+    {
+        var preview = JobService.Preview(s_spec with { GpuIndices = [2, 5], ExtraArgsText = "--system 'a b'" });
+        Assert.Empty(preview.Errors);
+        Assert.Equal(["--system", "a b"], preview.Argv.TakeLast(2));
+        Assert.Equal("2,5", preview.Environment["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("2", preview.Environment["NPROC_PER_NODE"]);
+        Assert.Equal("PCI_BUS_ID", preview.Environment["CUDA_DEVICE_ORDER"]);
+        Assert.Contains("export CUDA_VISIBLE_DEVICES=2,5\n", preview.Script);
+        Assert.Contains("export NPROC_PER_NODE=2\n", preview.Script);
+        Assert.Contains("export MASTER_PORT=$p", preview.Script);
+        var byCount = JobService.Preview(s_spec with { GpusPerNode = 1 });
+        Assert.Contains("chosen at submit", byCount.Environment["CUDA_VISIBLE_DEVICES"]);
+        Assert.False(byCount.Environment.ContainsKey("NPROC_PER_NODE"));
+        var venv = JobService.Preview(s_spec, new JobHostEnvironment(JobHostEnvironmentKind.Venv, "~/my envs/swift"));
+        Assert.Contains("modelide_venv=\"$HOME\"/'my envs/swift'", venv.Script);
     }
 
     [Fact]
@@ -106,6 +169,9 @@ public sealed class SwiftCommandBuilderTests
         }
 
         Assert.Equal(JobTuner.Qlora, JobPresets.Find("qlora-7b-24gb")!.Spec.Tuner);
+        Assert.All(JobPresets.All, p => Assert.True(p.Spec.SaveSteps is > 0 && p.Spec.SaveTotalLimit is > 0, p.Id));
+        Assert.Equal(true, JobPresets.Find("lora-quick-test")!.Spec.SaveOnlyModel);
+        Assert.All(JobPresets.All, p => Assert.Null(p.Spec.BnbComputeDtype));
     }
 
     [Fact]
@@ -121,6 +187,20 @@ public sealed class SwiftCommandBuilderTests
         Assert.Contains("export NPROC_PER_NODE=8", script);
         Assert.Contains("MASTER_ADDR=", script);
         Assert.Contains("srun --ntasks-per-node=1 bash -c 'export NODE_RANK=$SLURM_NODEID; exec swift sft", script);
+        Assert.Contains("export MASTER_PORT=\"$((20000 + SLURM_JOB_ID % 20000))\"", script);
+        Assert.DoesNotContain("29500", script);
+    }
+
+    [Fact]
+    public void Slurm_asks_for_cpus_per_task_and_slurmrestd_gets_gpus_per_node()
+    {
+        var spec = s_spec with { Backend = "slurm://u@login", Nodes = 2, GpusPerNode = 4, CpusPerTask = 16 };
+        var job = new JobInfo { JobId = "ft-1", RemoteDir = "/home/u/.modelide/jobs/ft-1", Spec = spec };
+        Assert.Contains("#SBATCH --cpus-per-task=16\n", SlurmJobBackend.BuildBatchScript(job, SwiftCommandBuilder.Build(spec, 4, "/out")));
+        var props = SlurmJobBackend.RestJobProperties(job);
+        Assert.Equal("4", props["gpus_per_node"]!.GetValue<string>());
+        Assert.Null(props["gpus"]);
+        Assert.Equal(16, props["cpus_per_task"]!.GetValue<int>());
     }
 
     [Theory]

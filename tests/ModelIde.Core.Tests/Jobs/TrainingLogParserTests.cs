@@ -12,7 +12,7 @@ public sealed class TrainingLogParserTests
     {
         var entry = TrainingLogParser.ParseLine(V3Row)!;
         Assert.Equal(new TrainingProgress(45, 94, 47.87, "1m 27s", "1m 35s", 1.40159426, 5.79e-06, 6.5), entry.Progress);
-        Assert.Equal(new TrainingPoint(45, 1.40159426, 5.79e-06), entry.Point);
+        Assert.Equal(new TrainingPoint(45, 1.40159426, 5.79e-06, null, 9.4375), entry.Point);
         Assert.False(entry.IsSummary);
     }
 
@@ -71,5 +71,58 @@ public sealed class TrainingLogParserTests
         var entry = TrainingLogParser.ParseLine("""{"loss": "1.25", "learning_rate": "2e-5", "global_step/max_steps": "1/3"}""")!;
         Assert.Equal(1.25, entry.Progress!.Loss);
         Assert.Equal(33.33, entry.Progress.Percent);
+    }
+}
+
+/// <summary>The parser against rows ms-swift really wrote (tests/fixtures/swift/logs, sources in its README).</summary>
+public sealed class RealSwiftLogRowsTests
+{
+    private static string[] Fixture(string name) =>
+        File.ReadAllLines(Path.Combine(RemoteJobServers.RepoRoot(), "tests/fixtures/swift/logs", name));
+
+    [Fact]
+    public void A_real_v3_run_gives_one_point_per_train_row_and_ends_at_100_percent()
+    {
+        var lines = Fixture("v3-metax-lora.jsonl");
+        var (latest, points) = TrainingLogParser.ParseLines(lines);
+        Assert.Equal(19, points.Count);
+        Assert.Equal(1, points[0].Step);
+        Assert.Equal(1.47077751, points[0].Loss);
+        Assert.Equal(10.5625, points[0].GradNorm);
+        Assert.All(points, p => Assert.Null(p.NonFinite));
+        Assert.Equal(new TrainingProgress(94, 94, 100, "3m 3s", "0s", 1.44893646, 5e-08, 6.5), latest);
+        Assert.Null(TrainingLogParser.FindDivergence(lines));
+    }
+
+    [Fact]
+    public void A_real_eval_row_is_an_eval_point()
+    {
+        var entry = TrainingLogParser.ParseLine(Fixture("v3-eval-row.jsonl")[0])!;
+        Assert.Equal(new TrainingPoint(10, null, null, 4.26491737), entry.Point);
+        Assert.True(entry.Point!.IsEval);
+        Assert.Equal(83.33, entry.Progress!.Percent);
+    }
+
+    [Fact]
+    public void A_real_nan_grad_norm_row_is_read_and_marks_the_divergence()
+    {
+        var lines = Fixture("v3-grad-norm-nan.jsonl");
+        Assert.Contains("\"grad_norm\": NaN", lines[1]);
+        var (_, points) = TrainingLogParser.ParseLines(lines);
+        Assert.Equal([1, 2], points.Select(p => p.Step));
+        Assert.Equal(new TrainingPoint(2, 2.0832541, 1e-05, null, null, "grad_norm=NaN"), points[1]);
+        Assert.Equal(new TrainingDivergence(2, "grad_norm=NaN"), TrainingLogParser.FindDivergence(lines));
+    }
+
+    [Theory]
+    [InlineData("{\"loss\": NaN, \"grad_norm\": Infinity, \"global_step/max_steps\": \"4/10\"}", "loss=NaN, grad_norm=Infinity")]
+    [InlineData("{\"loss\": -Infinity, \"grad_norm\": 1.0, \"global_step/max_steps\": \"4/10\"}", "loss=-Infinity")]
+    [InlineData("{\"loss\": 1.0, \"note\": \"NaN in a string\", \"grad_norm\": 1.0, \"global_step/max_steps\": \"4/10\"}", null)]
+    public void Bare_non_finite_numbers_are_read_outside_strings_only(string line, string? nonFinite)
+    {
+        var point = TrainingLogParser.ParseLine(line)!.Point!;
+        Assert.Equal(4, point.Step);
+        Assert.Equal(nonFinite, point.NonFinite);
+        Assert.Contains("\"NaN in a string\"", TrainingLogParser.QuoteNonFiniteNumbers("{\"note\": \"NaN in a string\"}"));
     }
 }

@@ -120,7 +120,7 @@ public sealed class SessionExpiredTests : IAsyncLifetime
             _hub.RequestLog.Clear();
             var second = await _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d2", Model, CacheDir: cache));
             Assert.Equal(listed.Length, second.Files);
-            var original = Path.Combine(Models.DownloadProcessKillTests.RepoModelsDirectory(), "model.onnx");
+            var original = Path.Combine(ModelIde.TestSupport.RepoPaths.TinyModelDir(), "model.onnx");
             Assert.Equal(await File.ReadAllBytesAsync(original), await File.ReadAllBytesAsync(Path.Combine(second.LocalPath, "model.onnx")));
             // Only what was missing came over the wire the second time.
             var fetched = _hub.BlobRequestLog.Where(r => r.Method == "GET").Select(r => Uri.UnescapeDataString(r.Path.Split('/').Last())).Distinct().ToArray();

@@ -10,9 +10,6 @@ namespace ModelIde.Sidecar.Tests.Auth;
 /// <summary>Signs in through the real sidecar process and scans everything it said for the secrets involved.</summary>
 public sealed partial class SidecarAuthLeakTests
 {
-    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">")]
-    private static partial Regex HiddenInput();
-
     [Fact]
     public async Task After_token_and_browser_sign_in_no_token_appears_in_the_log_or_other_traffic()
     {
@@ -69,7 +66,7 @@ public sealed partial class SidecarAuthLeakTests
             {
                 if (n.GetProperty("method").GetString() == "auth/openBrowser")
                 {
-                    browser = Task.Run(() => LoginInBrowserAsync(new Uri(n.GetProperty("params").GetProperty("url").GetString()!), hub.DemoPassword));
+                    browser = Task.Run(() => ModelIde.TestSupport.HubBrowserSignIn.SignInAsync(new Uri(n.GetProperty("params").GetProperty("url").GetString()!), hub.DemoPassword));
                 }
 
                 return Task.CompletedTask;
@@ -118,21 +115,5 @@ public sealed partial class SidecarAuthLeakTests
         var body = new byte[length];
         await stream.ReadExactlyAsync(body, cts.Token);
         return Encoding.UTF8.GetString(body);
-    }
-
-    /// <summary>Plays the browser: the hub's login form, then the redirect to the loopback listener.</summary>
-    internal static async Task<HttpStatusCode> LoginInBrowserAsync(Uri authorize, string password)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
-        var page = await http.GetStringAsync(authorize);
-        var fields = HiddenInput().Matches(page).Select(m => new KeyValuePair<string, string>(WebUtility.HtmlDecode(m.Groups[1].Value), WebUtility.HtmlDecode(m.Groups[2].Value))).ToList();
-        fields.Add(new("username", "demo"));
-        fields.Add(new("password", password));
-        using var post = await http.PostAsync(new Uri(authorize, "/oauth/authorize"), new FormUrlEncodedContent(fields));
-        var location = post.Headers.Location!;
-        using var callback = await http.GetAsync(location.IsAbsoluteUri ? location : new Uri(authorize, location));
-        var body = await callback.Content.ReadAsStringAsync();
-        Assert.Contains("Signed in", body, StringComparison.Ordinal);
-        return callback.StatusCode;
     }
 }

@@ -8,7 +8,7 @@ namespace ModelIde.Sidecar.Tests.Inference;
 
 public sealed class InferenceRpcTests
 {
-    private static string TinyModelDir() => BundledModel.TinyModelDir();
+    private static string TinyModelDir() => ModelIde.TestSupport.RepoPaths.TinyModelDir();
 
     /// <summary>Collects inference/token notifications on the client side.</summary>
     private sealed class TokenSink

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using ModelIde.Protocol;
 using ModelIde.Sidecar;
@@ -25,6 +24,44 @@ public sealed class JobsRpcTests
 
         var bad = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec with { Model = "", LearningRate = 3 });
         Assert.Equal(2, bad.Errors.Count);
+    }
+
+    [Fact]
+    public async Task Preview_shows_argv_and_gpu_environment_and_host_environment_and_gpus_come_from_the_host()
+    {
+        var env = SshTestServer.Environment();
+        await using var c = JobsConnection.Start();
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
+        var spec = new JobSpecDto
+        {
+            Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
+            IdentityFile = env["MODELIDE_SSH_KEY"],
+            Model = "Qwen/Qwen2.5-0.5B-Instruct",
+            Tuner = JobTunerKind.Qlora,
+            DatasetText = "'/data/my file.jsonl'",
+            ExtraArgsText = "--system 'You are a helpful assistant.'",
+            GpuIndices = [1, 6],
+        };
+        await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.SetHostEnvironment, new SetHostEnvironmentParams(spec.Backend, "venv", "~/envs/swift3-venv"));
+        var p = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec);
+        Assert.Empty(p.Errors);
+        Assert.Equal(["--system", "You are a helpful assistant."], p.Argv.TakeLast(2));
+        Assert.Contains("/data/my file.jsonl", p.Argv);
+        Assert.Equal("1,6", p.Environment["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("2", p.Environment["NPROC_PER_NODE"]);
+        Assert.Contains("modelide_venv=\"$HOME\"/envs/swift3-venv", p.Script);
+
+        var host = await c.Client.InvokeWithParameterObjectAsync<JobHostReportResult>(JobsMethods.InspectHost, spec);
+        Assert.Equal("3.12.6", host.SwiftVersion);
+        Assert.False(host.HasBitsAndBytes);
+        Assert.Equal(8, host.Gpus.Count);
+        Assert.True(host.Gpus[6].Busy);
+        Assert.Contains(host.Warnings, w => w.StartsWith("bitsandbytes is not installed", StringComparison.Ordinal));
+        Assert.Contains(host.Warnings, w => w.StartsWith("GPU 6 on", StringComparison.Ordinal));
+
+        var bad = await Assert.ThrowsAsync<RemoteInvocationException>(() =>
+            c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.SetHostEnvironment, new SetHostEnvironmentParams(spec.Backend, "docker", "x")));
+        Assert.Equal(RpcErrorCodes.InvalidInput, bad.ErrorCode);
     }
 
     [Fact]
@@ -245,59 +282,5 @@ internal sealed class NotificationSink(ConcurrentQueue<JobUpdateParams> updates)
 /// <summary>The sshd and Slurm of scripts/setup/20-ssh.sh and 21-slurm.sh: from MODELIDE_* or by running the scripts (never skipped).</summary>
 internal static class SshTestServer
 {
-    private static readonly Lazy<Dictionary<string, string>> s_env = new(Load);
-
-    public static Dictionary<string, string> Environment() => s_env.Value;
-
-    private static Dictionary<string, string> Load()
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] names = ["MODELIDE_SSH_HOST", "MODELIDE_SSH_PORT", "MODELIDE_SSH_USER", "MODELIDE_SSH_KEY", "MODELIDE_SSH_HOST_FINGERPRINT", "MODELIDE_SSH_DATASET", "MODELIDE_SLURM_REST_URL", "MODELIDE_SLURM_JWT_FILE", "MODELIDE_SLURM_USER"];
-        foreach (var name in names)
-        {
-            if (System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } v)
-            {
-                result[name] = v;
-            }
-        }
-
-        if (result.Count == names.Length)
-        {
-            return result;
-        }
-
-        var root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "ModelIde.sln")))
-        {
-            root = Path.GetDirectoryName(root);
-        }
-
-        var envFile = Path.GetTempFileName();
-        foreach (var script in new[] { "scripts/setup/20-ssh.sh", "scripts/setup/21-slurm.sh" })
-        {
-            var psi = new ProcessStartInfo("bash", Path.Combine(root ?? throw new InvalidOperationException("no repository root"), script)) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.Environment["MODELIDE_TEST_ENV"] = envFile;
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{script} failed: {stdout.Result}{stderr}");
-            }
-        }
-
-        foreach (var line in File.ReadAllLines(envFile))
-        {
-            var l = line.StartsWith("export ", StringComparison.Ordinal) ? line[7..] : line;
-            var eq = l.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                result[l[..eq]] = l[(eq + 1)..];
-            }
-        }
-
-        File.Delete(envFile);
-        return result;
-    }
+    public static IReadOnlyDictionary<string, string> Environment() => ModelIde.TestSupport.TestServers.Environment();
 }

@@ -44,7 +44,7 @@ public sealed class ModelsRpcTests : IAsyncLifetime
         try
         {
             var result = await _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d1", "modelide/tiny-stdlib-coder", CacheDir: cache));
-            var original = Path.Combine(DownloadProcessKillTests.RepoModelsDirectory(), "model.onnx");
+            var original = Path.Combine(ModelIde.TestSupport.RepoPaths.TinyModelDir(), "model.onnx");
             Assert.Equal(SHA256.HashData(File.ReadAllBytes(original)), SHA256.HashData(File.ReadAllBytes(Path.Combine(result.LocalPath, "model.onnx"))));
             lock (_progress)
             {

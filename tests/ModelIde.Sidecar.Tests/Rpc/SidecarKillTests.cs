@@ -105,8 +105,8 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
     public async Task Sidecar_killed_mid_download_resumes_in_a_new_sidecar_and_never_leaves_a_bad_file()
     {
         await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 0 }, CancellationToken.None);
-        var originals = Directory.GetFiles(DownloadProcessKillTests.RepoModelsDirectory()).ToDictionary(f => Path.GetFileName(f), Sha);
-        var onnxSize = new FileInfo(Path.Combine(DownloadProcessKillTests.RepoModelsDirectory(), "model.onnx")).Length;
+        var originals = Directory.GetFiles(ModelIde.TestSupport.RepoPaths.TinyModelDir()).ToDictionary(f => Path.GetFileName(f), Sha);
+        var onnxSize = new FileInfo(Path.Combine(ModelIde.TestSupport.RepoPaths.TinyModelDir(), "model.onnx")).Length;
         var cache = Directory.CreateTempSubdirectory("modelide-sidecar-kill-").FullName;
         var folder = Path.Combine(cache, "models", "modelide--tiny-stdlib-coder", "snapshots", "master");
         var statePath = Path.Combine(folder, "model.onnx" + ModelCacheLayout.ResumeStateSuffix);
@@ -195,8 +195,8 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.All(Directory.GetFiles(folder), f => Assert.True(LooksFinished(f), $"left over: {f}"));
 
             var onnx = hub.BlobRequestLog.Select((r, i) => (r, i)).Where(x => x.r.Path.EndsWith("/model.onnx", StringComparison.Ordinal)).ToArray();
-            var secondRun = onnx.Where(x => x.i >= firstRunRequests).Sum(x => DownloadProcessKillTests.RequestedBytes(x.r, onnxSize));
-            var total = onnx.Sum(x => DownloadProcessKillTests.RequestedBytes(x.r, onnxSize));
+            var secondRun = onnx.Where(x => x.i >= firstRunRequests).Sum(x => ModelIde.TestSupport.HubBlobRequests.RequestedBytes(x.r, onnxSize));
+            var total = onnx.Sum(x => ModelIde.TestSupport.HubBlobRequests.RequestedBytes(x.r, onnxSize));
             output.WriteLine($"model.onnx {onnxSize} B; killed at {100 * killedAt:0.0}% of the model; persisted {persisted} B; new sidecar requested {secondRun} B; {total - onnxSize} B requested twice (part {PartSize} B); {checks} finished-file checks, none bad");
             Assert.Equal(onnxSize - persisted, secondRun);
             Assert.InRange(total - onnxSize, 0, PartSize);
@@ -210,7 +210,7 @@ public sealed class SidecarKillTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public async Task Sidecar_killed_mid_generation_leaves_the_model_intact_and_a_new_sidecar_gives_the_reference_text()
     {
-        var modelDir = BundledModel.TinyModelDir();
+        var modelDir = ModelIde.TestSupport.RepoPaths.TinyModelDir();
         using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(modelDir, "reference.json")));
         var c = reference.RootElement.GetProperty("generation")[0];
         var prompt = c.GetProperty("prompt").GetString()!;

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { formValuesFromSpec, parseJobForm, unknownHostFrom } from '../../../extension/src/jobs/jobForm';
+import { formValuesFromSpec, parseGpuIndices, parseJobForm, shellQuote, unknownHostFrom } from '../../../extension/src/jobs/jobForm';
 
 const valid = {
   backend: 'ssh://alice@gpu01:2222',
@@ -13,13 +13,14 @@ const valid = {
 };
 
 describe('parseJobForm', () => {
-  it('turns valid fields into a JobSpec with numbers and a dataset list', () => {
+  it('turns valid fields into a JobSpec with numbers; datasets go as typed for the sidecar to split', () => {
     const { spec, errors } = parseJobForm(valid);
     assert.deepEqual(errors, []);
     assert.deepEqual(spec, {
       backend: 'ssh://alice@gpu01:2222',
       model: 'qwen/Qwen2.5-0.5B-Instruct',
-      dataset: ['AI-ModelScope/alpaca-gpt4-data-zh#500', './train.jsonl'],
+      dataset: [],
+      datasetText: 'AI-ModelScope/alpaca-gpt4-data-zh#500, ./train.jsonl',
       tuner: 'lora',
       numTrainEpochs: 1,
       learningRate: 0.0001,
@@ -37,6 +38,9 @@ describe('parseJobForm', () => {
     ['a zero learning rate', { ...valid, learningRate: '0' }, 'learningRate'],
     ['text in a number field', { ...valid, batchSize: 'two' }, 'batchSize'],
     ['neither epochs nor steps', { ...valid, numTrainEpochs: '' }, 'numTrainEpochs'],
+    ['a repeated GPU', { ...valid, gpuIndices: '0,0' }, 'gpuIndices'],
+    ['a GPU that is not a number', { ...valid, gpuIndices: 'all' }, 'gpuIndices'],
+    ['zero checkpoints to keep', { ...valid, saveTotalLimit: '0' }, 'saveTotalLimit'],
   ];
   for (const [name, values, field] of bad) {
     it(`reports ${name}`, () => assert.deepEqual(parseJobForm(values).errors.map((e) => e.field), [field]));
@@ -46,8 +50,37 @@ describe('parseJobForm', () => {
     const values = formValuesFromSpec({ backend: 'slurm://bob@login', model: 'm', dataset: ['a', 'b'], tuner: 'qlora', maxSteps: 10 });
     const { spec, errors } = parseJobForm(values);
     assert.deepEqual(errors, []);
-    assert.deepEqual(spec.dataset, ['a', 'b']);
+    assert.equal(spec.datasetText, 'a b');
     assert.equal(spec.maxSteps, 10);
+  });
+
+  it('keeps quoted extra arguments as typed and reads GPUs, checkpoints and the QLoRA dtype', () => {
+    const { spec, errors } = parseJobForm({
+      ...valid,
+      extraArgs: "--system 'You are a helpful assistant.'",
+      gpuIndices: '0, 3',
+      gpusPerNode: '0',
+      saveSteps: '50',
+      saveTotalLimit: '2',
+      saveOnlyModel: 'true',
+      bnbComputeDtype: 'float16',
+    });
+    assert.deepEqual(errors, []);
+    assert.equal(spec.extraArgsText, "--system 'You are a helpful assistant.'");
+    assert.equal(spec.extraArgs, undefined);
+    assert.deepEqual(spec.gpuIndices, [0, 3]);
+    assert.equal(spec.gpusPerNode, 0);
+    assert.deepEqual([spec.saveSteps, spec.saveTotalLimit, spec.saveOnlyModel, spec.bnbComputeDtype], [50, 2, true, 'float16']);
+    assert.equal(parseJobForm({ ...valid, bnbComputeDtype: '' }).spec.bnbComputeDtype, undefined);
+  });
+
+  it('shows a spec with quoted words and GPU lists the way it reads back', () => {
+    const values = formValuesFromSpec({ backend: 'ssh://a@h', model: 'm', dataset: ['/data/my file.jsonl', "it's.jsonl"], extraArgsText: "--system 'x y'", gpuIndices: [1, 6] });
+    assert.equal(values.dataset, "'/data/my file.jsonl' 'it'\\''s.jsonl'");
+    assert.equal(values.extraArgs, "--system 'x y'");
+    assert.equal(values.gpuIndices, '1,6');
+    assert.deepEqual(parseGpuIndices(values.gpuIndices ?? ''), [1, 6]);
+    assert.equal(shellQuote('plain/path#500'), 'plain/path#500');
   });
 });
 

@@ -44,4 +44,13 @@ describe('job view', () => {
     assert.equal(jobIcon(job), 'pass');
     assert.equal(isUnreachable({ unreachable: '' }), false);
   });
+
+  it('says a run diverged at its step, with a warning icon and the reason in the tooltip', () => {
+    const job = { ...running, divergedAtStep: 3, divergence: 'Training diverged at step 3 (grad_norm=Infinity): ...' };
+    assert.equal(jobStateText(job), 'running 40% (diverged at step 3)');
+    assert.equal(jobStateText({ ...job, unreachable: 'Host unreachable' }, '无法连接，将重试', '在第 {0} 步发散'), 'running 40% (无法连接，将重试; 在第 3 步发散)');
+    assert.equal(jobIcon(job), 'warning');
+    assert.equal(jobIcon({ ...job, state: 'failed' }), 'error');
+    assert.match(jobTooltip(job), /Training diverged at step 3/);
+  });
 });

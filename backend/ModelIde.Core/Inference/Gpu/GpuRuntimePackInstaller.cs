@@ -77,6 +77,12 @@ public sealed class GpuRuntimePackInstaller(HttpClient http, GpuRuntimePackStore
         }
     }
 
+    /// <summary>The source to install from: <paramref name="given"/> (an option or setting), else <see cref="DefaultSource"/>.</summary>
+    public static string ResolveSource(string? given) =>
+        !string.IsNullOrWhiteSpace(given) ? given.Trim() : DefaultSource()
+            ?? throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"No package source: pass --source (a NuGet v3 feed URL, or a folder with the .nupkg) or set {SourceVariable}.");
+
     /// <summary>
     /// The package source when none is given: MODELIDE_GPU_PACKAGE_SOURCE, else the first NuGet v3 source of the
     /// user's NuGet.Config (what `dotnet restore` would use, mirrors included); null when neither exists.

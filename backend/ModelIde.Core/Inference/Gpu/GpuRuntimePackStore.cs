@@ -18,6 +18,9 @@ public sealed class GpuRuntimePackStore(string root)
     public const string RootVariable = "MODELIDE_RUNTIMES_DIR";
     internal const string ManifestName = "manifest.json";
 
+    /// <summary>What <see cref="Verify"/> says when there is no pack at all (a state, not damage).</summary>
+    public const string NotInstalled = "the GPU runtime pack is not installed";
+
     public string Root { get; } = Path.GetFullPath(root);
 
     public static GpuRuntimePackStore Default()
@@ -50,7 +53,7 @@ public sealed class GpuRuntimePackStore(string root)
         var folder = FolderFor(spec);
         if (!Directory.Exists(folder))
         {
-            return "the GPU runtime pack is not installed";
+            return NotInstalled;
         }
 
         var manifestPath = Path.Combine(folder, ManifestName);

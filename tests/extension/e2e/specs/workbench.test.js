@@ -86,7 +86,7 @@ describe('ModelIde in VS Code (code-server)', () => {
     assert.match(await device.innerText(), /cpu|gpu|npu/i);
   });
 
-  it('(d) fine-tunes remotely over SSH: the job panel shows progress and the loss chart, then cancels', { skip: !process.env.MODELIDE_SSH_PORT && 'no sshd (scripts/setup/20-ssh.sh)' }, async () => {
+  it('(d) fine-tunes remotely over SSH: picks GPUs, the job panel shows progress, the loss chart and the divergence, then cancels', { skip: !process.env.MODELIDE_SSH_PORT && 'no sshd (scripts/setup/20-ssh.sh)' }, async () => {
     const page = wb.page;
     const env = process.env;
     await wb.openModelScopeView();
@@ -98,20 +98,44 @@ describe('ModelIde in VS Code (code-server)', () => {
     await form.locator('#f-identityFile').fill(env.MODELIDE_SSH_KEY);
     await form.locator('#f-dataset').fill(env.MODELIDE_SSH_DATASET || 'train.jsonl');
     await form.locator('#f-maxSteps').fill('200');
+    // The stand-in swift diverges with too high a learning rate (Infinity at step 3, NaN after), as real runs do.
+    await form.locator('#f-learningRate').fill('0.5');
+    await form.locator('#f-extraArgs').fill("--logging_steps 1 --system 'You are a careful assistant.'");
+    // GPUs: the host's nvidia-smi list (recorded 8 x V100, GPU 6 busy) in a quick pick; the first connection asks to trust the host.
+    await form.locator('#pick-gpus').click();
+    await page.getByRole('button', { name: 'Trust Host' }).click({ timeout: 30000 }).catch(() => undefined);
+    const quickPick = page.locator('.quick-input-widget');
+    await quickPick.locator('.monaco-list-row', { hasText: 'GPU 6:' }).filter({ hasText: 'In use by another job' }).waitFor({ timeout: 60000 });
+    await wb.screenshot('d-gpus');
+    for (const gpu of ['GPU 0:', 'GPU 3:']) {
+      await quickPick.locator('.monaco-list-row', { hasText: gpu }).locator('.monaco-checkbox, input[type=checkbox]').first().click();
+    }
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 50 && (await form.locator('#f-gpuIndices').inputValue()) !== '0,3'; i++) {
+      await page.waitForTimeout(200);
+    }
+    assert.equal(await form.locator('#f-gpuIndices').inputValue(), '0,3');
     await form.locator('#preview').click();
-    await form.locator('#command', { hasText: 'swift sft' }).waitFor({ timeout: 60000 });
+    const command = form.locator('#command', { hasText: 'swift sft' });
+    await command.waitFor({ timeout: 60000 });
+    const preview = await command.innerText();
+    assert.match(preview, /CUDA_VISIBLE_DEVICES=0,3/);
+    assert.match(preview, /NPROC_PER_NODE=2/);
+    assert.match(preview, /"You are a careful assistant\."/);
     await wb.screenshot('d-form');
     await form.locator('#submit').click();
-    // First connection: VS Code asks to trust the host key (modal dialog).
-    const trust = page.getByRole('button', { name: 'Trust Host' });
-    await trust.click({ timeout: 30000 }).catch(() => undefined);
     const jobTab = page.locator('.tab', { hasText: /^Job / }).first();
     await jobTab.waitFor({ state: 'visible', timeout: 120000 });
     jobId = /Job (\S+)/.exec(await jobTab.innerText())?.[1];
     const job = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
     await job.locator('#progress-text').filter({ hasText: /\d/ }).waitFor({ timeout: 180000 });
     await job.locator('#chart path, #chart polyline').first().waitFor({ timeout: 180000 });
-    await wb.screenshot('d-job-running');
+    await job.locator('#job-backend', { hasText: 'GPUs 0,3' }).waitFor({ timeout: 60000 });
+    // The diverged run is told in words, and the chart marks the step.
+    await job.locator('#job-divergence', { hasText: 'Training diverged at step 3' }).waitFor({ timeout: 180000 });
+    await job.locator('#divergence-marker').waitFor({ timeout: 60000 });
+    await page.locator('.notifications-toasts', { hasText: 'diverged at step 3' }).first().waitFor({ timeout: 60000 });
+    await wb.screenshot('d-job-diverged');
     await job.locator('#cancel').click();
     await job.locator('#job-state').filter({ hasText: /cancel/i }).waitFor({ timeout: 120000 });
     await wb.screenshot('d-job-cancelled');

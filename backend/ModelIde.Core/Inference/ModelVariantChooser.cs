@@ -1,0 +1,183 @@
+using System.Text.Json;
+
+namespace ModelIde.Core.Inference;
+
+/// <summary>What one runnable ONNX decoder in a model folder is: its file, precision, where it is meant to run, its size.</summary>
+public sealed record ModelVariant(string ModelPath, string Precision, bool GpuOnly, long Bytes, string? GenaiConfigPath)
+{
+    /// <summary>The path relative to the folder the user gave, with forward slashes (what the UI and --json show).</summary>
+    public string RelativeTo(string root) => Path.GetRelativePath(root, ModelPath).Replace('\\', '/');
+}
+
+/// <summary>The variant chosen to run, why, and the others that were there.</summary>
+public sealed record ModelFolderChoice(ModelVariant Chosen, string Reason, IReadOnlyList<ModelVariant> Variants, string Root);
+
+/// <summary>
+/// Finds the ONNX decoders in a model folder laid out by any common exporter (optimum, the legacy merged decoder,
+/// onnx-community's <c>onnx/model_*.onnx</c>, the GenAI builder's nested <c>cpu_and_mobile/cpu-int4-.../</c> folders) and
+/// picks one for the device and the machine's memory: int4, then int8, then fp32 on CPU; fp16 first on a GPU.
+/// </summary>
+public static class ModelVariantChooser
+{
+    private const int MaxDepth = 4;
+
+    public static ModelFolderChoice Choose(string folder, string device, long availableBytes, string? requestedFile = null)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Model folder not found: {folder}");
+        }
+
+        var root = Path.GetFullPath(folder);
+        var variants = Find(root);
+        if (requestedFile is not null)
+        {
+            var path = Path.GetFullPath(Path.IsPathRooted(requestedFile) ? requestedFile : Path.Combine(root, requestedFile));
+            var asked = variants.FirstOrDefault(v => v.ModelPath == path || (v.GenaiConfigPath is { } g && Path.GetDirectoryName(g) == path))
+                ?? (File.Exists(path) ? Describe(root, path, null) : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                    $"The requested model file {requestedFile} is not in {root}. Files found: {List(variants, root)}."));
+            return new ModelFolderChoice(asked, "chosen by the user", variants, root);
+        }
+
+        if (variants.Count == 0)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"No ONNX model (*.onnx) in {root} or the folders below it. A model to run locally is an ONNX export " +
+                "(optimum, onnx-community or the ONNX Runtime GenAI builder); download the repository's ONNX files or pick another model.");
+        }
+
+        if (variants.Count == 1)
+        {
+            return new ModelFolderChoice(variants[0], "the only model in the folder", variants, root);
+        }
+
+        var gpu = device is "gpu" or "npu";
+        var usable = variants.Where(v => gpu || !v.GpuOnly).ToList();
+        if (usable.Count == 0)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"Every model in {root} is built for a GPU ({List(variants, root)}), and this run is on {device}. " +
+                "Download the repository's CPU variant (cpu_and_mobile/...) or run on a GPU.");
+        }
+
+        // A decoder needs its weights in memory plus working space; leave a margin rather than swap.
+        var fitting = usable.Where(v => v.Bytes * 1.3 < availableBytes).ToList();
+        var pool = fitting.Count > 0 ? fitting : usable;
+        var chosen = pool.OrderBy(v => Rank(v, gpu)).ThenBy(v => v.Bytes).First();
+        var why = gpu
+            ? $"{chosen.Precision} is the preferred precision on a GPU"
+            : $"{chosen.Precision} is the fastest precision ONNX Runtime runs on CPU among these";
+        if (fitting.Count == 0)
+        {
+            why += $"; none fits comfortably in the {availableBytes / (1024 * 1024):N0} MB of memory available, so the smallest suitable one";
+        }
+
+        return new ModelFolderChoice(chosen, $"{why} ({variants.Count} variants: {List(variants, root)})", variants, root);
+    }
+
+    private static string List(IReadOnlyList<ModelVariant> variants, string root) =>
+        string.Join(", ", variants.Select(v => $"{v.RelativeTo(root)} [{v.Precision}{(v.GpuOnly ? ", GPU" : "")}, {v.Bytes / (1024.0 * 1024):0.#} MB]"));
+
+    private static int Rank(ModelVariant v, bool gpu) => gpu
+        ? v.Precision switch { "fp16" => 0, "q4f16" => 1, "int4" => 2, "fp32" => 3, "int8" => 4, _ => 5 }
+        : v.Precision switch { "int4" => 0, "int8" => 1, "fp32" => 2, "q4f16" => 3, "fp16" => 4, _ => 5 };
+
+    /// <summary>Every decoder under the folder; a genai_config.json folder counts once, as the file it names.</summary>
+    public static List<ModelVariant> Find(string root)
+    {
+        var found = new List<ModelVariant>();
+        Walk(root, root, 0, found);
+        return found.OrderBy(v => v.ModelPath, StringComparer.Ordinal).ToList();
+    }
+
+    private static void Walk(string root, string dir, int depth, List<ModelVariant> found)
+    {
+        var genai = Path.Combine(dir, "genai_config.json");
+        var named = File.Exists(genai) ? DecoderFileName(genai) : null;
+        if (named is not null && File.Exists(Path.Combine(dir, named)))
+        {
+            found.Add(Describe(root, Path.GetFullPath(Path.Combine(dir, named)), genai));
+        }
+        else
+        {
+            var onnx = Directory.GetFiles(dir, "*.onnx");
+            var names = onnx.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+            foreach (var file in onnx)
+            {
+                var name = Path.GetFileName(file);
+                // optimum writes the merged decoder beside the two halves it merges: the merged one is the model.
+                if (names.Contains("decoder_model_merged.onnx") && name is "decoder_model.onnx" or "decoder_with_past_model.onnx")
+                {
+                    continue;
+                }
+
+                // Encoders, vision towers and embedders of multimodal repos are not decoders on their own.
+                if (name.Contains("encoder", StringComparison.OrdinalIgnoreCase) || name.Contains("vision", StringComparison.OrdinalIgnoreCase) ||
+                    name.StartsWith("embed", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                found.Add(Describe(root, Path.GetFullPath(file), null));
+            }
+        }
+
+        if (depth >= MaxDepth)
+        {
+            return;
+        }
+
+        foreach (var sub in Directory.GetDirectories(dir))
+        {
+            var name = Path.GetFileName(sub);
+            if (!name.StartsWith('.') && name != "node_modules")
+            {
+                Walk(root, sub, depth + 1, found);
+            }
+        }
+    }
+
+    private static string? DecoderFileName(string genaiConfig)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(genaiConfig));
+            return DecoderModelConfig.Str(DecoderModelConfig.Get(DecoderModelConfig.Get(doc.RootElement, "model"), "decoder"), "filename");
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static ModelVariant Describe(string root, string modelPath, string? genaiConfig)
+    {
+        var dir = Path.GetDirectoryName(modelPath)!;
+        var name = Path.GetFileNameWithoutExtension(modelPath).ToLowerInvariant();
+        var where = (genaiConfig is null ? name : Path.GetFileName(dir).ToLowerInvariant() + "/" + name);
+        var precision = where switch
+        {
+            _ when where.Contains("q4f16", StringComparison.Ordinal) => "q4f16",
+            _ when where.Contains("int4", StringComparison.Ordinal) || where.Contains("q4", StringComparison.Ordinal) || where.Contains("bnb4", StringComparison.Ordinal) => "int4",
+            _ when where.Contains("int8", StringComparison.Ordinal) || where.Contains("uint8", StringComparison.Ordinal) || where.Contains("quantized", StringComparison.Ordinal) => "int8",
+            _ when where.Contains("fp16", StringComparison.Ordinal) || where.Contains("float16", StringComparison.Ordinal) => "fp16",
+            _ when where.Contains("bf16", StringComparison.Ordinal) => "bf16",
+            _ => "fp32",
+        };
+        // Only the folders inside the model say where it runs (a user's own /data/gpu/... says nothing about the export).
+        var path = "/" + Path.GetRelativePath(root, dir).Replace('\\', '/').ToLowerInvariant();
+        var gpuOnly = path.Contains("/cuda", StringComparison.Ordinal) || path.Contains("/dml", StringComparison.Ordinal) ||
+                      path.Contains("directml", StringComparison.Ordinal) || path.Contains("/gpu", StringComparison.Ordinal);
+        var bytes = new FileInfo(modelPath).Length;
+        foreach (var data in Directory.GetFiles(dir, Path.GetFileName(modelPath) + "*"))
+        {
+            // External weights: model.onnx_data, model.onnx.data, model.onnx_data_1, ...
+            if (data != modelPath)
+            {
+                bytes += new FileInfo(data).Length;
+            }
+        }
+
+        return new ModelVariant(modelPath, precision, gpuOnly, bytes, genaiConfig);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using ModelIde.TestSupport;
+
+namespace ModelIde.Cli.Tests;
+
+/// <summary>How a test runs modelide: the built dll next to the tests, or the ./modelide launcher at the repository root.</summary>
+public enum CliHost
+{
+    Dll,
+    Launcher,
+}
+
+public sealed record CliResult(int Code, string Out, string Err);
+
+/// <summary>Starts modelide as a child process, as a user or a script runs it.</summary>
+public static class CliProcess
+{
+    /// <summary>The launcher users run: it builds .build/cli/modelide.dll when sources changed, then runs it.</summary>
+    public static string Launcher => Path.Combine(RepoPaths.Root(), "modelide");
+
+    /// <summary>A start info for <paramref name="args"/>; in <paramref name="env"/> a null value removes the variable.</summary>
+    public static ProcessStartInfo StartInfo(CliHost host, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null)
+    {
+        var psi = new ProcessStartInfo(host == CliHost.Dll ? "dotnet" : Launcher)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (host == CliHost.Dll)
+        {
+            // MODELIDE_TEST_CLI_DLL runs the tests against another build (to see a test fail on the code before a fix).
+            psi.ArgumentList.Add(Environment.GetEnvironmentVariable("MODELIDE_TEST_CLI_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "modelide.dll"));
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (name, value) in env ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                psi.Environment.Remove(name);
+            }
+            else
+            {
+                psi.Environment[name] = value;
+            }
+        }
+
+        return psi;
+    }
+
+    /// <summary>Runs to the end with stdin closed (or holding <paramref name="stdin"/>); fails the test after <paramref name="timeout"/>.</summary>
+    public static async Task<CliResult> RunAsync(ProcessStartInfo psi, string? stdin = null, TimeSpan? timeout = null)
+    {
+        using var p = Process.Start(psi)!;
+        try
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            if (psi.RedirectStandardInput)
+            {
+                if (stdin is not null)
+                {
+                    await p.StandardInput.WriteAsync(stdin);
+                }
+
+                p.StandardInput.Close();
+            }
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
+            await p.WaitForExitAsync(cts.Token);
+            return new CliResult(p.ExitCode, await stdout, await stderr);
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    public static Task<CliResult> RunAsync(CliHost host, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null, string? stdin = null) =>
+        RunAsync(StartInfo(host, args, env), stdin);
+}

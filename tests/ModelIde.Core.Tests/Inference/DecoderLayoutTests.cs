@@ -1,0 +1,56 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelIde.Core.Inference;
+
+namespace ModelIde.Core.Tests.Inference;
+
+/// <summary>
+/// Every export layout and dtype of issue 13, generated from tiny-stdlib-coder's weights, run by our decode loop from the
+/// folder's root: greedy ids equal reference.json where the arithmetic is the model's own (graph rewrites, int32 inputs,
+/// external data), and the ids ONNX Runtime recorded for the lossy ones (fp16/bf16 casts, int4/int8 weights).
+/// </summary>
+[Collection(DecoderFixturesCollection.Name)]
+public sealed class DecoderLayoutTests(DecoderFixtures fixtures, TinyModel tiny, Xunit.Abstractions.ITestOutputHelper output)
+{
+    public static TheoryData<string> Fixtures() => new(DecoderFixtures.FixtureNames());
+
+    private const int NewTokens = 24;
+
+    internal static int[][] RunReferencePrompts(DecoderLanguageModel model, JsonDocument reference) =>
+        reference.RootElement.GetProperty("generation").EnumerateArray()
+            .Select(c => model.Generate(c.GetProperty("prompt").GetString()!, new GenerationOptions { MaxNewTokens = NewTokens }).TokenIds.ToArray())
+            .ToArray();
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void Each_layout_runs_from_the_repository_root_with_the_expected_greedy_ids(string name)
+    {
+        using var model = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicy.PreferCpu, threads: 1);
+        output.WriteLine($"{name}: {model.File} ({model.Folder.Reason})");
+        var actual = RunReferencePrompts(model, tiny.Reference);
+        int[][] expected;
+        if (fixtures.Expected[name] == "reference")
+        {
+            expected = tiny.Reference.RootElement.GetProperty("generation").EnumerateArray()
+                .Select(c => c.GetProperty("greedy_ids_onnxruntime").EnumerateArray().Take(NewTokens).Select(x => x.GetInt32()).ToArray()).ToArray();
+        }
+        else
+        {
+            var recorded = File.Exists(fixtures.ExpectedIdsPath) ? JsonNode.Parse(File.ReadAllText(fixtures.ExpectedIdsPath))!.AsObject() : new JsonObject();
+            if (Environment.GetEnvironmentVariable("MODELIDE_RECORD_EXPECTED_IDS") == "1")
+            {
+                recorded[fixtures.Expected[name]] = JsonSerializer.SerializeToNode(new { file = Path.GetFileName(model.File), ids = actual });
+                File.WriteAllText(fixtures.ExpectedIdsPath, recorded.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            }
+
+            var entry = recorded[fixtures.Expected[name]] ?? throw new InvalidOperationException($"no recorded ids for {name} in expected-ids.json");
+            Assert.Equal(entry["file"]!.GetValue<string>(), Path.GetFileName(model.File));
+            expected = entry["ids"]!.Deserialize<int[][]>()!;
+        }
+
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i]);
+        }
+    }
+}
