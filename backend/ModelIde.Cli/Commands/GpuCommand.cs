@@ -71,7 +71,7 @@ public sealed class GpuCommand() : CliCommand("gpu", "Install (enable), check (s
         private readonly Option<bool> _force = CliOptions.Flag("--force", "install even when no NVIDIA GPU is found");
 
         public override string Notes =>
-            $"The package source is --source, else ${GpuRuntimePackInstaller.SourceVariable}, else your NuGet.Config's first v3 feed. " +
+            $"The package source is --source, else ${GpuRuntimePackInstaller.SourceVariable}, else {GpuRuntimePackInstaller.NuGetOrg} (the package is pinned by its hashes, so any mirror serves). " +
             "Progress goes to stderr; the result to stdout.";
 
         public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)

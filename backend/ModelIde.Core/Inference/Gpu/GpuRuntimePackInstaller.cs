@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Xml.Linq;
 
 namespace ModelIde.Core.Inference.Gpu;
 
@@ -77,58 +76,20 @@ public sealed class GpuRuntimePackInstaller(HttpClient http, GpuRuntimePackStore
         }
     }
 
-    /// <summary>The source to install from: <paramref name="given"/> (an option or setting), else <see cref="DefaultSource"/>.</summary>
-    public static string ResolveSource(string? given) =>
-        !string.IsNullOrWhiteSpace(given) ? given.Trim() : DefaultSource()
-            ?? throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
-                $"No package source: pass --source (a NuGet v3 feed URL, or a folder with the .nupkg) or set {SourceVariable}.");
+    /// <summary>nuget.org's v3 service index: where the pinned package comes from unless a source is configured.</summary>
+    public const string NuGetOrg = "https://api.nuget.org/v3/index.json";
 
     /// <summary>
-    /// The package source when none is given: MODELIDE_GPU_PACKAGE_SOURCE, else the first NuGet v3 source of the
-    /// user's NuGet.Config (what `dotnet restore` would use, mirrors included); null when neither exists.
+    /// The source to install from: <paramref name="given"/> (the --source option or the extension's setting), else
+    /// MODELIDE_GPU_PACKAGE_SOURCE, else nuget.org. The package is pinned by hash, so any mirror serves as well.
     /// </summary>
-    public static string? DefaultSource()
-    {
-        var configured = Environment.GetEnvironmentVariable(SourceVariable);
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            return configured.Trim();
-        }
+    public static string ResolveSource(string? given) => ResolveSource(given, Environment.GetEnvironmentVariable(SourceVariable));
 
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var appData = Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData);
-        foreach (var config in new[] { Path.Combine(appData, "NuGet", "NuGet.Config"), Path.Combine(home, ".nuget", "NuGet", "NuGet.Config") })
-        {
-            if (FirstV3Source(config) is { } found)
-            {
-                return found;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>The first https/http source in a NuGet.Config that is a v3 feed (protocolVersion 3 or an index.json URL).</summary>
-    public static string? FirstV3Source(string nugetConfig)
-    {
-        try
-        {
-            if (!File.Exists(nugetConfig))
-            {
-                return null;
-            }
-
-            var doc = XDocument.Load(nugetConfig);
-            return doc.Root?.Element("packageSources")?.Elements("add")
-                .Select(e => (Value: (string?)e.Attribute("value"), Protocol: (string?)e.Attribute("protocolVersion")))
-                .Where(s => s.Value is not null && Uri.TryCreate(s.Value, UriKind.Absolute, out var u) && u.Scheme is "https" or "http")
-                .FirstOrDefault(s => s.Protocol == "3" || s.Value!.EndsWith("index.json", StringComparison.OrdinalIgnoreCase)).Value;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Xml.XmlException)
-        {
-            return null;
-        }
-    }
+    /// <summary><see cref="ResolveSource(string?)"/> with the environment variable's value passed in.</summary>
+    public static string ResolveSource(string? given, string? environment) =>
+        !string.IsNullOrWhiteSpace(given) ? given.Trim()
+        : !string.IsNullOrWhiteSpace(environment) ? environment.Trim()
+        : NuGetOrg;
 
     /// <summary>
     /// The nupkg when <paramref name="source"/> is a local file or folder: the file itself, or in the folder

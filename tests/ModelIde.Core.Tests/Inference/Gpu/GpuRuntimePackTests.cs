@@ -154,21 +154,12 @@ public sealed class GpuRuntimePackTests : IDisposable
     }
 
     [Fact]
-    public void The_source_comes_from_the_first_v3_feed_of_a_nuget_config()
+    public void The_source_is_the_option_then_the_environment_then_nuget_org()
     {
-        var config = Path.Combine(_dir, "NuGet.Config");
-        File.WriteAllText(config, """
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="local" value="/srv/packages" />
-                <add key="v2" value="https://legacy.example/api/v2" />
-                <add key="mirror" value="https://mirror.example/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
-        Assert.Equal("https://mirror.example/v3/index.json", GpuRuntimePackInstaller.FirstV3Source(config));
-        Assert.Null(GpuRuntimePackInstaller.FirstV3Source(Path.Combine(_dir, "none.config")));
+        Assert.Equal("https://api.nuget.org/v3/index.json", GpuRuntimePackInstaller.ResolveSource(null, null));
+        Assert.Equal("https://api.nuget.org/v3/index.json", GpuRuntimePackInstaller.ResolveSource("  ", ""));
+        Assert.Equal("https://mirror.example/v3/index.json", GpuRuntimePackInstaller.ResolveSource(null, " https://mirror.example/v3/index.json "));
+        Assert.Equal("/media/usb/packages", GpuRuntimePackInstaller.ResolveSource("/media/usb/packages", "https://mirror.example/v3/index.json"));
     }
 
     /// <summary>Progress&lt;T&gt; posts to the thread pool; the test wants every report in order.</summary>
