@@ -27,5 +27,9 @@ export const options = {
   cacheDir: (): string | undefined => config().get<string>('cacheDir') || undefined,
   devicePolicy: (): DevicePolicyKind => config().get<DevicePolicyKind>('inference.devicePolicy') ?? 'auto',
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
+  /** A folder searched first for the CUDA 13 / cuDNN 9 libraries; empty means the usual places. */
+  cudaPath: (): string | undefined => config().get<string>('inference.cudaPath') || undefined,
+  /** Where "Enable GPU (CUDA)" downloads the GPU runtime from; empty means MODELIDE_GPU_PACKAGE_SOURCE, else nuget.org. */
+  gpuPackageSource: (): string | undefined => config().get<string>('gpu.packageSource') || undefined,
   sidecarPath: (): string | undefined => config().get<string>('sidecarPath') || undefined,
 };

@@ -73,8 +73,9 @@ public sealed class DecoderLanguageModel : IDisposable
     /// <summary>
     /// Loads the decoder in <paramref name="modelDir"/> (a repository root or any folder inside it). With several variants,
     /// <paramref name="file"/> picks one; otherwise <see cref="ModelVariantChooser"/> does, by device and memory.
+    /// <paramref name="cudaPath"/> is searched first for the CUDA libraries (else MODELIDE_CUDA_PATH).
     /// </summary>
-    public static DecoderLanguageModel Load(string modelDir, DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? file = null)
+    public static DecoderLanguageModel Load(string modelDir, DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? file = null, string? cudaPath = null)
     {
         if (!System.IO.Directory.Exists(modelDir))
         {
@@ -82,7 +83,7 @@ public sealed class DecoderLanguageModel : IDisposable
         }
 
         // The device is planned first (CUDA when the GPU, the runtime pack and the libraries are there): the variant depends on it.
-        var plan = ExecutionProviderSelector.Plan(policy, epLibraryPath, threads);
+        var plan = ExecutionProviderSelector.Plan(policy, epLibraryPath, threads, cudaPath);
         var folder = ModelVariantChooser.Choose(modelDir, plan.Device, AvailableBytes(plan), file);
         var modelPath = folder.Chosen.ModelPath;
         var files = ModelSideFiles.Near(modelPath, folder.Chosen.GenaiConfigPath);
