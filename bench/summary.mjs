@@ -19,6 +19,11 @@ for (const f of sidecar?.figures ?? []) {
   add('sidecar', f.name, `${fmt(f.value, 2)} ${f.unit}`, f.peer, `${fmt(f.peerValue, 2)} ${f.unit}`, f.ratio, f.target, limit ? f.value < Number(limit[1]) : undefined);
 }
 
+const pkg = read('package.json');
+for (const f of pkg?.figures ?? []) {
+  add('package', f.name, `${fmt(f.value, 1)} ${f.unit}`, f.peer, `${fmt(f.peerValue, 1)} ${f.unit}`, f.ratio, f.target, f.met ?? undefined);
+}
+
 const ext = read('extension.json');
 if (ext) {
   add('extension', `activation (median of ${ext.runs}, VS Code's own figure)`, `${ext.modelideMs} ms`, "built-in extensions' median", `${ext.builtInMedianMs} ms`, ext.ratioToBuiltInMedian, '', undefined);
@@ -28,18 +33,35 @@ if (ext) {
 const dl = read('downloads.json');
 if (dl) {
   const row = (c, t) => dl.rows.find((r) => r.case === c && r.tool === t);
-  const gib = (dl.bigBytes / 2 ** 30).toFixed(dl.bigBytes >= 2 ** 30 ? 0 : 2);
+  const s = dl.summary;
   const big = row('big', 'modelide');
-  const bestPeer = [row('big', 'curl'), row('big', 'aria2')].sort((a, b) => b.MBps - a.MBps)[0];
-  add('downloads', `one ${gib} GiB file`, `${fmt(big.MBps, 0)} MB/s`, bestPeer.tool === 'aria2' ? 'aria2c -x8 -s8' : 'curl', `${fmt(bestPeer.MBps, 0)} MB/s`, dl.summary.big_vs_best_peer, '≥ 0.9× best peer', dl.summary.big_vs_best_peer >= 0.9);
+  if (big) {
+    const gib = (dl.bigBytes / 2 ** 30).toFixed(dl.bigBytes >= 2 ** 30 ? 0 : 2);
+    const bestPeer = [row('big', 'curl'), row('big', 'aria2')].sort((a, b) => b.MBps - a.MBps)[0];
+    add('downloads', `one ${gib} GiB file`, `${fmt(big.MBps, 0)} MB/s`, bestPeer.tool === 'aria2' ? 'aria2c -x8 -s8' : 'curl', `${fmt(bestPeer.MBps, 0)} MB/s`, s.big_vs_best_peer, '≥ 0.9× best peer', s.big_vs_best_peer >= 0.9);
+    add('downloads', `one ${gib} GiB file, SHA-256 verified`, `${fmt(big.MBps, 0)} MB/s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').MBps, 0)} MB/s`, s.big_vs_curl_plus_sha256, '≥ 1.0×', s.big_vs_curl_plus_sha256 >= 1.0);
+    add('downloads', 'CPU seconds per GB, big file', `${fmt(big.cpuSecondsPerGB, 2)} s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').cpuSecondsPerGB, 2)} s`, s.big_cpu_vs_curl_plus_sha256, '≤ 1.3×', s.big_cpu_vs_curl_plus_sha256 <= 1.3);
+    add('downloads', 'CPU seconds, big file', `${fmt(big.cpuSeconds, 2)} s`, 'curl / aria2c', `${fmt(row('big', 'curl').cpuSeconds, 2)} / ${fmt(row('big', 'aria2').cpuSeconds, 2)} s`, undefined, '', undefined);
+  }
   const many = row('many', 'modelide');
-  const curl = row('many', 'curl');
-  add('downloads', `200-file folder (${fmt(dl.manyBytes / 1e6, 0)} MB)`, `${fmt(many.MBps, 0)} MB/s`, 'curl, one file after another', `${fmt(curl.MBps, 0)} MB/s`, dl.summary.many_vs_curl, '≥ 1.5× curl', dl.summary.many_vs_curl >= 1.5);
-  add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, many.MBps / row('many', 'aria2').MBps, '', undefined);
-  add('downloads', 'peak RSS (big file / folder)', `${fmt(big.peakRssMB, 0)} / ${fmt(many.peakRssMB, 0)} MB`, 'curl / aria2c (big file)', `${fmt(row('big', 'curl').peakRssMB, 0)} / ${fmt(row('big', 'aria2').peakRssMB, 0)} MB`, undefined, '< 150 MB', dl.summary.modelide_peak_rss_MB < 150);
-  add('downloads', 'CPU seconds, big file', `${fmt(big.cpuSeconds, 2)} s`, 'curl / aria2c', `${fmt(row('big', 'curl').cpuSeconds, 2)} / ${fmt(row('big', 'aria2').cpuSeconds, 2)} s`, undefined, '', undefined);
-  if (dl.summary.refetched_bytes_after_kill !== undefined) {
-    add('downloads', `bytes fetched twice after SIGKILL at ${fmt(dl.summary.kill_at_percent, 0)}%`, `${fmt(dl.summary.refetched_bytes_after_kill, 0)} B`, 'one part', `${fmt(dl.summary.part_bytes, 0)} B`, dl.summary.refetched_bytes_after_kill / dl.summary.part_bytes, '≤ 1 part', dl.summary.refetched_bytes_after_kill <= dl.summary.part_bytes && dl.summary.file_intact_after_kill_and_resume);
+  if (many) {
+    add('downloads', `200-file folder (${fmt(dl.manyBytes / 1e6, 0)} MB)`, `${fmt(many.MBps, 0)} MB/s`, 'curl, one file after another', `${fmt(row('many', 'curl').MBps, 0)} MB/s`, s.many_vs_curl, '≥ 1.5× curl', s.many_vs_curl >= 1.5);
+    add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_vs_aria2, '≥ 1.0×', s.many_vs_aria2 >= 1.0);
+  }
+  const throttled = row('throttled', 'modelide');
+  if (throttled) {
+    const per = `${fmt(s.throttled_bytes_per_second_per_connection / 1e6, 0)} MB/s per connection`;
+    add('downloads', `${fmt(dl.throttledBytes / 2 ** 20, 0)} MiB file, hub at ${per}`, `${fmt(throttled.MBps, 0)} MB/s`, 'ModelIde on one connection', `${fmt(row('throttled', 'single').MBps, 0)} MB/s`, s.throttled_parallel_vs_single, '≥ 3×', s.throttled_parallel_vs_single >= 3);
+    add('downloads', `same, vs aria2c -x8 -s8 / curl`, `${fmt(throttled.MBps, 0)} MB/s`, 'aria2c -x8 -s8 / curl', `${fmt(row('throttled', 'aria2').MBps, 0)} / ${fmt(row('throttled', 'curl').MBps, 0)} MB/s`, throttled.MBps / row('throttled', 'aria2').MBps, '', undefined);
+  }
+  if (s.modelide_peak_rss_MB !== undefined) {
+    add('downloads', 'peak RSS (big file / folder)', `${fmt(big?.peakRssMB, 0)} / ${fmt(many?.peakRssMB, 0)} MB`, 'curl / aria2c (big file)', `${fmt(row('big', 'curl')?.peakRssMB, 0)} / ${fmt(row('big', 'aria2')?.peakRssMB, 0)} MB`, undefined, '< 150 MB', s.modelide_peak_rss_MB < 150);
+  }
+  if (s.refetched_bytes_after_kill !== undefined) {
+    add('downloads', `bytes fetched twice after SIGKILL at ${fmt(s.kill_at_percent, 0)}%`, `${fmt(s.refetched_bytes_after_kill, 0)} B`, 'one part', `${fmt(s.part_bytes, 0)} B`, s.refetched_bytes_after_kill / s.part_bytes, '≤ 1 part', s.refetched_bytes_after_kill <= s.part_bytes && s.file_intact_after_kill_and_resume);
+  }
+  if (s.load_average_1min_before_after) {
+    add('downloads', 'load average (1 min) before / after each part', Object.entries(s.load_average_1min_before_after).map(([k, v]) => `${k} ${v.join('/')}`).join(', '), '', '', undefined, '', undefined);
   }
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Publishes the `modelide` executable (CLI, sidecar and hub in one) self-contained for each runtime id given
-# (default linux-x64) into .build/sidecar/<rid>/. The extension starts <extensionPath>/sidecar/modelide
-# (modelide.exe on Windows); scripts/package.sh copies one of these folders to extension/sidecar/.
+# Publishes the sidecar, `modelide-sidecar` (backend/ModelIde.Sidecar: the JSON-RPC host without the local hub),
+# self-contained for each runtime id given (default linux-x64) into .build/sidecar/<rid>/. The extension starts
+# <extensionPath>/sidecar/modelide-sidecar (.exe on Windows); scripts/package.sh copies one of these folders to
+# extension/sidecar/. MODELIDE_PUBLISH_PROJECT, MODELIDE_PUBLISH_EXE and MODELIDE_PUBLISH_OUT publish another
+# executable the same way (bench/package: the `modelide` CLI, the sidecar that carried the hub before).
 # Not trimmed: StreamJsonRpc and System.Text.Json serialization use reflection.
 # ReadyToRun when the Crossgen2 pack can be restored (faster start-up); otherwise plain IL. Usage:
 #   scripts/publish-sidecar.sh [linux-x64|linux-arm64|osx-arm64|win-x64 ...]   (no osx-x64: ONNX Runtime has no natives for it)
@@ -9,7 +11,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-PROJECT=backend/ModelIde.Cli/ModelIde.Cli.csproj
+PROJECT="${MODELIDE_PUBLISH_PROJECT:-backend/ModelIde.Sidecar/ModelIde.Sidecar.csproj}"
+EXE="${MODELIDE_PUBLISH_EXE:-modelide-sidecar}"
+OUT_BASE="${MODELIDE_PUBLISH_OUT:-$ROOT/.build/sidecar}"
 [ $# -gt 0 ] || set -- linux-x64
 R2R="${MODELIDE_READY_TO_RUN:-auto}"   # auto | true | false
 
@@ -22,7 +26,7 @@ publish() {  # rid out readyToRun
 
 for rid in "$@"; do
   case "$rid" in linux-x64|linux-arm64|osx-arm64|win-x64|win-arm64) ;; *) echo "unsupported runtime id: $rid" >&2; exit 2;; esac
-  out="$ROOT/.build/sidecar/$rid"
+  out="$OUT_BASE/$rid"
   rm -rf "$out"
   started=$(date +%s)
   if [ "$R2R" = false ]; then
@@ -33,11 +37,15 @@ for rid in "$@"; do
     rm -rf "$out"
     publish "$rid" "$out" false
   fi
-  exe="$out/modelide"; [[ "$rid" == win-* ]] && exe="$out/modelide.exe"
+  exe="$out/$EXE"; [[ "$rid" == win-* ]] && exe="$out/$EXE.exe"
   [ -f "$exe" ] || { echo "publish-sidecar: $exe missing" >&2; exit 1; }
   case "$rid" in
     linux-*) ort="libonnxruntime.so";; osx-*) ort="libonnxruntime.dylib";; win-*) ort="onnxruntime.dll";;
   esac
   if [ -f "$out/$ort" ]; then ort_note="$ort present"; else ort_note="$ort NOT present (no ONNX Runtime reference yet?)"; fi
+  hub=$(find "$out" -maxdepth 1 \( -name 'ModelIde.Hub.dll' -o -name 'Microsoft.AspNetCore.*.dll' -o -name 'OpenIddict*.dll' -o -name 'Microsoft.EntityFrameworkCore*.dll' \) -print -quit)
+  if [ "$EXE" = modelide-sidecar ] && [ -n "$hub" ]; then
+    echo "publish-sidecar: $out carries the local hub ($(basename "$hub")): the sidecar must not reference ModelIde.Hub" >&2; exit 1
+  fi
   echo "publish-sidecar: $rid -> ${out#"$ROOT"/} ($(du -sh "$out" | cut -f1), $(( $(date +%s) - started )) s; $ort_note)" >&2
 done

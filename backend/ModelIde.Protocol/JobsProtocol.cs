@@ -216,7 +216,8 @@ public sealed record JobInfoDto
     public IReadOnlyList<string>? Warnings { get; init; }
 }
 
-public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion)
+/// <param name="Errors">Everything wrong with the spec; empty when it can be submitted.</param>
+public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<JobSpecErrorDto> Errors, int SwiftMajorVersion)
 {
     /// <summary>The exact argv swift gets, one argument per item.</summary>
     public IReadOnlyList<string> Argv { get; init; } = [];
@@ -226,6 +227,9 @@ public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyL
 
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }
+
+/// <param name="Field">The <c>JobSpec</c> member it is about (camelCase), so a form can show it beside that field.</param>
+public sealed record JobSpecErrorDto(string Field, string Message);
 
 public sealed record GpuInfoDto(int Index, string Name, int MemoryTotalMiB, int MemoryUsedMiB, int UtilizationPercent, bool Busy);
 

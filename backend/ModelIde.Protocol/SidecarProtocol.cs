@@ -15,12 +15,12 @@ public static class SidecarMethods
     [RpcRequest(typeof(EchoParams), typeof(EchoParams))]
     public const string Echo = "sidecar/echo";
 
-    /// <summary>One log line, already redacted.</summary>
-    [RpcNotification(typeof(LogParams))]
-    public const string Log = "sidecar/log";
+    /// <summary>The client's log level changed (the output channel's "Set Log Level..."): the sidecar follows it at once.</summary>
+    [RpcNotification(typeof(SetLogLevelParams), Direction = RpcDirection.ClientToSidecar)]
+    public const string SetLogLevel = "sidecar/setLogLevel";
 }
 
-/// <summary>How much the sidecar logs (the extension's output channel level).</summary>
+/// <summary>How much the sidecar logs to stderr (the extension's output channel level).</summary>
 public enum SidecarLogLevel
 {
     Trace,
@@ -30,6 +30,8 @@ public enum SidecarLogLevel
     Error,
 }
 
+/// <param name="LogLevel">The sidecar's log level from now on (as <see cref="SidecarMethods.SetLogLevel"/>).</param>
+/// <param name="Locale">The client's UI language (<c>vscode.env.language</c>): the sidecar's UI culture.</param>
 public sealed record InitializeParams(string Endpoint, SidecarLogLevel? LogLevel = null, string? Locale = null);
 
 public sealed record InitializeResult(string Version, int ProcessId, string Endpoint);
@@ -38,7 +40,7 @@ public sealed record PingResult(int ProcessId, long UptimeMilliseconds);
 
 public sealed record EchoParams(IReadOnlyList<string> Items);
 
-public sealed record LogParams(SidecarLogLevel Level, string Message);
+public sealed record SetLogLevelParams(SidecarLogLevel Level);
 
 /// <summary>
 /// Application error codes carried in JSON-RPC error responses (JSON-RPC reserves -32768..-32000 for itself;

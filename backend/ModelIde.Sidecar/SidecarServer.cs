@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using ModelIde.Core;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Protocol;
@@ -16,7 +18,7 @@ public static class SidecarServer
         var formatter = new SystemTextJsonFormatter();
         ConfigureJson(formatter.JsonSerializerOptions);
         var handler = new TolerantHeaderDelimitedMessageHandler(sending, receiving, formatter);
-        var rpc = new SidecarJsonRpc(handler);
+        var rpc = new SidecarJsonRpc(handler, context.Logging.Factory.CreateLogger(typeof(SidecarServer)));
         foreach (var target in RpcTargetCatalog.CreateAll(context))
         {
             // Expose the concrete type: the generic overload would expose only IRpcTarget (no methods).
@@ -30,9 +32,24 @@ public static class SidecarServer
 
     public static void ConfigureJson(JsonSerializerOptions options) => ProtocolJson.Configure(options);
 
-    /// <summary>Maps expected failures to application error codes in one place; nothing else leaks internals.</summary>
-    private sealed class SidecarJsonRpc(IJsonRpcMessageHandler handler) : JsonRpc(handler)
+    /// <summary>
+    /// Maps failures to application error codes in one place (nothing else leaks internals) and logs each one there,
+    /// once, with its stack; at debug level, every request and how long it took.
+    /// </summary>
+    private sealed class SidecarJsonRpc(IJsonRpcMessageHandler handler, ILogger log) : JsonRpc(handler)
     {
+        protected override async ValueTask<JsonRpcMessage> DispatchRequestAsync(JsonRpcRequest request, TargetMethod targetMethod, CancellationToken cancellationToken)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var answer = await base.DispatchRequestAsync(request, targetMethod, cancellationToken).ConfigureAwait(false);
+            if (log.IsEnabled(LogLevel.Debug))
+            {
+                log.LogDebug("{Method} {Outcome} in {Milliseconds:F1} ms", request.Method, answer is JsonRpcError ? "failed" : "answered", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            return answer;
+        }
+
         protected override JsonRpcError.ErrorDetail CreateErrorDetails(JsonRpcRequest request, Exception exception)
         {
             var ex = exception;
@@ -41,6 +58,28 @@ public static class SidecarServer
                 ex = agg.InnerExceptions[0];
             }
 
+            var detail = Map(request, ex);
+            switch (ex)
+            {
+                case OperationCanceledException:
+                    log.LogDebug("{Method} was cancelled.", request.Method);
+                    break;
+                case ModelIdeException mie:
+                    log.LogWarning(ex, "{Method} failed: {Kind} (error {Code}).", request.Method, mie.Kind, (int)detail.Code);
+                    break;
+                case LocalRpcException or RpcArgumentDeserializationException or JsonException:
+                    log.LogWarning(ex, "{Method} was refused (error {Code}).", request.Method, (int)detail.Code);
+                    break;
+                default:
+                    log.LogError(ex, "{Method} failed unexpectedly (error {Code}).", request.Method, (int)detail.Code);
+                    break;
+            }
+
+            return detail;
+        }
+
+        private JsonRpcError.ErrorDetail Map(JsonRpcRequest request, Exception ex)
+        {
             return ex switch
             {
                 ModelIdeException mie => new JsonRpcError.ErrorDetail

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Download benchmark over loopback against the local hub: one big file and a 200-file model folder,
-# ModelIde vs curl (single stream) and aria2c -x8 -s8, each the median of several runs; writes bench/results/downloads.json.
-# Knobs: MODELIDE_BENCH_BIG_MB (default 2048), MODELIDE_BENCH_RUNS (default 3).
+# Download benchmark over loopback against the local hub: one big file, a 200-file model folder and a file from a hub
+# that throttles each connection (20 MB/s, the hub's rateLimitBytesPerSecond fault, like a CDN), ModelIde vs curl
+# (single stream), curl + openssl sha256 and aria2c, each the median of several runs, the tools interleaved round by
+# round; writes bench/results/downloads.json with the load average seen during each part.
+# Knobs: MODELIDE_BENCH_BIG_MB (default 2048), MODELIDE_BENCH_THROTTLED_MB (256), MODELIDE_BENCH_RUNS (3),
+# MODELIDE_BENCH_ONLY (big, many, throttled, kill: a comma-separated subset).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 BIG_MB=${MODELIDE_BENCH_BIG_MB:-2048}
+THROTTLED_MB=${MODELIDE_BENCH_THROTTLED_MB:-256}
+THROTTLE_BPS=20000000
 RUNS=${MODELIDE_BENCH_RUNS:-3}
+ONLY=",${MODELIDE_BENCH_ONLY:-big,many,throttled,kill},"
+want() { [[ "$ONLY" == *",$1,"* ]]; }
 if ! command -v aria2c >/dev/null || [ ! -x /usr/bin/time ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
@@ -14,10 +21,13 @@ if ! command -v aria2c >/dev/null || [ ! -x /usr/bin/time ]; then
 fi
 WORK="${MODELIDE_BENCH_DIR:-$ROOT/.build/bench-downloads}"
 MODELS="$WORK/models"
-mkdir -p "$MODELS/bench-big" "$MODELS/bench-many"
+mkdir -p "$MODELS/bench-big" "$MODELS/bench-many" "$MODELS/bench-throttled"
 if [ ! -f "$MODELS/bench-big/big.bin" ] || [ "$(stat -c %s "$MODELS/bench-big/big.bin")" -ne $((BIG_MB * 1024 * 1024)) ]; then
   echo "generating a ${BIG_MB} MiB file..."
   head -c $((BIG_MB * 1024 * 1024)) /dev/urandom > "$MODELS/bench-big/big.bin"
+fi
+if [ ! -f "$MODELS/bench-throttled/mid.bin" ] || [ "$(stat -c %s "$MODELS/bench-throttled/mid.bin")" -ne $((THROTTLED_MB * 1024 * 1024)) ]; then
+  head -c $((THROTTLED_MB * 1024 * 1024)) /dev/urandom > "$MODELS/bench-throttled/mid.bin"
 fi
 if [ "$(find "$MODELS/bench-many" -type f | wc -l)" -ne 200 ]; then
   rm -rf "$MODELS/bench-many"; mkdir -p "$MODELS/bench-many/shards"
@@ -49,7 +59,9 @@ blob_url() { # hub's redirect target for one file (the tools below get the same 
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-declare -A R T RSS CPU
+declare -A R T RSS CPU LOAD
+# The 1-minute load average before a part (the machine may be shared; figures under load are noisy).
+load_now() { cut -d' ' -f1 /proc/loadavg; }
 # Rounds interleave the tools (A B C, A B C, ...) so a burst of load or disk writeback hits all of them alike;
 # dirty pages are flushed before each measured run so one tool's writeback is not charged to the next.
 run_round() { # name=cmd pairs are in CASES; args: names...
@@ -79,8 +91,9 @@ fi
 echo "downloads land in $OUT"
 trap 'kill $HUB_PID 2>/dev/null || true; rm -rf "$OUT"' EXIT
 # The hub hashes a file the first time it lists it; do that before anything is timed.
-curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "${HUB}api/v1/models/modelide/bench-big/repo/files?Revision=master&Recursive=true"
-curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "${HUB}api/v1/models/modelide/bench-many/repo/files?Revision=master&Recursive=true"
+for m in bench-big bench-many bench-throttled; do
+  curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "${HUB}api/v1/models/modelide/$m/repo/files?Revision=master&Recursive=true"
+done
 BIG_URL=$(blob_url bench-big big.bin)
 BIG_SHA=$(sha256sum "$MODELS/bench-big/big.bin" | cut -d' ' -f1)
 declare -A CASES=(
@@ -90,19 +103,46 @@ declare -A CASES=(
   # Like for like: a verified download with the peers = curl, then OpenSSL's SHA-256 (the fast one, as .NET uses).
   [big.curlsha]="curl -s -o '$OUT/big.bin' '$BIG_URL' && openssl dgst -sha256 -r '$OUT/big.bin' | grep -q '^$BIG_SHA'"
 )
-for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.curl big.aria2 big.curlsha; done
-summarise big.modelide big.curl big.aria2 big.curlsha
+if want big; then
+  LOAD[big]="$(load_now)"
+  for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.curl big.aria2 big.curlsha; done
+  summarise big.modelide big.curl big.aria2 big.curlsha
+  LOAD[big]+=" $(load_now)"
+fi
 
 LIST="$WORK/many-urls.txt"; : > "$LIST"
 for f in "$MODELS"/bench-many/shards/*; do n=$(basename "$f"); echo "$(blob_url bench-many "shards/$n")" >> "$LIST"; echo "  out=shards/$n" >> "$LIST"; done
 CASES[many.modelide]="$MI download modelide/bench-many --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
 CASES[many.curl]="grep -v '^ ' '$LIST' | while read -r u; do curl -s -o /dev/null \"\$u\"; done"
 CASES[many.aria2]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST'"
-for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.curl many.aria2; done
-summarise many.modelide many.curl many.aria2
+if want many; then
+  LOAD[many]="$(load_now)"
+  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.curl many.aria2; done
+  summarise many.modelide many.curl many.aria2
+  LOAD[many]+=" $(load_now)"
+fi
+
+# A hub that throttles each connection to 20 MB/s (a CDN's per-connection limit): parallel connections pay off here.
+# ModelIde as it runs by default, ModelIde held to one connection, curl (one stream) and aria2c -x8 -s8.
+if want throttled; then
+  curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d "{\"pathPrefix\": \"/blobs/modelide/bench-throttled/\", \"rateLimitBytesPerSecond\": $THROTTLE_BPS}" "${HUB}_admin/faults"
+  MID_URL=$(blob_url bench-throttled mid.bin)
+  CASES[throttled.modelide]="$MI download modelide/bench-throttled --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
+  CASES[throttled.single]="MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS=1 $MI download modelide/bench-throttled --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
+  CASES[throttled.curl]="curl -s -o '$OUT/mid.bin' '$MID_URL'"
+  CASES[throttled.aria2]="aria2c -q -x8 -s8 -k1M --allow-overwrite=true --auto-file-renaming=false -d '$OUT' -o mid.bin '$MID_URL'"
+  LOAD[throttled]="$(load_now)"
+  for _ in $(seq 1 "$RUNS"); do run_round throttled.modelide throttled.single throttled.curl throttled.aria2; done
+  summarise throttled.modelide throttled.single throttled.curl throttled.aria2
+  LOAD[throttled]+=" $(load_now)"
+  curl -s -o /dev/null -X DELETE "${HUB}_admin/faults"
+fi
 
 # Kill at 50%: SIGKILL the download once half the big file is on disk, run it again, and ask the hub how many body
 # bytes its blob host sent in all; everything above the file's size was fetched twice.
+if want kill; then
+LOAD[kill]="$(load_now)"
 KILL_DIR="$WORK/kill"; rm -rf "$KILL_DIR"; mkdir -p "$KILL_DIR"
 curl -s -X DELETE "${HUB}_admin/requests" >/dev/null
 dotnet "$ROOT/.build/cli/modelide.dll" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" >/dev/null 2>>"$WORK/tools.log" &
@@ -110,13 +150,13 @@ KILL_PID=$!
 BIG_TARGET=$((BIG_MB * 1024 * 1024))
 KILLED_AT=0
 while kill -0 "$KILL_PID" 2>/dev/null; do
-  on_disk=$(find "$KILL_DIR" -name '*.incomplete' -exec du -B1 {} + 2>/dev/null | awk '{s+=$1} END {print s+0}')
+  on_disk=$(find "$KILL_DIR" -name '*.modelide-partial' -exec du -B1 {} + 2>/dev/null | awk '{s+=$1} END {print s+0}')
   if [ "$on_disk" -ge $((BIG_TARGET / 2)) ]; then kill -9 "$KILL_PID"; KILLED_AT=$on_disk; break; fi
   sleep 0.02
 done
 wait "$KILL_PID" 2>/dev/null || true
 # What the killed run had written (allocated blocks of the sparse .incomplete file) ...
-WRITTEN=$(find "$KILL_DIR" -name '*.incomplete' -exec du -B1 {} + 2>/dev/null | awk '{s+=$1} END {print s+0}')
+WRITTEN=$(find "$KILL_DIR" -name '*.modelide-partial' -exec du -B1 {} + 2>/dev/null | awk '{s+=$1} END {print s+0}')
 RESUME_OUT=$(dotnet "$ROOT/.build/cli/modelide.dll" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" 2>&1)
 # ... against what the rerun fetched: the rerun asks for everything its resume state did not count as done, so
 # written + fetched - size = bytes that were on disk but fetched again.
@@ -133,40 +173,70 @@ R[kill.pct]=$(echo "100 * $KILLED_AT / $BIG_TARGET" | bc -l)
 R[kill.refetched]=$REFETCHED
 R[kill.server_excess]=$SERVER_EXCESS
 R[kill.intact]=$([ "$KILL_OK" = true ] && echo 1 || echo 0)
+LOAD[kill]+=" $(load_now)"
+fi
 
 MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
+MID_BYTES=$((THROTTLED_MB * 1024 * 1024))
 
-python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" <<PY
+python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" <<PY
 import json, sys
-out, big, many = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, big, many, mid, throttle, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "$k" "${R[$k]}"; done)]}
+load = {k: [float(x) for x in v.split()] for k, v in [$(for k in "${!LOAD[@]}"; do printf '("%s", "%s"),' "$k" "${LOAD[$k]}"; done)]}
 def mbps(case, size): return size / 1e6 / r[case + '.t']
 rows = []
-for case, size in (('big', big), ('many', many)):
-    for tool in ('modelide', 'curl', 'aria2') + (('curlsha',) if case == 'big' else ()):
+for case, size, tools in (('big', big, ('modelide', 'curl', 'aria2', 'curlsha')), ('many', many, ('modelide', 'curl', 'aria2')),
+                          ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
+    if f'{case}.modelide.t' not in r: continue
+    for tool in tools:
         rows.append({'case': case, 'tool': tool, 'seconds': r[f'{case}.{tool}.t'], 'MBps': mbps(f'{case}.{tool}', size),
-                     'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu']})
-best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
-summary = {
-  'big_vs_best_peer': mbps('big.modelide', big) / best_big, 'big_target': '>= 0.9',
-  'big_vs_curl_plus_sha256': mbps('big.modelide', big) / mbps('big.curlsha', big),
-  'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
-  'modelide_peak_rss_MB': max(r['big.modelide.rss'], r['many.modelide.rss']) / 1024, 'rss_target': '< 150',
-  'kill_at_percent': r['kill.pct'], 'refetched_bytes_after_kill': int(r['kill.refetched']), 'part_bytes': 16 << 20,
-  'refetch_target': '<= one part', 'blob_host_bytes_over_file_size': int(r['kill.server_excess']), 'file_intact_after_kill_and_resume': r['kill.intact'] == 1,
-}
-json.dump({'bigBytes': big, 'manyBytes': many, 'rows': rows, 'summary': summary}, open(out, 'w'), indent=2)
-print('| case | tool | MB/s | s | peak RSS MB | CPU s |')
-print('|---|---|---|---|---|---|')
-for x in rows: print(f"| {x['case']} | {x['tool']} | {x['MBps']:.1f} | {x['seconds']:.2f} | {x['peakRssMB']:.0f} | {x['cpuSeconds']:.2f} |")
-print(f"big file: ModelIde / best peer = {summary['big_vs_best_peer']:.2f}x (target >= 0.9)")
-print(f"big file: ModelIde / (curl + openssl sha256, a verified download like ModelIde's) = {summary['big_vs_curl_plus_sha256']:.2f}x")
-print(f"200 files: ModelIde / curl = {summary['many_vs_curl']:.2f}x (target >= 1.5)")
-print(f"ModelIde peak RSS = {summary['modelide_peak_rss_MB']:.0f} MB (target < 150)")
-print(f"killed at {summary['kill_at_percent']:.0f}%: re-fetched {summary['refetched_bytes_after_kill']:,} B = "
-      f"{summary['refetched_bytes_after_kill'] / summary['part_bytes']:.2f} parts of 16 MiB (target <= 1 part); "
-      f"file identical after resume: {summary['file_intact_after_kill_and_resume']}; blob host sent "
-      f"{summary['blob_host_bytes_over_file_size']:,} B over the file size (incl. socket buffers lost with the process)")
+                     'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu'],
+                     'cpuSecondsPerGB': r[f'{case}.{tool}.cpu'] / (size / 1e9)})
+summary = {'load_average_1min_before_after': load, 'cores': cores}
+if 'big.modelide.t' in r:
+    best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
+    summary.update({
+      'big_vs_best_peer': mbps('big.modelide', big) / best_big, 'big_target': '>= 0.9',
+      'big_vs_curl_plus_sha256': mbps('big.modelide', big) / mbps('big.curlsha', big), 'big_vs_curl_plus_sha256_target': '>= 1.0',
+      'big_cpu_vs_curl_plus_sha256': r['big.modelide.cpu'] / r['big.curlsha.cpu'], 'big_cpu_target': '<= 1.3',
+    })
+if 'many.modelide.t' in r:
+    summary.update({
+      'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
+      'many_vs_aria2': mbps('many.modelide', many) / mbps('many.aria2', many), 'many_aria2_target': '>= 1.0',
+    })
+if 'throttled.modelide.t' in r:
+    summary.update({
+      'throttled_bytes_per_second_per_connection': throttle,
+      'throttled_parallel_vs_single': mbps('throttled.modelide', mid) / mbps('throttled.single', mid), 'throttled_target': '>= 3',
+    })
+rss = [r[f'{c}.modelide.rss'] for c in ('big', 'many', 'throttled') if f'{c}.modelide.rss' in r]
+if rss: summary.update({'modelide_peak_rss_MB': max(rss) / 1024, 'rss_target': '< 150'})
+if 'kill.refetched' in r:
+    summary.update({
+      'kill_at_percent': r['kill.pct'], 'refetched_bytes_after_kill': int(r['kill.refetched']), 'part_bytes': 16 << 20,
+      'refetch_target': '<= one part', 'blob_host_bytes_over_file_size': int(r['kill.server_excess']), 'file_intact_after_kill_and_resume': r['kill.intact'] == 1,
+    })
+json.dump({'bigBytes': big, 'manyBytes': many, 'throttledBytes': mid, 'rows': rows, 'summary': summary}, open(out, 'w'), indent=2)
+print('| case | tool | MB/s | s | peak RSS MB | CPU s | CPU s/GB |')
+print('|---|---|---|---|---|---|---|')
+for x in rows: print(f"| {x['case']} | {x['tool']} | {x['MBps']:.1f} | {x['seconds']:.2f} | {x['peakRssMB']:.0f} | {x['cpuSeconds']:.2f} | {x['cpuSecondsPerGB']:.2f} |")
+s = summary
+print(f"load average (1 min) before/after each part on {cores} cores: {load}")
+if 'big_vs_best_peer' in s:
+    print(f"big file: ModelIde / best peer = {s['big_vs_best_peer']:.2f}x (target >= 0.9); / (curl + openssl sha256) = {s['big_vs_curl_plus_sha256']:.2f}x (target >= 1.0)")
+    print(f"big file: ModelIde CPU / (curl + openssl sha256) CPU = {s['big_cpu_vs_curl_plus_sha256']:.2f}x (target <= 1.3)")
+if 'many_vs_curl' in s:
+    print(f"200 files: ModelIde / curl = {s['many_vs_curl']:.2f}x (target >= 1.5); / aria2c -j8 = {s['many_vs_aria2']:.2f}x (target >= 1.0)")
+if 'throttled_parallel_vs_single' in s:
+    print(f"{throttle / 1e6:.0f} MB/s per connection: ModelIde / ModelIde on one connection = {s['throttled_parallel_vs_single']:.2f}x (target >= 3)")
+if 'modelide_peak_rss_MB' in s: print(f"ModelIde peak RSS = {s['modelide_peak_rss_MB']:.0f} MB (target < 150)")
+if 'refetched_bytes_after_kill' in s:
+    print(f"killed at {s['kill_at_percent']:.0f}%: re-fetched {s['refetched_bytes_after_kill']:,} B = "
+          f"{s['refetched_bytes_after_kill'] / s['part_bytes']:.2f} parts of 16 MiB (target <= 1 part); "
+          f"file identical after resume: {s['file_intact_after_kill_and_resume']}; blob host sent "
+          f"{s['blob_host_bytes_over_file_size']:,} B over the file size (incl. socket buffers lost with the process)")
 print('results:', out)
 PY

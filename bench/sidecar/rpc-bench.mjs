@@ -15,9 +15,10 @@ const outFile = outArg > 0 ? process.argv[outArg + 1] : join(root, 'bench', 'res
 const hubUrl = process.env.MODELIDE_BENCH_HUB; // e.g. http://127.0.0.1:8765/
 
 function sidecarCommand() {
-  const published = join(root, 'extension', 'sidecar', 'modelide');
+  // modelide-sidecar, the host the VSIX ships: published by scripts/publish-sidecar.sh, else built by ./modelide.
+  const published = join(root, '.build', 'sidecar', 'linux-x64', 'modelide-sidecar');
   if (existsSync(published)) return { cmd: published, args: [], kind: 'published (self-contained)' };
-  return { cmd: 'dotnet', args: [join(root, '.build', 'cli', 'modelide.dll')], kind: 'framework-dependent (.build/cli)' };
+  return { cmd: 'dotnet', args: [join(root, '.build', 'cli', 'modelide-sidecar.dll')], kind: 'framework-dependent (.build/cli)' };
 }
 
 function connect(cmd, args) {
@@ -67,7 +68,7 @@ function processFloor(cmd, args, runs) {
 }
 
 const { cmd, args, kind } = sidecarCommand();
-const serveArgs = [...args, 'serve', ...(hubUrl ? ['--endpoint', hubUrl] : [])];
+const serveArgs = [...args, ...(hubUrl ? ['--endpoint', hubUrl] : [])];
 const runs = Number(process.env.MODELIDE_BENCH_RUNS ?? 7);
 const results = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, sidecar: kind, figures: [] };
 const add = (name, value, unit, peerName, peer, target) => results.figures.push({ name, value, unit, peer: peerName, peerValue: peer, ratio: peer ? value / peer : null, target });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Extension tests in plain Node (no VS Code), in two tiers like vscode-csharp's: unit (pure logic, no process, no
 # patched module loader) and integration (the compiled extension activated against a stub `vscode` and a stand-in
-# sidecar process; the sidecar client against the real sidecar, .build/cli/modelide.dll, built here through ./modelide).
+# sidecar process; the sidecar client against the real sidecar, .build/cli/modelide-sidecar.dll, built here through
+# ./modelide).
 # Builds the bundle (which checks the generated protocol is current), compiles the tests with tsc, runs node --test.
 set -uo pipefail
 ROOT="${MODELIDE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"

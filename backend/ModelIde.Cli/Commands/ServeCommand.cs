@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using ModelIde.Sidecar;
+using ModelIde.Sidecar.Hosting;
 
 namespace ModelIde.Cli.Commands;
 
@@ -17,49 +17,14 @@ public sealed class ServeCommand() : CliCommand("serve", "Run the sidecar for th
         Exits when stdin closes or when the client process PID exits.
         """;
 
-    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         var options = new SidecarOptions(
             Endpoint: parse.GetValue(_endpoint),
             ClientProcessId: parse.GetValue(_clientProcessId),
             LogLevel: parse.GetValue(_logLevel) ?? "info");
 
-        using var context = new SidecarContext(options);
-        using var stdin = Console.OpenStandardInput();
-        using var stdout = Console.OpenStandardOutput();
-        using var rpc = SidecarServer.Attach(stdout, stdin, context);
-        console.Error.WriteLine($"[info] modelide sidecar {Sidecar.Rpc.SidecarRpcTarget.Version} started (pid {Environment.ProcessId}), endpoint {context.Session.Endpoint}");
-
-        var clientGone = WatchClientAsync(options.ClientProcessId, cancellationToken);
-        var finished = await Task.WhenAny(rpc.Completion, clientGone, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-        console.Error.WriteLine(finished == clientGone ? "[info] client process exited; sidecar stopping" : "[info] connection closed; sidecar stopping");
-        return ExitCodes.Success;
-    }
-
-    private static async Task WatchClientAsync(int? pid, CancellationToken cancellationToken)
-    {
-        if (pid is null)
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                using var p = Process.GetProcessById(pid.Value);
-                if (p.HasExited)
-                {
-                    return;
-                }
-            }
-            catch (ArgumentException)
-            {
-                return;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
-        }
+        // The same host as modelide-sidecar (the extension's): stdout guarded for JSON-RPC, the log on stderr.
+        return SidecarStdioHost.RunAsync(options, cancellationToken);
     }
 }

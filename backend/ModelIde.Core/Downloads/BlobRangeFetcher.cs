@@ -13,8 +13,10 @@ public sealed class BlobRangeFetcher(ModelScopeApiClient api, HttpClient http)
     public const int MaxRedirects = 5;
 
     /// <summary>
-    /// Sends GET with <c>Range: bytes=from-to</c>; returns a 200 or 206 response (caller disposes). Errors come back as
-    /// <see cref="ModelIdeException"/> with the right kind for retrying (429/5xx/network).
+    /// Sends GET with <c>Range: bytes=from-to</c> (none when the whole file is asked for); returns a 200, 206 or 416
+    /// response (caller disposes; a 416 says in Content-Range how long the file really is). Other errors come back as
+    /// <see cref="ModelIdeException"/> with the right kind for retrying (429/5xx/network). The response's
+    /// <c>RequestMessage.RequestUri</c> is the blob URL the hub redirected to.
     /// </summary>
     public async Task<HttpResponseMessage> OpenAsync(Uri hubUri, long from, long? to, CancellationToken cancellationToken)
     {
@@ -63,18 +65,13 @@ public sealed class BlobRangeFetcher(ModelScopeApiClient api, HttpClient http)
                 continue;
             }
 
-            if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.PartialContent)
+            if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.PartialContent or HttpStatusCode.RequestedRangeNotSatisfiable)
             {
                 return response;
             }
 
             try
             {
-                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
-                {
-                    throw new ModelIdeException(ModelIdeErrorKind.IntegrityFailure, $"The blob host refused the range {from}-{to} of {hubUri.AbsolutePath}: the file is not the size the listing says.");
-                }
-
                 var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 // Reuse the API's error mapping (404/401/403/429/5xx and the envelope message).
                 try

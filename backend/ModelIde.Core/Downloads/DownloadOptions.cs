@@ -3,28 +3,33 @@ using ModelIde.Core.ModelScopeApi;
 namespace ModelIde.Core.Downloads;
 
 /// <summary>
-/// Tuning of <see cref="ModelDownloader"/>. Defaults: files above 64 MiB go in parallel 16 MiB ranged parts, 4 parts
-/// and 4 files at a time. The SDK's 500 MB / 160 MiB defaults come from one-worker Python threads; we can afford
-/// parallel parts much earlier, and a 16 MiB part bounds what a crash can cost (at most the unsaved tail of each
-/// part in flight, see <see cref="StateSaveInterval"/>) while keeping the per-part request overhead negligible.
+/// Tuning of <see cref="ModelDownloader"/>. Defaults: 8 files at a time, each on one connection that reads it in a
+/// single request; files of 64 MiB and more may use up to 8 connections when more connections are measured to pay off
+/// (a host that throttles each connection), each new one taking half of a range of at least 2 x 16 MiB. The SDK's
+/// 500 MB / 160 MiB fixed parts come from one-worker Python threads; here parts follow the observed throughput.
 /// </summary>
 public sealed record DownloadOptions
 {
     public long ParallelThresholdBytes { get; init; } = 64L << 20;
 
+    /// <summary>The smallest range handed to another connection; a crash re-fetches at most this much (see <see cref="StateSaveInterval"/>).</summary>
     public long PartSizeBytes { get; init; } = 16L << 20;
 
-    public int MaxParallelParts { get; init; } = 4;
+    /// <summary>Connections one file may use at once.</summary>
+    public int MaxParallelParts { get; init; } = 8;
 
-    public int MaxParallelFiles { get; init; } = 4;
+    public int MaxParallelFiles { get; init; } = 8;
 
-    /// <summary>Part progress is written to the resume state after at most this many new bytes.</summary>
-    public long StateSaveInterval { get; init; } = 1L << 20;
+    /// <summary>
+    /// Progress is written to the resume state after at most this many new bytes of a file (and never less often than
+    /// every <see cref="PartSizeBytes"/>), so a killed download re-fetches at most about this much.
+    /// </summary>
+    public long StateSaveInterval { get; init; } = 4L << 20;
 
     /// <summary>A body read that stalls this long counts as a cut connection (then retried from the bytes written).</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Retries of one part on 429, 5xx and network errors; Retry-After is honoured.</summary>
+    /// <summary>Retries of one connection's range on 429, 5xx and network errors; Retry-After is honoured.</summary>
     public RetryPolicy Retry { get; init; } = new(6, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
 
     /// <summary>How many times a file is fetched from scratch after its SHA-256 did not match (1 = one retry).</summary>
@@ -38,7 +43,7 @@ public sealed record DownloadOptions
 
     /// <summary>
     /// Defaults, overridden by MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB, MODELSCOPE_DOWNLOAD_PART_SIZE_MB and
-    /// MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS (parts of one file at a time), read the same way by the CLI and the sidecar.
+    /// MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS (connections to one file at a time), read the same way by the CLI and the sidecar.
     /// </summary>
     public static DownloadOptions FromEnvironment()
     {

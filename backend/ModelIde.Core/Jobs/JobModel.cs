@@ -197,6 +197,12 @@ public sealed record JobInfo
 
 public sealed record JobPreset(string Id, string Label, string Description, JobSpec Spec);
 
+/// <summary>One thing wrong with a <see cref="JobSpec"/>: <paramref name="Field"/> is the spec member's camelCase name.</summary>
+public sealed record JobSpecError(string Field, string Message)
+{
+    public override string ToString() => Message;
+}
+
 /// <summary>New lines and points since the caller's last look (for watch).</summary>
 public sealed record JobUpdate(JobInfo Job, IReadOnlyList<string> NewLogLines, IReadOnlyList<TrainingPoint> NewPoints);
 

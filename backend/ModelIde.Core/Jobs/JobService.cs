@@ -8,7 +8,7 @@ namespace ModelIde.Core.Jobs;
 /// What a submit would run: the exact argv (each item one argument, as swift receives it), the command line, the
 /// environment the wrapper exports, the wrapper or batch script, and what is wrong or worth a warning.
 /// </summary>
-public sealed record JobPreview(string Command, string? Script, IReadOnlyList<string> Errors, int SwiftMajorVersion)
+public sealed record JobPreview(string Command, string? Script, IReadOnlyList<JobSpecError> Errors, int SwiftMajorVersion)
 {
     public IReadOnlyList<string> Argv { get; init; } = [];
 

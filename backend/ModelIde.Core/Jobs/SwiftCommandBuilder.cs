@@ -35,57 +35,58 @@ public static class SwiftCommandBuilder
             .. (ShellWords.TrySplit(spec.DatasetText, out var words, out _) ? words : []).Select(w => w.TrimEnd(',')).Where(w => w.Length > 0),
         ];
 
-    public static IReadOnlyList<string> Validate(JobSpec spec)
+    /// <summary>Everything wrong with a spec, each tagged with the field it is about (the one validator: CLI, sidecar, form).</summary>
+    public static IReadOnlyList<JobSpecError> Validate(JobSpec spec)
     {
-        var errors = new List<string>();
+        var errors = new List<JobSpecError>();
         if (!JobBackendAddress.TryParse(spec.Backend, out var address, out var backendError))
         {
-            errors.Add(backendError!);
+            errors.Add(new("backend", backendError!));
         }
 
         if (string.IsNullOrWhiteSpace(spec.Model))
         {
-            errors.Add("model is required (a ModelScope model id such as Qwen/Qwen2.5-0.5B-Instruct, or a path on the remote).");
+            errors.Add(new("model", "model is required (a ModelScope model id such as Qwen/Qwen2.5-0.5B-Instruct, or a path on the remote)."));
         }
 
         if (!ShellWords.TrySplit(spec.ExtraArgsText, out _, out var extraError))
         {
-            errors.Add($"extraArgs: {extraError} (quote values with spaces as a shell would: --system 'You are ...').");
+            errors.Add(new("extraArgs", $"extraArgs: {extraError} (quote values with spaces as a shell would: --system 'You are ...')."));
         }
 
         if (!ShellWords.TrySplit(spec.DatasetText, out _, out var datasetError))
         {
-            errors.Add($"dataset: {datasetError}.");
+            errors.Add(new("dataset", $"dataset: {datasetError}."));
         }
 
         if (DatasetsOf(spec).Count == 0 && string.IsNullOrWhiteSpace(spec.UploadDataset))
         {
-            errors.Add("dataset is required (a ModelScope dataset id or a path on the remote).");
+            errors.Add(new("dataset", "dataset is required (a ModelScope dataset id or a path on the remote)."));
         }
 
         if (DatasetsOf(spec).Any(d => d.Contains('\n') || d.Contains('\0')))
         {
-            errors.Add("dataset entries must be single lines.");
+            errors.Add(new("dataset", "dataset entries must be single lines."));
         }
 
         if (spec.NumTrainEpochs is { } e && (e <= 0 || e > 1000))
         {
-            errors.Add("numTrainEpochs must be greater than 0 and at most 1000.");
+            errors.Add(new("numTrainEpochs", "numTrainEpochs must be greater than 0 and at most 1000."));
         }
 
         if (spec.MaxSteps is { } ms && ms is < 1 and not -1)
         {
-            errors.Add("maxSteps must be at least 1.");
+            errors.Add(new("maxSteps", "maxSteps must be at least 1."));
         }
 
         if (spec.LearningRate is { } lr && (lr <= 0 || lr >= 1))
         {
-            errors.Add("learningRate must be between 0 and 1 (e.g. 1e-4).");
+            errors.Add(new("learningRate", "learningRate must be between 0 and 1 (e.g. 1e-4)."));
         }
 
         if (spec.Tuner == JobTuner.Full && (spec.LoraRank is not null || spec.LoraAlpha is not null))
         {
-            errors.Add("loraRank and loraAlpha apply to LoRA and QLoRA, not to a full fine-tune.");
+            errors.Add(new("loraRank", "loraRank and loraAlpha apply to LoRA and QLoRA, not to a full fine-tune."));
         }
 
         Positive(spec.LoraRank, "loraRank", 1024, errors);
@@ -96,63 +97,63 @@ public static class SwiftCommandBuilder
         Positive(spec.TimeLimitMinutes, "timeLimitMinutes", 366 * 24 * 60, errors);
         if (spec.GpusPerNode is { } g && (g < 0 || g > 64))
         {
-            errors.Add("gpusPerNode must be from 0 to 64.");
+            errors.Add(new("gpusPerNode", "gpusPerNode must be from 0 to 64."));
         }
 
         if (spec.GpuIndices is { } indices)
         {
             if (address?.Kind == JobBackendKind.Slurm)
             {
-                errors.Add("gpuIndices apply to the SSH backend only (Slurm chooses a job's GPUs; ask for a count with gpusPerNode).");
+                errors.Add(new("gpuIndices", "gpuIndices apply to the SSH backend only (Slurm chooses a job's GPUs; ask for a count with gpusPerNode)."));
             }
 
             if (indices.Any(i => i is < 0 or > 63) || indices.Distinct().Count() != indices.Count)
             {
-                errors.Add("gpuIndices must be distinct GPU numbers from 0 to 63, as nvidia-smi lists them.");
+                errors.Add(new("gpuIndices", "gpuIndices must be distinct GPU numbers from 0 to 63, as nvidia-smi lists them."));
             }
 
             if (spec.GpusPerNode is { } count && count != indices.Count)
             {
-                errors.Add($"gpusPerNode ({count}) and gpuIndices ({indices.Count} GPUs) disagree; give one of them.");
+                errors.Add(new("gpuIndices", $"gpusPerNode ({count}) and gpuIndices ({indices.Count} GPUs) disagree; give one of them."));
             }
         }
 
         Positive(spec.CpusPerTask, "cpusPerTask", 1024, errors);
         if (address?.Kind == JobBackendKind.Ssh && spec.CpusPerTask is not null)
         {
-            errors.Add("cpusPerTask applies to the Slurm backend only.");
+            errors.Add(new("cpusPerTask", "cpusPerTask applies to the Slurm backend only."));
         }
 
         Positive(spec.SaveSteps, "saveSteps", 1_000_000, errors);
         Positive(spec.SaveTotalLimit, "saveTotalLimit", 10_000, errors);
         if (spec.BnbComputeDtype is { } dtype && !ComputeDtypes.Contains(dtype, StringComparer.Ordinal))
         {
-            errors.Add($"bnbComputeDtype must be one of {string.Join(", ", ComputeDtypes)}, or empty for the model's own dtype.");
+            errors.Add(new("bnbComputeDtype", $"bnbComputeDtype must be one of {string.Join(", ", ComputeDtypes)}, or empty for the model's own dtype."));
         }
 
         if (spec.BnbComputeDtype is not null && spec.Tuner != JobTuner.Qlora)
         {
-            errors.Add("bnbComputeDtype applies to QLoRA only.");
+            errors.Add(new("bnbComputeDtype", "bnbComputeDtype applies to QLoRA only."));
         }
 
         if (address?.Kind == JobBackendKind.Ssh && spec.Nodes is > 1)
         {
-            errors.Add("several nodes need the Slurm backend (slurm://user@login-node).");
+            errors.Add(new("nodes", "several nodes need the Slurm backend (slurm://user@login-node)."));
         }
 
         if (address?.Kind == JobBackendKind.Ssh && spec.TimeLimitMinutes is not null)
         {
-            errors.Add("timeLimitMinutes applies to the Slurm backend only.");
+            errors.Add(new("timeLimitMinutes", "timeLimitMinutes applies to the Slurm backend only."));
         }
 
         if (spec.OutputDir is { } o && (o.Contains('\n') || o.Contains('\0') || o.Trim().Length == 0))
         {
-            errors.Add("outputDir must be a folder path.");
+            errors.Add(new("outputDir", "outputDir must be a folder path."));
         }
 
         if (spec.SwiftMajorVersion is { } v && v is not (3 or 4))
         {
-            errors.Add("swiftMajorVersion must be 3 or 4.");
+            errors.Add(new("swiftMajorVersion", "swiftMajorVersion must be 3 or 4."));
         }
 
         // Flags the job's own fields produce (e.g. --save_steps once saveSteps is set) are owned too.
@@ -162,18 +163,18 @@ public static class SwiftCommandBuilder
         {
             if (owned.Contains(flag))
             {
-                errors.Add($"extraArgs may not set {flag}; use the matching field of the job instead.");
+                errors.Add(new("extraArgs", $"extraArgs may not set {flag}; use the matching field of the job instead."));
             }
         }
 
         if (ExtraArgsOf(spec).Any(a => a.Contains('\0')))
         {
-            errors.Add("extraArgs may not contain NUL characters.");
+            errors.Add(new("extraArgs", "extraArgs may not contain NUL characters."));
         }
 
         if (spec.UploadDataset is { } up && !File.Exists(up))
         {
-            errors.Add($"uploadDataset '{up}' does not exist.");
+            errors.Add(new("uploadDataset", $"uploadDataset '{up}' does not exist."));
         }
 
         return errors;
@@ -255,11 +256,11 @@ public static class SwiftCommandBuilder
         return digits.Length > 0 && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var major) ? major : null;
     }
 
-    private static void Positive(int? value, string name, int max, List<string> errors)
+    private static void Positive(int? value, string name, int max, List<JobSpecError> errors)
     {
         if (value is { } v && (v < 1 || v > max))
         {
-            errors.Add($"{name} must be from 1 to {max}.");
+            errors.Add(new(name, $"{name} must be from 1 to {max}."));
         }
     }
 

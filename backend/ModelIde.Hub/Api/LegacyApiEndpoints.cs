@@ -198,7 +198,8 @@ internal static class LegacyApiEndpoints
                 && http.Request.Query["Recursive"].ToString() is not ("false" or "0" or "");
             var root = http.Request.Query["Root"].ToString().Trim('/');
             var prefix = root.Length == 0 ? "" : root + "/";
-            var corrupt = http.Features.Get<FaultEffects>()?.CorruptSha256Paths ?? FaultEffects.None.CorruptSha256Paths;
+            var faults = http.Features.Get<FaultEffects>() ?? FaultEffects.None;
+            var corrupt = faults.CorruptSha256Paths;
             var entries = new List<Dictionary<string, object?>>();
             var trees = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var file in revision.Files.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal)))
@@ -207,7 +208,9 @@ internal static class LegacyApiEndpoints
                 var slash = rest.IndexOf('/');
                 if (recursive || slash < 0)
                 {
-                    entries.Add(ModelJson.LegacyFile(file, corrupt.Contains(file.Path)));
+                    var entry = ModelJson.LegacyFile(file, corrupt.Contains(file.Path));
+                    faults.RewriteListedFile(entry, file.Path);
+                    entries.Add(entry);
                 }
 
                 // Directories show up as tree entries (the SDK skips them when downloading).

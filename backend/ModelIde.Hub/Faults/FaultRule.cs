@@ -6,7 +6,8 @@ namespace ModelIde.Hub.Faults;
 /// <summary>
 /// One injected fault. A rule matches requests (on the API or the blob host) by path prefix and/or regex and
 /// optional method; it applies to the next <see cref="Count"/> matching requests (null = until cleared).
-/// Effects combine: delay first, then a status answer, else the request runs with a cut body or corrupt hash.
+/// Effects combine: delay first, then a status answer, else the request runs with a cut or paced body, or a listing
+/// that lies (wrong hash, wrong size).
 /// </summary>
 public sealed record FaultRule
 {
@@ -44,6 +45,23 @@ public sealed record FaultRule
     [JsonPropertyName("corruptSha256")]
     public string? CorruptSha256 { get; init; }
 
+    /// <summary>
+    /// Blob downloads: pace each response body to this many bytes per second. An HTTP/1.1 connection carries one
+    /// response at a time, so this is a per-connection limit, like a CDN that throttles each connection.
+    /// </summary>
+    [JsonPropertyName("rateLimitBytesPerSecond")]
+    public long? RateLimitBytesPerSecond { get; init; }
+
+    /// <summary>File listings report <see cref="ListedSize"/> (and no SHA-256 when <see cref="ListedWithoutSha256"/>) for this repo path.</summary>
+    [JsonPropertyName("listedSizePath")]
+    public string? ListedSizePath { get; init; }
+
+    [JsonPropertyName("listedSize")]
+    public long? ListedSize { get; init; }
+
+    [JsonPropertyName("listedWithoutSha256")]
+    public bool ListedWithoutSha256 { get; init; }
+
     internal bool Matches(string method, string path, string pathAndQuery)
     {
         if (Method is not null && !string.Equals(Method, method, StringComparison.OrdinalIgnoreCase))
@@ -64,6 +82,25 @@ public sealed record FaultRule
 public sealed record FaultEffects(int? Status, int? RetryAfterSeconds, int DelayMs, long? CutAfterBytes, IReadOnlySet<string> CorruptSha256Paths)
 {
     public static FaultEffects None { get; } = new(null, null, 0, null, new HashSet<string>());
+
+    /// <summary>Bytes per second each blob response is paced to; null = as fast as the host can send.</summary>
+    public long? RateLimitBytesPerSecond { get; init; }
+
+    /// <summary>Repo path → the size (and whether to drop the SHA-256) a listing reports instead of the truth.</summary>
+    public IReadOnlyDictionary<string, (long Size, bool WithoutSha256)> ListedSizes { get; init; } = new Dictionary<string, (long, bool)>();
+
+    /// <summary>Rewrites one file entry of a listing as the matching <c>listedSize</c> rule says (a hub that lies about sizes).</summary>
+    public void RewriteListedFile(Dictionary<string, object?> entry, string path)
+    {
+        if (ListedSizes.TryGetValue(path, out var lie))
+        {
+            entry["Size"] = lie.Size;
+            if (lie.WithoutSha256)
+            {
+                entry.Remove("Sha256");
+            }
+        }
+    }
 }
 
 /// <summary>Thread-safe set of active fault rules, shared by the API host and the blob host.</summary>
@@ -75,6 +112,11 @@ public sealed class FaultInjector
     public void Add(FaultRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
+        if (rule.RateLimitBytesPerSecond is <= 0)
+        {
+            throw new ArgumentException("rateLimitBytesPerSecond must be positive.", nameof(rule));
+        }
+
         if (rule.PathRegex is not null)
         {
             _ = new Regex(rule.PathRegex); // reject a bad pattern now, not on some later request
@@ -119,7 +161,9 @@ public sealed class FaultInjector
             int? retryAfter = null;
             var delay = 0;
             long? cut = null;
+            long? rate = null;
             var corrupt = new HashSet<string>(StringComparer.Ordinal);
+            var sizes = new Dictionary<string, (long, bool)>(StringComparer.Ordinal);
             for (var i = 0; i < _rules.Count; i++)
             {
                 var (rule, left) = _rules[i];
@@ -132,9 +176,15 @@ public sealed class FaultInjector
                 retryAfter ??= rule.RetryAfterSeconds;
                 delay += rule.DelayMs ?? 0;
                 cut ??= rule.CutAfterBytes;
+                rate ??= rule.RateLimitBytesPerSecond;
                 if (rule.CorruptSha256 is not null)
                 {
                     corrupt.Add(rule.CorruptSha256.TrimStart('/'));
+                }
+
+                if (rule.ListedSizePath is not null && rule.ListedSize is { } listed)
+                {
+                    sizes[rule.ListedSizePath.TrimStart('/')] = (listed, rule.ListedWithoutSha256);
                 }
 
                 if (left is not null)
@@ -144,7 +194,7 @@ public sealed class FaultInjector
             }
 
             _rules.RemoveAll(r => r.Left is <= 0);
-            return new FaultEffects(status, retryAfter, delay, cut, corrupt);
+            return new FaultEffects(status, retryAfter, delay, cut, corrupt) { RateLimitBytesPerSecond = rate, ListedSizes = sizes };
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using ModelIde.Core;
 using ModelIde.Core.Jobs;
 using ModelIde.Protocol;
@@ -12,11 +13,13 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     private readonly SidecarContext _context;
     private readonly Lazy<JobService> _service;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _watches = new(StringComparer.Ordinal);
+    private readonly ILogger _log;
     private volatile SlurmRestOptions? _slurmRest;
 
     public JobsRpcTarget(SidecarContext context)
     {
         _context = context;
+        _log = context.CreateLogger<JobsRpcTarget>();
         _service = new Lazy<JobService>(() => new JobService(new JobServiceOptions
         {
             StateDirectory = JobStore.DefaultDirectory(),
@@ -32,7 +35,12 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     {
         var core = ToCore(spec);
         var p = JobService.Preview(core, Service.HostEnvironmentFor(core.Backend));
-        return new JobPreviewResult(p.Command, p.Script, p.Errors, p.SwiftMajorVersion) { Argv = p.Argv, Environment = p.Environment, Warnings = p.Warnings };
+        return new JobPreviewResult(p.Command, p.Script, p.Errors.Select(e => new JobSpecErrorDto(e.Field, e.Message)).ToArray(), p.SwiftMajorVersion)
+        {
+            Argv = p.Argv,
+            Environment = p.Environment,
+            Warnings = p.Warnings,
+        };
     }
 
     [JsonRpcMethod(JobsMethods.Submit, UseSingleObjectParameterDeserialization = true)]
@@ -290,7 +298,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
             catch (ModelIdeException ex)
             {
                 // A dropped connection is retried on the next tick; the job itself goes on remotely.
-                await _context.Notifier.NotifyAsync(SidecarMethods.Log, new LogParams(SidecarLogLevel.Warn, Core.Diagnostics.SecretRedactor.Redact($"jobs/watch {jobId}: {ex.Message}"))).ConfigureAwait(false);
+                _log.LogWarning("jobs/watch {JobId}: {Message} Retrying.", jobId, ex.Message);
             }
 
             try

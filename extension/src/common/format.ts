@@ -1,4 +1,5 @@
 // Human-readable sizes, durations and download progress lines.
+import type { DownloadsProgressParams } from '../sidecar/protocol.generated';
 
 export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) {
@@ -39,14 +40,8 @@ export function formatCount(n: number | undefined): string {
   return String(n);
 }
 
-export interface ProgressLike {
-  bytesDone: number;
-  bytesTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  bytesPerSecond: number;
-  etaSeconds?: number;
-}
+/** What a progress line needs of a downloads/progress notification. */
+export type ProgressLike = Omit<DownloadsProgressParams, 'downloadId' | 'file'>;
 
 /** "12.0 MB / 100.0 MB · 5.0 MB/s · ETA 0:18 · 1/3 files" (units are not translated). */
 export function describeProgress(p: ProgressLike): string {

@@ -1,10 +1,10 @@
-// The "Fine-tune remotely" form: presets, validation, the exact command (jobs/preview), then jobs/submit.
+// The "Fine-tune remotely" form: presets, the exact command and its validation (jobs/preview), then jobs/submit.
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
 import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
-import { formValuesFromSpec, JobFormValues, parseJobForm, unknownHostFrom } from './jobForm';
+import { formValuesFromSpec, JobFormValues, parseJobForm, placePreviewErrors, unknownHostFrom } from './jobForm';
 import { JobInfo, JobPreset, JobPreviewResult, JobsMethods, JobSpec } from '../sidecar/protocol.generated';
 
 /** Runs `action`; when the SSH host is unknown, shows its fingerprint, trusts it on consent and retries once. */
@@ -222,7 +222,9 @@ export class FinetunePanel implements vscode.Disposable {
       if (!preview) {
         return;
       }
-      post({ type: 'validation', fieldErrors: [], errors: preview.errors, command: previewText(preview), script: preview.script, warnings: preview.warnings ?? [] });
+      // jobs/preview is the one validator: its errors go beside their fields, the rest above the command.
+      const shown = placePreviewErrors(preview.errors, fields().map((f) => f.name));
+      post({ type: 'validation', ...shown, command: previewText(preview), script: preview.script, warnings: preview.warnings ?? [] });
       if (message.type !== 'submit' || preview.errors.length) {
         return;
       }

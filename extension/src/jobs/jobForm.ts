@@ -1,29 +1,31 @@
-// Turns the fine-tune form's string fields into a JobSpec and checks what the extension can check
-// before asking the sidecar (jobs/preview validates the rest). No `vscode` import.
-import { JobSpec, JobTunerKind, RpcServerCodes, TrustHostParams } from '../sidecar/protocol.generated';
+// Turns the fine-tune form's string fields into a JobSpec. Only what cannot be sent is checked here (text in a number
+// field, a fraction where a whole number goes, GPUs that are not GPU numbers, a tuner that is not one): every rule
+// about a job is jobs/preview's, whose errors the form shows beside their fields. No `vscode` import.
+import { JobSpec, JobSpecError, JobTunerKind, protocolEnums, RpcServerCodes, TrustHostParams } from '../sidecar/protocol.generated';
 import { errorData } from '../sidecar/rpcErrors';
 
 export type JobFormValues = Record<string, string | undefined>;
 
 export interface JobFormResult {
   spec: JobSpec;
-  errors: { field: string; message: string }[];
+  errors: JobSpecError[];
 }
 
-const numberFields: { field: keyof JobSpec; integer: boolean; min: number }[] = [
-  { field: 'numTrainEpochs', integer: false, min: 0 },
-  { field: 'maxSteps', integer: true, min: 1 },
-  { field: 'learningRate', integer: false, min: 0 },
-  { field: 'loraRank', integer: true, min: 1 },
-  { field: 'loraAlpha', integer: true, min: 1 },
-  { field: 'batchSize', integer: true, min: 1 },
-  { field: 'maxLength', integer: true, min: 1 },
-  { field: 'gpusPerNode', integer: true, min: 0 },
-  { field: 'nodes', integer: true, min: 1 },
-  { field: 'timeLimitMinutes', integer: true, min: 1 },
-  { field: 'cpusPerTask', integer: true, min: 1 },
-  { field: 'saveSteps', integer: true, min: 1 },
-  { field: 'saveTotalLimit', integer: true, min: 1 },
+/** The spec's number members: whole numbers or not (the types say `number`; the C# side has int and double). */
+const numberFields: { field: keyof JobSpec; integer: boolean }[] = [
+  { field: 'numTrainEpochs', integer: false },
+  { field: 'maxSteps', integer: true },
+  { field: 'learningRate', integer: false },
+  { field: 'loraRank', integer: true },
+  { field: 'loraAlpha', integer: true },
+  { field: 'batchSize', integer: true },
+  { field: 'maxLength', integer: true },
+  { field: 'gpusPerNode', integer: true },
+  { field: 'nodes', integer: true },
+  { field: 'timeLimitMinutes', integer: true },
+  { field: 'cpusPerTask', integer: true },
+  { field: 'saveSteps', integer: true },
+  { field: 'saveTotalLimit', integer: true },
 ];
 
 /** Quotes a word for a POSIX shell when it needs it (the sidecar splits these fields with shell quoting). */
@@ -42,44 +44,31 @@ export function parseGpuIndices(text: string): number[] | undefined | null {
 }
 
 export function parseJobForm(values: JobFormValues): JobFormResult {
-  const errors: JobFormResult['errors'] = [];
+  const errors: JobSpecError[] = [];
   const text = (k: string) => (values[k] ?? '').trim();
-  const backend = text('backend');
-  if (!/^(ssh|slurm):\/\/[^@\s/]+@[^\s/:]+(:\d{1,5})?\/?$/.test(backend)) {
-    errors.push({ field: 'backend', message: 'Backend must look like ssh://user@host[:port] or slurm://user@host[:port].' });
-  }
-  const model = text('model');
-  if (!model) {
-    errors.push({ field: 'model', message: 'Model is required.' });
-  }
   // Datasets and extra arguments go to the sidecar as typed: it splits them with shell quoting ('my file.jsonl').
   const datasetText = text('dataset');
-  if (!datasetText && !text('uploadDataset')) {
-    errors.push({ field: 'dataset', message: 'At least one dataset is required.' });
-  }
   const tunerText = text('tuner') || 'lora';
-  const tuner = (['lora', 'qlora', 'full'].includes(tunerText) ? tunerText : 'lora') as JobTunerKind;
-  if (tuner !== tunerText) {
-    errors.push({ field: 'tuner', message: 'Tuner must be lora, qlora or full.' });
+  const tuners = protocolEnums.JobTunerKind;
+  if (!tuners.includes(tunerText)) {
+    errors.push({ field: 'tuner', message: `Tuner must be ${tuners.join(', ')}.` });
   }
-  const spec: JobSpec = { backend, model, dataset: [], tuner };
+  const tuner = (tuners.includes(tunerText) ? tunerText : 'lora') as JobTunerKind;
+  const spec: JobSpec = { backend: text('backend'), model: text('model'), dataset: [], tuner };
   if (datasetText) {
     spec.datasetText = datasetText;
   }
-  for (const { field, integer, min } of numberFields) {
+  for (const { field, integer } of numberFields) {
     const raw = text(field);
     if (!raw) {
       continue;
     }
     const value = Number(raw);
-    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || (field === 'learningRate' && value <= 0)) {
-      errors.push({ field, message: `${field} must be ${integer ? 'a whole number' : 'a number'} ≥ ${min}${field === 'learningRate' ? ' (greater than 0)' : ''}.` });
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+      errors.push({ field, message: `${field} must be ${integer ? 'a whole number' : 'a number'}.` });
       continue;
     }
     (spec as unknown as Record<string, unknown>)[field] = value;
-  }
-  if (spec.numTrainEpochs === undefined && spec.maxSteps === undefined) {
-    errors.push({ field: 'numTrainEpochs', message: 'Give the number of epochs or the maximum number of steps.' });
   }
   for (const field of ['identityFile', 'outputDir', 'uploadDataset'] as const) {
     if (text(field)) {
@@ -105,6 +94,14 @@ export function parseJobForm(values: JobFormValues): JobFormResult {
     spec.saveOnlyModel = saveOnly === 'true';
   }
   return { spec, errors };
+}
+
+/** jobs/preview's errors, split into those the form shows beside a field it has and the rest. */
+export function placePreviewErrors(errors: JobSpecError[], formFields: readonly string[]): { fieldErrors: JobSpecError[]; errors: string[] } {
+  return {
+    fieldErrors: errors.filter((e) => formFields.includes(e.field)),
+    errors: errors.filter((e) => !formFields.includes(e.field)).map((e) => e.message),
+  };
 }
 
 /** Form values for a preset or a model picked in the tree (strings, as the form shows them). */

@@ -7,11 +7,13 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc/node
 
 export interface InitializeParams {
   endpoint: string;
+  /** The sidecar's log level from now on (as `sidecar/setLogLevel`). */
   logLevel?: SidecarLogLevel;
+  /** The client's UI language (`vscode.env.language`): the sidecar's UI culture. */
   locale?: string;
 }
 
-/** How much the sidecar logs (the extension's output channel level). */
+/** How much the sidecar logs to stderr (the extension's output channel level). */
 export type SidecarLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface InitializeResult {
@@ -29,9 +31,8 @@ export interface EchoParams {
   items: string[];
 }
 
-export interface LogParams {
+export interface SetLogLevelParams {
   level: SidecarLogLevel;
-  message: string;
 }
 
 /** What the extension can act on: sign in again, retry after N seconds, show the request id, trust a host key. */
@@ -58,8 +59,8 @@ export const SidecarMethods = {
   ping: new RequestType0<PingResult, RpcErrorData>('sidecar/ping'),
   /** Request. Echoes the given items; used to measure round trips of large payloads. */
   echo: new RequestType<EchoParams, EchoParams, RpcErrorData>('sidecar/echo'),
-  /** Notification, sidecar → client. One log line, already redacted. */
-  log: new NotificationType<LogParams>('sidecar/log'),
+  /** Notification, client → sidecar. The client's log level changed (the output channel's "Set Log Level..."): the sidecar follows it at once. */
+  setLogLevel: new NotificationType<SetLogLevelParams>('sidecar/setLogLevel'),
 } as const;
 
 // --- auth/
@@ -475,13 +476,20 @@ export type JobTunerKind = 'lora' | 'qlora' | 'full';
 export interface JobPreviewResult {
   command: string;
   script?: string;
-  errors: string[];
+  /** Everything wrong with the spec; empty when it can be submitted. */
+  errors: JobSpecError[];
   swiftMajorVersion: number;
   /** The exact argv swift gets, one argument per item. */
   argv: string[];
   /** What the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE, MASTER_PORT, ...). */
   environment: Record<string, string>;
   warnings: string[];
+}
+
+export interface JobSpecError {
+  /** The `JobSpec` member it is about (camelCase), so a form can show it beside that field. */
+  field: string;
+  message: string;
 }
 
 export interface JobInfo {
@@ -823,7 +831,7 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   InitializeResult: { version: 'string', processId: 'number', endpoint: 'string' },
   PingResult: { processId: 'number', uptimeMilliseconds: 'number' },
   EchoParams: { items: 'string[]' },
-  LogParams: { level: 'SidecarLogLevel', message: 'string' },
+  SetLogLevelParams: { level: 'SidecarLogLevel' },
   ValidateTokenParams: { endpoint: 'string', accessToken: 'string' },
   AuthSession: { id: 'string', endpoint: 'string', userName: 'string', accessToken: 'string', kind: 'AuthSessionKind', scopes: 'string[]', email: 'string?', refreshToken: 'string?', gitToken: 'string?', expiresAt: 'string?', clientId: 'string?' },
   SignInWithBrowserParams: { endpoint: 'string', clientId: 'string?', scopes: 'string[]?', timeoutSeconds: 'number?' },
@@ -867,7 +875,8 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   InferenceUnloadParams: { sessionId: 'string' },
   InferenceUnloadResult: {},
   JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?', gpuIndices: 'number[]?', cpusPerTask: 'number?', saveSteps: 'number?', saveTotalLimit: 'number?', saveOnlyModel: 'boolean?', bnbComputeDtype: 'string?', extraArgsText: 'string?', datasetText: 'string?' },
-  JobPreviewResult: { command: 'string', script: 'string?', errors: 'string[]', swiftMajorVersion: 'number', argv: 'string[]', environment: 'Record<string, string>', warnings: 'string[]' },
+  JobPreviewResult: { command: 'string', script: 'string?', errors: 'JobSpecError[]', swiftMajorVersion: 'number', argv: 'string[]', environment: 'Record<string, string>', warnings: 'string[]' },
+  JobSpecError: { field: 'string', message: 'string' },
   JobInfo: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec', swiftVersion: 'string?', gpuIndices: 'number[]?', divergedAtStep: 'number?', divergence: 'string?', partialCheckpoints: 'string[]?', warnings: 'string[]?' },
   TrainingProgress: { globalStep: 'number', maxSteps: 'number', percent: 'number', elapsed: 'string?', remaining: 'string?', loss: 'number?', learningRate: 'number?', memoryGiB: 'number?' },
   JobListParams: {},

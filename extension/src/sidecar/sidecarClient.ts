@@ -10,7 +10,6 @@ import {
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node';
 import { redact } from '../common/redact';
-import { LogParams, SidecarMethods } from './protocol.generated';
 import { RestartPolicy } from './restartPolicy';
 
 export type SidecarState = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed' | 'disposed';
@@ -98,6 +97,14 @@ export class SidecarClient {
   async request<R>(method: string, params?: unknown, token?: CancellationToken): Promise<R> {
     const generation = await this.ready();
     return this.send<R>(generation, method, params, token);
+  }
+
+  /** Sends a notification to the running sidecar; none is started for it (there is nothing to tell a new one). */
+  notifyIfRunning(method: string, params: unknown): void {
+    const generation = this.live;
+    if (this.state === 'running' && generation && !generation.dead) {
+      void generation.connection.sendNotification(method, params).catch((error: Error) => this.options.log('debug', redact(`Sidecar notification ${method} failed: ${error.message}`)));
+    }
   }
 
   /** Handlers survive restarts. */
@@ -327,10 +334,6 @@ export class SidecarClient {
   }
 
   private dispatch(method: string, params: unknown): void {
-    if (method === SidecarMethods.log.method) {
-      const p = params as LogParams;
-      this.options.log(toLevel(p?.level), redact(p?.message ?? ''));
-    }
     for (const handler of this.handlers.get(method) ?? []) {
       try {
         handler(params);
@@ -340,11 +343,18 @@ export class SidecarClient {
     }
   }
 
+  private stderrLevel: LogLevel = 'info';
+
+  /** `[level] message` starts an entry; an indented line (an exception's stack) belongs to the entry above it. */
   private logStderr(line: string): void {
-    const match = /^\s*\[(trace|debug|info|warn|warning|error|fail|crit)\]\s?(.*)$/i.exec(line);
+    const match = /^\[(trace|debug|info|warn|warning|error|fail|crit)\]\s?(.*)$/i.exec(line);
     if (match) {
-      this.options.log(toLevel(match[1]), redact(match[2]));
+      this.stderrLevel = toLevel(match[1]);
+      this.options.log(this.stderrLevel, redact(match[2]));
+    } else if (/^\s/.test(line) && line.trim()) {
+      this.options.log(this.stderrLevel, redact(line));
     } else if (line.trim()) {
+      this.stderrLevel = 'info';
       this.options.log('info', redact(line));
     }
   }

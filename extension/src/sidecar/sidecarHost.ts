@@ -43,13 +43,9 @@ export class SidecarHost implements vscode.Disposable {
       },
       onStateChanged: (state) => this.stateEmitter.fire(state),
     });
-    // The sidecar's log level follows the output channel's ("Set Log Level..." on the ModelScope channel).
-    log.onDidChangeLogLevel(() => {
-      if (this.client.currentState === 'running') {
-        void this.request(SidecarMethods.initialize, { endpoint: this.endpoint(), logLevel: this.logLevel(), locale: vscode.env.language })
-          .catch((error) => this.log.warn(redact(`Could not change the sidecar's log level: ${(error as Error).message}`)));
-      }
-    });
+    // The sidecar's log level follows the output channel's ("Set Log Level..." on the ModelScope channel) without a
+    // restart; a sidecar started later gets the level on its command line and in sidecar/initialize.
+    log.onDidChangeLogLevel(() => this.client.notifyIfRunning(SidecarMethods.setLogLevel.method, { level: this.logLevel() }));
   }
 
   /** A request of the generated contract, sent once a sidecar is running (starting one if needed). */

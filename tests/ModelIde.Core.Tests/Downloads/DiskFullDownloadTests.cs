@@ -53,12 +53,12 @@ public sealed class DiskFullDownloadTests(LocalHubFixture fixture, Xunit.Abstrac
             var folder = layout.SnapshotFolder(Tiny, "master");
             var big = Path.Combine(folder, "model.onnx");
             Assert.False(File.Exists(big), "model.onnx must not look finished");
-            Assert.True(File.Exists(big + ModelCacheLayout.IncompleteSuffix), "the partial file is kept");
-            var saved = LoadState(big);
-            Assert.InRange(saved.BytesDone, 1, new FileInfo(big + ModelCacheLayout.IncompleteSuffix).Length);
-            // Every file stopped part way keeps its state; the disk-full stop ends all of them, so together they say what is left.
-            var savedBytes = Directory.GetFiles(folder, "*" + ModelCacheLayout.ResumeStateSuffix)
-                .Sum(f => LoadState(f[..^ModelCacheLayout.ResumeStateSuffix.Length]).BytesDone);
+            Assert.True(File.Exists(big + Partial), "the partial file is kept");
+            var saved = PartialFiles.Persisted(big);
+            Assert.InRange(saved, 1, new FileInfo(big + Partial).Length);
+            // Every file stopped part way keeps what it has: a resume state where it may have gaps, else a plain prefix.
+            // The disk-full stop ends all of them, so together they say what is left.
+            var savedBytes = Directory.GetFiles(folder, "*" + Partial).Sum(f => PartialFiles.Persisted(f[..^Partial.Length]));
             Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
             var finishedBefore = FinishedFiles(folder);
             foreach (var f in finishedBefore)
@@ -76,11 +76,12 @@ public sealed class DiskFullDownloadTests(LocalHubFixture fixture, Xunit.Abstrac
             }
 
             Assert.Empty(Directory.GetFiles(folder, "*.incomplete*"));
+            Assert.Empty(Directory.GetFiles(folder, "*" + Partial + "*"));
             Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
             Assert.Equal(finishedBefore.Count, result.FilesFromCache.Count);
             // Resumed: at most what the saved state did not cover is fetched again.
             var remaining = modelBytes - finishedBefore.Sum(f => new FileInfo(f).Length) - savedBytes;
-            output.WriteLine($"first run: {blobRequests} blob requests, {finishedBefore.Count} files finished, model.onnx state {saved.BytesDone} B, all states {savedBytes} B; after remount fetched {result.BytesFetched} B (remaining per state {remaining} B)");
+            output.WriteLine($"first run: {blobRequests} blob requests, {finishedBefore.Count} files finished, model.onnx kept {saved} B, all states {savedBytes} B; after remount fetched {result.BytesFetched} B (remaining per state {remaining} B)");
             Assert.Equal(remaining, result.BytesFetched);
         }
         finally
@@ -89,11 +90,11 @@ public sealed class DiskFullDownloadTests(LocalHubFixture fixture, Xunit.Abstrac
         }
     }
 
-    private static DownloadResumeState LoadState(string target) =>
-        System.Text.Json.JsonSerializer.Deserialize<DownloadResumeState>(File.ReadAllText(target + ModelCacheLayout.ResumeStateSuffix))!;
+    /// <summary>ModelIde's partial files: <c>&lt;file&gt;.modelide-partial</c>, state in <c>&lt;file&gt;.modelide-partial.json</c>.</summary>
+    private const string Partial = PartialFiles.Suffix;
 
     private static List<string> FinishedFiles(string folder) => Directory.GetFiles(folder)
-        .Where(f => !f.Contains(ModelCacheLayout.IncompleteSuffix, StringComparison.Ordinal) && !f.EndsWith(ModelCacheLayout.ResumeStateSuffix, StringComparison.Ordinal) && !f.EndsWith(".tmp", StringComparison.Ordinal))
+        .Where(f => !f.Contains(Partial, StringComparison.Ordinal) && !f.Contains(ModelCacheLayout.IncompleteSuffix, StringComparison.Ordinal) && !f.EndsWith(".tmp", StringComparison.Ordinal))
         .ToList();
 
     /// <summary>Mounts (or remounts) a tmpfs; needs root or CAP_SYS_ADMIN, which the test stage has. Fails loudly otherwise.</summary>

@@ -1,93 +1,108 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using ModelIde.Core.Downloads;
 using Xunit;
 
 namespace ModelIde.Core.Tests.Downloads;
 
-/// <summary>The hash computed during a parallel download must equal the hash of the finished file, whatever order parts arrive in.</summary>
+/// <summary>The hash computed during a parallel download must equal the hash of the finished file, whatever order ranges arrive in.</summary>
 public sealed class StreamingSha256Tests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("modelide-sha-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>Writes a chunk as a connection does (file, then state), then offers the buffer; returns whether the hasher took it.</summary>
+    private static async Task<bool> WriteAndOfferAsync(StreamingSha256 hasher, Microsoft.Win32.SafeHandles.SafeFileHandle handle, DownloadResumeState state, byte[] content, long offset, int length)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        content.AsSpan((int)offset, length).CopyTo(buffer);
+        RandomAccess.Write(handle, buffer.AsSpan(0, length), offset);
+        state.MarkWritten(offset, offset + length);
+        var taken = await hasher.OfferAsync(offset, buffer, length, CancellationToken.None);
+        if (!taken)
+        {
+            // The hasher reads these bytes back from the file; scribbling on the buffer must not change the hash.
+            buffer.AsSpan(0, length).Fill(0xEE);
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return taken;
+    }
+
     [Theory]
     [InlineData(1, 0)]
     [InlineData(7, 1)]
     [InlineData(42, 2)]
     [InlineData(99, 3)]
-    public void Parts_written_in_random_order_and_chunk_sizes_hash_like_the_whole_file(int seed, int resumedParts)
+    public async Task Ranges_written_in_random_order_and_chunk_sizes_hash_like_the_whole_file(int seed, int resumedRanges)
     {
         var random = new Random(seed);
         var content = new byte[random.Next(300_000, 900_000)];
         random.NextBytes(content);
-        const long partSize = 100_000;
-        var state = DownloadResumeState.Create(null, content.Length, partSize);
-        var path = Path.Combine(_dir, "f.incomplete");
-        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        const long rangeSize = 100_000;
+        var state = DownloadResumeState.Create(null, content.Length);
+        using var handle = File.OpenHandle(Path.Combine(_dir, "f.modelide-partial"), FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        // Connections own consecutive ranges; each writes its range from its start, in chunks.
+        var ranges = Enumerable.Range(0, (int)((content.Length + rangeSize - 1) / rangeSize))
+            .Select(r => (Start: r * rangeSize, End: Math.Min(content.Length, (r + 1) * rangeSize))).ToArray();
+        var next = ranges.Select(r => r.Start).ToArray();
 
-        // A resumed download: some parts' prefixes are already on disk before the hasher exists.
-        for (var p = 0; p < resumedParts; p++)
+        // A resumed download: some ranges' prefixes are already on disk before the hasher exists.
+        for (var r = 0; r < resumedRanges; r++)
         {
-            var prefix = p == 0 ? state.PartLength(p) : state.PartLength(p) / 2;
-            RandomAccess.Write(handle, content.AsSpan((int)state.PartStart(p), (int)prefix), state.PartStart(p));
-            state.SetDone(p, prefix);
+            var prefix = r == 0 ? ranges[r].End - ranges[r].Start : (ranges[r].End - ranges[r].Start) / 2;
+            RandomAccess.Write(handle, content.AsSpan((int)ranges[r].Start, (int)prefix), ranges[r].Start);
+            state.MarkWritten(ranges[r].Start, ranges[r].Start + prefix);
+            next[r] += prefix;
         }
 
-        using var hasher = new StreamingSha256(handle, state);
-        var pending = Enumerable.Range(0, state.PartCount).ToList();
+        await using var hasher = new StreamingSha256(handle, state);
+        var pending = Enumerable.Range(0, ranges.Length).Where(r => next[r] < ranges[r].End).ToList();
+        var taken = 0;
         while (pending.Count > 0)
         {
-            var part = pending[random.Next(pending.Count)];
-            var done = state.PartsDone[part];
-            var chunk = (int)Math.Min(random.Next(1, 40_000), state.PartLength(part) - done);
-            var offset = state.PartStart(part) + done;
-            var data = content.AsSpan((int)offset, chunk);
-            RandomAccess.Write(handle, data, offset);
-            state.SetDone(part, done + chunk);
-            hasher.OnWritten(offset, data);
-            if (state.PartsDone[part] == state.PartLength(part))
+            var r = pending[random.Next(pending.Count)];
+            var chunk = (int)Math.Min(random.Next(1, 40_000), ranges[r].End - next[r]);
+            taken += await WriteAndOfferAsync(hasher, handle, state, content, next[r], chunk) ? 1 : 0;
+            next[r] += chunk;
+            if (next[r] == ranges[r].End)
             {
-                pending.Remove(part);
-                hasher.CatchUp();
+                pending.Remove(r);
             }
         }
 
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), hasher.Finish(content.Length));
+        Assert.Equal(1, state.RangeCount);
+        Assert.True(taken > 0, "buffers at the end of the queue are hashed as they are");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), await hasher.FinishAsync(content.Length));
     }
 
     [Fact]
-    public void A_file_shorter_than_its_listed_size_has_no_hash()
+    public async Task One_stream_hands_every_buffer_over_and_never_reads_the_file_back()
     {
-        var state = DownloadResumeState.Create(null, 1000, 1000);
+        var content = RandomNumberGenerator.GetBytes(5_000_000);
+        var state = DownloadResumeState.Create(null, content.Length);
+        var path = Path.Combine(_dir, "stream");
+        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        await using var hasher = new StreamingSha256(handle, state);
+        for (var at = 0; at < content.Length; at += 65_536)
+        {
+            Assert.True(await WriteAndOfferAsync(hasher, handle, state, content, at, Math.Min(65_536, content.Length - at)));
+        }
+
+        // Only the handed-over buffers were hashed: the file could have been anything.
+        RandomAccess.Write(handle, new byte[content.Length], 0);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), await hasher.FinishAsync(content.Length));
+    }
+
+    [Fact]
+    public async Task A_file_shorter_than_its_listed_size_has_no_hash()
+    {
+        var state = DownloadResumeState.Create(null, 1000);
         using var handle = File.OpenHandle(Path.Combine(_dir, "short"), FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-        using var hasher = new StreamingSha256(handle, state);
-        var data = new byte[600];
-        RandomAccess.Write(handle, data, 0);
-        state.SetDone(0, 600);
-        hasher.OnWritten(0, data);
+        await using var hasher = new StreamingSha256(handle, state);
+        await WriteAndOfferAsync(hasher, handle, state, new byte[600], 0, 600);
 
-        Assert.Null(hasher.Finish(1000));
-    }
-
-    [Fact]
-    public void Restart_forgets_bytes_hashed_before_the_host_resent_the_file_from_zero()
-    {
-        var content = RandomNumberGenerator.GetBytes(5000);
-        var state = DownloadResumeState.Create(null, content.Length, content.Length);
-        using var handle = File.OpenHandle(Path.Combine(_dir, "restart"), FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-        using var hasher = new StreamingSha256(handle, state);
-        var junk = new byte[1000];
-        RandomAccess.Write(handle, junk, 0);
-        state.SetDone(0, 1000);
-        hasher.OnWritten(0, junk);
-
-        state.SetDone(0, 0);
-        hasher.Restart();
-        RandomAccess.Write(handle, content, 0);
-        state.SetDone(0, content.Length);
-        hasher.OnWritten(0, content);
-
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), hasher.Finish(content.Length));
+        Assert.Null(await hasher.FinishAsync(1000));
     }
 }

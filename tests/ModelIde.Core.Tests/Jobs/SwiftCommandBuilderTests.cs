@@ -44,8 +44,8 @@ public sealed class SwiftCommandBuilderTests
         Assert.DoesNotContain("qlora", line);
         var fp16 = SwiftCommandBuilder.Build(s_spec with { Tuner = JobTuner.Qlora, BnbComputeDtype = "float16" }, 4, "/out");
         Assert.Equal(["--bnb_4bit_compute_dtype", "float16"], fp16.SkipWhile(a => a != "--bnb_4bit_compute_dtype").Take(2));
-        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { BnbComputeDtype = "float16" }), e => e.Contains("QLoRA only", StringComparison.Ordinal));
-        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Tuner = JobTuner.Qlora, BnbComputeDtype = "bf16" }), e => e.Contains("bnbComputeDtype", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { BnbComputeDtype = "float16" }), e => e.Message.Contains("QLoRA only", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Tuner = JobTuner.Qlora, BnbComputeDtype = "bf16" }), e => e.Message.Contains("bnbComputeDtype", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class SwiftCommandBuilderTests
         Assert.Contains("--save_steps 50 --save_total_limit 2 --save_only_model true --output_dir /out --resume_from_checkpoint /out/v0-1/checkpoint-50 --resume_only_model true", SwiftCommandBuilder.ToCommandLine(argv));
         Assert.DoesNotContain("--resume_only_model", SwiftCommandBuilder.Build(spec with { SaveOnlyModel = null }, 4, "/out", "/out/c-5"));
         // Set by the spec, a flag is owned: repeating it in extra args is refused; otherwise extra args may set it.
-        Assert.Contains(SwiftCommandBuilder.Validate(spec with { ExtraArgsText = "--save_steps 10" }), e => e.Contains("--save_steps", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(spec with { ExtraArgsText = "--save_steps 10" }), e => e.Message.Contains("--save_steps", StringComparison.Ordinal));
         Assert.Empty(SwiftCommandBuilder.Validate(s_spec with { ExtraArgsText = "--save_steps 10" }));
     }
 
@@ -74,17 +74,17 @@ public sealed class SwiftCommandBuilderTests
         Assert.Equal(["--dataset", "/data/my file.jsonl", "AI-ModelScope/alpaca-gpt4-data-zh#500"], argv.SkipWhile(a => a != "--dataset").Take(3));
         Assert.Equal(["--system", "You are a \"helpful\" assistant.", "--model_author", "O'Brien", "--lora_dropout", "0.1"], argv.TakeLast(6));
         Assert.EndsWith("--system 'You are a \"helpful\" assistant.' --model_author 'O'\\''Brien' --lora_dropout 0.1", SwiftCommandBuilder.ToCommandLine(argv));
-        Assert.Contains(SwiftCommandBuilder.Validate(spec with { ExtraArgsText = "--system 'unclosed" }), e => e.StartsWith("extraArgs: unclosed single quote", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(spec with { ExtraArgsText = "--system 'unclosed" }), e => e.Field == "extraArgs" && e.Message.StartsWith("extraArgs: unclosed single quote", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Gpu_fields_are_checked_against_the_backend()
     {
         Assert.Empty(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [0, 3] }));
-        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [1, 1] }), e => e.Contains("distinct", StringComparison.Ordinal));
-        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [0, 1], GpusPerNode = 3 }), e => e.Contains("disagree", StringComparison.Ordinal));
-        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Backend = "slurm://u@login", GpuIndices = [0] }), e => e.Contains("SSH backend only", StringComparison.Ordinal));
-        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { CpusPerTask = 8 }), e => e.Contains("cpusPerTask", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [1, 1] }), e => e.Field == "gpuIndices" && e.Message.Contains("distinct", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { GpuIndices = [0, 1], GpusPerNode = 3 }), e => e.Message.Contains("disagree", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Backend = "slurm://u@login", GpuIndices = [0] }), e => e.Message.Contains("SSH backend only", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { CpusPerTask = 8 }), e => e.Message.Contains("cpusPerTask", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -143,8 +143,8 @@ public sealed class SwiftCommandBuilderTests
             _ => throw new ArgumentOutOfRangeException(nameof(field)),
         };
         var errors = SwiftCommandBuilder.Validate(spec);
-        Assert.Single(errors);
-        Assert.Contains(field, errors[0]);
+        Assert.Equal(field, Assert.Single(errors).Field);
+        Assert.Contains(field, errors[0].Message);
         Assert.Equal(ModelIdeErrorKind.InvalidInput, Assert.Throws<ModelIdeException>(() => SwiftCommandBuilder.EnsureValid(spec)).Kind);
     }
 

@@ -15,7 +15,8 @@ public sealed partial class SidecarAuthLeakTests
     {
         await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 10 }, CancellationToken.None);
         var endpoint = hub.BaseUri.AbsoluteUri;
-        using var p = SidecarProcessTests.StartSidecar("--endpoint", endpoint);
+        // At the most talkative level: every log entry the sign-ins cause is scanned too.
+        using var p = SidecarProcessTests.StartSidecar("--endpoint", endpoint, "--log-level", "trace");
         var stderr = p.StandardError.ReadToEndAsync();
         var scanned = new List<string>();
         var secrets = new List<string> { hub.DemoToken, hub.GitTokenFor("demo") };
@@ -91,8 +92,11 @@ public sealed partial class SidecarAuthLeakTests
             }
         }
 
-        scanned.Add(await stderr);
+        var log = await stderr;
+        scanned.Add(log);
         Assert.True(scanned.Count >= 5);
+        Assert.Contains("[debug] SidecarServer: auth/validateToken answered", log, StringComparison.Ordinal);
+        Assert.Contains("[warn] SidecarServer: auth/validateToken failed: AuthenticationRequired", log, StringComparison.Ordinal);
         foreach (var secret in secrets)
         {
             Assert.DoesNotContain(scanned, text => text.Contains(secret, StringComparison.Ordinal));

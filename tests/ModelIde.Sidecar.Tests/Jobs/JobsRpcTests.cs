@@ -23,7 +23,22 @@ public sealed class JobsRpcTests
         Assert.Contains("#SBATCH --gres=gpu:2", p.Script);
 
         var bad = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec with { Model = "", LearningRate = 3 });
-        Assert.Equal(2, bad.Errors.Count);
+        Assert.Equal(["model", "learningRate"], bad.Errors.Select(e => e.Field));
+
+        // The form's checks live here now: a dataset-less spec with a file to upload is fine, a bad backend is not.
+        var upload = Path.GetTempFileName();
+        try
+        {
+            var uploadOnly = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec with { Dataset = [], UploadDataset = upload });
+            Assert.Empty(uploadOnly.Errors);
+        }
+        finally
+        {
+            File.Delete(upload);
+        }
+
+        var noUser = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec with { Backend = "ssh://gpu01" });
+        Assert.Equal("backend", Assert.Single(noUser.Errors).Field);
     }
 
     [Fact]
@@ -272,11 +287,6 @@ internal sealed class NotificationSink(ConcurrentQueue<JobUpdateParams> updates)
 {
     [JsonRpcMethod(JobsMethods.Update, UseSingleObjectParameterDeserialization = true)]
     public void Update(JobUpdateParams p) => updates.Enqueue(p);
-
-    [JsonRpcMethod(SidecarMethods.Log, UseSingleObjectParameterDeserialization = true)]
-    public void Log(LogParams p)
-    {
-    }
 }
 
 /// <summary>The sshd and Slurm of scripts/setup/20-ssh.sh and 21-slurm.sh: from MODELIDE_* or by running the scripts (never skipped).</summary>

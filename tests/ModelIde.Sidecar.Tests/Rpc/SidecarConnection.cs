@@ -1,5 +1,6 @@
 using System.Text;
 using ModelIde.Sidecar;
+using ModelIde.Sidecar.Logging;
 using Nerdbank.Streams;
 using StreamJsonRpc;
 
@@ -25,10 +26,11 @@ internal sealed class SidecarConnection : IAsyncDisposable
     public SidecarContext Context { get; }
 
     /// <param name="clientTarget">Receives the sidecar's notifications (progress, auth/sessionExpired, ...) on the client side.</param>
-    public static SidecarConnection Start(string endpoint = "http://127.0.0.1:9/", object? clientTarget = null)
+    /// <param name="logging">The sidecar's log, for tests that read it; none by default.</param>
+    public static SidecarConnection Start(string endpoint = "http://127.0.0.1:9/", object? clientTarget = null, SidecarLogging? logging = null)
     {
         var (clientStream, serverStream) = FullDuplexStream.CreatePair();
-        var context = new SidecarContext(new SidecarOptions(endpoint));
+        var context = new SidecarContext(new SidecarOptions(endpoint), logging);
         var server = SidecarServer.Attach(serverStream, serverStream, context);
         var formatter = new SystemTextJsonFormatter();
         SidecarServer.ConfigureJson(formatter.JsonSerializerOptions);

@@ -1,17 +1,20 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace ModelIde.Sidecar.Tests.Rpc;
 
-/// <summary>The real sidecar process: `modelide serve` over stdio, as the extension starts it.</summary>
-public sealed class SidecarProcessTests
+/// <summary>The real sidecar process, modelide-sidecar over stdio, as the extension starts it from the VSIX.</summary>
+public sealed partial class SidecarProcessTests
 {
     internal static Process StartSidecar(params string[] extra) => StartSidecar(new Dictionary<string, string?>(), extra);
 
     /// <summary>As above, with environment changes: a null value removes the variable.</summary>
     internal static Process StartSidecar(IReadOnlyDictionary<string, string?> env, params string[] extra)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "modelide.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "modelide-sidecar.dll");
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
@@ -20,7 +23,6 @@ public sealed class SidecarProcessTests
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("serve");
         foreach (var e in extra)
         {
             psi.ArgumentList.Add(e);
@@ -74,6 +76,136 @@ public sealed class SidecarProcessTests
             }
         }
     }
+
+    [Fact]
+    public async Task Nothing_but_json_rpc_reaches_stdout_while_a_library_writes_to_the_console()
+    {
+        var signal = Path.Combine(Path.GetTempPath(), $"modelide-noise-{Guid.NewGuid():N}");
+        var env = new Dictionary<string, string?>
+        {
+            ["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location,
+            ["MODELIDE_TEST_CONSOLE_NOISE"] = signal,
+        };
+        using var p = StartSidecar(env, "--endpoint", "http://127.0.0.1:9");
+        var stderr = p.StandardError.ReadToEndAsync();
+        try
+        {
+            var input = p.StandardInput.BaseStream;
+            var output = p.StandardOutput.BaseStream;
+            for (var id = 1; id <= 100; id++)
+            {
+                await SidecarRpcTests.WriteFramedAsync(input, $$"""{"jsonrpc":"2.0","id":{{id}},"method":"sidecar/ping"}""");
+                using var pong = JsonDocument.Parse(await ReadStrictlyFramedAsync(output));
+                Assert.Equal(id, pong.RootElement.GetProperty("id").GetInt32());
+                if (id == 1)
+                {
+                    await File.WriteAllTextAsync(signal, "the sidecar is up: make noise");
+                }
+
+                await Task.Delay(5);
+            }
+
+            p.StandardInput.Close();
+            using var rest = new MemoryStream();
+            await output.CopyToAsync(rest);
+            Assert.Equal("", Encoding.UTF8.GetString(rest.ToArray()));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await p.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            File.Delete(signal);
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+
+        // The noise was written all along: it went to the log.
+        var log = await stderr;
+        Assert.Contains("console noise", log, StringComparison.Ordinal);
+        Assert.Contains("native noise on fd 1", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Log_level_follows_set_log_level_without_a_restart()
+    {
+        using var p = StartSidecar("--endpoint", "http://127.0.0.1:9", "--log-level", "info");
+        var lines = new ConcurrentQueue<string>();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lines.Enqueue(e.Data);
+            }
+        };
+        p.BeginErrorReadLine();
+        try
+        {
+            var input = p.StandardInput.BaseStream;
+            var output = p.StandardOutput.BaseStream;
+            var id = 0;
+            async Task PingAsync()
+            {
+                await SidecarRpcTests.WriteFramedAsync(input, $$"""{"jsonrpc":"2.0","id":{{++id}},"method":"sidecar/ping"}""");
+                await SidecarRpcTests.ReadFramedAsync(output);
+            }
+
+            Task SetLevelAsync(string level) => SidecarRpcTests.WriteFramedAsync(input, $$$"""{"jsonrpc":"2.0","method":"sidecar/setLogLevel","params":{"level":"{{{level}}}"}}""");
+            int PingsLogged() => lines.Count(l => PingLogged().IsMatch(l));
+            async Task UntilAsync(Func<bool> condition)
+            {
+                for (var i = 0; i < 300 && !condition(); i++)
+                {
+                    await Task.Delay(50);
+                }
+
+                Assert.True(condition(), string.Join("\n", lines));
+            }
+
+            await PingAsync();             // info: not logged
+            await SetLevelAsync("debug");
+            await PingAsync();             // logged
+            await UntilAsync(() => PingsLogged() == 1);
+            await SetLevelAsync("warn");
+            await PingAsync();             // not logged
+            await SetLevelAsync("debug");
+            await PingAsync();             // logged
+            await UntilAsync(() => PingsLogged() == 2);
+            Assert.Contains(lines, l => l.Contains("[info] SidecarRpcTarget: Log level is now Debug.", StringComparison.Ordinal));
+            Assert.Equal(1, lines.Count(l => l.Contains("started (pid", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            p.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>Reads one message and fails on anything that is not exactly a JSON-RPC header and body.</summary>
+    private static async Task<string> ReadStrictlyFramedAsync(Stream stream)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var header = new List<byte>();
+        var one = new byte[1];
+        while (!(header.Count >= 4 && header[^4] == '\r' && header[^3] == '\n' && header[^2] == '\r' && header[^1] == '\n'))
+        {
+            Assert.True(await stream.ReadAsync(one, cts.Token) == 1, "stdout closed inside a header");
+            header.Add(one[0]);
+        }
+
+        var text = Encoding.ASCII.GetString([.. header]);
+        var match = StrictHeader().Match(text);
+        Assert.True(match.Success, $"not a JSON-RPC header: {text}");
+        var body = new byte[int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)];
+        await stream.ReadExactlyAsync(body, cts.Token);
+        return Encoding.UTF8.GetString(body);
+    }
+
+    [GeneratedRegex(@"\A(?:Content-Type: [^\r\n]*\r\n)?Content-Length: (\d+)\r\n(?:Content-Type: [^\r\n]*\r\n)?\r\n\z")]
+    private static partial Regex StrictHeader();
+
+    [GeneratedRegex(@"^\[debug\] SidecarServer: sidecar/ping answered in [\d.]+ ms$")]
+    private static partial Regex PingLogged();
 
     [Fact]
     public async Task Sidecar_exits_when_its_client_process_dies()

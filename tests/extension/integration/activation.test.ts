@@ -103,6 +103,19 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.equal(api.getState().sidecarStarts, 2);
   });
 
+  it('tells the running sidecar about a log level change on the output channel, without restarting it', async () => {
+    const pid = api.sidecar.processId;
+    fake.setLogLevel(fake.vscode.LogLevel.Debug);
+    fake.setLogLevel(fake.vscode.LogLevel.Error);
+    const levels = await until(async () => {
+      const seen = (await api.sidecar.request('test/setLogLevels')) as { level: string }[];
+      return seen.length >= 2 && seen;
+    }, 'the notifications');
+    assert.deepEqual(levels.map((l) => l.level), ['debug', 'error']);
+    assert.equal(api.sidecar.processId, pid);
+    fake.setLogLevel(fake.vscode.LogLevel.Info);
+  });
+
   it('downloads with a progress notification showing bytes, speed and ETA', async () => {
     const result = await fake.vscode.commands.executeCommand('modelscope.download', 'demo/tiny');
     assert.deepEqual(result, { localPath: '/cache/demo/tiny', files: 1, bytes: 4 * 1024 * 1024 });

@@ -10,7 +10,8 @@ import { repoRoot as checkoutRoot } from '../paths';
 
 const fakeSidecar = path.join(__dirname, 'fixtures', 'fakeSidecar.js');
 const repoRoot = process.env.MODELIDE_ROOT ?? checkoutRoot;
-const realSidecarDll = path.join(repoRoot, '.build', 'cli', 'modelide.dll');
+// The sidecar the VSIX ships (modelide-sidecar), built into .build/cli with the CLI by ./modelide.
+const realSidecarDll = path.join(repoRoot, '.build', 'cli', 'modelide-sidecar.dll');
 
 interface Harness {
   client: SidecarClient;
@@ -75,14 +76,18 @@ describe('SidecarClient against a stand-in process', () => {
     }
   });
 
-  it('redacts sidecar/log notifications before logging them', async () => {
+  it('logs the sidecar\'s stderr entry by entry at their levels, the stack with its entry, redacted', async () => {
     const h = harness(() => fake());
     try {
       await h.client.request('test/log');
-      const line = h.logs.find((l) => l.message.includes('Authorization'));
-      assert.ok(line, 'the log notification arrived');
-      assert.equal(line.level, 'warn');
-      assert.ok(!line.message.includes('abcdefghijk'));
+      for (let i = 0; i < 100 && !h.logs.some((l) => l.message.includes('failed in')); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const entry = h.logs.findIndex((l) => l.message.includes('Authorization'));
+      assert.ok(entry >= 0, 'the entry arrived');
+      assert.deepEqual(h.logs.slice(entry, entry + 4).map((l) => l.level), ['warn', 'warn', 'warn', 'debug']);
+      assert.ok(h.logs[entry + 2].message.includes('at ModelIde.Core.Jobs.JobService.GetAsync()'));
+      assert.ok(!h.logs.some((l) => l.message.includes('abcdefghijk') || l.message.includes('ms-abcdef1234567890')));
     } finally {
       h.client.dispose();
     }
@@ -133,7 +138,7 @@ describe('SidecarClient against the real sidecar', () => {
   it('restarts after SIGKILL and the next call succeeds', { skip: available ? false : `build it first: ./modelide --version (${realSidecarDll})` }, async () => {
     const h = harness(() => ({
       command: 'dotnet',
-      args: [realSidecarDll, 'serve', '--clientProcessId', String(process.pid), '--endpoint', 'http://127.0.0.1:9/'],
+      args: [realSidecarDll, '--clientProcessId', String(process.pid), '--endpoint', 'http://127.0.0.1:9/'],
     }), { policy: new RestartPolicy({ maxCrashes: 5, windowMs: 180000, initialDelayMs: 50, maxDelayMs: 50 }) });
     try {
       const first = await h.client.request<PingResult>('sidecar/ping');

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { formValuesFromSpec, parseGpuIndices, parseJobForm, shellQuote, unknownHostFrom } from '../../../extension/src/jobs/jobForm';
+import { formValuesFromSpec, parseGpuIndices, parseJobForm, placePreviewErrors, shellQuote, unknownHostFrom } from '../../../extension/src/jobs/jobForm';
 
 const valid = {
   backend: 'ssh://alice@gpu01:2222',
@@ -28,23 +28,40 @@ describe('parseJobForm', () => {
     });
   });
 
-  const bad: [string, Record<string, string>, string][] = [
-    ['a backend without user', { ...valid, backend: 'ssh://gpu01' }, 'backend'],
-    ['an unknown backend scheme', { ...valid, backend: 'http://a@b' }, 'backend'],
-    ['a missing model', { ...valid, model: ' ' }, 'model'],
-    ['no dataset', { ...valid, dataset: '' }, 'dataset'],
+  const unsendable: [string, Record<string, string>, string][] = [
     ['an unknown tuner', { ...valid, tuner: 'adapter' }, 'tuner'],
     ['a fractional LoRA rank', { ...valid, loraRank: '8.5' }, 'loraRank'],
-    ['a zero learning rate', { ...valid, learningRate: '0' }, 'learningRate'],
     ['text in a number field', { ...valid, batchSize: 'two' }, 'batchSize'],
-    ['neither epochs nor steps', { ...valid, numTrainEpochs: '' }, 'numTrainEpochs'],
     ['a repeated GPU', { ...valid, gpuIndices: '0,0' }, 'gpuIndices'],
     ['a GPU that is not a number', { ...valid, gpuIndices: 'all' }, 'gpuIndices'],
-    ['zero checkpoints to keep', { ...valid, saveTotalLimit: '0' }, 'saveTotalLimit'],
   ];
-  for (const [name, values, field] of bad) {
-    it(`reports ${name}`, () => assert.deepEqual(parseJobForm(values).errors.map((e) => e.field), [field]));
+  for (const [name, values, field] of unsendable) {
+    it(`reports ${name}, which the types cannot carry`, () => assert.deepEqual(parseJobForm(values).errors.map((e) => e.field), [field]));
   }
+
+  // The rules about a job are jobs/preview's alone (the form once required a dataset that an upload replaces).
+  const forThePreview: [string, Record<string, string>][] = [
+    ['a backend without user', { ...valid, backend: 'ssh://gpu01' }],
+    ['a missing model', { ...valid, model: ' ' }],
+    ['no dataset but a file to upload', { ...valid, dataset: '', uploadDataset: '/data/train.jsonl' }],
+    ['a zero learning rate', { ...valid, learningRate: '0' }],
+    ['neither epochs nor steps', { ...valid, numTrainEpochs: '' }],
+    ['zero checkpoints to keep', { ...valid, saveTotalLimit: '0' }],
+  ];
+  for (const [name, values] of forThePreview) {
+    it(`sends ${name} to jobs/preview instead of judging it`, () => assert.deepEqual(parseJobForm(values).errors, []));
+  }
+
+  it('places the preview\'s errors beside the form\'s fields, the others above the command', () => {
+    const placed = placePreviewErrors(
+      [
+        { field: 'dataset', message: 'dataset is required.' },
+        { field: 'swiftMajorVersion', message: 'swiftMajorVersion must be 3 or 4.' },
+      ],
+      ['backend', 'dataset'],
+    );
+    assert.deepEqual(placed, { fieldErrors: [{ field: 'dataset', message: 'dataset is required.' }], errors: ['swiftMajorVersion must be 3 or 4.'] });
+  });
 
   it('round-trips a preset through the form values', () => {
     const values = formValuesFromSpec({ backend: 'slurm://bob@login', model: 'm', dataset: ['a', 'b'], tuner: 'qlora', maxSteps: 10 });
