@@ -34,7 +34,8 @@ public enum DevicePolicyKind
     MaxEfficiency,
 }
 
-public sealed record InferenceDevicesParams(DevicePolicyKind? Policy = null, string? EpLibraryPath = null);
+/// <param name="CudaPath">The <c>modelscope.inference.cudaPath</c> setting: a folder searched first for the CUDA libraries.</param>
+public sealed record InferenceDevicesParams(DevicePolicyKind? Policy = null, string? EpLibraryPath = null, string? CudaPath = null);
 
 public sealed record HardwareDeviceDto(string Type, string Vendor, uint VendorId, uint DeviceId);
 
@@ -42,7 +43,8 @@ public sealed record ExecutionProviderDto(string Name, string Vendor, string Dev
 
 public sealed record InferenceDevicesResult(IReadOnlyList<HardwareDeviceDto> Hardware, IReadOnlyList<ExecutionProviderDto> ExecutionProviders, string Summary);
 
-public sealed record InferenceLoadParams(string ModelDir, DevicePolicyKind? Policy = null, string? EpLibraryPath = null, int? Threads = null);
+/// <param name="CudaPath">The <c>modelscope.inference.cudaPath</c> setting: a folder searched first for the CUDA libraries.</param>
+public sealed record InferenceLoadParams(string ModelDir, DevicePolicyKind? Policy = null, string? EpLibraryPath = null, int? Threads = null, string? CudaPath = null);
 
 public sealed record InferenceLoadResult(string SessionId, string Device, string Reason, int ContextLength, string? ChatTemplate, bool IsChatModel);
 

@@ -29,6 +29,10 @@ export const options = {
   offline: (): boolean => config().get<boolean>('offline') ?? false,
   devicePolicy: (): DevicePolicyKind => config().get<DevicePolicyKind>('inference.devicePolicy') ?? 'auto',
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
+  /** A folder searched first for the CUDA 13 / cuDNN 9 libraries; empty means the usual places. */
+  cudaPath: (): string | undefined => config().get<string>('inference.cudaPath') || undefined,
+  /** Where "Enable GPU (CUDA)" downloads the GPU runtime from; empty means MODELIDE_GPU_PACKAGE_SOURCE, else nuget.org. */
+  gpuPackageSource: (): string | undefined => config().get<string>('gpu.packageSource') || undefined,
   sidecarPath: (): string | undefined => config().get<string>('sidecarPath') || undefined,
   /** Hosts a token may go to over plain http (auth/plainHttpConsent restarts the sidecar when they change). */
   allowHttpHosts: (): string[] => {

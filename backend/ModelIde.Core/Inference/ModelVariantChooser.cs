@@ -34,7 +34,7 @@ public static class ModelVariantChooser
         {
             var path = Path.GetFullPath(Path.IsPathRooted(requestedFile) ? requestedFile : Path.Combine(root, requestedFile));
             var asked = variants.FirstOrDefault(v => v.ModelPath == path || (v.GenaiConfigPath is { } g && Path.GetDirectoryName(g) == path))
-                ?? (File.Exists(path) ? Describe(path, null) : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                ?? (File.Exists(path) ? Describe(root, path, null) : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
                     $"The requested model file {requestedFile} is not in {root}. Files found: {List(variants, root)}."));
             return new ModelFolderChoice(asked, "chosen by the user", variants, root);
         }
@@ -86,17 +86,17 @@ public static class ModelVariantChooser
     public static List<ModelVariant> Find(string root)
     {
         var found = new List<ModelVariant>();
-        Walk(root, 0, found);
+        Walk(root, root, 0, found);
         return found.OrderBy(v => v.ModelPath, StringComparer.Ordinal).ToList();
     }
 
-    private static void Walk(string dir, int depth, List<ModelVariant> found)
+    private static void Walk(string root, string dir, int depth, List<ModelVariant> found)
     {
         var genai = Path.Combine(dir, "genai_config.json");
         var named = File.Exists(genai) ? DecoderFileName(genai) : null;
         if (named is not null && File.Exists(Path.Combine(dir, named)))
         {
-            found.Add(Describe(Path.GetFullPath(Path.Combine(dir, named)), genai));
+            found.Add(Describe(root, Path.GetFullPath(Path.Combine(dir, named)), genai));
         }
         else
         {
@@ -118,7 +118,7 @@ public static class ModelVariantChooser
                     continue;
                 }
 
-                found.Add(Describe(Path.GetFullPath(file), null));
+                found.Add(Describe(root, Path.GetFullPath(file), null));
             }
         }
 
@@ -132,7 +132,7 @@ public static class ModelVariantChooser
             var name = Path.GetFileName(sub);
             if (!name.StartsWith('.') && name != "node_modules")
             {
-                Walk(sub, depth + 1, found);
+                Walk(root, sub, depth + 1, found);
             }
         }
     }
@@ -150,7 +150,7 @@ public static class ModelVariantChooser
         }
     }
 
-    private static ModelVariant Describe(string modelPath, string? genaiConfig)
+    private static ModelVariant Describe(string root, string modelPath, string? genaiConfig)
     {
         var dir = Path.GetDirectoryName(modelPath)!;
         var name = Path.GetFileNameWithoutExtension(modelPath).ToLowerInvariant();
@@ -164,7 +164,8 @@ public static class ModelVariantChooser
             _ when where.Contains("bf16", StringComparison.Ordinal) => "bf16",
             _ => "fp32",
         };
-        var path = dir.Replace('\\', '/').ToLowerInvariant();
+        // Only the folders inside the model say where it runs (a user's own /data/gpu/... says nothing about the export).
+        var path = "/" + Path.GetRelativePath(root, dir).Replace('\\', '/').ToLowerInvariant();
         var gpuOnly = path.Contains("/cuda", StringComparison.Ordinal) || path.Contains("/dml", StringComparison.Ordinal) ||
                       path.Contains("directml", StringComparison.Ordinal) || path.Contains("/gpu", StringComparison.Ordinal);
         var bytes = new FileInfo(modelPath).Length;

@@ -28,7 +28,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
     [JsonRpcMethod(InferenceMethods.Devices, UseSingleObjectParameterDeserialization = true)]
     public Task<InferenceDevicesResult> DevicesAsync(InferenceDevicesParams? p, CancellationToken cancellationToken) => Task.Run(() =>
     {
-        var report = ExecutionProviderSelector.Describe(PolicyOf(p?.Policy), p?.EpLibraryPath);
+        var report = ExecutionProviderSelector.Describe(PolicyOf(p?.Policy), p?.EpLibraryPath, cudaPath: p?.CudaPath);
         return new InferenceDevicesResult(
             report.Hardware.Select(h => new HardwareDeviceDto(h.Type, h.Vendor, h.VendorId, h.DeviceId)).ToArray(),
             report.ExecutionProviders.Select(e => new ExecutionProviderDto(e.Name, e.Vendor, e.DeviceType)).ToArray(),
@@ -43,7 +43,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelDir is required.");
         }
 
-        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads);
+        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads, cudaPath: p.CudaPath);
         var id = Guid.NewGuid().ToString("N");
         Sessions[id] = model;
         return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null);

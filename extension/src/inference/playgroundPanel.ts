@@ -92,6 +92,7 @@ export class PlaygroundPanel implements vscode.Disposable {
             modelDir: this.modelDir!,
             policy: options.devicePolicy(),
             epLibraryPath: options.epLibraryPath(),
+            cudaPath: options.cudaPath(),
           }),
       );
       post({ type: 'loaded', device: this.loaded.device, reason: this.loaded.reason, isChatModel: this.loaded.isChatModel, contextLength: this.loaded.contextLength });

@@ -56,7 +56,7 @@ describe('package.json contributions', () => {
     const pure = [
       'common/redact.ts', 'common/format.ts', 'common/html.ts', 'sidecar/sidecarClient.ts', 'sidecar/restartPolicy.ts',
       'sidecar/sidecarLocator.ts', 'auth/signInFlow.ts', 'auth/plainHttp.ts', 'models/modelTreeModel.ts', 'models/fileTree.ts', 'models/markdown.ts',
-      'jobs/jobForm.ts', 'inference/modelDir.ts',
+      'jobs/jobForm.ts', 'inference/modelDir.ts', 'gpu/gpuEnable.ts',
     ];
     for (const file of pure) {
       assert.ok(!/from 'vscode'/.test(src(file)), file);
