@@ -75,7 +75,8 @@ describe('package.json contributions', () => {
   it('lets no workspace steer where the token or a command goes (issue 19 case 10): those settings are user-level only', () => {
     const properties: Record<string, { scope?: string }> = pkg.contributes.configuration.properties;
     // window scope (the default) lets an opened folder's .vscode/settings.json set a value; these are harmless there.
-    const workspaceMaySet = ['modelscope.organizations', 'modelscope.inference.devicePolicy'];
+    // offline only stops requests to the hub.
+    const workspaceMaySet = ['modelscope.organizations', 'modelscope.inference.devicePolicy', 'modelscope.offline'];
     const scopes = Object.entries(properties).map(([key, p]) => [key, p.scope ?? 'window']);
     assert.deepEqual(
       scopes.filter(([key, scope]) => !workspaceMaySet.includes(key) && scope !== 'application' && scope !== 'machine'),
