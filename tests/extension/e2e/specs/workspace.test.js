@@ -32,7 +32,8 @@ describe('A workspace cannot redirect the token', () => {
   it('(w) ignores the folder\'s endpoint: the sign-in shows and uses the user\'s hub, and the folder\'s hub gets nothing', async () => {
     const userHub = wb.hubUrl.replace(/\/+$/, '');
     await wb.runCommand('Sign in to ModelScope');
-    const list = wb.page.locator('.quick-input-widget .quick-input-list');
+    // The command palette's own list is showing until the sign-in choices replace it: wait for a choice naming a hub.
+    const list = wb.page.locator('.quick-input-widget .quick-input-list', { hasText: 'Paste an access token' });
     await list.waitFor({ state: 'visible', timeout: 30000 });
     const choices = await list.innerText();
     await wb.screenshot('w-choices');
