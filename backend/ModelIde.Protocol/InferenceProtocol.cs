@@ -42,9 +42,33 @@ public sealed record ExecutionProviderDto(string Name, string Vendor, string Dev
 
 public sealed record InferenceDevicesResult(IReadOnlyList<HardwareDeviceDto> Hardware, IReadOnlyList<ExecutionProviderDto> ExecutionProviders, string Summary);
 
-public sealed record InferenceLoadParams(string ModelDir, DevicePolicyKind? Policy = null, string? EpLibraryPath = null, int? Threads = null);
+/// <param name="File">Which ONNX file to run, relative to <paramref name="ModelDir"/> (the <c>modelscope.inference.modelFile</c>
+/// setting); null lets the sidecar choose by device and memory.</param>
+public sealed record InferenceLoadParams(string ModelDir, DevicePolicyKind? Policy = null, string? EpLibraryPath = null, int? Threads = null, string? File = null);
 
-public sealed record InferenceLoadResult(string SessionId, string Device, string Reason, int ContextLength, string? ChatTemplate, bool IsChatModel);
+/// <param name="File">The ONNX file that runs, relative to the model folder, with forward slashes.</param>
+/// <param name="FileReason">Why that file: the only one, chosen by the user, or the precision that suits the device (with the variants found).</param>
+/// <param name="Defaults">The model's own generation defaults, which the playground starts from.</param>
+public sealed record InferenceLoadResult(
+    string SessionId,
+    string Device,
+    string Reason,
+    int ContextLength,
+    string? ChatTemplate,
+    bool IsChatModel,
+    string File,
+    string FileReason,
+    GenerationDefaultsDto Defaults);
+
+/// <summary>genai_config.json's search section, else generation_config.json; each null when the model does not say.</summary>
+/// <param name="MaxLength">Prompt plus generated tokens at most.</param>
+public sealed record GenerationDefaultsDto(
+    int? MaxLength = null,
+    bool? DoSample = null,
+    double? Temperature = null,
+    int? TopK = null,
+    double? TopP = null,
+    double? RepetitionPenalty = null);
 
 public enum ChatRole
 {

@@ -43,10 +43,12 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelDir is required.");
         }
 
-        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads);
+        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads, string.IsNullOrWhiteSpace(p.File) ? null : p.File);
         var id = Guid.NewGuid().ToString("N");
         Sessions[id] = model;
-        return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null);
+        var d = model.Config.Defaults;
+        return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null,
+            model.File, model.Folder.Reason, new GenerationDefaultsDto(d.MaxLength, d.DoSample, d.Temperature, d.TopK, d.TopP, d.RepetitionPenalty));
     }, cancellationToken);
 
     // The whole request runs on the thread pool: nothing of it (rendering the template, tokenizing, the first JIT of
@@ -81,7 +83,8 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "Give a prompt or messages.");
         }
 
-        var options = new GenerationOptions
+        // What the client leaves out comes from the model's own defaults, as in the CLI.
+        var options = model.Config.Defaults.Apply(new GenerationOptions
         {
             MaxNewTokens = p.MaxNewTokens ?? 256,
             Temperature = (float)(p.Temperature ?? 0),
@@ -90,7 +93,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             RepetitionPenalty = (float)(p.RepetitionPenalty ?? 1),
             Seed = p.Seed,
             StopStrings = p.Stop ?? [],
-        };
+        }, p.Temperature is not null, p.TopK is not null, p.TopP is not null, p.RepetitionPenalty is not null);
 
         // Notifications are queued in order from the generating thread; each send awaits the previous one.
         var pending = Task.CompletedTask;

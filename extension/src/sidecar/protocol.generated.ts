@@ -300,6 +300,8 @@ export interface InferenceLoadParams {
   policy?: DevicePolicyKind;
   epLibraryPath?: string;
   threads?: number;
+  /** Which ONNX file to run, relative to `modelDir` (the `modelscope.inference.modelFile` setting); null lets the sidecar choose by device and memory. */
+  file?: string;
 }
 
 export interface InferenceLoadResult {
@@ -309,6 +311,23 @@ export interface InferenceLoadResult {
   contextLength: number;
   chatTemplate?: string;
   isChatModel: boolean;
+  /** The ONNX file that runs, relative to the model folder, with forward slashes. */
+  file: string;
+  /** Why that file: the only one, chosen by the user, or the precision that suits the device (with the variants found). */
+  fileReason: string;
+  /** The model's own generation defaults, which the playground starts from. */
+  defaults: GenerationDefaults;
+}
+
+/** genai_config.json's search section, else generation_config.json; each null when the model does not say. */
+export interface GenerationDefaults {
+  /** Prompt plus generated tokens at most. */
+  maxLength?: number;
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
 }
 
 export interface InferenceGenerateParams {
@@ -790,8 +809,9 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   InferenceDevicesResult: { hardware: 'HardwareDevice[]', executionProviders: 'ExecutionProvider[]', summary: 'string' },
   HardwareDevice: { type: 'string', vendor: 'string', vendorId: 'number', deviceId: 'number' },
   ExecutionProvider: { name: 'string', vendor: 'string', deviceType: 'string' },
-  InferenceLoadParams: { modelDir: 'string', policy: 'DevicePolicyKind?', epLibraryPath: 'string?', threads: 'number?' },
-  InferenceLoadResult: { sessionId: 'string', device: 'string', reason: 'string', contextLength: 'number', chatTemplate: 'string?', isChatModel: 'boolean' },
+  InferenceLoadParams: { modelDir: 'string', policy: 'DevicePolicyKind?', epLibraryPath: 'string?', threads: 'number?', file: 'string?' },
+  InferenceLoadResult: { sessionId: 'string', device: 'string', reason: 'string', contextLength: 'number', chatTemplate: 'string?', isChatModel: 'boolean', file: 'string', fileReason: 'string', defaults: 'GenerationDefaults' },
+  GenerationDefaults: { maxLength: 'number?', doSample: 'boolean?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?' },
   InferenceGenerateParams: { sessionId: 'string', generationId: 'string', prompt: 'string?', messages: 'ChatMessage[]?', maxNewTokens: 'number?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?', seed: 'number?', stop: 'string[]?' },
   ChatMessage: { role: 'ChatRole', content: 'string' },
   InferenceGenerateResult: { text: 'string', tokenIds: 'number[]', promptTokens: 'number', generatedTokens: 'number', tokensPerSecond: 'number', stopReason: 'StopReasonKind' },
