@@ -29,5 +29,7 @@ export const options = {
   offline: (): boolean => config().get<boolean>('offline') ?? false,
   devicePolicy: (): DevicePolicyKind => config().get<DevicePolicyKind>('inference.devicePolicy') ?? 'auto',
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
+  /** Which ONNX file of a model folder the playground runs (relative to the folder); empty lets the sidecar choose. */
+  modelFile: (): string | undefined => config().get<string>('inference.modelFile')?.trim() || undefined,
   sidecarPath: (): string | undefined => config().get<string>('sidecarPath') || undefined,
 };

@@ -75,6 +75,23 @@ public static class ModelVariantChooser
         return new ModelFolderChoice(chosen, $"{why} ({variants.Count} variants: {List(variants, root)})", variants, root);
     }
 
+    /// <summary>
+    /// A file named by a setting rather than typed at a prompt: it must be a relative path inside the model folder, so a
+    /// setting cannot make the sidecar load an ONNX file from anywhere else.
+    /// </summary>
+    public static string RequireInside(string folder, string file)
+    {
+        var root = Path.GetFullPath(folder);
+        var full = Path.GetFullPath(Path.Combine(root, file));
+        if (Path.IsPathRooted(file) || !full.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"The model file \"{file}\" must be a relative path inside the model folder {root}, such as onnx/model_q4.onnx.");
+        }
+
+        return file;
+    }
+
     private static string List(IReadOnlyList<ModelVariant> variants, string root) =>
         string.Join(", ", variants.Select(v => $"{v.RelativeTo(root)} [{v.Precision}{(v.GpuOnly ? ", GPU" : "")}, {v.Bytes / (1024.0 * 1024):0.#} MB]"));
 

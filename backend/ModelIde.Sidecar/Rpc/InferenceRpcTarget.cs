@@ -43,7 +43,8 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelDir is required.");
         }
 
-        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads, string.IsNullOrWhiteSpace(p.File) ? null : p.File);
+        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads,
+            string.IsNullOrWhiteSpace(p.File) ? null : ModelVariantChooser.RequireInside(p.ModelDir, p.File));
         var id = Guid.NewGuid().ToString("N");
         Sessions[id] = model;
         var d = model.Config.Defaults;

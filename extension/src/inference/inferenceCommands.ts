@@ -19,7 +19,7 @@ export function registerInferenceFeatures(context: vscode.ExtensionContext, side
   const openDir = async (dir: string) => {
     const runnable = findRunnableModelDir(dir);
     if (!runnable) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('{0} has no genai_config.json or model.onnx, so it cannot run locally.', dir));
+      void vscode.window.showErrorMessage(vscode.l10n.t('{0} holds no ONNX model (*.onnx), so it cannot run locally.', dir));
       return;
     }
     await playground.open(runnable);

@@ -65,7 +65,7 @@ public sealed class ModelFileChoiceRpcTests
     }
 
     [Fact]
-    public async Task The_users_file_wins_and_a_missing_one_is_a_clear_error()
+    public async Task The_users_file_wins_and_a_missing_or_outside_one_is_a_clear_error()
     {
         var repo = OnnxCommunityRepo();
         try
@@ -81,6 +81,24 @@ public sealed class ModelFileChoiceRpcTests
             Assert.Equal(RpcErrorCodes.InvalidInput, e.ErrorCode);
             Assert.Contains("onnx/model_q8.onnx is not in", e.Message, StringComparison.Ordinal);
             Assert.Contains("onnx/model_q4.onnx [int4", e.Message, StringComparison.Ordinal);
+
+            // The file comes from a setting: it cannot name a file outside the model's folder.
+            var elsewhere = Directory.CreateTempSubdirectory("inference-elsewhere-").FullName;
+            File.CreateSymbolicLink(Path.Combine(elsewhere, "model_q4.onnx"), Path.Combine(repo, "onnx", "model_q4.onnx"));
+            try
+            {
+                foreach (var file in new[] { Path.Combine(elsewhere, "model_q4.onnx"), Path.Combine("..", Path.GetFileName(elsewhere), "model_q4.onnx") })
+                {
+                    var outside = await Assert.ThrowsAsync<RemoteInvocationException>(() => sidecar.Rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(
+                        InferenceMethods.Load, new InferenceLoadParams(repo, DevicePolicyKind.PreferCpu, File: file)));
+                    Assert.Equal(RpcErrorCodes.InvalidInput, outside.ErrorCode);
+                    Assert.Contains("must be a relative path inside the model folder", outside.Message, StringComparison.Ordinal);
+                }
+            }
+            finally
+            {
+                Directory.Delete(elsewhere, true);
+            }
         }
         finally
         {
