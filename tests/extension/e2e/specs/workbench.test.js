@@ -107,10 +107,17 @@ describe('ModelIde in VS Code (code-server)', () => {
     const quickPick = page.locator('.quick-input-widget');
     await quickPick.locator('.monaco-list-row', { hasText: 'GPU 6:' }).filter({ hasText: 'In use by another job' }).waitFor({ timeout: 60000 });
     await wb.screenshot('d-gpus');
-    for (const gpu of ['GPU 0:', 'GPU 3:']) {
-      await quickPick.locator('.monaco-list-row', { hasText: gpu }).locator('.monaco-checkbox, input[type=checkbox]').first().click();
+    // Tick each box until the quick pick counts it (a click can land while a row's hover appears), then press OK.
+    const selected = quickPick.locator('.quick-input-count');
+    for (const [n, gpu] of [[1, 'GPU 0:'], [2, 'GPU 3:']]) {
+      const box = quickPick.locator('.monaco-list-row', { hasText: gpu }).locator('.monaco-checkbox, input[type=checkbox]').first();
+      for (let i = 0; i < 5 && !(await selected.innerText()).includes(`${n} `); i++) {
+        await box.click();
+        await page.waitForTimeout(300);
+      }
     }
-    await page.keyboard.press('Enter');
+    assert.match(await selected.innerText(), /2 Selected/);
+    await quickPick.getByRole('button', { name: 'OK' }).click();
     for (let i = 0; i < 50 && (await form.locator('#f-gpuIndices').inputValue()) !== '0,3'; i++) {
       await page.waitForTimeout(200);
     }
@@ -133,7 +140,11 @@ describe('ModelIde in VS Code (code-server)', () => {
     await job.locator('#job-backend', { hasText: 'GPUs 0,3' }).waitFor({ timeout: 60000 });
     // The diverged run is told in words, and the chart marks the step.
     await job.locator('#job-divergence', { hasText: 'Training diverged at step 3' }).waitFor({ timeout: 180000 });
-    await job.locator('#divergence-marker').waitFor({ timeout: 60000 });
+    // A vertical SVG line has a zero-width box, which Playwright calls hidden: check it is drawn inside the chart instead.
+    const marker = job.locator('#divergence-marker');
+    await marker.waitFor({ state: 'attached', timeout: 60000 });
+    const x = Number(await marker.getAttribute('x1'));
+    assert.ok(x > 0 && x === Number(await marker.getAttribute('x2')), `divergence marker at x=${x}`);
     await page.locator('.notifications-toasts', { hasText: 'diverged at step 3' }).first().waitFor({ timeout: 60000 });
     await wb.screenshot('d-job-diverged');
     await job.locator('#cancel').click();
