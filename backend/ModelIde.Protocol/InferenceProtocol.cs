@@ -19,6 +19,10 @@ public static class InferenceMethods
     [RpcNotification(typeof(InferenceTokenParams))]
     public const string Token = "inference/token";
 
+    /// <summary>Which files of a hub repository to download to run one of its ONNX variants: that variant's and the shared ones.</summary>
+    [RpcRequest(typeof(InferenceDownloadPlanParams), typeof(InferenceDownloadPlanResult))]
+    public const string DownloadPlan = "inference/downloadPlan";
+
     /// <summary>Disposes a session.</summary>
     [RpcRequest(typeof(InferenceUnloadParams), typeof(InferenceUnloadResult))]
     public const string Unload = "inference/unload";
@@ -113,3 +117,15 @@ public sealed record InferenceTokenParams(string GenerationId, string Text, int 
 public sealed record InferenceUnloadParams(string SessionId);
 
 public sealed record InferenceUnloadResult;
+
+/// <param name="Policy">The device policy the variant is chosen for, as for inference/load.</param>
+public sealed record InferenceDownloadPlanParams(string ModelId, string? Revision = null, DevicePolicyKind? Policy = null);
+
+/// <param name="File">The variant's ONNX file, relative to the repository root.</param>
+/// <param name="Bytes">The file with its external data (or, for a GenAI builder folder, the whole folder).</param>
+public sealed record OnnxVariantDto(string File, string Precision, bool GpuOnly, long Bytes);
+
+/// <param name="Chosen">The variant the plan downloads; null when there is none to choose (no ONNX model, or none runs on this device): then <paramref name="Files"/> is every file.</param>
+/// <param name="Files">Paths to pass as <c>include</c> to downloads/start.</param>
+/// <param name="AllBytes">The whole repository, for comparison.</param>
+public sealed record InferenceDownloadPlanResult(OnnxVariantDto? Chosen, string Reason, IReadOnlyList<OnnxVariantDto> Variants, IReadOnlyList<string> Files, long Bytes, long AllBytes);

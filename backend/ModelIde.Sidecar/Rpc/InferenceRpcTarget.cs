@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using ModelIde.Core;
 using ModelIde.Core.Inference;
+using ModelIde.Core.Models;
 using ModelIde.Protocol;
 using StreamJsonRpc;
 
@@ -51,6 +52,23 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null,
             model.File, model.Folder.Reason, new GenerationDefaultsDto(d.MaxLength, d.DoSample, d.Temperature, d.TopK, d.TopP, d.RepetitionPenalty));
     }, cancellationToken);
+
+    [JsonRpcMethod(InferenceMethods.DownloadPlan, UseSingleObjectParameterDeserialization = true)]
+    public async Task<InferenceDownloadPlanResult> DownloadPlanAsync(InferenceDownloadPlanParams p, CancellationToken cancellationToken)
+    {
+        var id = ModelId.Parse(p?.ModelId ?? throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelId is required."));
+        var listing = await context.Api.ListModelFilesAsync(id, p.Revision, cancellationToken).ConfigureAwait(false);
+        var device = await Task.Run(() =>
+        {
+            var choice = ExecutionProviderSelector.Choose(PolicyOf(p.Policy), null, null);
+            choice.Options.Dispose();
+            return choice.Device;
+        }, cancellationToken).ConfigureAwait(false);
+        var plan = VariantDownloadPlanner.Plan(listing.Where(f => !f.IsDirectory).Select(f => (f.Path, f.Size)).ToArray(), device,
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        static OnnxVariantDto Dto(ListedVariant v) => new(v.File, v.Precision, v.GpuOnly, v.Bytes);
+        return new InferenceDownloadPlanResult(plan.Chosen is { } c ? Dto(c) : null, plan.Reason, plan.Variants.Select(Dto).ToArray(), plan.Files, plan.Bytes, plan.AllBytes);
+    }
 
     // The whole request runs on the thread pool: nothing of it (rendering the template, tokenizing, the first JIT of
     // these paths) holds the dispatcher that reads the next request.

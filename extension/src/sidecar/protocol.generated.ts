@@ -368,6 +368,34 @@ export interface InferenceTokenParams {
   tokenId: number;
 }
 
+export interface InferenceDownloadPlanParams {
+  modelId: string;
+  revision?: string;
+  /** The device policy the variant is chosen for, as for inference/load. */
+  policy?: DevicePolicyKind;
+}
+
+export interface InferenceDownloadPlanResult {
+  /** The variant the plan downloads; null when there is none to choose (no ONNX model, or none runs on this device): then `files` is every file. */
+  chosen?: OnnxVariant;
+  reason: string;
+  variants: OnnxVariant[];
+  /** Paths to pass as `include` to downloads/start. */
+  files: string[];
+  bytes: number;
+  /** The whole repository, for comparison. */
+  allBytes: number;
+}
+
+export interface OnnxVariant {
+  /** The variant's ONNX file, relative to the repository root. */
+  file: string;
+  precision: string;
+  gpuOnly: boolean;
+  /** The file with its external data (or, for a GenAI builder folder, the whole folder). */
+  bytes: number;
+}
+
 export interface InferenceUnloadParams {
   sessionId: string;
 }
@@ -383,6 +411,8 @@ export const InferenceMethods = {
   generate: new RequestType<InferenceGenerateParams, InferenceGenerateResult, RpcErrorData>('inference/generate'),
   /** Notification, sidecar → client. One streamed chunk; their concatenation is the final `text`. */
   token: new NotificationType<InferenceTokenParams>('inference/token'),
+  /** Request. Which files of a hub repository to download to run one of its ONNX variants: that variant's and the shared ones. */
+  downloadPlan: new RequestType<InferenceDownloadPlanParams, InferenceDownloadPlanResult, RpcErrorData>('inference/downloadPlan'),
   /** Request. Disposes a session. */
   unload: new RequestType<InferenceUnloadParams, InferenceUnloadResult, RpcErrorData>('inference/unload'),
 } as const;
@@ -816,6 +846,9 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   ChatMessage: { role: 'ChatRole', content: 'string' },
   InferenceGenerateResult: { text: 'string', tokenIds: 'number[]', promptTokens: 'number', generatedTokens: 'number', tokensPerSecond: 'number', stopReason: 'StopReasonKind' },
   InferenceTokenParams: { generationId: 'string', text: 'string', tokenId: 'number' },
+  InferenceDownloadPlanParams: { modelId: 'string', revision: 'string?', policy: 'DevicePolicyKind?' },
+  InferenceDownloadPlanResult: { chosen: 'OnnxVariant?', reason: 'string', variants: 'OnnxVariant[]', files: 'string[]', bytes: 'number', allBytes: 'number' },
+  OnnxVariant: { file: 'string', precision: 'string', gpuOnly: 'boolean', bytes: 'number' },
   InferenceUnloadParams: { sessionId: 'string' },
   InferenceUnloadResult: {},
   JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?', gpuIndices: 'number[]?', cpusPerTask: 'number?', saveSteps: 'number?', saveTotalLimit: 'number?', saveOnlyModel: 'boolean?', bnbComputeDtype: 'string?', extraArgsText: 'string?', datasetText: 'string?' },
