@@ -5,7 +5,7 @@ public sealed record ListedVariant(string File, string Precision, bool GpuOnly, 
 
 /// <summary>
 /// What to download to run one variant of a repository that holds several: the variant's own files plus the shared ones
-/// (config, tokenizer, chat template, README), without the other variants and without weights in other formats.
+/// (config, tokenizer, chat template, README), without the other variants, weights in other formats or dot-files.
 /// </summary>
 public sealed record VariantDownloadPlan(ListedVariant? Chosen, string Reason, IReadOnlyList<ListedVariant> Variants, IReadOnlyList<string> Files, long Bytes, long AllBytes);
 
@@ -67,7 +67,8 @@ public static class VariantDownloadPlanner
         }
 
         variants.Sort((a, b) => string.CompareOrdinal(a.File, b.File));
-        var shared = size.Keys.Where(p => !owned.Contains(p) && !OtherWeights.Any(e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase))).ToList();
+        // Repository metadata (.gitattributes) is not the model's: downloads skip it anyway.
+        var shared = size.Keys.Where(p => !owned.Contains(p) && !Name(p).StartsWith('.') && !OtherWeights.Any(e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase))).ToList();
         if (variants.Count == 0)
         {
             return new VariantDownloadPlan(null, "no ONNX model in the repository", variants, size.Keys.Order(StringComparer.Ordinal).ToList(), allBytes, allBytes);

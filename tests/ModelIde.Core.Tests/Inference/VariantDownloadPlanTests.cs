@@ -19,7 +19,7 @@ public sealed class VariantDownloadPlanTests
     ];
 
     private static readonly string[] OnnxCommunityShared =
-        [".gitattributes", "README.md", "config.json", "generation_config.json", "merges.txt", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.json"];
+        ["README.md", "config.json", "generation_config.json", "merges.txt", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.json"];
 
     [Fact]
     public void Onnx_community_on_cpu_takes_the_int4_file_and_the_files_at_the_root()
@@ -78,7 +78,7 @@ public sealed class VariantDownloadPlanTests
         Assert.Equal($"{chosen}/phi3-mini-4k-instruct-cpu-int4-rtn-block-32-acc-level-4.onnx", plan.Chosen!.File);
         Assert.Equal(5, plan.Variants.Count);
         Assert.Equal(3, plan.Variants.Count(v => v.GpuOnly));
-        Assert.Equal([".gitattributes", "LICENSE", "README.md", .. Folder(chosen, "phi3-mini-4k-instruct-cpu-int4-rtn-block-32-acc-level-4", 0).Select(f => f.Item1).Order(StringComparer.Ordinal)], plan.Files);
+        Assert.Equal(["LICENSE", "README.md", .. Folder(chosen, "phi3-mini-4k-instruct-cpu-int4-rtn-block-32-acc-level-4", 0).Select(f => f.Item1).Order(StringComparer.Ordinal)], plan.Files);
 
         Assert.Equal("cuda/cuda-fp16/phi3-mini-4k-instruct-cuda-fp16.onnx", VariantDownloadPlanner.Plan(phi3, "gpu", Plenty).Chosen!.File);
 

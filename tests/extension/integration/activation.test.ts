@@ -126,6 +126,44 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.deepEqual(api.getState().completedDownloads.map((d: any) => d.modelId), ['demo/tiny']);
   });
 
+  it('offers only the ONNX variant that runs here and the shared files when a repository holds several', async () => {
+    const window = fake.vscode.window;
+    const original = window.showQuickPick;
+    const starts = async () => (await calls()).filter((c) => c.method === 'downloads/start');
+    try {
+      let shown: { items: any[]; title: string } | undefined;
+      window.showQuickPick = async (items: any[], o: any) => {
+        shown = { items, title: o.title };
+        return items[0];
+      };
+      await fake.vscode.commands.executeCommand('modelscope.download', 'demo/variants');
+      assert.equal(shown!.title, 'demo/variants holds several ONNX variants. What should be downloaded?');
+      assert.deepEqual(shown!.items.map((i) => [i.label, i.description]), [
+        ['Only onnx/model_q4.onnx and the shared files', '3 files, 800 MB'],
+        ['All 2 variants', '3.0 GB'],
+      ]);
+      assert.deepEqual((await starts()).pop()!.params.include, ['config.json', 'onnx/model_q4.onnx', 'tokenizer.json']);
+      const plan = (await calls()).filter((c) => c.method === 'inference/downloadPlan').pop()!;
+      assert.deepEqual(plan.params, { modelId: 'demo/variants', policy: 'auto' });
+
+      // Everything: no include list. Escape: nothing is downloaded.
+      window.showQuickPick = async (items: any[]) => items[1];
+      await fake.vscode.commands.executeCommand('modelscope.download', 'demo/variants');
+      assert.equal((await starts()).pop()!.params.include, undefined);
+      const before = (await starts()).length;
+      window.showQuickPick = async () => undefined;
+      assert.equal(await fake.vscode.commands.executeCommand('modelscope.download', 'demo/variants'), undefined);
+      assert.equal((await starts()).length, before);
+
+      // One variant: no question.
+      window.showQuickPick = async () => assert.fail('asked about a repository with one variant');
+      await fake.vscode.commands.executeCommand('modelscope.download', 'demo/one-variant');
+      assert.equal((await starts()).pop()!.params.include, undefined);
+    } finally {
+      window.showQuickPick = original;
+    }
+  });
+
   it('cancels a download through $/cancelRequest', async () => {
     const pending = fake.vscode.commands.executeCommand('modelscope.download', 'demo/slow');
     const shown = await until(() => fake.progress.find((p) => p.title === 'Downloading demo/slow' && p.reports.length > 0), 'progress');
