@@ -7,6 +7,7 @@ import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { findRunnableModelDir } from './modelDir';
 import { PlaygroundPanel } from './playgroundPanel';
+import { askVariantDownload } from './variantDownload';
 import * as path from 'path';
 
 export interface InferenceFeatures {
@@ -38,7 +39,12 @@ export function registerInferenceFeatures(context: vscode.ExtensionContext, side
         if ((await vscode.window.showInformationMessage(vscode.l10n.t('{0} is not downloaded yet. Download it now?', modelId), download)) !== download) {
           return;
         }
-        local = (await downloads.download({ modelId }))?.localPath;
+        // Several ONNX variants: offer only the one that runs here, as "Download" does.
+        const include = await askVariantDownload(sidecar, modelId);
+        if (include === 'cancel') {
+          return;
+        }
+        local = (await downloads.download({ modelId, include }))?.localPath;
       }
       return local ? openDir(local) : undefined;
     }
