@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the platform-specific VSIX: extension bundle + self-contained sidecar, like the C# extension's
 # per-platform packages. Output: dist/modelide-<target>-<version>.vsix. Usage: scripts/package.sh [target]
-# (target: linux-x64 (default), linux-arm64, darwin-arm64, darwin-x64, win32-x64).
+# (target: linux-x64 (default), linux-arm64, darwin-arm64, win32-x64; no darwin-x64: ONNX Runtime ships no osx-x64 natives).
 # MODELIDE_PACKAGE_SIDECAR_DIR (a published folder), MODELIDE_PACKAGE_SIDECAR_EXE (its executable) and
 # MODELIDE_PACKAGE_OUT (the .vsix) package another sidecar the same way (bench/package measures the one before).
 set -euo pipefail
@@ -9,7 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TARGET="${1:-linux-x64}"
 case "$TARGET" in
-  linux-x64) RID=linux-x64;; linux-arm64) RID=linux-arm64;; darwin-arm64) RID=osx-arm64;; darwin-x64) RID=osx-x64;;
+  linux-x64) RID=linux-x64;; linux-arm64) RID=linux-arm64;; darwin-arm64) RID=osx-arm64;;
+  darwin-x64) echo "darwin-x64 is not supported: the ONNX Runtime package has no osx-x64 native library" >&2; exit 2;;
   win32-x64) RID=win-x64;; *) echo "unsupported target: $TARGET" >&2; exit 2;;
 esac
 log() { echo "package: $*" >&2; }
@@ -56,5 +57,7 @@ if [[ "$RID" == linux-* ]]; then
   # zip keeps unix modes; the sidecar must stay executable after install.
   unzip -Z "$OUT" "extension/sidecar/$SIDECAR_EXE" | grep -q '^-rwx' || { echo "package: sidecar is not executable in the VSIX" >&2; exit 1; }
 fi
+# The natives this platform needs, built for its CPU, none of another platform's; under 100 MB.
+bash "$ROOT/scripts/check-vsix-natives.sh" "$OUT" "$TARGET" >&2
 log "$OUT ($(du -h "$OUT" | cut -f1), $(wc -l <<< "$listing") files)"
 echo "$OUT"

@@ -6,7 +6,7 @@
 # executable the same way (bench/package: the `modelide` CLI, the sidecar that carried the hub before).
 # Not trimmed: StreamJsonRpc and System.Text.Json serialization use reflection.
 # ReadyToRun when the Crossgen2 pack can be restored (faster start-up); otherwise plain IL. Usage:
-#   scripts/publish-sidecar.sh [linux-x64|linux-arm64|osx-arm64|osx-x64|win-x64 ...]
+#   scripts/publish-sidecar.sh [linux-x64|linux-arm64|osx-arm64|win-x64 ...]   (no osx-x64: ONNX Runtime has no natives for it)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -25,7 +25,7 @@ publish() {  # rid out readyToRun
 }
 
 for rid in "$@"; do
-  case "$rid" in linux-x64|linux-arm64|osx-arm64|osx-x64|win-x64|win-arm64) ;; *) echo "unsupported runtime id: $rid" >&2; exit 2;; esac
+  case "$rid" in linux-x64|linux-arm64|osx-arm64|win-x64|win-arm64) ;; *) echo "unsupported runtime id: $rid" >&2; exit 2;; esac
   out="$OUT_BASE/$rid"
   rm -rf "$out"
   started=$(date +%s)

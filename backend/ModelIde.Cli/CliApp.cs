@@ -48,6 +48,7 @@ public static class CliApp
         };
         try
         {
+            using var plainHttp = CliPlainHttpOptIn.Apply(parse);
             return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
         }
         catch (CliUsageException ex)

@@ -63,14 +63,16 @@ public sealed class CliHubConnection : IDisposable
     public void Dispose() => Http.Dispose();
 }
 
-/// <summary><c>--endpoint</c> and <c>--token</c> of the commands that call the hub.</summary>
+/// <summary><c>--endpoint</c>, <c>--token</c> and <c>--allow-http</c> of the commands that call the hub.</summary>
 public sealed class HubConnectionOptions : CliOptionGroup
 {
     public Option<string?> Endpoint { get; } = CliOptions.Text("--endpoint", "URL", "hub URL (else MODELSCOPE_ENDPOINT, else the hub of the last login, else https://modelscope.cn)");
 
     public Option<string?> Token { get; } = CliOptions.Text("--token", "TOKEN", "access token (else MODELSCOPE_API_TOKEN, else the login stored by 'modelide login')");
 
-    public override IEnumerable<Option> Options => [Endpoint, Token];
+    private readonly PlainHttpOptions _plainHttp = new();
+
+    public override IEnumerable<Option> Options => [Endpoint, Token, .. _plainHttp.Options];
 
     public Task<CliHubConnection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken) =>
         CliHubConnection.CreateAsync(parse.GetValue(Endpoint), parse.GetValue(Token), cancellationToken);

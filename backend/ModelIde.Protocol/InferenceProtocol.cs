@@ -38,7 +38,8 @@ public enum DevicePolicyKind
     MaxEfficiency,
 }
 
-public sealed record InferenceDevicesParams(DevicePolicyKind? Policy = null, string? EpLibraryPath = null);
+/// <param name="CudaPath">The <c>modelscope.inference.cudaPath</c> setting: a folder searched first for the CUDA libraries.</param>
+public sealed record InferenceDevicesParams(DevicePolicyKind? Policy = null, string? EpLibraryPath = null, string? CudaPath = null);
 
 public sealed record HardwareDeviceDto(string Type, string Vendor, uint VendorId, uint DeviceId);
 
@@ -46,9 +47,10 @@ public sealed record ExecutionProviderDto(string Name, string Vendor, string Dev
 
 public sealed record InferenceDevicesResult(IReadOnlyList<HardwareDeviceDto> Hardware, IReadOnlyList<ExecutionProviderDto> ExecutionProviders, string Summary);
 
+/// <param name="CudaPath">The <c>modelscope.inference.cudaPath</c> setting: a folder searched first for the CUDA libraries.</param>
 /// <param name="File">Which ONNX file to run, relative to <paramref name="ModelDir"/> (the <c>modelscope.inference.modelFile</c>
 /// setting); null lets the sidecar choose by device and memory.</param>
-public sealed record InferenceLoadParams(string ModelDir, DevicePolicyKind? Policy = null, string? EpLibraryPath = null, int? Threads = null, string? File = null);
+public sealed record InferenceLoadParams(string ModelDir, DevicePolicyKind? Policy = null, string? EpLibraryPath = null, int? Threads = null, string? CudaPath = null, string? File = null);
 
 /// <param name="File">The ONNX file that runs, relative to the model folder, with forward slashes.</param>
 /// <param name="FileReason">Why that file: the only one, chosen by the user, or the precision that suits the device (with the variants found).</param>

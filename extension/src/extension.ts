@@ -6,6 +6,7 @@ import { SessionStore } from './auth/sessionStore';
 import { SignInArgs } from './auth/signInFlow';
 import { registerDownloadFeatures } from './downloads/downloadCommands';
 import { registerGitFeatures } from './git/gitCommands';
+import { registerGpuFeatures } from './gpu/gpuCommands';
 import { InferenceFeatures, registerInferenceFeatures } from './inference/inferenceCommands';
 import { JobFeatures, registerJobFeatures } from './jobs/jobCommands';
 import { ModelFeatures, registerModelFeatures } from './models/modelCommands';
@@ -76,6 +77,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ModelI
   const models: ModelFeatures = registerModelFeatures(context, sidecar, auth);
   const downloads = registerDownloadFeatures(context, sidecar);
   registerGitFeatures(context, sidecar);
+  registerGpuFeatures(context, sidecar);
   const jobs: JobFeatures = registerJobFeatures(context, sidecar);
   const inference: InferenceFeatures = registerInferenceFeatures(context, sidecar, downloads);
 

@@ -31,5 +31,15 @@ export const options = {
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
   /** Which ONNX file of a model folder the playground runs (relative to the folder); empty lets the sidecar choose. */
   modelFile: (): string | undefined => config().get<string>('inference.modelFile')?.trim() || undefined,
+  /** A folder searched first for the CUDA 13 / cuDNN 9 libraries; empty means the usual places. */
+  cudaPath: (): string | undefined => config().get<string>('inference.cudaPath') || undefined,
+  /** Where "Enable GPU (CUDA)" downloads the GPU runtime from; empty means MODELIDE_GPU_PACKAGE_SOURCE, else nuget.org. */
+  gpuPackageSource: (): string | undefined => config().get<string>('gpu.packageSource') || undefined,
   sidecarPath: (): string | undefined => config().get<string>('sidecarPath') || undefined,
+  /** Hosts a token may go to over plain http (auth/plainHttpConsent restarts the sidecar when they change). */
+  allowHttpHosts: (): string[] => {
+    const hosts = config().get<unknown>('allowHttpHosts');
+    return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === 'string') : [];
+  },
+  setAllowHttpHosts: (hosts: string[]): Thenable<void> => config().update('allowHttpHosts', hosts, vscode.ConfigurationTarget.Global),
 };

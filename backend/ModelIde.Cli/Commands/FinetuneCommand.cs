@@ -158,7 +158,7 @@ public sealed class FinetuneCommand() : CliCommand("finetune", "Fine-tune a mode
 
             if (dryRun)
             {
-                var preview = JobService.Preview(spec);
+                var preview = JobService.Preview(spec, service.HostEnvironmentFor(spec.Backend));
                 if (json)
                 {
                     console.Out.WriteLine(JsonSerializer.Serialize(preview, JobStore.JsonOptions));

@@ -22,7 +22,7 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
     private readonly Option<string[]> _stop = CliOptions.Repeatable("--stop", "S", "stop when this text is generated (repeatable)");
     private readonly Option<bool> _chat = CliOptions.Flag("--chat", "wrap the prompt as a user message with the model's chat template");
     private readonly Option<string?> _epLibrary = CliOptions.Text("--ep-library", "PATH", "register an execution provider library first");
-    private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"file\", \"file_reason\", \"token_ids\", \"text\", \"tokens_per_second\"} instead of streaming");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"reason\", \"file\", \"file_reason\", \"token_ids\", \"text\", \"tokens_per_second\"} instead of streaming");
 
     public override string Notes => "The text streams to stdout; the device and the speed summary go to stderr.";
 
@@ -70,6 +70,7 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
             console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["device"] = model.Device,
+                ["reason"] = model.Reason,
                 ["file"] = model.File,
                 ["file_reason"] = model.Folder.Reason,
                 ["token_ids"] = result.TokenIds,

@@ -11,7 +11,9 @@ public sealed class JobStateOptions : CliOptionGroup
     private readonly Option<string?> _slurmRestUser = CliOptions.Text("--slurm-rest-user", "NAME", "user name for --slurm-rest");
     private readonly Option<string?> _slurmJwtFile = CliOptions.Text("--slurm-jwt-file", "FILE", "file holding the token from 'scontrol token' for --slurm-rest");
 
-    public override IEnumerable<Option> Options => [_stateDir, _slurmRest, _slurmRestUser, _slurmJwtFile];
+    private readonly PlainHttpOptions _plainHttp = new();
+
+    public override IEnumerable<Option> Options => [_stateDir, _slurmRest, _slurmRestUser, _slurmJwtFile, .. _plainHttp.Options];
 
     public JobService CreateService(ParseResult parse)
     {

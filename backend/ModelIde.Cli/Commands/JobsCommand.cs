@@ -16,6 +16,7 @@ public sealed class JobsCommand() : CliCommand("jobs", "List, follow, cancel, re
     private readonly ChangeCommand _resume = new("resume", "Start a new job from the newest checkpoint of a job.");
     private readonly FetchCommand _fetch = new();
     private readonly TrustHostCommand _trustHost = new();
+    private readonly HostEnvCommand _hostEnv = new();
 
     private static Argument<string> JobIdArgument() => CliOptions.Required("ID", "the job id (see 'modelide jobs list')");
 
@@ -186,6 +187,58 @@ public sealed class JobsCommand() : CliCommand("jobs", "List, follow, cancel, re
             service.TrustHost(host, port, fingerprint);
             console.Error.WriteLine($"Trusted {host}:{port} {KnownHostsFile.NormalizeFingerprint(fingerprint)} in {service.KnownHosts.Path}.");
             return ExitCodes.Success;
+        }
+    }
+
+    private sealed class HostEnvCommand() : CliCommand("host-env", "Show or set how a host makes ms-swift reachable (a conda env, a venv, or setup commands); saved per host.")
+    {
+        private readonly Argument<string> _backend = CliOptions.Required("BACKEND", "ssh://user@host[:port] or slurm://user@host[:port]");
+        private readonly Option<string?> _conda = CliOptions.Text("--conda", "NAME", "activate this conda environment (name or prefix path)");
+        private readonly Option<string?> _venv = CliOptions.Text("--venv", "DIR", "activate this Python venv (DIR/bin/activate)");
+        private readonly Option<string?> _setup = CliOptions.Text("--setup", "COMMANDS", "run these shell commands first (e.g. 'module load cuda/12.1')");
+        private readonly Option<bool> _none = CliOptions.Flag("--none", "use the login shell as it is (forget the saved environment)");
+        private readonly JobStateOptions _state = new();
+
+        public override string Notes => """
+            Without an option, prints the saved environment. The next submit, resume and 'finetune submit --dry-run' use it.
+            """;
+
+        public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+        {
+            var backend = parse.GetValue(_backend)!;
+            var given = new (JobHostEnvironmentKind Kind, string? Value)[]
+            {
+                (JobHostEnvironmentKind.Conda, parse.GetValue(_conda)),
+                (JobHostEnvironmentKind.Venv, parse.GetValue(_venv)),
+                (JobHostEnvironmentKind.Command, parse.GetValue(_setup)),
+                (JobHostEnvironmentKind.None, parse.GetValue(_none) ? string.Empty : null),
+            }.Where(g => g.Value is not null).ToArray();
+            if (given.Length > 1)
+            {
+                throw new CliUsageException("Give one of --conda, --venv, --setup or --none.");
+            }
+
+            using var service = _state.CreateService(parse);
+            if (given.Length == 1)
+            {
+                var environment = given[0].Kind == JobHostEnvironmentKind.None ? JobHostEnvironment.None : new JobHostEnvironment(given[0].Kind, given[0].Value);
+                if (environment.Validate() is { } problem)
+                {
+                    throw new CliUsageException("The host environment is not valid: " + problem);
+                }
+
+                service.SetHostEnvironment(backend, environment);
+            }
+
+            var saved = service.HostEnvironmentFor(backend);
+            console.Out.WriteLine(saved.Kind switch
+            {
+                JobHostEnvironmentKind.Conda => "conda " + TerminalText.Escape(saved.Value ?? string.Empty),
+                JobHostEnvironmentKind.Venv => "venv " + TerminalText.Escape(saved.Value ?? string.Empty),
+                JobHostEnvironmentKind.Command => "setup " + TerminalText.Escape(saved.Value ?? string.Empty),
+                _ => "login shell",
+            });
+            return Task.FromResult(ExitCodes.Success);
         }
     }
 

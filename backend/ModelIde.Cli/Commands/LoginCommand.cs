@@ -13,6 +13,7 @@ namespace ModelIde.Cli.Commands;
 public sealed class LoginCommand() : CliCommand("login", "Sign in to a ModelScope hub with an access token or in the browser.")
 {
     private readonly Option<string?> _endpoint = CliOptions.Text("--endpoint", "URL", "hub to sign in to (default: MODELSCOPE_ENDPOINT, else https://modelscope.cn)");
+    private readonly PlainHttpOptions _plainHttp = new();
     private readonly Option<string?> _token = CliOptions.Text("--token", "TOKEN", "access token (ms-...); '-' reads it from stdin (keeps it off the command line)");
     private readonly Option<bool> _browser = CliOptions.Flag("--browser", "OAuth sign-in in the browser (authorization code + PKCE, redirect to 127.0.0.1)");
     private readonly Option<string?> _clientId = CliOptions.Text("--client-id", "ID", $"OAuth client id for --browser (default {OidcSignInOptions.DefaultClientId})");

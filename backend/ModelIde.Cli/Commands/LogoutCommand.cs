@@ -10,6 +10,7 @@ namespace ModelIde.Cli.Commands;
 public sealed class LogoutCommand() : CliCommand("logout", "Forget the stored login for a hub.")
 {
     private readonly Option<string?> _endpoint = CliOptions.Text("--endpoint", "URL", "hub (default: MODELSCOPE_ENDPOINT, else the hub of the last login)");
+    private readonly PlainHttpOptions _plainHttp = new();
 
     public override string Notes => """
         Removes the token from the OS keyring or the credentials file. A browser login's tokens are also revoked at the

@@ -11,6 +11,7 @@ namespace ModelIde.Cli.Commands;
 public sealed class WhoamiCommand() : CliCommand("whoami", "Print the user name you are signed in as (exit 3 when not signed in).")
 {
     private readonly Option<string?> _endpoint = CliOptions.Text("--endpoint", "URL", "hub (default: MODELSCOPE_ENDPOINT, else the hub of the last login)");
+    private readonly PlainHttpOptions _plainHttp = new();
 
     public override string Notes => "Prints the user name on stdout after checking the stored token with the hub (users/me).";
 

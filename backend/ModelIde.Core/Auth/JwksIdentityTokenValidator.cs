@@ -62,7 +62,7 @@ public sealed class JwksIdentityTokenValidator(string? expectedNonce = null) : I
         }
 
         if (!claims.TryGetProperty("exp", out var exp) || !exp.TryGetInt64(out var expSeconds)
-            || DateTimeOffset.FromUnixTimeSeconds(expSeconds) + options.ClockSkew < DateTimeOffset.UtcNow)
+            || expSeconds < DateTimeOffset.UtcNow.ToUnixTimeSeconds() - (long)options.ClockSkew.TotalSeconds)
         {
             return Error("expired_id_token", "The ID token has expired.");
         }

@@ -11,6 +11,9 @@ namespace ModelIde.Core.Auth;
 /// It answers other requests (<c>/favicon.ico</c>, probes) with 404 and keeps waiting; the first GET on the callback
 /// path that carries <c>state</c> and either <c>code</c> or <c>error</c> is handed to the caller, who answers it with
 /// <see cref="LoopbackCallback.RespondAsync"/> once the sign-in has succeeded or failed. Then the listener closes.
+/// Connections are served concurrently, each with a short deadline for its request head, and at most
+/// <see cref="MaxConnections"/> at once (a new one evicts the oldest), so idle or slow connections (a browser's
+/// preconnects, another local process) cannot hold the real callback back.
 /// A raw socket reader, no Kestrel/HttpListener: nothing but 127.0.0.1 can reach it and no URL ACLs are needed.
 /// </summary>
 public sealed class LoopbackRedirectListener : IDisposable
@@ -20,10 +23,12 @@ public sealed class LoopbackRedirectListener : IDisposable
     private readonly string _path;
     private int _used;
 
-    private LoopbackRedirectListener(TcpListener listener, string path)
+    private LoopbackRedirectListener(TcpListener listener, string path, int maxConnections, TimeSpan headTimeout)
     {
         _listener = listener;
         _path = path;
+        MaxConnections = maxConnections;
+        HeadTimeout = headTimeout;
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         RedirectUri = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}{path}");
     }
@@ -31,13 +36,21 @@ public sealed class LoopbackRedirectListener : IDisposable
     /// <summary>Where the authorization server must send the browser back to.</summary>
     public Uri RedirectUri { get; }
 
-    public static LoopbackRedirectListener Start()
+    /// <summary>Connections read at once; one more closes the oldest (a browser sends its request at once).</summary>
+    public int MaxConnections { get; }
+
+    /// <summary>How long a connection may take to send its request head before it is closed.</summary>
+    public TimeSpan HeadTimeout { get; }
+
+    public static LoopbackRedirectListener Start() => Start(maxConnections: 16, headTimeout: TimeSpan.FromSeconds(5));
+
+    internal static LoopbackRedirectListener Start(int maxConnections, TimeSpan headTimeout)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start(backlog: 8);
+        listener.Start(backlog: 64);
         // A random path keeps other local pages from posting a forged callback at a guessed URL.
         var path = "/callback/" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        return new LoopbackRedirectListener(listener, path);
+        return new LoopbackRedirectListener(listener, path, maxConnections, headTimeout);
     }
 
     /// <summary>Waits for the one valid callback; 404s anything else. Throws on timeout or cancellation.</summary>
@@ -50,23 +63,120 @@ public sealed class LoopbackRedirectListener : IDisposable
 
         using var timeoutCts = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
+        var found = new TaskCompletionSource<LoopbackCallback>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var open = new LinkedList<CancellationTokenSource>(); // connections being read, oldest first
+        var accepting = AcceptAsync(found, open, linked.Token);
+        LoopbackCallback? returned = null;
         try
         {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync(linked.Token).ConfigureAwait(false);
-                var callback = await TryReadCallbackAsync(client, linked.Token).ConfigureAwait(false);
-                if (callback is not null)
-                {
-                    _listener.Stop();
-                    return callback;
-                }
-            }
+            returned = await found.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            return returned;
         }
         catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new ModelIdeException(ModelIdeErrorKind.AuthenticationRequired,
                 $"Sign-in was not completed in the browser within {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s. Try again.");
+        }
+        finally
+        {
+            _listener.Stop();
+            await linked.CancelAsync().ConfigureAwait(false);
+            await accepting.ConfigureAwait(false);
+            if (returned is null && found.Task.IsCompletedSuccessfully)
+            {
+                // A callback that arrived as the wait gave up: nobody will answer it.
+                (await found.Task.ConfigureAwait(false)).Dispose();
+            }
+        }
+    }
+
+    private async Task AcceptAsync(TaskCompletionSource<LoopbackCallback> found, LinkedList<CancellationTokenSource> open, CancellationToken cancellationToken)
+    {
+        var serving = new List<Task>();
+        try
+        {
+            while (!found.Task.IsCompleted)
+            {
+                var client = await _listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
+                var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                connection.CancelAfter(HeadTimeout);
+                LinkedListNode<CancellationTokenSource> node;
+                CancellationTokenSource? evicted = null;
+                lock (open)
+                {
+                    // Whoever takes a connection out of the list cancels and disposes its source.
+                    if (open.Count >= MaxConnections)
+                    {
+                        evicted = open.First!.Value;
+                        open.RemoveFirst();
+                    }
+
+                    node = open.AddLast(connection);
+                }
+
+                if (evicted is not null)
+                {
+                    await evicted.CancelAsync().ConfigureAwait(false);
+                    evicted.Dispose();
+                }
+
+                serving.RemoveAll(t => t.IsCompleted);
+                serving.Add(ServeAsync(client, connection, open, node, found));
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
+        {
+            // The wait ended (callback, timeout or cancellation) and stopped the listener.
+        }
+        catch (Exception ex)
+        {
+            found.TrySetException(ex);
+        }
+        finally
+        {
+            List<CancellationTokenSource> left;
+            lock (open)
+            {
+                left = [.. open];
+                open.Clear();
+            }
+
+            foreach (var connection in left)
+            {
+                await connection.CancelAsync().ConfigureAwait(false);
+                connection.Dispose();
+            }
+
+            await Task.WhenAll(serving).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client, CancellationTokenSource connection, LinkedList<CancellationTokenSource> open, LinkedListNode<CancellationTokenSource> node, TaskCompletionSource<LoopbackCallback> found)
+    {
+        try
+        {
+            var callback = await TryReadCallbackAsync(client, connection.Token).ConfigureAwait(false);
+            if (callback is not null && !found.TrySetResult(callback))
+            {
+                callback.Dispose(); // a second valid callback after the first: nobody will answer it
+            }
+        }
+        finally
+        {
+            var mine = false;
+            lock (open)
+            {
+                if (node.List is not null)
+                {
+                    open.Remove(node);
+                    mine = true;
+                }
+            }
+
+            if (mine)
+            {
+                connection.Dispose();
+            }
         }
     }
 
@@ -76,9 +186,7 @@ public sealed class LoopbackRedirectListener : IDisposable
         try
         {
             var stream = client.GetStream();
-            using var readCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            readCts.CancelAfter(TimeSpan.FromSeconds(10));
-            var head = await ReadHeadAsync(stream, readCts.Token).ConfigureAwait(false);
+            var head = await ReadHeadAsync(stream, cancellationToken).ConfigureAwait(false);
             var requestLine = head?.Split("\r\n", 2)[0].Split(' ');
             if (requestLine is not { Length: 3 } || !requestLine[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
             {
@@ -101,8 +209,9 @@ public sealed class LoopbackRedirectListener : IDisposable
             keep = true;
             return new LoopbackCallback(client, target, query);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
+            // Closed, too slow, evicted, or the wait is over: this connection is done, the listener goes on.
             return null;
         }
         finally

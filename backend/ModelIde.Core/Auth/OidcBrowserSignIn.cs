@@ -25,7 +25,7 @@ public sealed record OidcSignInOptions
 
 /// <summary>
 /// OAuth 2.0 authorization code flow with PKCE (S256), state and nonce, via Duende OidcClient: discovery from
-/// <c>{endpoint}/.well-known/openid-configuration</c> (plain HTTP only for loopback hubs), a one-shot loopback
+/// <c>{endpoint}/.well-known/openid-configuration</c> (plain HTTP only as <see cref="PlainHttpPolicy"/> allows), a loopback
 /// redirect listener, refresh and revocation. The caller opens the browser (the sidecar asks the extension, the CLI
 /// runs xdg-open or prints the URL). Every failure is an <see cref="ModelIdeErrorKind.AuthenticationRequired"/>
 /// error and no token is returned: fail closed.
@@ -33,10 +33,12 @@ public sealed record OidcSignInOptions
 public sealed class OidcBrowserSignIn
 {
     private readonly Func<HttpClient> _httpFactory;
+    private readonly PlainHttpPolicy _plainHttp;
 
-    public OidcBrowserSignIn(Func<HttpClient>? httpFactory = null)
+    public OidcBrowserSignIn(Func<HttpClient>? httpFactory = null, PlainHttpPolicy? plainHttp = null)
     {
         _httpFactory = httpFactory ?? (() => ModelIde.Core.ModelScopeApi.ModelScopeApiClient.CreateHttpClient(TimeSpan.FromSeconds(30)));
+        _plainHttp = plainHttp ?? PlainHttpPolicy.FromEnvironment();
     }
 
     public async Task<AuthSession> SignInAsync(OidcSignInOptions options, Func<Uri, CancellationToken, Task> openBrowser, CancellationToken cancellationToken)
@@ -126,7 +128,7 @@ public sealed class OidcBrowserSignIn
     {
         endpoint = CheckEndpoint(endpoint);
         using var http = _httpFactory();
-        var disco = await http.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest { Address = endpoint.AbsoluteUri, Policy = DiscoveryPolicyFor(endpoint) }, cancellationToken).ConfigureAwait(false);
+        var disco = await http.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest { Address = endpoint.AbsoluteUri, Policy = DiscoveryPolicyFor(endpoint, _plainHttp) }, cancellationToken).ConfigureAwait(false);
         if (disco.IsError || string.IsNullOrEmpty(disco.RevocationEndpoint))
         {
             return false;
@@ -154,28 +156,23 @@ public sealed class OidcBrowserSignIn
         return revoked;
     }
 
-    /// <summary>HTTPS everywhere except a hub on this machine (the local hub, a test server).</summary>
-    public static DiscoveryPolicy DiscoveryPolicyFor(Uri endpoint) => new()
+    /// <summary>HTTPS everywhere except a hub on this machine (the local hub, a test server) or one the user allowed.</summary>
+    public static DiscoveryPolicy DiscoveryPolicyFor(Uri endpoint, PlainHttpPolicy plainHttp) => new()
     {
-        RequireHttps = true,
+        // Endpoints are validated to lie under the authority, so an allowed http authority allows only itself.
+        RequireHttps = !(endpoint.Scheme == Uri.UriSchemeHttp && !IsLoopback(endpoint) && plainHttp.MaySendCredentials(endpoint)),
         AllowHttpOnLoopback = IsLoopback(endpoint),
         ValidateIssuerName = true,
         ValidateEndpoints = true,
         RequireKeySet = true,
     };
 
-    public static bool IsLoopback(Uri endpoint) =>
-        endpoint.IsLoopback || string.Equals(endpoint.Host, "localhost", StringComparison.OrdinalIgnoreCase);
+    public static bool IsLoopback(Uri endpoint) => PlainHttpPolicy.IsLoopback(endpoint);
 
-    private static Uri CheckEndpoint(Uri endpoint)
+    private Uri CheckEndpoint(Uri endpoint)
     {
         var normalized = ModelIde.Core.ModelScopeApi.HubEndpoints.Normalize(endpoint);
-        if (normalized.Scheme != Uri.UriSchemeHttps && !IsLoopback(normalized))
-        {
-            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
-                $"Browser sign-in needs an https endpoint; plain http is allowed only for a hub on this machine (127.0.0.1), not {normalized.Host}.");
-        }
-
+        _plainHttp.EnsureMaySendCredentials(normalized, "the browser sign-in's code and tokens");
         return normalized;
     }
 
@@ -198,7 +195,7 @@ public sealed class OidcBrowserSignIn
             IdentityTokenValidator = new JwksIdentityTokenValidator(expectedNonce),
             TokenClientCredentialStyle = ClientCredentialStyle.PostBody,
         };
-        options.Policy.Discovery = DiscoveryPolicyFor(endpoint);
+        options.Policy.Discovery = DiscoveryPolicyFor(endpoint, _plainHttp);
         options.Policy.RequireIdentityTokenSignature = true;
         return new OidcClient(options);
     }

@@ -75,6 +75,12 @@ public sealed class ModelDownloader
             throw new ModelIdeException(ModelIdeErrorKind.UnsafeInput, $"The hub listed '{duplicate.Key}' more than once (paths differing only in case collide on some file systems).");
         }
 
+        if (RepoPathValidator.GitRepositoryLookalike(files.Select(f => f.Path)) is { } gitFolder)
+        {
+            var where = gitFolder.Length == 0 ? "the model folder" : $"'{gitFolder}'";
+            throw new ModelIdeException(ModelIdeErrorKind.UnsafeInput, $"The hub listed files that make {where} a git repository (HEAD, objects/, refs/): its config could run a command when git looks at the folder. Nothing was written.");
+        }
+
         try
         {
             _ = checked(files.Sum(f => f.Size));

@@ -6,7 +6,8 @@ namespace ModelIde.Core.Downloads;
 /// write files that act when someone works in the folder: a <c>.git</c> folder (its config runs commands on
 /// <c>git status</c>, e.g. <c>core.fsmonitor</c>) or a <c>.vscode</c> folder (tasks that run when the folder is
 /// opened, settings that point tools at programs). A model's files need neither; <c>modelide clone</c> remains the way
-/// to take a repository as it is.
+/// to take a repository as it is. Nor may a listing
+/// plant a folder git would take for a repository (HEAD, objects/, refs/) whose config runs a command.
 /// </summary>
 public static class RepoPathValidator
 {
@@ -153,6 +154,27 @@ public static class RepoPathValidator
     // The code points HFS+ skips when it compares names (the list git checks in is_hfs_dotgit).
     private static bool IsIgnoredByHfs(char c) =>
         c is '\u200C' or '\u200D' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u206A' and <= '\u206F') or '\uFEFF';
+
+    /// <summary>
+    /// The folder among <paramref name="repoPaths"/> that git would take for a repository (a <c>HEAD</c> file beside
+    /// <c>objects/</c> and <c>refs/</c>, as git's discovery checks), "" for the model folder itself, or null. Inside
+    /// such a folder <c>git status</c> reads its <c>config</c>, whose <c>core.fsmonitor</c> runs a command.
+    /// </summary>
+    public static string? GitRepositoryLookalike(IEnumerable<string> repoPaths)
+    {
+        var paths = repoPaths.ToList();
+        foreach (var head in paths.Where(p => p.Equals("HEAD", StringComparison.OrdinalIgnoreCase) || p.EndsWith("/HEAD", StringComparison.OrdinalIgnoreCase)))
+        {
+            var folder = head[..^"HEAD".Length];
+            if (paths.Any(p => p.StartsWith(folder + "objects/", StringComparison.OrdinalIgnoreCase))
+                && paths.Any(p => p.StartsWith(folder + "refs/", StringComparison.OrdinalIgnoreCase)))
+            {
+                return folder.TrimEnd('/');
+            }
+        }
+
+        return null;
+    }
 
     private static string Show(string? path)
     {

@@ -13,12 +13,15 @@ namespace ModelIde.Core.Git;
 public sealed partial class GitCloner
 {
     private readonly GitProcess _git;
+    private readonly Auth.PlainHttpPolicy _plainHttp;
 
     /// <param name="git">The git executable.</param>
     /// <param name="environment">Extra variables for every git process (tests give git an isolated HOME).</param>
-    public GitCloner(string git = "git", IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="plainHttp">Which plain-http hosts may receive the token (default: loopback and the user's opt-ins).</param>
+    public GitCloner(string git = "git", IReadOnlyDictionary<string, string>? environment = null, Auth.PlainHttpPolicy? plainHttp = null)
     {
         _git = new GitProcess(git, environment);
+        _plainHttp = plainHttp ?? Auth.PlainHttpPolicy.FromEnvironment();
     }
 
     /// <summary>Leave LFS files as pointers (the user chose not to download them); otherwise git-lfs fetches them from the hub.</summary>
@@ -37,6 +40,12 @@ public sealed partial class GitCloner
 
         SecretRedactor.AddKnownSecret(token);
         var url = CloneUri(endpoint, id);
+        if (!string.IsNullOrEmpty(token))
+        {
+            // The credential helper answers the hub's origin only, and never a plain-http one unless the user allowed it.
+            _plainHttp.EnsureMaySendCredentials(url, "your ModelScope git token");
+        }
+
         using var credentials = string.IsNullOrEmpty(token) ? null : new HubOnlyCredentialHelper(url, token);
         List<string> args = ["clone", "--progress"];
         if (rev is not null)

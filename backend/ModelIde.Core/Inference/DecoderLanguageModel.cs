@@ -73,45 +73,49 @@ public sealed class DecoderLanguageModel : IDisposable
     /// <summary>
     /// Loads the decoder in <paramref name="modelDir"/> (a repository root or any folder inside it). With several variants,
     /// <paramref name="file"/> picks one; otherwise <see cref="ModelVariantChooser"/> does, by device and memory.
+    /// <paramref name="cudaPath"/> is searched first for the CUDA libraries (else MODELIDE_CUDA_PATH).
     /// </summary>
-    public static DecoderLanguageModel Load(string modelDir, DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? file = null)
+    public static DecoderLanguageModel Load(string modelDir, DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? file = null, string? cudaPath = null)
     {
         if (!System.IO.Directory.Exists(modelDir))
         {
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Model folder not found: {modelDir}");
         }
 
-        var choice = ExecutionProviderSelector.Choose(policy, epLibraryPath, threads);
-        ModelFolderChoice folder;
-        try
-        {
-            folder = ModelVariantChooser.Choose(modelDir, choice.Device, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, file);
-        }
-        catch
-        {
-            choice.Options.Dispose();
-            throw;
-        }
-
+        // The device is planned first (CUDA when the GPU, the runtime pack and the libraries are there): the variant depends on it.
+        var plan = ExecutionProviderSelector.Plan(policy, epLibraryPath, threads, cudaPath);
+        var folder = ModelVariantChooser.Choose(modelDir, plan.Device, AvailableBytes(plan), file);
         var modelPath = folder.Chosen.ModelPath;
         var files = ModelSideFiles.Near(modelPath, folder.Chosen.GenaiConfigPath);
-        HfTokenizer tokenizer;
-        InferenceSession session;
+        var tokenizer = HfTokenizer.Load(files, folder.Chosen.RelativeTo(folder.Root));
+        SelectedSession choice;
         try
         {
-            tokenizer = HfTokenizer.Load(files, folder.Chosen.RelativeTo(folder.Root));
-            session = new InferenceSession(modelPath, choice.Options);
+            choice = ExecutionProviderSelector.CreateSession(modelPath, plan);
+            if (choice.Device != plan.Device && file is null && folder.Variants.Count > 1)
+            {
+                // CUDA did not start (or the model did not fit): the CPU gets the variant chosen for the CPU.
+                var again = ModelVariantChooser.Choose(modelDir, choice.Device, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+                if (again.Chosen.ModelPath != modelPath)
+                {
+                    choice.Session.Dispose();
+                    choice.Options.Dispose();
+                    folder = again;
+                    modelPath = folder.Chosen.ModelPath;
+                    files = ModelSideFiles.Near(modelPath, folder.Chosen.GenaiConfigPath);
+                    tokenizer = HfTokenizer.Load(files, folder.Chosen.RelativeTo(folder.Root));
+                    var reason = choice.Reason;
+                    choice = ExecutionProviderSelector.CreateSession(modelPath, plan with { Gpu = null, Policy = DevicePolicy.PreferCpu });
+                    choice = choice with { Reason = reason };
+                }
+            }
         }
         catch (OnnxRuntimeException e)
         {
-            choice.Options.Dispose();
             throw ModelLoadErrors.Explain(folder, e);
         }
-        catch
-        {
-            choice.Options.Dispose();
-            throw;
-        }
+
+        var session = choice.Session;
 
         try
         {
@@ -154,6 +158,10 @@ public sealed class DecoderLanguageModel : IDisposable
             throw;
         }
     }
+
+    // The variant must fit where it runs: the GPU's free memory for CUDA, the process's available memory otherwise.
+    private static long AvailableBytes(SessionPlan plan) =>
+        plan.Device == "gpu" && plan.Gpu?.Decision.Gpu?.FreeMemoryBytes is { } free ? free : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     /// <summary>
     /// Renders messages with the model's chat template on the template engine's own thread (or a fallback format, with

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using ModelIde.Core.Inference.Gpu;
 
 namespace ModelIde.Core.Inference;
 
@@ -14,7 +15,8 @@ public sealed record HardwareReport(
     IReadOnlyList<HardwareDeviceInfo> Hardware,
     IReadOnlyList<ExecutionProviderInfo> ExecutionProviders,
     IReadOnlyList<string> Notes,
-    string Summary);
+    string Summary,
+    GpuReport? Gpu = null);
 
 /// <summary>Session options and the device a session was meant to run on, with the reasons behind the choice.</summary>
 public sealed record ExecutionProviderChoice(SessionOptions Options, string Device, string Reason);
@@ -24,7 +26,7 @@ public sealed record ExecutionProviderChoice(SessionOptions Options, string Devi
 /// <c>SetEpSelectionPolicy</c>), an optional EP library the user points to, and the legacy <c>AppendExecutionProvider_*</c>
 /// calls, which throw on builds without that EP.
 /// </summary>
-public static class ExecutionProviderSelector
+public static partial class ExecutionProviderSelector
 {
     private static readonly Lock RegistrationLock = new();
     private static readonly HashSet<string> RegisteredLibraries = new(StringComparer.Ordinal);
@@ -73,8 +75,9 @@ public static class ExecutionProviderSelector
         }
     }
 
-    public static HardwareReport Describe(DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null)
+    public static HardwareReport Describe(DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? cudaPath = null)
     {
+        EnsureOnnxRuntime();
         RegisterLibrary(epLibraryPath);
         var env = OrtEnv.Instance();
         var hardware = new List<HardwareDeviceInfo>();
@@ -94,22 +97,26 @@ public static class ExecutionProviderSelector
         var eps = ListEpDevices(notes);
         var chosen = PickEp(policy, eps);
         var summary = Summarise(policy, hardware, eps, chosen, threads ?? DefaultThreads);
-        return new HardwareReport(hardware, eps.Select(e => new ExecutionProviderInfo(e.EpName, e.EpVendor, e.HardwareDevice.Type.ToString())).ToArray(), notes, summary);
+        var gpu = DescribeGpu(policy, cudaPath, model: null, scanAlways: true);
+        notes.AddRange(GpuNotes(gpu));
+        if (SpeaksForTheGpu(gpu) && chosen?.HardwareDevice.Type is null or OrtHardwareDeviceType.CPU)
+        {
+            summary = WithThreads(gpu.Decision.Sentence, gpu.Decision.UseCuda, threads);
+        }
+
+        return new HardwareReport(hardware, eps.Select(e => new ExecutionProviderInfo(e.EpName, e.EpVendor, e.HardwareDevice.Type.ToString())).ToArray(), notes, summary, gpu);
     }
 
     /// <summary>Builds session options for the policy; the caller owns (and disposes) <see cref="ExecutionProviderChoice.Options"/>.</summary>
     public static ExecutionProviderChoice Choose(DevicePolicy policy, string? epLibraryPath, int? threads)
     {
+        EnsureOnnxRuntime();
         RegisterLibrary(epLibraryPath);
         var notes = new List<string>();
         var hardware = SafeHardware();
         var eps = ListEpDevices(notes);
         var chosen = PickEp(policy, eps);
-        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (threads is > 0)
-        {
-            options.IntraOpNumThreads = threads.Value;
-        }
+        var options = BaseOptions(threads);
 
         var device = "cpu";
         if (chosen is not null)
@@ -132,16 +139,8 @@ public static class ExecutionProviderSelector
             }
         }
 
-        if (device == "cpu" && policy is DevicePolicy.PreferGpu or DevicePolicy.Auto && hardware.Any(h => h.Type == OrtHardwareDeviceType.GPU) &&
-            chosen?.HardwareDevice.Type is null or OrtHardwareDeviceType.CPU)
-        {
-            // No GPU EP device was discovered; the legacy entry points exist only in GPU builds of ONNX Runtime.
-            if (TryLegacy(options, "CUDA", o => o.AppendExecutionProvider_CUDA(0), notes))
-            {
-                device = "gpu";
-                notes.Add("CUDA execution provider added through the legacy API");
-            }
-        }
+        // CUDA is not tried here: CreateSession does it, after loading the CUDA libraries it found (the legacy append
+        // without them only fails with "Failed to load shared library").
 
         var reason = Summarise(policy, hardware.Select(h => new HardwareDeviceInfo(h.Type.ToString(), h.Vendor, h.VendorId, h.DeviceId)).ToArray(), eps, device == "cpu" ? null : chosen, threads ?? DefaultThreads);
         if (notes.Count > 0)
@@ -168,20 +167,6 @@ public static class ExecutionProviderSelector
     }
 
     private static int DefaultThreads => Math.Max(1, Environment.ProcessorCount);
-
-    private static bool TryLegacy(SessionOptions options, string name, Action<SessionOptions> append, List<string> notes)
-    {
-        try
-        {
-            append(options);
-            return true;
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or NotSupportedException or OnnxRuntimeException or DllNotFoundException)
-        {
-            notes.Add($"legacy {name} provider not available in this build");
-            return false;
-        }
-    }
 
     private static IReadOnlyList<OrtHardwareDevice> SafeHardware()
     {

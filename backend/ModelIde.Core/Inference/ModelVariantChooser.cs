@@ -34,7 +34,7 @@ public static class ModelVariantChooser
         {
             var path = Path.GetFullPath(Path.IsPathRooted(requestedFile) ? requestedFile : Path.Combine(root, requestedFile));
             var asked = variants.FirstOrDefault(v => v.ModelPath == path || (v.GenaiConfigPath is { } g && Path.GetDirectoryName(g) == path))
-                ?? (File.Exists(path) ? Describe(path, null) : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                ?? (File.Exists(path) ? Describe(root, path, null) : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
                     $"The requested model file {requestedFile} is not in {root}. Files found: {List(variants, root)}."));
             return new ModelFolderChoice(asked, "chosen by the user", variants, root);
         }
@@ -110,17 +110,17 @@ public static class ModelVariantChooser
     public static List<ModelVariant> Find(string root)
     {
         var found = new List<ModelVariant>();
-        Walk(root, 0, found);
+        Walk(root, root, 0, found);
         return found.OrderBy(v => v.ModelPath, StringComparer.Ordinal).ToList();
     }
 
-    private static void Walk(string dir, int depth, List<ModelVariant> found)
+    private static void Walk(string root, string dir, int depth, List<ModelVariant> found)
     {
         var genai = Path.Combine(dir, "genai_config.json");
         var named = File.Exists(genai) ? DecoderFileName(genai) : null;
         if (named is not null && File.Exists(Path.Combine(dir, named)))
         {
-            found.Add(Describe(Path.GetFullPath(Path.Combine(dir, named)), genai));
+            found.Add(Describe(root, Path.GetFullPath(Path.Combine(dir, named)), genai));
         }
         else
         {
@@ -140,7 +140,7 @@ public static class ModelVariantChooser
                     continue;
                 }
 
-                found.Add(Describe(Path.GetFullPath(file), null));
+                found.Add(Describe(root, Path.GetFullPath(file), null));
             }
         }
 
@@ -154,7 +154,7 @@ public static class ModelVariantChooser
             var name = Path.GetFileName(sub);
             if (!name.StartsWith('.') && name != "node_modules")
             {
-                Walk(sub, depth + 1, found);
+                Walk(root, sub, depth + 1, found);
             }
         }
     }
@@ -177,10 +177,10 @@ public static class ModelVariantChooser
         fileName.Contains("encoder", StringComparison.OrdinalIgnoreCase) || fileName.Contains("vision", StringComparison.OrdinalIgnoreCase) ||
         fileName.StartsWith("embed", StringComparison.OrdinalIgnoreCase);
 
-    private static ModelVariant Describe(string modelPath, string? genaiConfig)
+    private static ModelVariant Describe(string root, string modelPath, string? genaiConfig)
     {
         var dir = Path.GetDirectoryName(modelPath)!;
-        var (precision, gpuOnly) = Classify(modelPath, genaiConfig is not null);
+        var (precision, gpuOnly) = Classify(Path.GetRelativePath(root, modelPath), genaiConfig is not null);
         var bytes = new FileInfo(modelPath).Length;
         foreach (var data in Directory.GetFiles(dir, Path.GetFileName(modelPath) + "*"))
         {
@@ -194,11 +194,15 @@ public static class ModelVariantChooser
         return new ModelVariant(modelPath, precision, gpuOnly, bytes, genaiConfig);
     }
 
-    /// <summary>Precision from the file name (or, for a GenAI builder folder, the folder's name too); GPU-only from the path.</summary>
-    internal static (string Precision, bool GpuOnly) Classify(string modelPath, bool inGenaiFolder)
+    /// <summary>
+    /// Precision from the file name (or, for a GenAI builder folder, the folder's name too); GPU-only from the folders
+    /// inside the model (<paramref name="relativePath"/> is relative to the model's root: a user's own /data/gpu/... says
+    /// nothing about the export).
+    /// </summary>
+    internal static (string Precision, bool GpuOnly) Classify(string relativePath, bool inGenaiFolder)
     {
-        var dir = Path.GetDirectoryName(modelPath) ?? "";
-        var name = Path.GetFileNameWithoutExtension(modelPath).ToLowerInvariant();
+        var dir = Path.GetDirectoryName(relativePath) ?? "";
+        var name = Path.GetFileNameWithoutExtension(relativePath).ToLowerInvariant();
         var where = !inGenaiFolder ? name : Path.GetFileName(dir).ToLowerInvariant() + "/" + name;
         var precision = where switch
         {

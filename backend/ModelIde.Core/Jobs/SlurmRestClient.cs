@@ -6,7 +6,11 @@ using System.Text.Json.Nodes;
 namespace ModelIde.Core.Jobs;
 
 /// <summary>Where slurmrestd listens and who we are there (JWT from <c>scontrol token</c>).</summary>
-public sealed record SlurmRestOptions(Uri BaseUri, string UserName, string Token, string ApiVersion = "v0.0.38");
+public sealed record SlurmRestOptions(Uri BaseUri, string UserName, string Token, string ApiVersion = "v0.0.38")
+{
+    /// <summary>Whether the JWT (and the job's MODELSCOPE_API_TOKEN) may go to <see cref="BaseUri"/> over plain http.</summary>
+    public Auth.PlainHttpPolicy PlainHttp { get; init; } = Auth.PlainHttpPolicy.FromEnvironment();
+}
 
 /// <summary>What slurmrestd says about a job.</summary>
 public sealed record SlurmRestJobState(string State, string? Reason, int? ExitCode);
@@ -62,7 +66,9 @@ public sealed class SlurmRestClient(HttpClient http, SlurmRestOptions options)
 
     private async Task<JsonDocument> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(options.BaseUri, $"slurm/{options.ApiVersion}/{path}"));
+        var uri = new Uri(options.BaseUri, $"slurm/{options.ApiVersion}/{path}");
+        options.PlainHttp.EnsureMaySendCredentials(uri, "the Slurm token");
+        using var request = new HttpRequestMessage(method, uri);
         request.Headers.Add("X-SLURM-USER-NAME", options.UserName);
         request.Headers.Add("X-SLURM-USER-TOKEN", options.Token);
         if (body is not null)

@@ -28,6 +28,9 @@ public sealed class HubSession
 
     public Uri Endpoint { get { lock (_gate) { return _endpoint; } } }
 
+    /// <summary>Which hosts may get the token over plain http (loopback, and the hosts the user allowed).</summary>
+    public Auth.PlainHttpPolicy PlainHttp { get; init; } = Auth.PlainHttpPolicy.FromEnvironment();
+
     public string? AccessToken { get { lock (_gate) { return _accessToken; } } }
 
     public string? UserName { get { lock (_gate) { return _userName; } } }

@@ -262,6 +262,10 @@ internal static class ModelJson
         return names;
     }
 
+    /// <summary>
+    /// A date as the hub sends it: seconds or milliseconds since the epoch (number or numeric string) or an ISO text.
+    /// Anything unreadable or outside years 1–9999 (a hostile <c>9e18</c>) is null: one bad field never fails a page.
+    /// </summary>
     public static DateTimeOffset? Date(JsonElement item, params string[] keys)
     {
         if (!JsonFields.TryGet(item, out var v, keys))
@@ -269,18 +273,17 @@ internal static class ModelJson
             return null;
         }
 
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var epoch))
+        if (v.ValueKind == JsonValueKind.Number)
         {
-            // Seconds or milliseconds since the epoch.
-            return epoch > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(epoch) : DateTimeOffset.FromUnixTimeSeconds(epoch);
+            return v.TryGetDouble(out var epoch) ? FromEpoch(epoch) : null;
         }
 
         if (v.ValueKind == JsonValueKind.String)
         {
             var s = v.GetString();
-            if (long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
             {
-                return n > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(n) : DateTimeOffset.FromUnixTimeSeconds(n);
+                return FromEpoch(n);
             }
 
             if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d))
@@ -290,5 +293,20 @@ internal static class ModelJson
         }
 
         return null;
+    }
+
+    private static readonly double s_minEpochMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly double s_maxEpochMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>Seconds, or milliseconds when above 10^11 (year 5138 in seconds); null when not a representable date.</summary>
+    private static DateTimeOffset? FromEpoch(double epoch)
+    {
+        if (!double.IsFinite(epoch))
+        {
+            return null;
+        }
+
+        var ms = Math.Abs(epoch) > 100_000_000_000 ? epoch : epoch * 1000;
+        return ms >= s_minEpochMs && ms <= s_maxEpochMs ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Floor(ms)) : null;
     }
 }

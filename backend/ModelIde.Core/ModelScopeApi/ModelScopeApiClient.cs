@@ -35,6 +35,13 @@ public sealed partial class ModelScopeApiClient
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The largest API answer read (64 MiB). Measured on the local hub: a page of 50 models is 28 KB, a model's detail
+    /// 3.4 KB, a recursive listing 380 B per file; so this holds a listing of about 170,000 files, and a hub that sends
+    /// more is refused instead of filling memory.
+    /// </summary>
+    public long MaxResponseBytes { get; init; } = 64L << 20;
+
     /// <summary>The shorter of <see cref="RequestTimeout"/> and the HttpClient's timeout, for messages.</summary>
     internal TimeSpan EffectiveTimeout(HttpClient http) => http.Timeout < RequestTimeout ? http.Timeout : RequestTimeout;
 
@@ -54,14 +61,23 @@ public sealed partial class ModelScopeApiClient
         return new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(60) };
     }
 
-    /// <summary>Builds a request to the hub; adds auth only when <paramref name="uri"/> is on the endpoint's host.</summary>
+    /// <summary>
+    /// Builds a request to the hub; adds auth only when <paramref name="uri"/> is on the endpoint's host, and refuses
+    /// (before any byte is sent) when that would put the token on plain http to another machine without the user's opt-in.
+    /// </summary>
     public HttpRequestMessage CreateRequest(HttpMethod method, Uri uri, string? tokenOverride = null)
     {
+        var token = tokenOverride ?? _session.AccessToken;
+        var withToken = token is not null && IsSameHost(uri, _session.Endpoint);
+        if (withToken)
+        {
+            _session.PlainHttp.EnsureMaySendCredentials(uri, "your ModelScope token");
+        }
+
         var request = new HttpRequestMessage(method, uri);
         request.Headers.UserAgent.ParseAdd(UserAgentPrefix);
         request.Headers.TryAddWithoutValidation("X-Request-ID", Guid.NewGuid().ToString("N"));
-        var token = tokenOverride ?? _session.AccessToken;
-        if (token is not null && IsSameHost(uri, _session.Endpoint))
+        if (withToken && token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             request.Headers.TryAddWithoutValidation("Cookie", $"m_session_id={token}");
@@ -110,11 +126,11 @@ public sealed partial class ModelScopeApiClient
 
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(RequestTimeout);
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                var root = await ReadJsonBodyAsync(response, uri, timeout.Token).ConfigureAwait(false);
                 try
                 {
-                    return ApiResponseParser.Unwrap(envelope, response.StatusCode, text, RetryAfterOf(response), HeaderRequestId(response));
+                    return ApiResponseParser.Unwrap(envelope, response.StatusCode, root, RetryAfterOf(response), HeaderRequestId(response));
                 }
                 catch (ModelIdeException ex)
                 {
@@ -149,6 +165,77 @@ public sealed partial class ModelScopeApiClient
             }
         }
     }
+
+    /// <summary>
+    /// Reads an API answer into one buffer of at most <see cref="MaxResponseBytes"/> (sized from Content-Length when
+    /// sent) and parses it in place; null when the body is empty or not JSON. No string copy, no second buffer.
+    /// </summary>
+    private async Task<JsonElement?> ReadJsonBodyAsync(HttpResponseMessage response, Uri uri, CancellationToken cancellationToken)
+    {
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > MaxResponseBytes)
+        {
+            throw TooLarge(uri, declared.Value);
+        }
+
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new byte[declared is { } d ? (int)d : 16 * 1024];
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (declared is not null || length >= MaxResponseBytes)
+                    {
+                        // The declared length is read; or no length was sent and the cap is reached: one more byte decides.
+                        var probe = new byte[1];
+                        if (await stream.ReadAsync(probe, cancellationToken).ConfigureAwait(false) == 0)
+                        {
+                            break;
+                        }
+
+                        throw TooLarge(uri, null);
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min(MaxResponseBytes, (long)buffer.Length * 2));
+                }
+
+                var n = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                length += n;
+            }
+
+            if (length == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                // Not disposed: the element handed back lives on in the caller, and Clone() would copy the body again.
+                var document = JsonDocument.Parse(buffer.AsMemory(0, length));
+                return document.RootElement;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private ModelIdeException TooLarge(Uri uri, long? declared) => new(
+        ModelIdeErrorKind.UnsafeInput,
+        $"{uri.Host}:{uri.Port.ToString(CultureInfo.InvariantCulture)} answered {uri.AbsolutePath} with " +
+        (declared is { } d ? $"{FormatMegabytes(d)} MB" : $"more than {FormatMegabytes(MaxResponseBytes)} MB") +
+        $"; an API answer larger than {FormatMegabytes(MaxResponseBytes)} MB is not read (a page of models is well under 1 MB). Is this the right hub?");
+
+    private static string FormatMegabytes(long bytes) => (bytes / 1048576.0).ToString("#,0.#", CultureInfo.InvariantCulture);
 
     public static TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
@@ -187,22 +274,28 @@ public static class ApiResponseParser
 
     public static JsonElement Unwrap(ApiEnvelope envelope, HttpStatusCode status, string body, TimeSpan? retryAfter = null, string? headerRequestId = null)
     {
-        JsonElement root = default;
-        var parsed = false;
+        JsonElement? root = null;
         if (!string.IsNullOrWhiteSpace(body))
         {
             try
             {
                 using var doc = JsonDocument.Parse(body);
                 root = doc.RootElement.Clone();
-                parsed = true;
             }
             catch (JsonException)
             {
-                parsed = false;
+                root = null;
             }
         }
 
+        return Unwrap(envelope, status, root, retryAfter, headerRequestId);
+    }
+
+    /// <summary>As above, for a body already parsed (null: empty or not JSON).</summary>
+    public static JsonElement Unwrap(ApiEnvelope envelope, HttpStatusCode status, JsonElement? body, TimeSpan? retryAfter = null, string? headerRequestId = null)
+    {
+        var parsed = body is not null;
+        var root = body ?? default;
         var requestId = (parsed ? FirstString(root, s_requestIdKeys) : null) ?? headerRequestId;
         var message = parsed ? FirstString(root, s_messageKeys) : null;
         var code = parsed ? CodeOf(root) : null;

@@ -29,7 +29,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
     [JsonRpcMethod(InferenceMethods.Devices, UseSingleObjectParameterDeserialization = true)]
     public Task<InferenceDevicesResult> DevicesAsync(InferenceDevicesParams? p, CancellationToken cancellationToken) => Task.Run(() =>
     {
-        var report = ExecutionProviderSelector.Describe(PolicyOf(p?.Policy), p?.EpLibraryPath);
+        var report = ExecutionProviderSelector.Describe(PolicyOf(p?.Policy), p?.EpLibraryPath, cudaPath: p?.CudaPath);
         return new InferenceDevicesResult(
             report.Hardware.Select(h => new HardwareDeviceDto(h.Type, h.Vendor, h.VendorId, h.DeviceId)).ToArray(),
             report.ExecutionProviders.Select(e => new ExecutionProviderDto(e.Name, e.Vendor, e.DeviceType)).ToArray(),
@@ -45,7 +45,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         }
 
         var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads,
-            string.IsNullOrWhiteSpace(p.File) ? null : ModelVariantChooser.RequireInside(p.ModelDir, p.File));
+            string.IsNullOrWhiteSpace(p.File) ? null : ModelVariantChooser.RequireInside(p.ModelDir, p.File), p.CudaPath);
         var id = Guid.NewGuid().ToString("N");
         Sessions[id] = model;
         var d = model.Config.Defaults;

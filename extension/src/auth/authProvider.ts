@@ -3,11 +3,13 @@ import * as vscode from 'vscode';
 import { addKnownSecret } from '../common/redact';
 import { options } from '../options';
 import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
-import { AuthMethods, AuthSession, DiscoverLocalCredentialsResult } from '../sidecar/protocol.generated';
+import { AuthMethods, AuthSession, DiscoverLocalCredentialsResult, LocalCredentialSource } from '../sidecar/protocol.generated';
 import { SidecarHost, TypedSend } from '../sidecar/sidecarHost';
+import { endpointLabel, sameHub, sdkEndpoint } from './plainHttp';
+import { PlainHttpConsent } from './plainHttpConsent';
 import { SessionExpiryHandler } from './sessionExpiry';
 import { SessionStore } from './sessionStore';
-import { accountLabel, normalizeEndpoint, planSignIn, refreshDelayMs, SignInArgs, SignInMethod } from './signInFlow';
+import { accountLabel, normalizeEndpoint, planSignIn, refreshDelayMs, signInChoiceFacts, SignInArgs, SignInMethod } from './signInFlow';
 
 export const providerId = 'modelscope';
 
@@ -46,12 +48,15 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   });
   /** Last URL the sidecar asked to open (end-to-end tests follow it in their own browser). */
   lastBrowserUrl: string | undefined;
+  private readonly plainHttp: PlainHttpConsent;
 
   constructor(
     private readonly sidecar: SidecarHost,
     private readonly store: SessionStore,
   ) {
+    this.plainHttp = new PlainHttpConsent(sidecar);
     this.disposables.push(
+      this.plainHttp,
       store.onDidChange(() => void this.reload()),
       sidecar.onNotification(AuthMethods.openBrowser, (p) => void this.openBrowser(p.url)),
       sidecar.onNotification(AuthMethods.sessionExpired, (p) => void this.expiry.onExpired(p)),
@@ -98,6 +103,10 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
 
     const activeChanged = next?.id !== this.active?.id || next?.accessToken !== this.active?.accessToken;
     this.active = next;
+    if (next) {
+      // A session stored for a plain-http hub before hosts had to be allowed: the sidecar refuses to use it until then.
+      void this.plainHttp.ensureAllowed(endpoint, { modal: false });
+    }
     void vscode.commands.executeCommand('setContext', 'modelscope.signedIn', !!next);
     this.scheduleRefresh();
     if (activeChanged) {
@@ -136,6 +145,9 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   /** Runs the sign-in command: picks a flow (or uses args), validates, stores, activates. */
   async signIn(args?: SignInArgs): Promise<AuthSession | undefined> {
     const endpoint = options.endpoint();
+    if (!(await this.plainHttp.ensureAllowed(endpoint, { modal: true }))) {
+      return undefined;
+    }
     const clientId = options.oauthClientId();
     let local: DiscoverLocalCredentialsResult | undefined;
     if (!args?.accessToken) {
@@ -172,6 +184,9 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
       } else {
         if (method === 'local') {
           token = local?.accessToken;
+          if (token && !(await this.confirmLocalTokenFor(endpoint, local?.source))) {
+            return undefined;
+          }
         }
         if (!token) {
           token = await vscode.window.showInputBox({
@@ -241,22 +256,43 @@ export class ModelScopeAuthProvider implements vscode.AuthenticationProvider, vs
   }
 
   private async pickMethod(choices: SignInMethod[], endpoint: string, local: DiscoverLocalCredentialsResult | undefined): Promise<SignInMethod | undefined> {
-    const items = choices.map((method) => {
+    // Every choice says where the token goes; a token found on this machine also says whose hub made it.
+    const items = signInChoiceFacts(choices, endpoint, sdkEndpoint(process.env)).map(({ method, description, madeFor }) => {
       switch (method) {
         case 'local':
           return {
             method,
             label: `$(key) ${local?.source === 'env' ? vscode.l10n.t('Use the token from MODELSCOPE_API_TOKEN') : vscode.l10n.t('Use the token from the ModelScope SDK credentials')}`,
-            description: local?.userName,
+            description,
+            detail: madeFor
+              ? vscode.l10n.t('{0}: the token was made for {1}', local?.userName ?? '?', madeFor)
+              : local?.userName,
           };
         case 'browser':
-          return { method, label: `$(globe) ${vscode.l10n.t('Sign in with the browser')}`, description: endpoint };
+          return { method, label: `$(globe) ${vscode.l10n.t('Sign in with the browser')}`, description };
         default:
-          return { method, label: `$(lock) ${vscode.l10n.t('Paste an access token')}`, description: endpoint };
+          return { method, label: `$(lock) ${vscode.l10n.t('Paste an access token')}`, description };
       }
     });
     const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Sign in to ModelScope'), ignoreFocusOut: true });
     return picked?.method;
+  }
+
+  /**
+   * A token from MODELSCOPE_API_TOKEN or the SDK's credentials belongs to the SDK's hub (MODELSCOPE_ENDPOINT/DOMAIN,
+   * else modelscope.cn). Before it goes to another hub, the user confirms, seeing both.
+   */
+  private async confirmLocalTokenFor(endpoint: string, source: LocalCredentialSource | undefined): Promise<boolean> {
+    const madeFor = sdkEndpoint(process.env);
+    if (sameHub(madeFor, endpoint)) {
+      return true;
+    }
+    const send = vscode.l10n.t('Send it to {0}', endpointLabel(endpoint));
+    const message =
+      source === 'env'
+        ? vscode.l10n.t('The token in MODELSCOPE_API_TOKEN was made for {0}, but the hub set in "modelscope.endpoint" is {1}. Send this token to {1}?', endpointLabel(madeFor), endpointLabel(endpoint))
+        : vscode.l10n.t('The token in the ModelScope SDK credentials was made for {0}, but the hub set in "modelscope.endpoint" is {1}. Send this token to {1}?', endpointLabel(madeFor), endpointLabel(endpoint));
+    return (await vscode.window.showWarningMessage(message, { modal: true }, send)) === send;
   }
 
   private async validate(endpoint: string, accessToken: string): Promise<AuthSession> {

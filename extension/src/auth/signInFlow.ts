@@ -1,5 +1,6 @@
 // Which sign-in flows to offer, in what order, or which one to run directly. Pure: table-tested.
 import type { LocalCredentialSource } from '../sidecar/protocol.generated';
+import { endpointLabel, sameHub } from './plainHttp';
 
 export type SignInMethod = 'token' | 'local' | 'browser';
 
@@ -85,4 +86,21 @@ export function accountLabel(userName: string, endpoint: string): string {
 
 export function normalizeEndpoint(endpoint: string): string {
   return endpoint.trim().replace(/\/+$/, '');
+}
+
+export interface SignInChoiceFacts {
+  method: SignInMethod;
+  /** Where the token goes, shown beside every choice (a token found on this machine too). */
+  description: string;
+  /** For a token found on this machine: the hub it was made for, when that is not the endpoint. */
+  madeFor?: string;
+}
+
+/** What the quick pick shows for each choice; `tokenMadeFor` is the hub of a token found on this machine. */
+export function signInChoiceFacts(choices: readonly SignInMethod[], endpoint: string, tokenMadeFor: string): SignInChoiceFacts[] {
+  return choices.map((method) => ({
+    method,
+    description: `→ ${endpointLabel(endpoint)}`,
+    ...(method === 'local' && !sameHub(tokenMadeFor, endpoint) ? { madeFor: endpointLabel(tokenMadeFor) } : {}),
+  }));
 }

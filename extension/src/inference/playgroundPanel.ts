@@ -102,6 +102,7 @@ export class PlaygroundPanel implements vscode.Disposable {
             modelDir: this.modelDir!,
             policy: options.devicePolicy(),
             epLibraryPath: options.epLibraryPath(),
+            cudaPath: options.cudaPath(),
             file: options.modelFile(),
           }),
       );

@@ -266,11 +266,84 @@ export const GitMethods = {
   progress: new NotificationType<GitProgressParams>('git/progress'),
 } as const;
 
+// --- gpu/
+
+export interface GpuStatusParams {
+  /** The `modelscope.inference.cudaPath` setting: a folder searched first for the CUDA libraries. */
+  cudaPath?: string;
+  /** Also check every installed file's SHA-256 (slower: about 320 MB are read). */
+  verify?: boolean;
+}
+
+export interface GpuStatusResult {
+  /** False where ONNX Runtime has no CUDA build (only Linux and Windows on x64 have one). */
+  supported: boolean;
+  installed: boolean;
+  /** Whether this sidecar process runs the GPU build (it was installed before the sidecar started). */
+  active: boolean;
+  folder?: string;
+  package?: string;
+  bytes: number;
+  /** Why it is not installed or not usable, in words; null when installed and intact. */
+  problem?: string;
+  gpus: NvidiaGpu[];
+  driver?: string;
+  missingLibraries: string[];
+  /** Where a model would run and why, in one sentence. */
+  summary: string;
+}
+
+export interface NvidiaGpu {
+  name: string;
+  totalMemoryBytes?: number;
+  freeMemoryBytes?: number;
+  computeCapability?: string;
+}
+
+export interface GpuEnableParams {
+  /** Chosen by the client; progress notifications carry it. */
+  enableId: string;
+  /** The `modelscope.gpu.packageSource` setting: a NuGet v3 feed URL, or a folder or .nupkg file; empty means MODELIDE_GPU_PACKAGE_SOURCE, else nuget.org. */
+  source?: string;
+  /** Install even when no NVIDIA GPU is found. */
+  force?: boolean;
+}
+
+export interface GpuEnableResult {
+  folder: string;
+  alreadyInstalled: boolean;
+  downloadedBytes: number;
+  source: string;
+}
+
+export interface GpuProgressParams {
+  enableId: string;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface GpuRemoveResult {
+  freedBytes: number;
+}
+
+export const GpuMethods = {
+  /** Request. The GPU, driver and CUDA libraries found, whether the GPU runtime is installed, and where models would run. */
+  status: new RequestType<GpuStatusParams, GpuStatusResult, RpcErrorData>('gpu/status'),
+  /** Request (long; cancel with $/cancelRequest). Downloads the pinned GPU runtime package, verifies its SHA-256 and SHA-512, and installs it (a no-op when it is already there and intact). The sidecar keeps the ONNX Runtime it started with: restart it to use the GPU build. */
+  enable: new RequestType<GpuEnableParams, GpuEnableResult, RpcErrorData>('gpu/enable'),
+  /** Notification, sidecar → client. Download progress of `gpu/enable`, about one per 10 MiB. */
+  progress: new NotificationType<GpuProgressParams>('gpu/progress'),
+  /** Request. Deletes the GPU runtime; models run on the CPU build again after the sidecar restarts. */
+  remove: new RequestType0<GpuRemoveResult, RpcErrorData>('gpu/remove'),
+} as const;
+
 // --- inference/
 
 export interface InferenceDevicesParams {
   policy?: DevicePolicyKind;
   epLibraryPath?: string;
+  /** The `modelscope.inference.cudaPath` setting: a folder searched first for the CUDA libraries. */
+  cudaPath?: string;
 }
 
 /** Where a model should run (the `modelscope.inference.devicePolicy` setting). */
@@ -300,6 +373,8 @@ export interface InferenceLoadParams {
   policy?: DevicePolicyKind;
   epLibraryPath?: string;
   threads?: number;
+  /** The `modelscope.inference.cudaPath` setting: a folder searched first for the CUDA libraries. */
+  cudaPath?: string;
   /** Which ONNX file to run, relative to `modelDir` (the `modelscope.inference.modelFile` setting); null lets the sidecar choose by device and memory. */
   file?: string;
 }
@@ -835,11 +910,18 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   GitCloneParams: { modelId: 'string', targetDir: 'string', revision: 'string?', skipLfs: 'boolean?' },
   GitCloneResult: { path: 'string' },
   GitProgressParams: { modelId: 'string', phase: 'string', percent: 'number', done: 'number?', total: 'number?' },
-  InferenceDevicesParams: { policy: 'DevicePolicyKind?', epLibraryPath: 'string?' },
+  GpuStatusParams: { cudaPath: 'string?', verify: 'boolean?' },
+  GpuStatusResult: { supported: 'boolean', installed: 'boolean', active: 'boolean', folder: 'string?', package: 'string?', bytes: 'number', problem: 'string?', gpus: 'NvidiaGpu[]', driver: 'string?', missingLibraries: 'string[]', summary: 'string' },
+  NvidiaGpu: { name: 'string', totalMemoryBytes: 'number?', freeMemoryBytes: 'number?', computeCapability: 'string?' },
+  GpuEnableParams: { enableId: 'string', source: 'string?', force: 'boolean?' },
+  GpuEnableResult: { folder: 'string', alreadyInstalled: 'boolean', downloadedBytes: 'number', source: 'string' },
+  GpuProgressParams: { enableId: 'string', bytesDone: 'number', bytesTotal: 'number' },
+  GpuRemoveResult: { freedBytes: 'number' },
+  InferenceDevicesParams: { policy: 'DevicePolicyKind?', epLibraryPath: 'string?', cudaPath: 'string?' },
   InferenceDevicesResult: { hardware: 'HardwareDevice[]', executionProviders: 'ExecutionProvider[]', summary: 'string' },
   HardwareDevice: { type: 'string', vendor: 'string', vendorId: 'number', deviceId: 'number' },
   ExecutionProvider: { name: 'string', vendor: 'string', deviceType: 'string' },
-  InferenceLoadParams: { modelDir: 'string', policy: 'DevicePolicyKind?', epLibraryPath: 'string?', threads: 'number?', file: 'string?' },
+  InferenceLoadParams: { modelDir: 'string', policy: 'DevicePolicyKind?', epLibraryPath: 'string?', threads: 'number?', cudaPath: 'string?', file: 'string?' },
   InferenceLoadResult: { sessionId: 'string', device: 'string', reason: 'string', contextLength: 'number', chatTemplate: 'string?', isChatModel: 'boolean', file: 'string', fileReason: 'string', defaults: 'GenerationDefaults' },
   GenerationDefaults: { maxLength: 'number?', doSample: 'boolean?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?' },
   InferenceGenerateParams: { sessionId: 'string', generationId: 'string', prompt: 'string?', messages: 'ChatMessage[]?', maxNewTokens: 'number?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?', seed: 'number?', stop: 'string[]?' },

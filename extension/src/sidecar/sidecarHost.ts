@@ -16,6 +16,7 @@ export type StartHook = (send: TypedSend) => Promise<void>;
 export class SidecarHost implements vscode.Disposable {
   readonly client: SidecarClient;
   private readonly startHooks: StartHook[] = [];
+  private readonly launchEnvironments: Array<() => Record<string, string>> = [];
   private readonly stateEmitter = new vscode.EventEmitter<SidecarState>();
   readonly onDidChangeState = this.stateEmitter.event;
   lastInitialize: InitializeResult | undefined;
@@ -62,6 +63,11 @@ export class SidecarHost implements vscode.Disposable {
     return this.client.onNotification(type.method, handler);
   }
 
+  /** Variables set for every (re)start, read at launch (e.g. the hosts allowed over plain http). */
+  addLaunchEnvironment(variables: () => Record<string, string>): void {
+    this.launchEnvironments.push(variables);
+  }
+
   /** Runs after every (re)start, after sidecar/initialize (e.g. re-activating the signed-in session). */
   addStartHook(hook: StartHook): void {
     this.startHooks.push(hook);
@@ -89,7 +95,8 @@ export class SidecarHost implements vscode.Disposable {
         vscode.l10n.t('The ModelScope sidecar was not found. Set "modelscope.sidecarPath" or reinstall the extension.'),
       );
     }
-    return { command: launch.command, args: serveArguments(launch, process.pid, this.endpoint(), this.logLevel()) };
+    const env = Object.assign({ ...process.env }, ...this.launchEnvironments.map((variables) => variables()));
+    return { command: launch.command, args: serveArguments(launch, process.pid, this.endpoint(), this.logLevel()), env };
   }
 
   private logLevel(): SidecarLogLevel {

@@ -8,7 +8,7 @@ public sealed class InferCommandTests
     private static string TinyModelDir() => ModelIde.TestSupport.RepoPaths.TinyModelDir();
 
     [Fact]
-    public async Task Json_output_has_exactly_device_file_token_ids_text_and_speed()
+    public async Task Json_output_has_exactly_device_reason_file_token_ids_text_and_speed()
     {
         var dir = TinyModelDir();
         using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "reference.json")));
@@ -21,7 +21,8 @@ public sealed class InferCommandTests
 
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(stdout.ToString());
-        Assert.Equal(new[] { "device", "file", "file_reason", "token_ids", "text", "tokens_per_second" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(new[] { "device", "reason", "file", "file_reason", "token_ids", "text", "tokens_per_second" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Contains("CPU requested; running on CPU", doc.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal("model.onnx", doc.RootElement.GetProperty("file").GetString());
         Assert.Equal(expected, doc.RootElement.GetProperty("token_ids").EnumerateArray().Select(x => x.GetInt32()));
         Assert.Equal("cpu", doc.RootElement.GetProperty("device").GetString());

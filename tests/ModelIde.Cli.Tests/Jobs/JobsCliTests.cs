@@ -54,6 +54,39 @@ public sealed class JobsCliTests
     }
 
     [Fact]
+    public async Task A_hosts_saved_environment_is_shown_and_activated_in_the_dry_runs_batch_script()
+    {
+        var state = Directory.CreateTempSubdirectory("modelide-cli-hostenv-").FullName;
+        try
+        {
+            const string backend = "slurm://bob@login.example";
+            var (code, output, _) = await RunAsync("jobs", "host-env", backend, "--state-dir", state);
+            Assert.Equal(ExitCodes.Success, code);
+            Assert.Equal("login shell", output.Trim());
+
+            (code, output, _) = await RunAsync("jobs", "host-env", backend, "--conda", "swift-env", "--state-dir", state);
+            Assert.Equal(ExitCodes.Success, code);
+            Assert.Equal("conda swift-env", output.Trim());
+
+            (code, output, _) = await RunAsync("finetune", "submit", "--backend", backend, "--model", "m", "--dataset", "d", "--dry-run", "--state-dir", state);
+            Assert.Equal(ExitCodes.Success, code);
+            Assert.Contains("conda activate", output);
+            Assert.Contains("swift-env", output);
+
+            var (both, _, err) = await RunAsync("jobs", "host-env", backend, "--conda", "a", "--venv", "b", "--state-dir", state);
+            Assert.Equal(ExitCodes.Usage, both);
+            Assert.Contains("Give one of", err);
+
+            (code, output, _) = await RunAsync("jobs", "host-env", backend, "--none", "--state-dir", state);
+            Assert.Equal("login shell", output.Trim());
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Presets_lists_the_qlora_preset()
     {
         var (code, output, _) = await RunAsync("finetune", "presets");

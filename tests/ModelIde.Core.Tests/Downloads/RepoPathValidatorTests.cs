@@ -45,6 +45,8 @@ public sealed class RepoPathValidatorTests
     [InlineData(".vscode/settings.json")]
     [InlineData("nested/.VSCode/launch.json")]
     [InlineData("vscode~1/tasks.json")]
+    [InlineData("sub/.GIT/hooks/pre-commit")]
+    [InlineData("\u206a.git/HEAD")]
     public void Hostile_paths_are_refused_as_unsafe_input(string path)
     {
         var ex = Assert.Throws<ModelIdeException>(() => RepoPathValidator.Validate(path));
@@ -67,6 +69,8 @@ public sealed class RepoPathValidatorTests
     [InlineData("x.git/config")]
     [InlineData("vscode/settings.json")]
     [InlineData("docs/.vscode.md")]
+    [InlineData("x.git/y")]
+    [InlineData("git/HEAD")]
     public void Ordinary_repository_paths_are_accepted(string path)
     {
         Assert.True(RepoPathValidator.IsSafe(path));

@@ -10,7 +10,7 @@ public sealed class ModelScopeApiClientModelsTests
     private static (ModelScopeApiClient Api, FakeHubHandler Handler) Create(Func<HttpRequestMessage, HttpResponseMessage> answer)
     {
         var handler = new FakeHubHandler(answer);
-        var session = new HubSession(new Uri("http://hub.test/"));
+        var session = new HubSession(new Uri("https://hub.test/"));
         session.SignIn("ms-test-token-123456", "t", null);
         return (new ModelScopeApiClient(new HttpClient(handler), session, RetryPolicy.None), handler);
     }
@@ -80,9 +80,9 @@ public sealed class ModelScopeApiClientModelsTests
     public void Auth_goes_only_to_the_endpoint_host()
     {
         var (api, _) = Create(_ => new HttpResponseMessage(HttpStatusCode.OK));
-        using var toHub = api.CreateRequest(HttpMethod.Get, new Uri("http://hub.test/api/v1/models/o/n/repo?FilePath=a"));
-        using var toBlob = api.CreateRequest(HttpMethod.Get, new Uri("http://blobs.test/o/n/a"));
-        using var toOtherPort = api.CreateRequest(HttpMethod.Get, new Uri("http://hub.test:8080/o/n/a"));
+        using var toHub = api.CreateRequest(HttpMethod.Get, new Uri("https://hub.test/api/v1/models/o/n/repo?FilePath=a"));
+        using var toBlob = api.CreateRequest(HttpMethod.Get, new Uri("https://blobs.test/o/n/a"));
+        using var toOtherPort = api.CreateRequest(HttpMethod.Get, new Uri("https://hub.test:8080/o/n/a"));
         Assert.NotNull(toHub.Headers.Authorization);
         Assert.Null(toBlob.Headers.Authorization);
         Assert.False(toBlob.Headers.Contains("Cookie"));

@@ -332,4 +332,64 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.ok(!([...fake.secretValues.values()][0] ?? '').includes('ms-good-token-123'));
     assert.ok((await calls()).some((c) => c.method === 'auth/signOut'));
   });
+
+  it('asks before a token found on this machine goes to another hub than the one it was made for', async () => {
+    const saved = { endpoint: process.env.MODELSCOPE_ENDPOINT, domain: process.env.MODELSCOPE_DOMAIN };
+    delete process.env.MODELSCOPE_ENDPOINT; // the SDK's hub is then modelscope.cn
+    delete process.env.MODELSCOPE_DOMAIN;
+    try {
+      await api.sidecar.request('test/setLocalCredentials', { source: 'sdk', accessToken: 'ms-good-token-123', userName: 'demo' });
+      const validations = async () => (await calls()).filter((c) => c.method === 'auth/validateToken').length;
+      const before = await validations();
+      const question =
+        'The token in the ModelScope SDK credentials was made for modelscope.cn, but the hub set in "modelscope.endpoint" is http://127.0.0.1:8765. Send this token to http://127.0.0.1:8765?';
+
+      fake.warningAnswers.push(undefined); // the user closes the question
+      await fake.vscode.commands.executeCommand('modelscope.signIn', { method: 'local' });
+      assert.ok(fake.messages.some((m) => m.kind === 'warning' && m.text === question), 'the question names both hubs');
+      assert.equal(await validations(), before, 'the token was not sent');
+      assert.equal(api.getState().signedIn, false);
+
+      fake.warningAnswers.push('Send it to http://127.0.0.1:8765');
+      await fake.vscode.commands.executeCommand('modelscope.signIn', { method: 'local' });
+      assert.equal(await validations(), before + 1);
+      assert.equal(api.getState().signedIn, true);
+    } finally {
+      await api.sidecar.request('test/setLocalCredentials', { source: null });
+      Object.assign(process.env, Object.fromEntries(Object.entries({ MODELSCOPE_ENDPOINT: saved.endpoint, MODELSCOPE_DOMAIN: saved.domain }).filter(([, v]) => v !== undefined)));
+    }
+  });
+
+  it('a plain-http hub on another machine: asks first; "Allow" adds that host to the user settings and restarts the sidecar with it', async () => {
+    const config = fake.vscode.workspace.getConfiguration('modelscope');
+    const allowedInSidecar = async () => ((await api.sidecar.request('test/env', { name: 'MODELIDE_ALLOW_HTTP_HOSTS' })) as { value: string | null }).value;
+    // Waits on the state, not on requests: a request written while the old process is being stopped is lost.
+    const started = (after: number) => until(() => api.getState().sidecarStarts > after && api.getState().sidecarState === 'running', 'a new sidecar');
+    const before = api.getState().sidecarStarts;
+    await config.update('endpoint', 'http://hub.example.test:8080');
+    await started(before);
+    const sentToHub = async () => (await calls()).filter((c) => c.method === 'auth/validateToken' && c.params.endpoint.includes('hub.example.test')).length;
+    const warning = (m: { kind: string; text: string }) =>
+      m.kind === 'warning' &&
+      m.text.startsWith('http://hub.example.test:8080 uses plain HTTP: your ModelScope token would cross the network unencrypted') &&
+      m.text.includes('allow plain HTTP for hub.example.test:8080 only if you trust');
+
+    fake.warningAnswers.push(undefined);
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-good-token-123' });
+    assert.ok(fake.messages.some(warning));
+    assert.equal(await sentToHub(), 0, 'no token went to the plain-http hub');
+    assert.equal(config.get('allowHttpHosts'), undefined);
+    assert.equal(await allowedInSidecar(), '');
+
+    const starts = api.getState().sidecarStarts;
+    fake.warningAnswers.push('Allow plain HTTP for hub.example.test:8080');
+    await fake.vscode.commands.executeCommand('modelscope.signIn', { accessToken: 'ms-good-token-123' });
+    assert.deepEqual(config.get('allowHttpHosts'), ['hub.example.test:8080']);
+    assert.equal(api.getState().sidecarStarts, starts + 1, 'the sidecar was restarted once, with the new list');
+    assert.equal(await allowedInSidecar(), 'hub.example.test:8080');
+    const hint = (await api.sidecar.request('test/env', { name: 'MODELIDE_ALLOW_HTTP_OPT_IN' })) as { value: string };
+    assert.equal(hint.value, 'add "{host}" to the setting "modelscope.allowHttpHosts"', 'the sidecar\'s refusals name the setting');
+    assert.equal(await sentToHub(), 1);
+    assert.equal(api.getState().signedIn, true);
+  });
 });

@@ -55,8 +55,8 @@ describe('package.json contributions', () => {
   it('keeps pure logic free of the vscode module so it runs in plain Node', () => {
     const pure = [
       'common/redact.ts', 'common/format.ts', 'common/html.ts', 'sidecar/sidecarClient.ts', 'sidecar/restartPolicy.ts',
-      'sidecar/sidecarLocator.ts', 'auth/signInFlow.ts', 'models/modelTreeModel.ts', 'models/fileTree.ts', 'models/markdown.ts',
-      'jobs/jobForm.ts', 'inference/modelDir.ts',
+      'sidecar/sidecarLocator.ts', 'auth/signInFlow.ts', 'auth/plainHttp.ts', 'models/modelTreeModel.ts', 'models/fileTree.ts', 'models/markdown.ts',
+      'jobs/jobForm.ts', 'inference/modelDir.ts', 'gpu/gpuEnable.ts',
     ];
     for (const file of pure) {
       assert.ok(!/from 'vscode'/.test(src(file)), file);
@@ -70,5 +70,24 @@ describe('package.json contributions', () => {
       assert.ok(!/https?:\/\//.test(text.replace(/http:\/\/www\.w3\.org\/2000\/svg/g, '')), `${file} loads nothing remote`);
       assert.ok(!/innerHTML\s*=/.test(text), `${file} sets text, not HTML`);
     }
+  });
+
+  it('lets no workspace steer where the token or a command goes (issue 19 case 10): those settings are user-level only', () => {
+    const properties: Record<string, { scope?: string }> = pkg.contributes.configuration.properties;
+    // window scope (the default) lets an opened folder's .vscode/settings.json set a value; these are harmless there.
+    // offline only stops requests to the hub.
+    const workspaceMaySet = ['modelscope.organizations', 'modelscope.inference.devicePolicy', 'modelscope.offline'];
+    const scopes = Object.entries(properties).map(([key, p]) => [key, p.scope ?? 'window']);
+    assert.deepEqual(
+      scopes.filter(([key, scope]) => !workspaceMaySet.includes(key) && scope !== 'application' && scope !== 'machine'),
+      [],
+      'a setting a workspace could set',
+    );
+    for (const key of ['modelscope.endpoint', 'modelscope.allowHttpHosts', 'modelscope.oauth.clientId', 'modelscope.oauth.scopes']) {
+      assert.equal(properties[key]?.scope, 'application', key);
+    }
+    assert.deepEqual(properties['modelscope.allowHttpHosts'], {
+      type: 'array', items: { type: 'string' }, default: [], markdownDescription: '%config.allowHttpHosts%', scope: 'application', order: 0,
+    });
   });
 });

@@ -57,7 +57,8 @@ class Workbench {
   }
 
   /** Starts hub + code-server (+ extension) and opens the workbench in Chromium. */
-  async start({ locale, settings = {} } = {}) {
+  /** `workspaceSettings`: written to the opened folder's .vscode/settings.json (what a cloned project may carry). */
+  async start({ locale, settings = {}, workspaceSettings } = {}) {
     const codeServer = required('CODE_SERVER');
     const node24 = required('NODE24');
     const env = { ...process.env, PATH: `${node24}/bin:${process.env.PATH}`, MODELSCOPE_CACHE: this.cacheDir, MODELIDE_JOBS_STATE_DIR: this.jobsStateDir };
@@ -79,6 +80,10 @@ class Workbench {
     fs.mkdirSync(path.join(data, 'User'), { recursive: true });
     fs.mkdirSync(this.workspace, { recursive: true });
     fs.writeFileSync(path.join(this.workspace, 'README.md'), '# e2e workspace\n');
+    if (workspaceSettings) {
+      fs.mkdirSync(path.join(this.workspace, '.vscode'), { recursive: true });
+      fs.writeFileSync(path.join(this.workspace, '.vscode', 'settings.json'), JSON.stringify(workspaceSettings, null, 2));
+    }
     fs.writeFileSync(path.join(data, 'User', 'settings.json'), JSON.stringify({
       'modelscope.endpoint': this.hubUrl,
       'modelscope.cacheDir': this.cacheDir,

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# NOT RUN ON A GPU YET. Prepares, on a machine with the .NET SDK and the NuGet feed, what bench/gpu/device-check.sh
+# needs on a GPU machine that reaches no registry and accepts at most 64 MiB of files per command (working tree
+# included, about 22 MB): everything goes to .build/gpu-carry/ in pieces of at most 36 MB, each carried by one command.
+#   bundle-cli.tar.xz    the self-contained `modelide` (linux-x64)
+#   bundle-tools.tar.xz  the plain ONNX Runtime loop and the Qwen2-shaped model generator, self-contained
+#   nupkg.part-NN        Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 (245 MB, already deflate-compressed: it is split,
+#                        not recompressed); device-check.sh joins the parts and `modelide gpu enable` checks the pins
+# CUDA 13 and cuDNN 9 (libcublasLt alone is about 500 MB) cannot be carried: the GPU machine must have them (a CUDA
+# toolkit, or a PyTorch install for CUDA 13). Carry bundle-cli first and run `modelide devices` to see that before
+# spending the device time on the rest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT="$ROOT/.build/gpu-carry"
+rm -rf "$OUT"; mkdir -p "$OUT"
+cd "$ROOT"
+
+bash scripts/publish-sidecar.sh linux-x64
+tar -C .build/sidecar -cJf "$OUT/bundle-cli.tar.xz" linux-x64
+
+tools="$ROOT/.build/gpu-tools"
+rm -rf "$tools"
+for p in bench/gpu/PlainOrtLoop bench/models/GenerateQwen2; do
+  dotnet publish "$p" -c Release -r linux-x64 --self-contained true -o "$tools/$(basename "$p")" -nologo -v q -clp:ErrorsOnly \
+    -p:PublishTrimmed=true -p:TrimMode=partial -p:NuGetLockFilePath=obj/packages.linux-x64.lock.json
+done
+# The plain loop loads the GPU pack's libonnxruntime (--ort); the CPU one from its package is not needed there.
+rm -f "$tools"/PlainOrtLoop/libonnxruntime*.so
+tar -C "$tools" -cJf "$OUT/bundle-tools.tar.xz" .
+
+nupkg="${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.onnxruntime.gpu.linux/1.31.0/microsoft.ml.onnxruntime.gpu.linux.1.31.0.nupkg"
+[ -f "$nupkg" ] || { echo "prepare-carry: $nupkg missing: restore tests/ModelIde.Core.Tests first (it downloads the package)" >&2; exit 1; }
+split -b 36M -d "$nupkg" "$OUT/nupkg.part-"
+ls -la "$OUT"
+echo "carry each file above in its own command (the run tool's carry list), in this order, then run bench/gpu/device-check.sh"
