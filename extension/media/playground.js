@@ -24,7 +24,7 @@
 
   function params() {
     const v = (id) => document.getElementById(id).value;
-    return { maxNewTokens: v('maxNewTokens'), temperature: v('temperature'), topK: v('topK'), topP: v('topP') };
+    return { maxNewTokens: v('maxNewTokens'), temperature: v('temperature'), topK: v('topK'), topP: v('topP'), repetitionPenalty: v('repetitionPenalty') };
   }
   function busy(on) { send.disabled = on || !loaded; stop.disabled = !on; }
   busy(false);
@@ -55,6 +55,12 @@
     if (m.type === 'loaded') {
       loaded = true;
       document.getElementById('device').textContent = m.device + ' — ' + m.reason;
+      document.getElementById('model-file').textContent = m.file || '';
+      // The inputs start from the model's own generation defaults.
+      Object.entries(m.params || {}).forEach(([id, value]) => {
+        const input = document.getElementById(id);
+        if (input) { input.value = String(value); }
+      });
       if (!m.isChatModel) { mode.value = 'completion'; }
       busy(false);
     } else if (m.type === 'token' && current) {

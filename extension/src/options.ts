@@ -29,6 +29,8 @@ export const options = {
   offline: (): boolean => config().get<boolean>('offline') ?? false,
   devicePolicy: (): DevicePolicyKind => config().get<DevicePolicyKind>('inference.devicePolicy') ?? 'auto',
   epLibraryPath: (): string | undefined => config().get<string>('inference.epLibraryPath') || undefined,
+  /** Which ONNX file of a model folder the playground runs (relative to the folder); empty lets the sidecar choose. */
+  modelFile: (): string | undefined => config().get<string>('inference.modelFile')?.trim() || undefined,
   /** A folder searched first for the CUDA 13 / cuDNN 9 libraries; empty means the usual places. */
   cudaPath: (): string | undefined => config().get<string>('inference.cudaPath') || undefined,
   /** Where "Enable GPU (CUDA)" downloads the GPU runtime from; empty means MODELIDE_GPU_PACKAGE_SOURCE, else nuget.org. */

@@ -73,7 +73,10 @@ public sealed record DecoderModelConfig(
     /// <summary>transformers.js exports: an int64 scalar; 1 asks for the last position's logits only.</summary>
     public string? LogitsToKeep { get; init; }
 
-    /// <summary>The search defaults of genai_config.json, which become the playground's and the CLI's defaults.</summary>
+    /// <summary>
+    /// The search defaults of genai_config.json (generation_config.json fills what it leaves out: optimum and onnx-community
+    /// exports carry only that file), which become the playground's and the CLI's defaults.
+    /// </summary>
     public GenerationDefaults Defaults { get; init; } = new();
 
     public static DecoderModelConfig Resolve(ModelSideFiles files, InferenceSession session, IReadOnlyList<int> extraEos)
@@ -192,7 +195,7 @@ public sealed record DecoderModelConfig(
             LogitsType = FloatType(outputs[logits].ElementDataType, logits),
             UseCacheBranch = inputs.ContainsKey("use_cache_branch") ? "use_cache_branch" : null,
             LogitsToKeep = inputs.ContainsKey("num_logits_to_keep") ? "num_logits_to_keep" : inputs.ContainsKey("logits_to_keep") ? "logits_to_keep" : null,
-            Defaults = GenerationDefaults.From(search),
+            Defaults = GenerationDefaults.From(search).Or(GenerationDefaults.From(ReadJson(files.GenerationConfig))),
         };
         var known = new HashSet<string>(config.InputNames(), StringComparer.Ordinal);
         var unknown = inputs.Keys.Where(n => !known.Contains(n)).ToArray();
@@ -316,12 +319,20 @@ public sealed record DecoderModelConfig(
     internal static bool? Bool(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.True or JsonValueKind.False } v ? v.GetBoolean() : null;
 }
 
-/// <summary>genai_config.json's search section: what the playground and the CLI start from (each null when absent).</summary>
+/// <summary>
+/// genai_config.json's search section, or Hugging Face's generation_config.json (the same key names): what the playground
+/// and the CLI start from (each null when absent).
+/// </summary>
 public sealed record GenerationDefaults(int? MaxLength = null, bool? DoSample = null, double? Temperature = null, int? TopK = null, double? TopP = null, double? RepetitionPenalty = null)
 {
     public static GenerationDefaults From(JsonElement search) => new(
         DecoderModelConfig.Int(search, "max_length"), DecoderModelConfig.Bool(search, "do_sample"), DecoderModelConfig.Number(search, "temperature"),
         DecoderModelConfig.Int(search, "top_k"), DecoderModelConfig.Number(search, "top_p"), DecoderModelConfig.Number(search, "repetition_penalty"));
+
+    /// <summary>These values, with the ones left out taken from <paramref name="fallback"/>.</summary>
+    public GenerationDefaults Or(GenerationDefaults fallback) => new(
+        MaxLength ?? fallback.MaxLength, DoSample ?? fallback.DoSample, Temperature ?? fallback.Temperature,
+        TopK ?? fallback.TopK, TopP ?? fallback.TopP, RepetitionPenalty ?? fallback.RepetitionPenalty);
 
     /// <summary>Options the user did not set take these values; greedy unless the model says do_sample.</summary>
     public GenerationOptions Apply(GenerationOptions options, bool temperatureSet, bool topKSet, bool topPSet, bool penaltySet) => options with

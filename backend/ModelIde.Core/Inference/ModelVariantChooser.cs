@@ -51,6 +51,13 @@ public static class ModelVariantChooser
             return new ModelFolderChoice(variants[0], "the only model in the folder", variants, root);
         }
 
+        var (chosen, reason) = Pick(variants, device, availableBytes, root);
+        return new ModelFolderChoice(chosen, reason, variants, root);
+    }
+
+    /// <summary>The variant for the device and the memory among several, and why (shared with the download plan).</summary>
+    internal static (ModelVariant Chosen, string Reason) Pick(IReadOnlyList<ModelVariant> variants, string device, long availableBytes, string root)
+    {
         var gpu = device is "gpu" or "npu";
         var usable = variants.Where(v => gpu || !v.GpuOnly).ToList();
         if (usable.Count == 0)
@@ -72,7 +79,24 @@ public static class ModelVariantChooser
             why += $"; none fits comfortably in the {availableBytes / (1024 * 1024):N0} MB of memory available, so the smallest suitable one";
         }
 
-        return new ModelFolderChoice(chosen, $"{why} ({variants.Count} variants: {List(variants, root)})", variants, root);
+        return (chosen, $"{why} ({variants.Count} variants: {List(variants, root)})");
+    }
+
+    /// <summary>
+    /// A file named by a setting rather than typed at a prompt: it must be a relative path inside the model folder, so a
+    /// setting cannot make the sidecar load an ONNX file from anywhere else.
+    /// </summary>
+    public static string RequireInside(string folder, string file)
+    {
+        var root = Path.GetFullPath(folder);
+        var full = Path.GetFullPath(Path.Combine(root, file));
+        if (Path.IsPathRooted(file) || !full.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"The model file \"{file}\" must be a relative path inside the model folder {root}, such as onnx/model_q4.onnx.");
+        }
+
+        return file;
     }
 
     private static string List(IReadOnlyList<ModelVariant> variants, string root) =>
@@ -111,9 +135,7 @@ public static class ModelVariantChooser
                     continue;
                 }
 
-                // Encoders, vision towers and embedders of multimodal repos are not decoders on their own.
-                if (name.Contains("encoder", StringComparison.OrdinalIgnoreCase) || name.Contains("vision", StringComparison.OrdinalIgnoreCase) ||
-                    name.StartsWith("embed", StringComparison.OrdinalIgnoreCase))
+                if (IsPart(name))
                 {
                     continue;
                 }
@@ -150,24 +172,15 @@ public static class ModelVariantChooser
         }
     }
 
+    /// <summary>Encoders, vision towers and embedders of multimodal repos are not decoders on their own.</summary>
+    internal static bool IsPart(string fileName) =>
+        fileName.Contains("encoder", StringComparison.OrdinalIgnoreCase) || fileName.Contains("vision", StringComparison.OrdinalIgnoreCase) ||
+        fileName.StartsWith("embed", StringComparison.OrdinalIgnoreCase);
+
     private static ModelVariant Describe(string root, string modelPath, string? genaiConfig)
     {
         var dir = Path.GetDirectoryName(modelPath)!;
-        var name = Path.GetFileNameWithoutExtension(modelPath).ToLowerInvariant();
-        var where = (genaiConfig is null ? name : Path.GetFileName(dir).ToLowerInvariant() + "/" + name);
-        var precision = where switch
-        {
-            _ when where.Contains("q4f16", StringComparison.Ordinal) => "q4f16",
-            _ when where.Contains("int4", StringComparison.Ordinal) || where.Contains("q4", StringComparison.Ordinal) || where.Contains("bnb4", StringComparison.Ordinal) => "int4",
-            _ when where.Contains("int8", StringComparison.Ordinal) || where.Contains("uint8", StringComparison.Ordinal) || where.Contains("quantized", StringComparison.Ordinal) => "int8",
-            _ when where.Contains("fp16", StringComparison.Ordinal) || where.Contains("float16", StringComparison.Ordinal) => "fp16",
-            _ when where.Contains("bf16", StringComparison.Ordinal) => "bf16",
-            _ => "fp32",
-        };
-        // Only the folders inside the model say where it runs (a user's own /data/gpu/... says nothing about the export).
-        var path = "/" + Path.GetRelativePath(root, dir).Replace('\\', '/').ToLowerInvariant();
-        var gpuOnly = path.Contains("/cuda", StringComparison.Ordinal) || path.Contains("/dml", StringComparison.Ordinal) ||
-                      path.Contains("directml", StringComparison.Ordinal) || path.Contains("/gpu", StringComparison.Ordinal);
+        var (precision, gpuOnly) = Classify(Path.GetRelativePath(root, modelPath), genaiConfig is not null);
         var bytes = new FileInfo(modelPath).Length;
         foreach (var data in Directory.GetFiles(dir, Path.GetFileName(modelPath) + "*"))
         {
@@ -179,5 +192,30 @@ public static class ModelVariantChooser
         }
 
         return new ModelVariant(modelPath, precision, gpuOnly, bytes, genaiConfig);
+    }
+
+    /// <summary>
+    /// Precision from the file name (or, for a GenAI builder folder, the folder's name too); GPU-only from the folders
+    /// inside the model (<paramref name="relativePath"/> is relative to the model's root: a user's own /data/gpu/... says
+    /// nothing about the export).
+    /// </summary>
+    internal static (string Precision, bool GpuOnly) Classify(string relativePath, bool inGenaiFolder)
+    {
+        var dir = Path.GetDirectoryName(relativePath) ?? "";
+        var name = Path.GetFileNameWithoutExtension(relativePath).ToLowerInvariant();
+        var where = !inGenaiFolder ? name : Path.GetFileName(dir).ToLowerInvariant() + "/" + name;
+        var precision = where switch
+        {
+            _ when where.Contains("q4f16", StringComparison.Ordinal) => "q4f16",
+            _ when where.Contains("int4", StringComparison.Ordinal) || where.Contains("q4", StringComparison.Ordinal) || where.Contains("bnb4", StringComparison.Ordinal) => "int4",
+            _ when where.Contains("int8", StringComparison.Ordinal) || where.Contains("uint8", StringComparison.Ordinal) || where.Contains("quantized", StringComparison.Ordinal) => "int8",
+            _ when where.Contains("fp16", StringComparison.Ordinal) || where.Contains("float16", StringComparison.Ordinal) => "fp16",
+            _ when where.Contains("bf16", StringComparison.Ordinal) => "bf16",
+            _ => "fp32",
+        };
+        var path = "/" + dir.Replace('\\', '/').ToLowerInvariant();
+        var gpuOnly = path.Contains("/cuda", StringComparison.Ordinal) || path.Contains("/dml", StringComparison.Ordinal) ||
+                      path.Contains("directml", StringComparison.Ordinal) || path.Contains("/gpu", StringComparison.Ordinal);
+        return (precision, gpuOnly);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using ModelIde.Core;
 using ModelIde.Core.Inference;
+using ModelIde.Core.Models;
 using ModelIde.Protocol;
 using StreamJsonRpc;
 
@@ -43,11 +44,31 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelDir is required.");
         }
 
-        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads, cudaPath: p.CudaPath);
+        var model = DecoderLanguageModel.Load(p.ModelDir, PolicyOf(p.Policy), p.EpLibraryPath, p.Threads,
+            string.IsNullOrWhiteSpace(p.File) ? null : ModelVariantChooser.RequireInside(p.ModelDir, p.File), p.CudaPath);
         var id = Guid.NewGuid().ToString("N");
         Sessions[id] = model;
-        return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null);
+        var d = model.Config.Defaults;
+        return new InferenceLoadResult(id, model.Device, model.Reason, model.Config.ContextLength, model.ChatTemplate, model.ChatTemplate is not null,
+            model.File, model.Folder.Reason, new GenerationDefaultsDto(d.MaxLength, d.DoSample, d.Temperature, d.TopK, d.TopP, d.RepetitionPenalty));
     }, cancellationToken);
+
+    [JsonRpcMethod(InferenceMethods.DownloadPlan, UseSingleObjectParameterDeserialization = true)]
+    public async Task<InferenceDownloadPlanResult> DownloadPlanAsync(InferenceDownloadPlanParams p, CancellationToken cancellationToken)
+    {
+        var id = ModelId.Parse(p?.ModelId ?? throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "modelId is required."));
+        var listing = await context.Api.ListModelFilesAsync(id, p.Revision, cancellationToken).ConfigureAwait(false);
+        var device = await Task.Run(() =>
+        {
+            var choice = ExecutionProviderSelector.Choose(PolicyOf(p.Policy), null, null);
+            choice.Options.Dispose();
+            return choice.Device;
+        }, cancellationToken).ConfigureAwait(false);
+        var plan = VariantDownloadPlanner.Plan(listing.Where(f => !f.IsDirectory).Select(f => (f.Path, f.Size)).ToArray(), device,
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        static OnnxVariantDto Dto(ListedVariant v) => new(v.File, v.Precision, v.GpuOnly, v.Bytes);
+        return new InferenceDownloadPlanResult(plan.Chosen is { } c ? Dto(c) : null, plan.Reason, plan.Variants.Select(Dto).ToArray(), plan.Files, plan.Bytes, plan.AllBytes);
+    }
 
     // The whole request runs on the thread pool: nothing of it (rendering the template, tokenizing, the first JIT of
     // these paths) holds the dispatcher that reads the next request.
@@ -81,7 +102,8 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "Give a prompt or messages.");
         }
 
-        var options = new GenerationOptions
+        // What the client leaves out comes from the model's own defaults, as in the CLI.
+        var options = model.Config.Defaults.Apply(new GenerationOptions
         {
             MaxNewTokens = p.MaxNewTokens ?? 256,
             Temperature = (float)(p.Temperature ?? 0),
@@ -90,7 +112,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             RepetitionPenalty = (float)(p.RepetitionPenalty ?? 1),
             Seed = p.Seed,
             StopStrings = p.Stop ?? [],
-        };
+        }, p.Temperature is not null, p.TopK is not null, p.TopP is not null, p.RepetitionPenalty is not null);
 
         // Notifications are queued in order from the generating thread; each send awaits the previous one.
         var pending = Task.CompletedTask;

@@ -1,6 +1,7 @@
 // Wires the download commands of the Models view: download (a model, a file or a folder), download matching a glob,
 // reveal in the cache, delete from the cache.
 import * as vscode from 'vscode';
+import { askVariantDownload } from '../inference/variantDownload';
 import { requireModelId } from '../models/modelCommands';
 import { ModelTreeNode } from '../models/modelTreeModel';
 import { SidecarHost } from '../sidecar/sidecarHost';
@@ -15,7 +16,15 @@ export function registerDownloadFeatures(context: vscode.ExtensionContext, sidec
         return undefined;
       }
       const node = arg as ModelTreeNode;
-      const include = args?.include ?? (node?.kind === 'entry' ? [node.entry.type === 'dir' ? `${node.entry.path}/**` : node.entry.path] : undefined);
+      let include = args?.include ?? (node?.kind === 'entry' ? [node.entry.type === 'dir' ? `${node.entry.path}/**` : node.entry.path] : undefined);
+      if (!include) {
+        // A whole model: with several ONNX variants, offer only the one that runs here.
+        const variant = await askVariantDownload(sidecar, id, args?.revision);
+        if (variant === 'cancel') {
+          return undefined;
+        }
+        include = variant;
+      }
       return downloads.download({ modelId: id, include, revision: args?.revision });
     }),
     vscode.commands.registerCommand('modelscope.downloadMatching', async (arg?: unknown, patterns?: string) => {

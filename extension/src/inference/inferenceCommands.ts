@@ -7,6 +7,7 @@ import { errorMessage } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { findRunnableModelDir } from './modelDir';
 import { PlaygroundPanel } from './playgroundPanel';
+import { askVariantDownload } from './variantDownload';
 import * as path from 'path';
 
 export interface InferenceFeatures {
@@ -19,7 +20,7 @@ export function registerInferenceFeatures(context: vscode.ExtensionContext, side
   const openDir = async (dir: string) => {
     const runnable = findRunnableModelDir(dir);
     if (!runnable) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('{0} has no genai_config.json or model.onnx, so it cannot run locally.', dir));
+      void vscode.window.showErrorMessage(vscode.l10n.t('{0} holds no ONNX model (*.onnx), so it cannot run locally.', dir));
       return;
     }
     await playground.open(runnable);
@@ -38,7 +39,12 @@ export function registerInferenceFeatures(context: vscode.ExtensionContext, side
         if ((await vscode.window.showInformationMessage(vscode.l10n.t('{0} is not downloaded yet. Download it now?', modelId), download)) !== download) {
           return;
         }
-        local = (await downloads.download({ modelId }))?.localPath;
+        // Several ONNX variants: offer only the one that runs here, as "Download" does.
+        const include = await askVariantDownload(sidecar, modelId);
+        if (include === 'cancel') {
+          return;
+        }
+        local = (await downloads.download({ modelId, include }))?.localPath;
       }
       return local ? openDir(local) : undefined;
     }

@@ -1,32 +1,28 @@
-// Whether a folder holds a model the local runtime can load (ONNX Runtime GenAI or a plain ONNX model).
+// Whether a folder holds a model the local runtime can load. The sidecar chooses among the ONNX files below it (onnx/,
+// cpu_and_mobile/cpu-int4-.../), so the folder the user gave is what it gets, with the modelFile setting relative to it.
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const runnableMarkers = ['genai_config.json', 'model.onnx'];
+/** As deep as the sidecar looks for ONNX files below the folder it is given. */
+const maxDepth = 4;
 
 export function isRunnableModelDir(fileNames: string[]): boolean {
-  return fileNames.some((f) => runnableMarkers.includes(path.basename(f)));
+  return fileNames.some((f) => path.basename(f) === 'genai_config.json' || f.toLowerCase().endsWith('.onnx'));
 }
 
-/** The folder to load: the folder itself or one level below (onnx/, cpu/...), else undefined. */
+/** The folder itself when it or a folder below it (up to four levels) holds an ONNX model, else undefined. */
 export function findRunnableModelDir(dir: string, readdir: (p: string) => string[] = (p) => fs.readdirSync(p)): string | undefined {
-  try {
-    const names = readdir(dir);
+  const holdsModel = (folder: string, depth: number): boolean => {
+    let names: string[];
+    try {
+      names = readdir(folder);
+    } catch {
+      return false; // a file, or a folder we cannot read
+    }
     if (isRunnableModelDir(names)) {
-      return dir;
+      return true;
     }
-    for (const name of names) {
-      const sub = path.join(dir, name);
-      try {
-        if (isRunnableModelDir(readdir(sub))) {
-          return sub;
-        }
-      } catch {
-        /* not a folder */
-      }
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
+    return depth < maxDepth && names.some((n) => !n.startsWith('.') && n !== 'node_modules' && holdsModel(path.join(folder, n), depth + 1));
+  };
+  return holdsModel(dir, 0) ? dir : undefined;
 }

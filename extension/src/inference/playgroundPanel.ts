@@ -8,6 +8,7 @@ import { ChatMessage, InferenceLoadResult, InferenceMethods } from '../sidecar/p
 import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
+import { PlaygroundParams, paramLimits, playgroundParams } from './playgroundParams';
 
 const historyLimit = 100;
 
@@ -15,6 +16,8 @@ export interface PlaygroundState {
   modelDir: string;
   device?: string;
   reason?: string;
+  /** The ONNX file that runs, relative to the model folder. */
+  file?: string;
   generating: boolean;
   lastTokensPerSecond?: number;
 }
@@ -26,23 +29,30 @@ export class PlaygroundPanel implements vscode.Disposable {
   private history: ChatMessage[] = [];
   private generation: vscode.CancellationTokenSource | undefined;
   private lastTokensPerSecond: number | undefined;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   private activeGenerationId: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly sidecar: SidecarHost,
   ) {
-    this.subscription = sidecar.onNotification(InferenceMethods.token, (t) => {
+    const tokens = sidecar.onNotification(InferenceMethods.token, (t) => {
       if (t.generationId === this.activeGenerationId) {
         void this.panel?.webview.postMessage({ type: 'token', text: t.text });
       }
     });
+    // A different model file: load it into the open playground.
+    const settings = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('modelscope.inference.modelFile') && this.panel && this.loaded && !this.generation) {
+        void this.unload().then(() => this.load());
+      }
+    });
+    this.subscriptions = [tokens, settings];
   }
 
   get state(): PlaygroundState | undefined {
     return this.modelDir
-      ? { modelDir: this.modelDir, device: this.loaded?.device, reason: this.loaded?.reason, generating: !!this.generation, lastTokensPerSecond: this.lastTokensPerSecond }
+      ? { modelDir: this.modelDir, device: this.loaded?.device, reason: this.loaded?.reason, file: this.loaded?.file, generating: !!this.generation, lastTokensPerSecond: this.lastTokensPerSecond }
       : undefined;
   }
 
@@ -74,7 +84,7 @@ export class PlaygroundPanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    this.subscriptions.forEach((s) => s.dispose());
     this.panel?.dispose();
   }
 
@@ -93,9 +103,10 @@ export class PlaygroundPanel implements vscode.Disposable {
             policy: options.devicePolicy(),
             epLibraryPath: options.epLibraryPath(),
             cudaPath: options.cudaPath(),
+            file: options.modelFile(),
           }),
       );
-      post({ type: 'loaded', device: this.loaded.device, reason: this.loaded.reason, isChatModel: this.loaded.isChatModel, contextLength: this.loaded.contextLength });
+      post(this.loadedMessage(this.loaded));
     } catch (error) {
       post({ type: 'error', message: vscode.l10n.t('Could not load the model: {0}', errorMessage(error)) });
     }
@@ -127,12 +138,14 @@ export class PlaygroundPanel implements vscode.Disposable {
 <h1>${t(vscode.l10n.t('Playground'))}</h1>
 <p class="muted" id="model-dir">${t(this.modelDir!)}</p>
 <p class="status" id="device">${t(vscode.l10n.t('Loading the model...'))}</p>
+<p class="status" id="model-file"></p>
 <div class="params">
   <label>${t(vscode.l10n.t('Mode'))} <select id="mode"><option value="chat">${t(vscode.l10n.t('Chat'))}</option><option value="completion">${t(vscode.l10n.t('Completion'))}</option></select></label>
   <label>${t(vscode.l10n.t('Max tokens'))} <input id="maxNewTokens" type="number" min="1" max="8192" value="256" size="5"></label>
   <label>${t(vscode.l10n.t('Temperature'))} <input id="temperature" type="number" min="0" max="2" step="0.05" value="0.7" size="4"></label>
   <label>${t(vscode.l10n.t('Top-k'))} <input id="topK" type="number" min="0" max="1000" value="40" size="4"></label>
   <label>${t(vscode.l10n.t('Top-p'))} <input id="topP" type="number" min="0" max="1" step="0.05" value="0.9" size="4"></label>
+  <label>${t(vscode.l10n.t('Repetition penalty'))} <input id="repetitionPenalty" type="number" min="0.01" max="10" step="0.05" value="1" size="4"></label>
 </div>
 <div class="chat" id="chat"></div>
 <p class="error" id="error"></p>
@@ -145,8 +158,22 @@ export class PlaygroundPanel implements vscode.Disposable {
 <p class="status" id="stats"></p>`,
     });
     if (this.loaded) {
-      void this.panel!.webview.postMessage({ type: 'loaded', device: this.loaded.device, reason: this.loaded.reason, isChatModel: this.loaded.isChatModel, contextLength: this.loaded.contextLength });
+      void this.panel!.webview.postMessage(this.loadedMessage(this.loaded));
     }
+  }
+
+  /** The header's device and file lines, and the parameters the inputs start from (the model's own defaults). */
+  private loadedMessage(loaded: InferenceLoadResult) {
+    const params: PlaygroundParams = playgroundParams(loaded.defaults);
+    return {
+      type: 'loaded',
+      device: loaded.device,
+      reason: loaded.reason,
+      file: vscode.l10n.t('Runs {0}: {1}', loaded.file, loaded.fileReason),
+      params,
+      isChatModel: loaded.isChatModel,
+      contextLength: loaded.contextLength,
+    };
   }
 
   private async onMessage(raw: unknown): Promise<void> {
@@ -167,9 +194,9 @@ export class PlaygroundPanel implements vscode.Disposable {
       return;
     }
     const params = (typeof m.params === 'object' && m.params ? m.params : {}) as Record<string, unknown>;
-    const num = (k: string, min: number, max: number) => {
-      const v = Number(params[k]);
-      return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : undefined;
+    const num = (k: keyof PlaygroundParams) => {
+      const v = params[k] === '' || params[k] === undefined ? NaN : Number(params[k]);
+      return Number.isFinite(v) ? Math.min(paramLimits[k][1], Math.max(paramLimits[k][0], v)) : undefined;
     };
     const completion = m.mode === 'completion';
     const user: ChatMessage = { role: 'user', content: m.text };
@@ -185,10 +212,11 @@ export class PlaygroundPanel implements vscode.Disposable {
           generationId,
           prompt: completion ? m.text : undefined,
           messages: completion ? undefined : [...this.history, user],
-          maxNewTokens: num('maxNewTokens', 1, 8192),
-          temperature: num('temperature', 0, 2),
-          topK: num('topK', 0, 1000),
-          topP: num('topP', 0, 1),
+          maxNewTokens: num('maxNewTokens'),
+          temperature: num('temperature'),
+          topK: num('topK'),
+          topP: num('topP'),
+          repetitionPenalty: num('repetitionPenalty'),
         },
         this.generation.token,
       );

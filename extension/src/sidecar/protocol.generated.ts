@@ -375,6 +375,8 @@ export interface InferenceLoadParams {
   threads?: number;
   /** The `modelscope.inference.cudaPath` setting: a folder searched first for the CUDA libraries. */
   cudaPath?: string;
+  /** Which ONNX file to run, relative to `modelDir` (the `modelscope.inference.modelFile` setting); null lets the sidecar choose by device and memory. */
+  file?: string;
 }
 
 export interface InferenceLoadResult {
@@ -384,6 +386,23 @@ export interface InferenceLoadResult {
   contextLength: number;
   chatTemplate?: string;
   isChatModel: boolean;
+  /** The ONNX file that runs, relative to the model folder, with forward slashes. */
+  file: string;
+  /** Why that file: the only one, chosen by the user, or the precision that suits the device (with the variants found). */
+  fileReason: string;
+  /** The model's own generation defaults, which the playground starts from. */
+  defaults: GenerationDefaults;
+}
+
+/** genai_config.json's search section, else generation_config.json; each null when the model does not say. */
+export interface GenerationDefaults {
+  /** Prompt plus generated tokens at most. */
+  maxLength?: number;
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
 }
 
 export interface InferenceGenerateParams {
@@ -424,6 +443,34 @@ export interface InferenceTokenParams {
   tokenId: number;
 }
 
+export interface InferenceDownloadPlanParams {
+  modelId: string;
+  revision?: string;
+  /** The device policy the variant is chosen for, as for inference/load. */
+  policy?: DevicePolicyKind;
+}
+
+export interface InferenceDownloadPlanResult {
+  /** The variant the plan downloads; null when there is none to choose (no ONNX model, or none runs on this device): then `files` is every file. */
+  chosen?: OnnxVariant;
+  reason: string;
+  variants: OnnxVariant[];
+  /** Paths to pass as `include` to downloads/start. */
+  files: string[];
+  bytes: number;
+  /** The whole repository, for comparison. */
+  allBytes: number;
+}
+
+export interface OnnxVariant {
+  /** The variant's ONNX file, relative to the repository root. */
+  file: string;
+  precision: string;
+  gpuOnly: boolean;
+  /** The file with its external data (or, for a GenAI builder folder, the whole folder). */
+  bytes: number;
+}
+
 export interface InferenceUnloadParams {
   sessionId: string;
 }
@@ -439,6 +486,8 @@ export const InferenceMethods = {
   generate: new RequestType<InferenceGenerateParams, InferenceGenerateResult, RpcErrorData>('inference/generate'),
   /** Notification, sidecar → client. One streamed chunk; their concatenation is the final `text`. */
   token: new NotificationType<InferenceTokenParams>('inference/token'),
+  /** Request. Which files of a hub repository to download to run one of its ONNX variants: that variant's and the shared ones. */
+  downloadPlan: new RequestType<InferenceDownloadPlanParams, InferenceDownloadPlanResult, RpcErrorData>('inference/downloadPlan'),
   /** Request. Disposes a session. */
   unload: new RequestType<InferenceUnloadParams, InferenceUnloadResult, RpcErrorData>('inference/unload'),
 } as const;
@@ -872,12 +921,16 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   InferenceDevicesResult: { hardware: 'HardwareDevice[]', executionProviders: 'ExecutionProvider[]', summary: 'string' },
   HardwareDevice: { type: 'string', vendor: 'string', vendorId: 'number', deviceId: 'number' },
   ExecutionProvider: { name: 'string', vendor: 'string', deviceType: 'string' },
-  InferenceLoadParams: { modelDir: 'string', policy: 'DevicePolicyKind?', epLibraryPath: 'string?', threads: 'number?', cudaPath: 'string?' },
-  InferenceLoadResult: { sessionId: 'string', device: 'string', reason: 'string', contextLength: 'number', chatTemplate: 'string?', isChatModel: 'boolean' },
+  InferenceLoadParams: { modelDir: 'string', policy: 'DevicePolicyKind?', epLibraryPath: 'string?', threads: 'number?', cudaPath: 'string?', file: 'string?' },
+  InferenceLoadResult: { sessionId: 'string', device: 'string', reason: 'string', contextLength: 'number', chatTemplate: 'string?', isChatModel: 'boolean', file: 'string', fileReason: 'string', defaults: 'GenerationDefaults' },
+  GenerationDefaults: { maxLength: 'number?', doSample: 'boolean?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?' },
   InferenceGenerateParams: { sessionId: 'string', generationId: 'string', prompt: 'string?', messages: 'ChatMessage[]?', maxNewTokens: 'number?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?', seed: 'number?', stop: 'string[]?' },
   ChatMessage: { role: 'ChatRole', content: 'string' },
   InferenceGenerateResult: { text: 'string', tokenIds: 'number[]', promptTokens: 'number', generatedTokens: 'number', tokensPerSecond: 'number', stopReason: 'StopReasonKind' },
   InferenceTokenParams: { generationId: 'string', text: 'string', tokenId: 'number' },
+  InferenceDownloadPlanParams: { modelId: 'string', revision: 'string?', policy: 'DevicePolicyKind?' },
+  InferenceDownloadPlanResult: { chosen: 'OnnxVariant?', reason: 'string', variants: 'OnnxVariant[]', files: 'string[]', bytes: 'number', allBytes: 'number' },
+  OnnxVariant: { file: 'string', precision: 'string', gpuOnly: 'boolean', bytes: 'number' },
   InferenceUnloadParams: { sessionId: 'string' },
   InferenceUnloadResult: {},
   JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?', gpuIndices: 'number[]?', cpusPerTask: 'number?', saveSteps: 'number?', saveTotalLimit: 'number?', saveOnlyModel: 'boolean?', bnbComputeDtype: 'string?', extraArgsText: 'string?', datasetText: 'string?' },

@@ -126,6 +126,44 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
     assert.deepEqual(api.getState().completedDownloads.map((d: any) => d.modelId), ['demo/tiny']);
   });
 
+  it('offers only the ONNX variant that runs here and the shared files when a repository holds several', async () => {
+    const window = fake.vscode.window;
+    const original = window.showQuickPick;
+    const starts = async () => (await calls()).filter((c) => c.method === 'downloads/start');
+    try {
+      let shown: { items: any[]; title: string } | undefined;
+      window.showQuickPick = async (items: any[], o: any) => {
+        shown = { items, title: o.title };
+        return items[0];
+      };
+      await fake.vscode.commands.executeCommand('modelscope.download', 'demo/variants');
+      assert.equal(shown!.title, 'demo/variants holds several ONNX variants. What should be downloaded?');
+      assert.deepEqual(shown!.items.map((i) => [i.label, i.description]), [
+        ['Only onnx/model_q4.onnx and the shared files', '3 files, 800 MB'],
+        ['All 2 variants', '3.0 GB'],
+      ]);
+      assert.deepEqual((await starts()).pop()!.params.include, ['config.json', 'onnx/model_q4.onnx', 'tokenizer.json']);
+      const plan = (await calls()).filter((c) => c.method === 'inference/downloadPlan').pop()!;
+      assert.deepEqual(plan.params, { modelId: 'demo/variants', policy: 'auto' });
+
+      // Everything: no include list. Escape: nothing is downloaded.
+      window.showQuickPick = async (items: any[]) => items[1];
+      await fake.vscode.commands.executeCommand('modelscope.download', 'demo/variants');
+      assert.equal((await starts()).pop()!.params.include, undefined);
+      const before = (await starts()).length;
+      window.showQuickPick = async () => undefined;
+      assert.equal(await fake.vscode.commands.executeCommand('modelscope.download', 'demo/variants'), undefined);
+      assert.equal((await starts()).length, before);
+
+      // One variant: no question.
+      window.showQuickPick = async () => assert.fail('asked about a repository with one variant');
+      await fake.vscode.commands.executeCommand('modelscope.download', 'demo/one-variant');
+      assert.equal((await starts()).pop()!.params.include, undefined);
+    } finally {
+      window.showQuickPick = original;
+    }
+  });
+
   it('cancels a download through $/cancelRequest', async () => {
     const pending = fake.vscode.commands.executeCommand('modelscope.download', 'demo/slow');
     const shown = await until(() => fake.progress.find((p) => p.title === 'Downloading demo/slow' && p.reports.length > 0), 'progress');
@@ -173,6 +211,10 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
       const loaded = panel.posted.find((m: any) => m.type === 'loaded');
       assert.deepEqual([loaded.device, loaded.reason], ['CPU', 'policy auto: no GPU found']);
       assert.equal(api.getState().playground.device, 'CPU');
+      // The header names the file the sidecar chose and why; the inputs start from the model's generation defaults.
+      assert.equal(loaded.file, 'Runs onnx/model_q4.onnx: int4 is the fastest precision ONNX Runtime runs on CPU among these');
+      assert.deepEqual(loaded.params, { maxNewTokens: 128, temperature: 0.6, topK: 20, topP: 0.8, repetitionPenalty: 1.05 });
+      assert.equal(api.getState().playground.file, 'onnx/model_q4.onnx');
 
       panel.receive({ type: 'send', text: 'Hi', mode: 'chat', params: { maxNewTokens: '64', temperature: '0.7' } });
       const done = await until(() => panel.posted.find((m: any) => m.type === 'done'), 'the answer');
@@ -191,6 +233,20 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
       const stopped = await until(() => panel.posted.find((m: any) => m.type === 'done'), 'the stop');
       assert.ok(stopped.stopReason === 'cancelled', 'the generation ended because of the stop button');
       assert.ok(panel.posted.filter((m: any) => m.type === 'token').length < 1000);
+
+      // The modelFile setting: the open playground loads that file, and the header says it was the user's choice.
+      panel.posted.length = 0;
+      const settings = fake.vscode.workspace.getConfiguration('modelscope');
+      await settings.update('inference.modelFile', ' onnx/model_int8.onnx ');
+      const reloaded = await until(() => panel.posted.find((m: any) => m.type === 'loaded'), 'the reload with the chosen file');
+      assert.equal(reloaded.file, 'Runs onnx/model_int8.onnx: chosen by the user');
+      const loads = (await calls()).filter((c) => c.method === 'inference/load');
+      assert.equal(loads.at(-1)!.params.file, 'onnx/model_int8.onnx');
+      // Cleared again: the sidecar chooses.
+      panel.posted.length = 0;
+      await settings.update('inference.modelFile', '');
+      const chosen = await until(() => panel.posted.find((m: any) => m.type === 'loaded'), 'the reload with the sidecar\'s choice');
+      assert.equal(chosen.file, 'Runs onnx/model_q4.onnx: int4 is the fastest precision ONNX Runtime runs on CPU among these');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
