@@ -8,21 +8,17 @@ namespace ModelIde.Core.Tests.Inference;
 /// tokenizer.model: 40 strings each (Chinese, Japanese, emoji and ZWJ, code, runs of spaces, tabs and newlines, chat
 /// special tokens, characters outside the vocabulary) give the ids and decoded text Debian's python3-sentencepiece
 /// gave for the same model (tests/oracles/record_sentencepiece.py).
-/// KNOWN GAP: Microsoft.ML.Tokenizers 2.0.1's SentencePieceTokenizer maps byte-fallback bytes from the id of &lt;0xFF&gt;
-/// instead of &lt;0x00&gt; (tab came out as id 267 = 258 + 9 instead of 12 = 3 + 9, for the .model file as well), so
-/// every string that needs byte fallback (CJK outside the vocabulary, emoji, accents, some ASCII symbols) differs from
-/// SentencePiece. The test pins exactly that: strings without byte pieces must match, and every difference must be a
-/// string whose oracle ids contain byte pieces. The fix is our own SentencePiece BPE/Unigram (not done yet).
+/// Byte fallback (&lt;0xXX&gt; pieces for CJK outside the vocabulary, emoji, accents) is what Microsoft.ML.Tokenizers
+/// 2.0.1 got wrong (bytes mapped from the id of &lt;0xFF&gt;), hence our own SentencePieceEncoder; every string must match.
 /// </summary>
 public sealed class SentencePieceTokenizerTests
 {
     private static string Folder(string kind) => Path.Combine(AppContext.BaseDirectory, "Inference", "Fixtures", "tokenizers", kind);
 
     // The strings whose SentencePiece ids contain a byte piece (<0x00>..<0xFF> sit at ids 3..258 in these models).
-    private static IEnumerable<string> ByteFallbackTexts(JsonDocument expected) =>
+    private static int ByteFallbackCount(JsonDocument expected) =>
         expected.RootElement.GetProperty("cases").EnumerateArray()
-            .Where(c => c.GetProperty("ids").EnumerateArray().Skip(1).Any(x => x.GetInt32() is >= 3 and <= 258))
-            .Select(c => c.GetProperty("text").GetString()!);
+            .Count(c => c.GetProperty("ids").EnumerateArray().Skip(1).Any(x => x.GetInt32() is >= 3 and <= 258));
 
     public static TheoryData<string, string> Cases() => new()
     {
@@ -64,11 +60,8 @@ public sealed class SentencePieceTokenizerTests
         }
 
         Assert.True(count >= 30);
-        // Second known gap: text after an added token that is only whitespace ("\n" after <|im_end|>) gets no dummy "▁"
-        // here, where the oracle (SentencePiece on each piece between added tokens, as transformers' legacy mode) adds one.
-        var known = ByteFallbackTexts(expected).Append("<|im_start|>user\nhi<|im_end|>\n").ToArray();
-        var unexplained = failures.Where(f => !known.Any(t => f.StartsWith(JsonSerializer.Serialize(t) + ":", StringComparison.Ordinal))).ToList();
-        Assert.True(unexplained.Count == 0, $"{kind}/{file}: {unexplained.Count} differences not explained by the byte-fallback gap:\n" + string.Join("\n", unexplained));
-        Assert.True(count - ByteFallbackTexts(expected).Count() >= 8, "too few strings without byte fallback to say anything");
+        // The fixtures must exercise byte fallback and the chat tokens, or this test says little.
+        Assert.True(ByteFallbackCount(expected) >= 8, "too few strings with byte fallback");
+        Assert.True(failures.Count == 0, $"{kind}/{file}: {failures.Count} differences from SentencePiece:\n" + string.Join("\n", failures));
     }
 }
