@@ -311,19 +311,23 @@ public sealed class StreamingDecoder(HfTokenizer tokenizer)
     private readonly List<int> _pending = [];
     private readonly System.Text.StringBuilder _text = new();
 
+    // Only the first chunk begins the text: a SentencePiece tokenizer drops the dummy prefix's space there, not later.
+    private bool _atStart = true;
+
     public string Text => _text.ToString();
 
     /// <summary>Adds one id; returns the new complete text, or an empty string while a character is still partial.</summary>
     public string Add(int id)
     {
         _pending.Add(id);
-        var chunk = tokenizer.Decode(_pending, atStart: _text.Length == 0);
+        var chunk = tokenizer.Decode(_pending, _atStart);
         if (chunk.Length > 0 && chunk[^1] == '\uFFFD' && _pending.Count < 8)
         {
             return "";
         }
 
         _pending.Clear();
+        _atStart = false;
         _text.Append(chunk);
         return chunk;
     }
@@ -336,8 +340,9 @@ public sealed class StreamingDecoder(HfTokenizer tokenizer)
             return "";
         }
 
-        var chunk = tokenizer.Decode(_pending, atStart: _text.Length == 0);
+        var chunk = tokenizer.Decode(_pending, _atStart);
         _pending.Clear();
+        _atStart = false;
         _text.Append(chunk);
         return chunk;
     }

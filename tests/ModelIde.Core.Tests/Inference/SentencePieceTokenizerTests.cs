@@ -64,4 +64,52 @@ public sealed class SentencePieceTokenizerTests
         Assert.True(ByteFallbackCount(expected) >= 8, "too few strings with byte fallback");
         Assert.True(failures.Count == 0, $"{kind}/{file}: {failures.Count} differences from SentencePiece:\n" + string.Join("\n", failures));
     }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Streaming_one_id_at_a_time_gives_the_same_text_as_decoding_all(string kind, string file)
+    {
+        // The playground streams generated ids; a chunk that starts with "▁" keeps its space (only the text's first
+        // piece loses the dummy prefix's), and byte pieces of one character are held until the character is whole.
+        var tokenizer = Load(kind, file);
+        using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder(kind), "expected.json")));
+        foreach (var c in expected.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            var ids = c.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).Skip(1)
+                .Where(id => !tokenizer.SpecialTokens.Values.Contains(id)).ToArray();
+            var decoder = new StreamingDecoder(tokenizer);
+            var chunks = ids.Select(decoder.Add).Append(decoder.Flush()).ToList();
+            Assert.Equal(c.GetProperty("decoded").GetString(), string.Concat(chunks));
+            Assert.DoesNotContain(chunks, chunk => chunk.Contains('\uFFFD', StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_truncated_tokenizer_model_is_a_clear_error()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "modelide-sp-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(Folder("sp-bpe"), "tokenizer.model"));
+            File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), bytes[..(bytes.Length / 2)]);
+            var files = new ModelSideFiles(null, null, null, null, Path.Combine(dir, "tokenizer.model"), null, null);
+            var e = Assert.Throws<ModelIdeException>(() => HfTokenizer.Load(files, "model.onnx"));
+            Assert.Equal(ModelIdeErrorKind.InvalidInput, e.Kind);
+            Assert.Contains("tokenizer.model", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    private static HfTokenizer Load(string kind, string file)
+    {
+        var dir = Folder(kind);
+        var files = file == "tokenizer.json"
+            ? new ModelSideFiles(null, null, null, Path.Combine(dir, "tokenizer.json"), null, Path.Combine(dir, "tokenizer_config.json"), null)
+            : new ModelSideFiles(null, null, null, null, Path.Combine(dir, "tokenizer.model"), Path.Combine(dir, "tokenizer_config.json"), null);
+        return HfTokenizer.Load(files, "model.onnx");
+    }
 }

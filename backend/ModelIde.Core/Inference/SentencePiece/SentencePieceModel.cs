@@ -50,7 +50,7 @@ internal sealed record SentencePieceModel(
     {
         var pieces = new List<(string, float, SentencePieceType)>();
         var algorithm = SentencePieceAlgorithm.Unigram;
-        bool byteFallback = false, suffix = false, dummy = true, removeSpaces = true;
+        bool byteFallback = false, suffix = false, dummy = true, removeSpaces = true, sawTrainer = false, sawNormalizer = false;
         int unk = 0, bos = 1;
         var unkSurface = " \u2047 ";
         var model = new ProtoReader(bytes);
@@ -77,6 +77,7 @@ internal sealed record SentencePieceModel(
                     pieces.Add((piece, score, type));
                     break;
                 case (2, 2):
+                    sawTrainer = true;
                     var t = model.Message();
                     while (t.Next(out var f, out var w))
                     {
@@ -94,6 +95,7 @@ internal sealed record SentencePieceModel(
 
                     break;
                 case (3, 2):
+                    sawNormalizer = true;
                     var n = model.Message();
                     while (n.Next(out var f, out var w))
                     {
@@ -114,9 +116,10 @@ internal sealed record SentencePieceModel(
             }
         }
 
-        if (pieces.Count == 0)
+        if (pieces.Count == 0 || !sawTrainer || !sawNormalizer)
         {
-            throw new FormatException("the model has no pieces");
+            // The specs follow the pieces in every file SentencePiece writes; without them the file was cut short.
+            throw new FormatException(pieces.Count == 0 ? "the model has no pieces" : "the file has no trainer or normalizer spec (cut short?)");
         }
 
         if (algorithm is not (SentencePieceAlgorithm.Unigram or SentencePieceAlgorithm.Bpe))
