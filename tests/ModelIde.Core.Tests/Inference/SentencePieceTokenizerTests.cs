@@ -84,6 +84,53 @@ public sealed class SentencePieceTokenizerTests
         }
     }
 
+    public static TheoryData<string, string> RandomCases() => new()
+    {
+        { "bpe", "sp-bpe/tokenizer.model" },
+        { "bpe", "sp-bpe/tokenizer.json" },
+        { "unigram", "sp-unigram/tokenizer.model" },
+        { "unigram", "sp-unigram/tokenizer.json" },
+        { "bpe-unk-user", "sp-random/bpe-unk-user.model" },
+        { "unigram-unk-user", "sp-random/unigram-unk-user.model" },
+        { "bpe-no-dummy-prefix", "sp-random/bpe-no-dummy-prefix.model" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RandomCases))]
+    public void Random_strings_give_the_ids_and_text_sentencepiece_gives(string oracle, string file)
+    {
+        // 500 seeded random strings per model (tests/oracles/record_sentencepiece_random.py), also without byte fallback
+        // (runs of unknown characters fuse into one unknown id), with remove_extra_whitespaces, user-defined symbols,
+        // and without the dummy prefix.
+        var path = Path.Combine(Folder(""), file);
+        var tokenizer = path.EndsWith(".json", StringComparison.Ordinal)
+            ? HfTokenizer.Load(new ModelSideFiles(null, null, null, path, null, null, null), "model.onnx")
+            : HfTokenizer.Load(new ModelSideFiles(null, null, null, null, path, null, null), "model.onnx");
+        using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder("sp-random"), oracle + ".expected.json")));
+        var failures = new List<string>();
+        var count = 0;
+        foreach (var c in expected.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            count++;
+            var text = c.GetProperty("text").GetString()!;
+            var ids = c.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+            var actual = tokenizer.Encode(text, addSpecialTokens: false).ToArray();
+            if (!actual.SequenceEqual(ids))
+            {
+                failures.Add($"{JsonSerializer.Serialize(text)}: expected [{string.Join(",", ids)}] got [{string.Join(",", actual)}]");
+            }
+
+            var decoded = tokenizer.Decode(ids);
+            if (decoded != c.GetProperty("decoded").GetString())
+            {
+                failures.Add($"{JsonSerializer.Serialize(text)}: decoded {JsonSerializer.Serialize(decoded)}, expected {JsonSerializer.Serialize(c.GetProperty("decoded").GetString())}");
+            }
+        }
+
+        Assert.Equal(500, count);
+        Assert.True(failures.Count == 0, $"{file}: {failures.Count} differences from SentencePiece:\n" + string.Join("\n", failures.Take(20)));
+    }
+
     [Fact]
     public void A_truncated_tokenizer_model_is_a_clear_error()
     {
