@@ -132,6 +132,30 @@ public sealed class SentencePieceTokenizerTests
     }
 
     [Fact]
+    public void Metaspace_prepend_scheme_first_puts_the_dummy_prefix_only_at_the_start_of_the_text()
+    {
+        // Mistral v0.3 and other non-legacy files: prepend_scheme "first" gives the text's first run the "▁", not the
+        // text after an added token (tokenizers' Metaspace checks that the run starts at offset 0 of the input).
+        var json = File.ReadAllText(Path.Combine(Folder("sp-unigram"), "tokenizer.json"));
+        Assert.Contains("\"prepend_scheme\": \"always\"", json, StringComparison.Ordinal);
+        using var always = JsonDocument.Parse(json);
+        using var first = JsonDocument.Parse(json.Replace("\"prepend_scheme\": \"always\"", "\"prepend_scheme\": \"first\"", StringComparison.Ordinal));
+        var a = HfTokenizer.FromJson(always.RootElement);
+        var f = HfTokenizer.FromJson(first.RootElement);
+        var space = a.TokenId("\u2581")!.Value;
+        var imEnd = a.SpecialTokens["<|im_end|>"];
+
+        var withPrefix = a.Encode("hi<|im_end|>\nbye", addSpecialTokens: false);
+        var firstOnly = f.Encode("hi<|im_end|>\nbye", addSpecialTokens: false);
+        var afterAlways = withPrefix.SkipWhile(id => id != imEnd).Skip(1).ToArray();
+        var afterFirst = firstOnly.SkipWhile(id => id != imEnd).Skip(1).ToArray();
+        Assert.Equal(withPrefix.TakeWhile(id => id != imEnd), firstOnly.TakeWhile(id => id != imEnd));
+        Assert.Equal(space, afterAlways[0]);
+        Assert.Equal(afterAlways[1..], afterFirst);
+        Assert.Equal("hi\nbye", f.Decode(firstOnly));
+    }
+
+    [Fact]
     public void A_truncated_tokenizer_model_is_a_clear_error()
     {
         var dir = Path.Combine(Path.GetTempPath(), "modelide-sp-" + Guid.NewGuid().ToString("N"));
