@@ -6,24 +6,27 @@ using Microsoft.ML.Tokenizers;
 namespace ModelIde.Core.Inference;
 
 /// <summary>
-/// A model's tokenizer on Microsoft.ML.Tokenizers, which has no <c>tokenizer.json</c> loader: byte-level BPE (Qwen,
-/// Llama 3, GPT-2) is parsed here and fed to <see cref="BpeTokenizer"/>; SentencePiece-style BPE and Unigram files are
-/// turned back into a SentencePiece model for <see cref="SentencePieceTokenizer"/>, which also reads
-/// <c>tokenizer.model</c> directly. BOS comes from the post_processor or tokenizer_config.json's add_bos_token.
+/// A model's tokenizer. Byte-level BPE (Qwen, Llama 3, GPT-2) in tokenizer.json is parsed here and run by
+/// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>; SentencePiece-style BPE and Unigram (tokenizer.json or
+/// tokenizer.model) run on our own <see cref="SentencePieceEncoder"/>, since Microsoft.ML.Tokenizers 2.0.1's
+/// SentencePieceTokenizer maps byte-fallback bytes to the wrong ids. BOS comes from the post_processor or
+/// tokenizer_config.json's add_bos_token.
 /// </summary>
 public sealed class HfTokenizer
 {
     // GPT-2's split pattern, used by byte-level BPE files that carry no Split regex of their own.
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private readonly Tokenizer _inner;
+    private readonly Tokenizer? _inner;
+    private readonly SentencePieceEncoder? _sentencePiece;
     private readonly Dictionary<string, int> _specials;
     private readonly IReadOnlyDictionary<string, int> _vocab;
     private readonly int? _bos;
 
-    private HfTokenizer(Tokenizer inner, IReadOnlyDictionary<string, int> vocab, Dictionary<string, int> specials, int? bos)
+    private HfTokenizer(Tokenizer? inner, SentencePieceEncoder? sentencePiece, IReadOnlyDictionary<string, int> vocab, Dictionary<string, int> specials, int? bos)
     {
         _inner = inner;
+        _sentencePiece = sentencePiece;
         _vocab = vocab;
         _specials = specials;
         _bos = bos;
@@ -47,8 +50,17 @@ public sealed class HfTokenizer
 
         if (files.TokenizerModel is { } spModel)
         {
-            using var stream = File.OpenRead(spModel);
-            return FromSentencePiece(stream, config, AddedTokens(config));
+            SentencePieceModel model;
+            try
+            {
+                model = SentencePieceModel.FromProtobuf(File.ReadAllBytes(spModel));
+            }
+            catch (FormatException e)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"{spModel} is not a SentencePiece model this tokenizer reads: {e.Message}", e);
+            }
+
+            return FromSentencePiece(model, config, AddedTokens(config));
         }
 
         throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
@@ -100,18 +112,17 @@ public sealed class HfTokenizer
 
         if (SentencePieceModelFromJson.IsSentencePieceStyle(root, type))
         {
-            byte[] built;
+            SentencePieceModel built;
             try
             {
-                built = SentencePieceModelFromJson.Build(root, type!);
+                built = SentencePieceModelFromJson.Read(root, type!);
             }
             catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or FormatException)
             {
                 throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"tokenizer.json's {type} model is malformed: {e.Message}", e);
             }
 
-            using var proto = new MemoryStream(built);
-            return FromSentencePiece(proto, tokenizerConfig, addedTokens, PostProcessorAddsBos(root));
+            return FromSentencePiece(built, tokenizerConfig, addedTokens, PostProcessorAddsBos(root));
         }
 
         var vocab = new List<KeyValuePair<string, int>>();
@@ -149,25 +160,16 @@ public sealed class HfTokenizer
             bos = null;
         }
 
-        return new HfTokenizer(bpe, bpe.Vocabulary, specials, bos);
+        return new HfTokenizer(bpe, null, bpe.Vocabulary, specials, bos);
     }
 
-    private static HfTokenizer FromSentencePiece(Stream proto, JsonElement tokenizerConfig, Dictionary<string, int> addedTokens, bool? postProcessorBos = null)
+    private static HfTokenizer FromSentencePiece(SentencePieceModel model, JsonElement tokenizerConfig, Dictionary<string, int> addedTokens, bool? postProcessorBos = null)
     {
         // add_bos_token in tokenizer_config.json wins; else the post_processor; else SentencePiece's own default (BOS).
         var addBos = DecoderModelConfig.Bool(tokenizerConfig, "add_bos_token") ?? postProcessorBos ?? true;
-        SentencePieceTokenizer sp;
-        try
-        {
-            sp = SentencePieceTokenizer.Create(proto, false, false, addedTokens.Count == 0 ? null : addedTokens);
-        }
-        catch (Exception e) when (e is not ModelIdeException and not OutOfMemoryException)
-        {
-            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"The SentencePiece tokenizer could not be read: {e.Message}", e);
-        }
-
+        var sp = new SentencePieceEncoder(model, addedTokens);
         var specials = new Dictionary<string, int>(addedTokens, StringComparer.Ordinal);
-        return new HfTokenizer(sp, sp.Vocabulary, specials, addBos ? sp.BeginningOfSentenceId : null);
+        return new HfTokenizer(null, sp, sp.Vocabulary, specials, addBos ? sp.BeginningOfSentenceId : null);
     }
 
     private static Dictionary<string, int> AddedTokens(JsonElement tokenizerConfig)
@@ -220,9 +222,7 @@ public sealed class HfTokenizer
     /// </summary>
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
     {
-        var ids = _inner is SentencePieceTokenizer sp
-            ? sp.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false)
-            : _inner.EncodeToIds(text);
+        var ids = _sentencePiece is { } sp ? sp.Encode(text) : _inner!.EncodeToIds(text);
         if (addSpecialTokens && _bos is { } bos)
         {
             var withBos = new List<int>(ids.Count + 1) { bos };
@@ -233,7 +233,12 @@ public sealed class HfTokenizer
         return ids;
     }
 
-    public string Decode(IEnumerable<int> ids) => (_inner is SentencePieceTokenizer sp ? sp.Decode(ids, considerSpecialTokens: false) : _inner.Decode(ids)) ?? "";
+    public string Decode(IEnumerable<int> ids) => Decode(ids, atStart: true);
+
+    /// <summary>Ids to text; <paramref name="atStart"/> false for a chunk that continues earlier text, so a SentencePiece
+    /// tokenizer keeps the chunk's leading space (it drops only the one its dummy prefix added at the start).</summary>
+    public string Decode(IEnumerable<int> ids, bool atStart) =>
+        (_sentencePiece is { } sp ? sp.Decode(ids, atStart) : _inner!.Decode(ids)) ?? "";
 
     public int? TokenId(string token) => _specials.TryGetValue(token, out var id) ? id : _vocab.TryGetValue(token, out var v) ? v : null;
 
@@ -306,19 +311,23 @@ public sealed class StreamingDecoder(HfTokenizer tokenizer)
     private readonly List<int> _pending = [];
     private readonly System.Text.StringBuilder _text = new();
 
+    // Only the first chunk begins the text: a SentencePiece tokenizer drops the dummy prefix's space there, not later.
+    private bool _atStart = true;
+
     public string Text => _text.ToString();
 
     /// <summary>Adds one id; returns the new complete text, or an empty string while a character is still partial.</summary>
     public string Add(int id)
     {
         _pending.Add(id);
-        var chunk = tokenizer.Decode(_pending);
+        var chunk = tokenizer.Decode(_pending, _atStart);
         if (chunk.Length > 0 && chunk[^1] == '\uFFFD' && _pending.Count < 8)
         {
             return "";
         }
 
         _pending.Clear();
+        _atStart = false;
         _text.Append(chunk);
         return chunk;
     }
@@ -331,8 +340,9 @@ public sealed class StreamingDecoder(HfTokenizer tokenizer)
             return "";
         }
 
-        var chunk = tokenizer.Decode(_pending);
+        var chunk = tokenizer.Decode(_pending, _atStart);
         _pending.Clear();
+        _atStart = false;
         _text.Append(chunk);
         return chunk;
     }

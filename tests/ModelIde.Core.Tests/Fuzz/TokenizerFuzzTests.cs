@@ -14,7 +14,7 @@ public sealed class TokenizerFuzzTests
 {
     private static readonly HfTokenizer s_tokenizer = HfTokenizer.Load(Path.Combine(TinyModel.Locate(), "tokenizer.json"));
 
-    private enum Piece { Ascii, Whitespace, Control, Cjk, Emoji, Combining, Hangul, OtherBmp, Supplementary, Special, LoneSurrogate }
+    internal enum Piece { Ascii, Whitespace, Control, Cjk, Emoji, Combining, Hangul, OtherBmp, Supplementary, Special, LoneSurrogate }
 
     [Fact]
     public async Task Random_unicode_round_trips_through_encode_and_decode()
@@ -83,7 +83,7 @@ public sealed class TokenizerFuzzTests
         return sb.ToString().Normalize(NormalizationForm.FormC);
     }
 
-    private static (string Text, HashSet<Piece> Kinds) RandomText(Random random)
+    internal static (string Text, HashSet<Piece> Kinds) RandomText(Random random)
     {
         var sb = new StringBuilder();
         var kinds = new HashSet<Piece>();
@@ -168,5 +168,5 @@ public sealed class TokenizerFuzzTests
         }
     }
 
-    private static string Escape(string s) => string.Concat(s.Select(c => c is >= ' ' and < '\x7F' ? c.ToString() : $"\\u{(int)c:X4}"));
+    internal static string Escape(string s) => string.Concat(s.Select(c => c is >= ' ' and < '\x7F' ? c.ToString() : $"\\u{(int)c:X4}"));
 }
