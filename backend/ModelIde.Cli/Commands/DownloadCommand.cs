@@ -18,6 +18,9 @@ public sealed class DownloadCommand() : CliCommand("download", "Download a model
     private readonly HubConnectionOptions _hub = new();
 
     public override string Notes => """
+        Files go to <cache>/models/OWNER--NAME/snapshots/REVISION/, where the ModelScope SDK looks for the same
+        revision; without --revision that is master, for one file (--include PATH) and a whole model alike, as
+        snapshot_download and `modelscope download` use.
         Progress goes to stderr (bars on a terminal, one line per update otherwise), then a "Done: ..." summary; the
         local folder is printed last on stdout. Interrupted downloads resume. Folders the ModelScope SDK wrote (old and new
         layouts) are reused. When the hub cannot be reached and the cached snapshot is complete, it is used (and said so).

@@ -135,6 +135,38 @@ public sealed class SdkInteropCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_single_file_and_a_snapshot_land_in_the_revision_folder_the_sdk_uses_master_without_a_revision_the_tag_with_one()
+    {
+        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 0 }, CancellationToken.None);
+        // modelscope_hub's download_file and download_repo (behind `modelscope download`, snapshot_download and
+        // modelscope_hub's model_file_download): <cache>/models/<owner>--<name>/snapshots/<revision, else master>/<path>.
+        var snapshots = Path.Combine(Cache, "models", "modelide--tiny-stdlib-coder", "snapshots");
+
+        foreach (var (revision, folder) in new[] { ((string?)null, "master"), ("v1.0", "v1.0") })
+        {
+            string[] at = revision is null ? [] : ["--revision", revision];
+            var expected = Path.Combine(snapshots, folder);
+
+            var file = await RunAsync(hub.BaseUri, null, ["download", Tiny, "--include", "README.md", "--quiet", .. at]);
+            Assert.True(file.Code == 0, file.Err);
+            Assert.Equal(expected, file.Out.Trim());
+            Assert.Equal(["README.md"], Directory.GetFiles(expected).Select(f => Path.GetFileName(f)).ToArray());
+
+            // The snapshot of the same revision finds that file where it left it.
+            var snapshot = await RunAsync(hub.BaseUri, null, ["download", Tiny, "--quiet", .. at]);
+            Assert.True(snapshot.Code == 0, snapshot.Err);
+            Assert.Equal(expected, snapshot.Out.Trim());
+            Assert.Contains("(1 already cached)", snapshot.Err, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(expected, "model.onnx")), snapshot.Err);
+        }
+
+        Assert.Equal(["master", "v1.0"], Directory.GetDirectories(snapshots).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal).ToArray());
+        // Each folder holds its own revision: the tag's README is the older one.
+        Assert.Contains("(v1.0)", File.ReadAllText(Path.Combine(snapshots, "v1.0", "README.md")), StringComparison.Ordinal);
+        Assert.DoesNotContain("(v1.0)", File.ReadAllText(Path.Combine(snapshots, "master", "README.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Clone_fetches_lfs_files_from_the_hub_or_leaves_pointers_with_no_lfs()
     {
         await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 0 }, CancellationToken.None);
