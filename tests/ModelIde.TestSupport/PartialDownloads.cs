@@ -47,4 +47,30 @@ public static class PartialDownloads
             }
         }
     }
+
+    /// <summary>
+    /// What the ModelScope Python SDK would make of the files a killed download left (modelscope_hub <c>_download.py</c>):
+    /// a finished-looking file is used when its SHA-256 matches, and <c>&lt;file&gt;.incomplete</c> is resumed from its length
+    /// with <c>Range: bytes=N-</c>, so it must be a prefix of the real file. Null when the SDK would do the right thing.
+    /// </summary>
+    public static string? WhatThePythonSdkWouldMisread(string folder, string name, byte[] original)
+    {
+        var finished = Path.Combine(folder, name);
+        if (File.Exists(finished) && !File.ReadAllBytes(finished).AsSpan().SequenceEqual(original))
+        {
+            return $"{name} exists with other bytes than the original";
+        }
+
+        var incomplete = finished + ".incomplete";
+        if (File.Exists(incomplete))
+        {
+            var prefix = File.ReadAllBytes(incomplete);
+            if (prefix.Length > original.Length || !original.AsSpan(0, prefix.Length).SequenceEqual(prefix))
+            {
+                return $"{name}.incomplete ({prefix.Length} B) is not a prefix of the file: the SDK would resume it with Range: bytes={prefix.Length}-, fail the SHA-256 and fetch it all again";
+            }
+        }
+
+        return null;
+    }
 }

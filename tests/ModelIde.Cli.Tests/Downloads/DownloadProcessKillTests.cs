@@ -72,7 +72,7 @@ public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelpe
 
             Assert.False(File.Exists(target), "a killed download must not leave a finished-looking file");
             Assert.True(File.Exists(target + ".modelide-partial"));
-            Assert.Null(WhatThePythonSdkWouldMisread(folder, "model.onnx", File.ReadAllBytes(original)));
+            Assert.Null(ModelIde.TestSupport.PartialDownloads.WhatThePythonSdkWouldMisread(folder, "model.onnx", File.ReadAllBytes(original)));
             Assert.InRange(persisted, size / 2, size - 1);
 
             hub.Faults.Clear();
@@ -105,32 +105,6 @@ public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelpe
         {
             Directory.Delete(cache, recursive: true);
         }
-    }
-
-    /// <summary>
-    /// What the ModelScope Python SDK would make of the files a killed download left (modelscope_hub <c>_download.py</c>):
-    /// a finished-looking file is used when its SHA-256 matches, and <c>&lt;file&gt;.incomplete</c> is resumed from its length
-    /// with <c>Range: bytes=N-</c>, so it must be a prefix of the real file. Null when the SDK would do the right thing.
-    /// </summary>
-    internal static string? WhatThePythonSdkWouldMisread(string folder, string name, byte[] original)
-    {
-        var finished = Path.Combine(folder, name);
-        if (File.Exists(finished) && !File.ReadAllBytes(finished).AsSpan().SequenceEqual(original))
-        {
-            return $"{name} exists with other bytes than the original";
-        }
-
-        var incomplete = finished + ".incomplete";
-        if (File.Exists(incomplete))
-        {
-            var prefix = File.ReadAllBytes(incomplete);
-            if (prefix.Length > original.Length || !original.AsSpan(0, prefix.Length).SequenceEqual(prefix))
-            {
-                return $"{name}.incomplete ({prefix.Length} B) is not a prefix of the file: the SDK would resume it with Range: bytes={prefix.Length}-, fail the SHA-256 and fetch it all again";
-            }
-        }
-
-        return null;
     }
 
     [Fact]
@@ -169,7 +143,7 @@ public sealed class DownloadProcessKillTests(Xunit.Abstractions.ITestOutputHelpe
 
             output.WriteLine($"killed with {PartialDownloads.ReadRanges(statePath)} ranges written, {PartialDownloads.ReadDone(statePath)} of {original.Length} B; left: {string.Join(", ", Directory.GetFiles(folder).Select(Path.GetFileName))}");
             Assert.True(PartialDownloads.ReadRanges(statePath) > 1, "the partial file has gaps");
-            Assert.Null(WhatThePythonSdkWouldMisread(folder, "model.onnx", original));
+            Assert.Null(ModelIde.TestSupport.PartialDownloads.WhatThePythonSdkWouldMisread(folder, "model.onnx", original));
             Assert.False(File.Exists(Path.Combine(folder, "model.onnx.incomplete")));
 
             hub.Faults.Clear();

@@ -30,32 +30,6 @@ public sealed class SdkPartialFileTests(LocalHubFixture fixture) : IDisposable
 
     private static byte[] Original(string name) => File.ReadAllBytes(Path.Combine(LocalHubFixture.RepoModelsDirectory(), name));
 
-    /// <summary>
-    /// What the SDK would end up with for <paramref name="name"/>: a finished file it finds is used when its SHA-256
-    /// matches; otherwise it appends the rest of the file to <c>name.incomplete</c> (its length is the resume offset).
-    /// Returns why the SDK would get wrong bytes or fetch again what it was offered, or null when all is well.
-    /// </summary>
-    internal static string? WhatTheSdkWouldMisread(string folder, string name, byte[] original)
-    {
-        var finished = Path.Combine(folder, name);
-        if (File.Exists(finished) && !File.ReadAllBytes(finished).AsSpan().SequenceEqual(original))
-        {
-            return $"{name} exists with other bytes than the original";
-        }
-
-        var incomplete = finished + ".incomplete";
-        if (File.Exists(incomplete))
-        {
-            var prefix = File.ReadAllBytes(incomplete);
-            if (prefix.Length > original.Length || !original.AsSpan(0, prefix.Length).SequenceEqual(prefix))
-            {
-                return $"{name}.incomplete ({prefix.Length} B) is not a prefix of the file: the SDK would resume it with Range: bytes={prefix.Length}-, fail the SHA-256 and fetch it all again";
-            }
-        }
-
-        return null;
-    }
-
     [Fact]
     public async Task A_multi_part_download_stopped_half_way_leaves_nothing_the_sdk_misreads_and_resumes_itself()
     {
@@ -76,7 +50,7 @@ public sealed class SdkPartialFileTests(LocalHubFixture fixture) : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
 
         var folder = layout.SnapshotFolder(Tiny, "master");
-        Assert.Null(WhatTheSdkWouldMisread(folder, "model.onnx", original));
+        Assert.Null(ModelIde.TestSupport.PartialDownloads.WhatThePythonSdkWouldMisread(folder, "model.onnx", original));
         Assert.False(File.Exists(Path.Combine(folder, "model.onnx.incomplete.parts.json")));
 
         fixture.Hub.Faults.Clear();
