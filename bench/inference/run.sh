@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Inference benchmark, self-contained from a clean clone: installs the onnxruntime-node baseline (its CPU binaries ship
-# in the package; the install script, which fetches CUDA bits, is skipped), generates the random-weight Qwen2-shaped
-# model into bench/.models/ once (reused while its settings match), then runs the C# benchmark, which alternates
-# ModelIde and the node loop on both models and writes bench/results/inference.json. Arguments go to the benchmark
+# in the package; the install script, which fetches CUDA bits, is skipped), generates the random-weight 173 M
+# Qwen2-shaped model into bench/.models/ once, as a plain fp32 export and in the GenAI builder's int4 shape (reused
+# while their settings match), then runs the C# benchmark, which rotates ModelIde, the node loop and ONNX Runtime GenAI
+# on every model and writes bench/results/inference.json. Arguments go to the benchmark
 # (--threads N, --runs N, --new-tokens N, --large-new-tokens N, --models tiny,large,large-int4, --no-genai, ...).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

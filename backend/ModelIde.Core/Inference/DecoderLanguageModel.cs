@@ -250,6 +250,7 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly int _pastOffset;
         private readonly int _capacity;
         private readonly OrtValue[]? _sharedOutputs;
+        private readonly OrtValue? _stepLogits;
         private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
 
@@ -305,6 +306,9 @@ public sealed class DecoderLanguageModel : IDisposable
                     _inputs[_pastOffset + i] = kv;
                     _sharedOutputs[1 + i] = kv;
                 }
+
+                // A decode step's logits [1, 1, vocab] go to one buffer for the whole generation.
+                _stepLogits = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize]));
             }
             else
             {
@@ -454,7 +458,8 @@ public sealed class DecoderLanguageModel : IDisposable
                 if (_sharedOutputs is not null)
                 {
                     var rows = _keepOne is null ? seq : 1;
-                    using var logitsValue = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+                    using var prefillLogits = rows == 1 ? null : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+                    var logitsValue = prefillLogits ?? _stepLogits!;
                     _sharedOutputs[0] = logitsValue;
                     _model._session.Run(runOptions, _inputNames, _inputs, _outputNames, _sharedOutputs);
                     CopyLastRow(logitsValue);
