@@ -36,7 +36,7 @@ public sealed class DecoderLayoutTests(DecoderFixtures fixtures, TinyModel tiny,
         }
         else
         {
-            // Recorded by ONNX Runtime GenAI's own decode loop (GenAiParityTests, MODELIDE_RECORD_EXPECTED_IDS=1), never by ours.
+            // Recorded by ONNX Runtime GenAI's own decode loop (GenAiParityTests checks it, MODELIDE_RECORD_EXPECTED_IDS=1 rewrites it), never by ours.
             var recorded = JsonNode.Parse(File.ReadAllText(fixtures.ExpectedIdsPath))!.AsObject();
             var entry = recorded[fixtures.Expected[name]] ?? throw new InvalidOperationException($"no recorded ids for {name} in expected-ids.json");
             Assert.EndsWith(entry["file"]!.GetValue<string>(), model.File, StringComparison.Ordinal);

@@ -12,7 +12,8 @@ each one exercises and which greedy ids it must give: reference.json's where the
 rewrites, int32 inputs, external data, the fp16/bf16 casts of KV and logits, the builder's fp32 GQA graph), or, for the
 int4 weights, ids recorded once by ONNX Runtime GenAI's own decode loop over the same file
 (tests/tools/decoder_fixtures/expected-ids.json; re-record with MODELIDE_RECORD_EXPECTED_IDS=1 dotnet test
-tests/ModelIde.Core.Tests --filter GenAiParityTests.Record after changing how those models are made).
+tests/ModelIde.Core.Tests --filter GenAiParityTests.Expected after changing how those models are made; without the variable
+that test checks the file against GenAI).
 """
 import json
 import pathlib
