@@ -21,6 +21,10 @@ public sealed class DecoderLanguageModel : IDisposable
     private readonly string[] _outputNames;
     private readonly OrtValue _emptyPast;
 
+    // The last position's logits as float32, for the sampler: one vocab-sized array per model, not per generation
+    // (generations never overlap, see _busy), which keeps a short generation's managed bytes per token low.
+    private readonly float[] _lastRow;
+
     private DecoderLanguageModel(ModelFolderChoice folder, InferenceSession session, SessionOptions options, DecoderModelConfig config,
         HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason)
     {
@@ -44,6 +48,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
         _outputNames = outputs.ToArray();
         _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, config.KvType, [1, config.KvHeads, 0, config.HeadSize]);
+        _lastRow = new float[config.VocabSize];
     }
 
     /// <summary>The folder the user gave.</summary>
@@ -262,7 +267,7 @@ public sealed class DecoderLanguageModel : IDisposable
             _options = options;
             _onToken = onToken;
             _capacity = Math.Min(_c.ContextLength, prompt.Count + options.MaxNewTokens);
-            _lastRow = new float[_c.VocabSize];
+            _lastRow = model._lastRow;
             _mask = new IntegerBuffer(_c.MaskType, _capacity);
             _mask.Fill(1);
             _stepIds = new IntegerBuffer(_c.InputIdsType, 1);
@@ -462,7 +467,7 @@ public sealed class DecoderLanguageModel : IDisposable
                     var logitsValue = prefillLogits ?? _stepLogits!;
                     _sharedOutputs[0] = logitsValue;
                     _model._session.Run(runOptions, _inputNames, _inputs, _outputNames, _sharedOutputs);
-                    CopyLastRow(logitsValue);
+                    CopyLastRow(logitsValue, rows);
                     return;
                 }
 
@@ -475,7 +480,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
                 _previousOutputs?.Dispose();
                 _previousOutputs = outputs;
-                CopyLastRow(outputs[0]);
+                CopyLastRow(outputs[0], _keepOne is null ? seq : 1);
             }
             finally
             {
@@ -484,10 +489,10 @@ public sealed class DecoderLanguageModel : IDisposable
             }
         }
 
-        private void CopyLastRow(OrtValue logits)
+        // rows is what the step asked for (its sequence, or 1 with logits_to_keep); reading the shape back from the
+        // value would allocate a shape object on every step.
+        private void CopyLastRow(OrtValue logits, int rows)
         {
-            var shape = logits.GetTensorTypeAndShape().Shape;
-            var rows = (int)shape[^2];
             var start = (rows - 1) * _c.VocabSize;
             switch (_c.LogitsType)
             {

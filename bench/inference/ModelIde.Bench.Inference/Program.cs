@@ -15,7 +15,7 @@ using ModelIde.Core.Inference;
 // Usage: dotnet run -c Release --project bench/inference/ModelIde.Bench.Inference -- [--threads N (2)] [--runs N (5)]
 //   [--new-tokens N (128, tiny model)] [--large-new-tokens N (32)] [--long-prompt N (256)]
 //   [--large-model DIR (bench/.models/qwen2-random)] [--int4-model DIR (bench/.models/qwen2-random-int4)]
-//   [--models tiny,large,large-int4] [--no-node] [--no-genai] [--out FILE]
+//   [--models tiny,large,large-int4] [--no-node] [--no-genai] [--no-peak-rss] [--out FILE]
 var threads = IntArg("--threads", 2);
 var runs = IntArg("--runs", 5);
 var root = FindRoot();
@@ -26,6 +26,7 @@ var which = (Arg("--models") ?? "tiny,large,large-int4").Split(',', StringSplitO
 var outFile = Arg("--out") ?? Path.Combine(root, "bench", "results", "inference.json");
 var withNode = !args.Contains("--no-node");
 var withGenAi = !args.Contains("--no-genai");
+var withPeakRss = !args.Contains("--no-peak-rss");
 
 using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(tinyDir, "reference.json")));
 var cases = reference.RootElement.GetProperty("generation").EnumerateArray().ToArray();
@@ -216,17 +217,22 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
     };
     // Peak resident memory of a whole `modelide infer` process generating from this model (the CLI runs the same Core
     // as the sidecar), beside the node worker's (its own process, after all its generations).
-    var prompt0 = cases[0].GetProperty("prompt").GetString()!;
-    var (peakBytes, peakCommand) = PeakMemory.OfModelideInfer(root, dir, prompt0, newTokens, threads);
-    var memory = new JsonObject { ["modelideInferPeakRssBytes"] = peakBytes, ["modelideInferCommand"] = peakCommand };
-    if (node is not null && PeakMemory.VmHwm(node.ProcessId) is { } nodePeak)
+    // --no-peak-rss skips it (it builds and starts the CLI), e.g. to look at the managed-bytes figures alone.
+    if (withPeakRss)
     {
-        memory["nodeWorkerPeakRssBytes"] = nodePeak;
+        var prompt0 = cases[0].GetProperty("prompt").GetString()!;
+        var (peakBytes, peakCommand) = PeakMemory.OfModelideInfer(root, dir, prompt0, newTokens, threads);
+        var memory = new JsonObject { ["modelideInferPeakRssBytes"] = peakBytes, ["modelideInferCommand"] = peakCommand };
+        if (node is not null && PeakMemory.VmHwm(node.ProcessId) is { } nodePeak)
+        {
+            memory["nodeWorkerPeakRssBytes"] = nodePeak;
+        }
+
+        section["memory"] = memory;
+        Console.WriteLine($"peak RSS: modelide infer {peakBytes / 1048576.0:F0} MiB" +
+            (memory["nodeWorkerPeakRssBytes"] is { } np ? $", node worker {(long)np / 1048576.0:F0} MiB" : ""));
     }
 
-    section["memory"] = memory;
-    Console.WriteLine($"peak RSS: modelide infer {peakBytes / 1048576.0:F0} MiB" +
-        (memory["nodeWorkerPeakRssBytes"] is { } np ? $", node worker {(long)np / 1048576.0:F0} MiB" : ""));
     if (genai is not null)
     {
         var peer = Summary(gs, gsLong);
