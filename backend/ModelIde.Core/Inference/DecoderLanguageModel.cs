@@ -12,14 +12,9 @@ namespace ModelIde.Core.Inference;
 /// </summary>
 public sealed class DecoderLanguageModel : IDisposable
 {
-    // Replaced once, by a CPU session over the same file, when a CUDA session fails while generating.
-    private InferenceSession _session;
-    private SessionOptions _options;
-    private bool _onCuda;
+    private readonly SemaphoreSlim _busy = new(1, 1);
     private readonly int? _threads;
     private readonly NvidiaGpu? _gpu;
-    private int _runs;
-    private readonly SemaphoreSlim _busy = new(1, 1);
 
     // Built once per model, not per generation: Run's name arrays, and one [1, kv, 0, head] tensor that every layer's
     // past starts from (inputs are read-only, so all of them can share it).
@@ -31,10 +26,16 @@ public sealed class DecoderLanguageModel : IDisposable
     // (generations never overlap, see _busy), which keeps a short generation's managed bytes per token low.
     private readonly float[] _lastRow;
 
+    // Replaced once, by a CPU session over the same file, when a GPU (CUDA) session fails while generating.
+    private InferenceSession _session;
+    private SessionOptions _options;
+    private bool _onGpu;
+    private int _runs;
+
     private DecoderLanguageModel(ModelFolderChoice folder, InferenceSession session, SessionOptions options, DecoderModelConfig config,
         HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason, int? threads, NvidiaGpu? gpu)
     {
-        _onCuda = device == "gpu" && gpu is not null;
+        _onGpu = device == "gpu";
         _threads = threads;
         _gpu = gpu;
         Directory = folder.Root;
@@ -90,7 +91,7 @@ public sealed class DecoderLanguageModel : IDisposable
     /// <summary>Test seam: treats this (CPU) session as the CUDA one, so a failing Run takes the CPU fallback path.</summary>
     internal void StandInForCudaForTests()
     {
-        _onCuda = true;
+        _onGpu = true;
         Device = "gpu";
     }
 
@@ -248,7 +249,7 @@ public sealed class DecoderLanguageModel : IDisposable
     /// </summary>
     private bool TryFallBackToCpu(OnnxRuntimeException failure)
     {
-        _onCuda = false;
+        _onGpu = false;
         SelectedSession cpu;
         try
         {
@@ -296,9 +297,6 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly DecoderModelConfig _c;
         private readonly IReadOnlyList<int> _prompt;
         private readonly GenerationOptions _options;
-
-        // What a prefill step reads: the prompt, or after a CUDA failure the prompt and the ids generated so far.
-        private IReadOnlyList<int> _prefix;
         private readonly Action<GeneratedToken>? _onToken;
         private readonly string[] _inputNames;
         private readonly string[] _outputNames;
@@ -321,6 +319,9 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly OrtValue? _stepLogits;
         private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
+
+        // What a prefill step reads: the prompt, or after a CUDA failure the prompt and the ids generated so far.
+        private IReadOnlyList<int> _prefix;
 
         public DecodeLoop(DecoderLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options, Action<GeneratedToken>? onToken)
         {
@@ -435,7 +436,7 @@ public sealed class DecoderLanguageModel : IDisposable
                     reason = StopReason.Cancelled;
                     break;
                 }
-                catch (OnnxRuntimeException e) when (_model._onCuda)
+                catch (OnnxRuntimeException e) when (_model._onGpu)
                 {
                     // The CPU session starts from nothing: prefill the prompt and every id generated so far (the last
                     // one is the input the failed step was given), whose last logits pick the next id. The sampler
