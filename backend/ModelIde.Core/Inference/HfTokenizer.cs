@@ -150,7 +150,7 @@ public sealed class HfTokenizer
             Merges = merges,
             ByteLevel = true,
             SpecialTokens = specials,
-            PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
+            PreTokenizer = new CodePointRegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
             Normalizer = UsesNfc(root) ? new NfcNormalizer() : null,
         };
         var bpe = BpeTokenizer.Create(options);
