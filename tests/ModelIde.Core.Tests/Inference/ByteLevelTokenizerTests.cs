@@ -6,11 +6,12 @@ using ModelIde.Core.Inference;
 namespace ModelIde.Core.Tests.Inference;
 
 /// <summary>
-/// Byte-level BPE (Qwen, GPT-2): 49 strings (Chinese, Japanese, Korean, emoji with ZWJ and skin tones, flags, code with
+/// Byte-level BPE (Qwen, Llama 3, GPT-2): 50 strings (Chinese, Japanese, Korean, emoji with ZWJ and skin tones, flags, code with
 /// tabs, runs of spaces and newlines, digits, contractions, chat special tokens inside text, NFD and combining marks, letters and digits outside the BMP)
 /// give the ids and decoded text that HuggingFace tokenizers 0.22.2 (Rust) gave for the same tokenizer.json
-/// (tests/oracles/bytelevel-bpe/record.mjs), and so do 300 seeded random strings per file. Three files: tiny-stdlib-coder's, the real Qwen3 one (151,669 tokens)
-/// and a GPT-2-style one the Rust trainer made (GPT-2's regex, no Split, no normalizer).
+/// (tests/oracles/bytelevel-bpe/record.mjs), and so do 300 seeded random strings per file. Four files: tiny-stdlib-coder's,
+/// the real Qwen3 one (151,669 tokens), a GPT-2-style one the Rust trainer made (GPT-2's regex, no Split, no normalizer)
+/// and that vocabulary laid out as Llama 3's is (digits in threes, ignore_merges, BOS from the post-processor).
 /// </summary>
 public sealed class ByteLevelTokenizerTests
 {
@@ -30,7 +31,7 @@ public sealed class ByteLevelTokenizerTests
             var tokenizer = kind switch
             {
                 "bytelevel-tiny" => HfTokenizer.Load(Path.Combine(TinyModel.Locate(), "tokenizer.json")),
-                "bytelevel-gpt2" => HfTokenizer.Load(Path.Combine(Folder(kind), "tokenizer.json")),
+                "bytelevel-gpt2" or "bytelevel-llama3" => HfTokenizer.Load(Path.Combine(Folder(kind), "tokenizer.json")),
                 _ => FromGzip(Path.Combine(Folder(kind), "tokenizer.json.gz")),
             };
             Loaded[kind] = tokenizer;
@@ -55,7 +56,7 @@ public sealed class ByteLevelTokenizerTests
 
     private static JsonDocument Expected(string kind) => JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder(kind), "expected.json")));
 
-    public static TheoryData<string> Kinds() => new() { "bytelevel-tiny", "bytelevel-qwen3", "bytelevel-gpt2" };
+    public static TheoryData<string> Kinds() => new() { "bytelevel-tiny", "bytelevel-qwen3", "bytelevel-gpt2", "bytelevel-llama3" };
 
     [Theory]
     [MemberData(nameof(Kinds))]

@@ -10,6 +10,10 @@
 //   bytelevel-gpt2   a GPT-2-style tokenizer (ByteLevel pre-tokenizer with GPT-2's own regex, no Split, no
 //                    normalizer, <|endoftext|>) trained here by the Rust library's own BpeTrainer on this repo's
 //                    docs, full 256-byte alphabet added as GPT-2 has it
+//   bytelevel-llama3 the same vocabulary laid out as Llama 3's tokenizer.json is: Llama 3's Split regex (digits in
+//                    runs of up to three), ignore_merges (a pre-token that is a whole vocabulary entry is taken as
+//                    is), a BOS <|begin_of_text|> from a TemplateProcessing post-processor, Llama 3's chat tokens,
+//                    and three whole-word entries no merge reaches (as in Llama 3's vocabulary)
 //
 // Run (writes the fixtures; commit them; the .NET tests read only the JSON):
 //   cd tests/oracles/bytelevel-bpe && npm ci && node record.mjs
@@ -83,6 +87,7 @@ const STRINGS = [
   "ligature ﬁ and fullwidth ＡＢＣ１２３",
   // the rest
   "UPPER lower MiXeD CamelCaseIdentifier snake_case_name",
+  "ModelScope tokenizers: 12345678 tokens",
   "symbols ~!@#$%^&*()_+`-=[]{}|\\;:'\",.<>/?",
   "url https://modelscope.cn/models?q=qwen&sort=downloads#top",
   "unknown char ☃ snowman and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
@@ -176,7 +181,7 @@ await record("bytelevel-qwen3", qwenJson, qwenConfig,
 // 3. A GPT-2-style tokenizer trained by the Rust library itself.
 const gpt2Dir = path.join(out, "bytelevel-gpt2");
 fs.mkdirSync(gpt2Dir, { recursive: true });
-const corpus = ["docs/protocol.md", "docs/reliability.md", "models/tiny-stdlib-coder/README.md", "tests/oracles/record_sentencepiece.py"]
+const corpus = ["models/tiny-stdlib-coder/README.md", "tests/oracles/record_sentencepiece.py", "tests/oracles/record_chat_templates.py", "backend/ModelIde.Hub/README.md"]
   .map((f) => path.join(repo, f)).filter((f) => fs.existsSync(f));
 const trainer = new rust.Tokenizer(rust.BPE.empty());
 trainer.setPreTokenizer(rust.byteLevelPreTokenizer(false, true));
@@ -199,3 +204,31 @@ fs.writeFileSync(tmp, gpt2Json + "\n");
 await record("bytelevel-gpt2", gpt2Json, {},
   "trained by HuggingFace tokenizers' BpeTrainer (defaults) on " + corpus.map((f) => path.relative(repo, f)).join(", ") +
   ", byte alphabet completed, <|endoftext|> added");
+
+// 4. Llama-3-style: the GPT-2-style vocabulary with Llama 3's pre-tokenizer, ignore_merges and BOS post-processor.
+const llamaDir = path.join(out, "bytelevel-llama3");
+fs.mkdirSync(llamaDir, { recursive: true });
+const llama = JSON.parse(gpt2Json);
+llama.pre_tokenizer = { type: "Sequence", pretokenizers: [
+  { type: "Split", pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" },
+    behavior: "Isolated", invert: false },
+  { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] };
+llama.model.ignore_merges = true;
+let llamaNext = Math.max(...Object.values(llama.model.vocab)) + 1;
+for (const word of ["\u0120CamelCaseIdentifier", "_case", "456"]) {
+  if (!(word in llama.model.vocab)) llama.model.vocab[word] = llamaNext++;
+}
+const llamaSpecials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|im_start|>", "<|im_end|>"];
+llama.added_tokens = llamaSpecials.map((content, i) => ({ id: llamaNext + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+const bosId = llamaNext;
+llama.post_processor = { type: "Sequence", processors: [
+  { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
+  { type: "TemplateProcessing",
+    single: [{ SpecialToken: { id: "<|begin_of_text|>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+    pair: [{ SpecialToken: { id: "<|begin_of_text|>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } },
+      { SpecialToken: { id: "<|begin_of_text|>", type_id: 1 } }, { Sequence: { id: "B", type_id: 1 } }],
+    special_tokens: { "<|begin_of_text|>": { id: "<|begin_of_text|>", ids: [bosId], tokens: ["<|begin_of_text|>"] } } }] };
+const llamaJson = JSON.stringify(llama);
+fs.writeFileSync(path.join(llamaDir, "tokenizer.json"), llamaJson + "\n");
+await record("bytelevel-llama3", llamaJson, { bos_token: "<|begin_of_text|>", eos_token: "<|end_of_text|>" },
+  "bytelevel-gpt2's vocabulary and merges with Llama 3's Split regex, ignore_merges, BOS post-processor and chat tokens, plus 3 whole-word entries");
