@@ -76,7 +76,9 @@ internal sealed class FileTransfer
             while (true)
             {
                 // A new hasher per pass: it starts from byte 0 and reads back whatever a resumed file already holds.
-                _hasher = _file.Sha256 is null ? null : new StreamingSha256(_handle, _state);
+                // A file smaller than a part is hashed on the thread that reads it: hashing it takes less than handing
+                // its buffers to another thread would.
+                _hasher = _file.Sha256 is null ? null : new StreamingSha256(_handle, _state, inline: _file.Size < _minSplit);
                 try
                 {
                     await RunConnectionsAsync(cancellationToken).ConfigureAwait(false);
@@ -347,7 +349,7 @@ internal sealed class FileTransfer
     /// <summary>One connection: reads its range, then more work while there is some (a gap, or a steal once parallel paid off).</summary>
     private async Task ConnectionAsync(Slot slot, CancellationToken cancellationToken)
     {
-        var buffer = new ReadBuffer();
+        var buffer = new ReadBuffer(_file.Size);
         try
         {
             for (var current = slot; current is not null;)
@@ -617,8 +619,9 @@ internal sealed class FileTransfer
     private sealed class RangesIgnoredException() : Exception("The blob host ignored a Range header.");
 
     /// <summary>A connection's read buffer; replaced when the hasher takes the filled one.</summary>
-    private sealed class ReadBuffer
+    private sealed class ReadBuffer(long fileSize)
     {
-        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        /// <summary>No larger than the file (a small file's reads never fill 1 MiB).</summary>
+        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(fileSize, 1L << 12, BufferBytes));
     }
 }
