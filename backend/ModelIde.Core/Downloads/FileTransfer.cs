@@ -48,8 +48,10 @@ internal sealed class FileTransfer
     /// length says what is written, as long as one connection writes it from the front; the state goes to disk before a
     /// second connection writes anything out of order, and is kept up to date from then on.
     /// </param>
-    public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, SafeFileHandle handle, DownloadResumeState state, string statePath, bool stateOnDisk, DownloadProgressTracker tracker)
+    /// <param name="blobUri">Where the hub was found to redirect this file (see <see cref="BlobUrlPrefetch"/>), or null to ask it.</param>
+    public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, Uri? blobUri, SafeFileHandle handle, DownloadResumeState state, string statePath, bool stateOnDisk, DownloadProgressTracker tracker)
     {
+        _blobUri = blobUri;
         _fetcher = fetcher;
         _options = options;
         _file = file;
@@ -458,7 +460,7 @@ internal sealed class FileTransfer
                 var error = ex as ModelIdeException ?? new ModelIdeException(ModelIdeErrorKind.Network, $"The connection broke while downloading '{_file.Path}': {ex.Message}", ex);
                 if (_blobUri is not null && error.Kind is ModelIdeErrorKind.PermissionDenied or ModelIdeErrorKind.NotFound or ModelIdeErrorKind.AuthenticationRequired)
                 {
-                    // The signed blob URL we reused may have expired: ask the hub for a fresh one, once.
+                    // The signed blob URL we reused (or resolved ahead) may have expired: ask the hub for a fresh one, once.
                     _blobUri = null;
                     if (attempt == 1)
                     {
