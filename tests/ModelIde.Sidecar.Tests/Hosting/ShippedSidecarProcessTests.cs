@@ -67,7 +67,7 @@ public sealed class ShippedSidecarProcessTests : IDisposable
             var init = await rpc.InvokeWithParameterObjectAsync<InitializeResult>(SidecarMethods.Initialize,
                 new InitializeParams("http://127.0.0.1:9", SidecarLogLevel.Info, "zh-cn"));
             Assert.Equal(process.Id, init.ProcessId);
-            Assert.Equal(ModelIde.Sidecar.Rpc.SidecarRpcTarget.Version, init.Version);
+            Assert.StartsWith(ModelIde.Sidecar.Rpc.SidecarRpcTarget.Version.Split('+')[0] + "+", init.Version, StringComparison.Ordinal);
 
             var load = await rpc.InvokeWithParameterObjectAsync<InferenceLoadResult>(InferenceMethods.Load,
                 new InferenceLoadParams(modelDir, DevicePolicyKind.PreferCpu, Threads: 1));
@@ -113,7 +113,8 @@ public sealed class ShippedSidecarProcessTests : IDisposable
 
             await rpc.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]));
             var report = await rpc.InvokeWithParameterObjectAsync<JobHostReportResult>(JobsMethods.InspectHost, spec);
-            Assert.Equal("3.12.6", report.SwiftVersion);
+            // The stand-in swift and nvidia-smi of scripts/setup/20-ssh.sh, reached over SSH and parsed.
+            Assert.Matches(@"^\d+\.\d+\.\d+$", report.SwiftVersion);
             Assert.Equal(8, report.Gpus.Count);
         }
         finally
