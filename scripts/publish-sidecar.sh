@@ -18,7 +18,9 @@ EXE="${MODELIDE_PUBLISH_EXE:-modelide-sidecar}"
 OUT_BASE="${MODELIDE_PUBLISH_OUT:-$ROOT/.build/sidecar}"
 [ $# -gt 0 ] || set -- linux-x64
 R2R="${MODELIDE_READY_TO_RUN:-auto}"   # auto | true | false
-TRIMMED="${MODELIDE_PUBLISH_TRIMMED:-true}"
+# Only the sidecar's project carries the trimming setup; another project publishes untrimmed unless asked.
+case "$PROJECT" in *ModelIde.Sidecar.csproj) trim_default=true;; *) trim_default=false;; esac
+TRIMMED="${MODELIDE_PUBLISH_TRIMMED:-$trim_default}"
 
 publish() {  # rid out readyToRun
   dotnet publish "$PROJECT" -c Release -r "$1" --self-contained true -o "$2" -nologo -v q -clp:ErrorsOnly \
