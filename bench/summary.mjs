@@ -47,6 +47,8 @@ if (dl) {
   if (many) {
     add('downloads', `200-file folder (${fmt(dl.manyBytes / 1e6, 0)} MB)`, `${fmt(many.MBps, 0)} MB/s`, 'curl, one file after another', `${fmt(row('many', 'curl').MBps, 0)} MB/s`, s.many_vs_curl, '≥ 1.5× curl', s.many_vs_curl >= 1.5);
     add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_vs_aria2, '≥ 1.0×', s.many_vs_aria2 >= 1.0);
+    const lat = row('manylat', 'modelide');
+    if (lat) add('downloads', `200-file folder, ${s.many_latency_ms_per_request} ms added to every request`, `${fmt(lat.MBps, 0)} MB/s`, 'aria2c -j8 (handed the blob URLs)', `${fmt(row('manylat', 'aria2').MBps, 0)} MB/s`, s.many_latency_vs_aria2, '', undefined);
   }
   const throttled = row('throttled', 'modelide');
   if (throttled) {

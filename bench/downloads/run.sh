@@ -11,6 +11,7 @@ cd "$ROOT"
 BIG_MB=${MODELIDE_BENCH_BIG_MB:-2048}
 THROTTLED_MB=${MODELIDE_BENCH_THROTTLED_MB:-256}
 THROTTLE_BPS=20000000
+LATENCY_MS=30
 RUNS=${MODELIDE_BENCH_RUNS:-3}
 ONLY=",${MODELIDE_BENCH_ONLY:-big,many,throttled,kill},"
 want() { [[ "$ONLY" == *",$1,"* ]]; }
@@ -120,6 +121,17 @@ if want many; then
   for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.curl many.aria2; done
   summarise many.modelide many.curl many.aria2
   LOAD[many]+=" $(load_now)"
+  # The same folder with LATENCY_MS added to every request, as a real network's round trip: ModelIde asks the hub for
+  # the listing and each file's redirect, then the blob host; aria2c is handed the blob URLs (one request per file).
+  for prefix in /api/v1/models/modelide/bench-many/repo /blobs/modelide/bench-many/; do
+    curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+      -d "{\"pathPrefix\": \"$prefix\", \"delayMs\": $LATENCY_MS}" "${HUB}_admin/faults"
+  done
+  CASES[manylat.modelide]="${CASES[many.modelide]}"
+  CASES[manylat.aria2]="${CASES[many.aria2]}"
+  for _ in $(seq 1 "$RUNS"); do run_round manylat.modelide manylat.aria2; done
+  summarise manylat.modelide manylat.aria2
+  curl -s -o /dev/null -X DELETE "${HUB}_admin/faults"
 fi
 
 # A hub that throttles each connection to 20 MB/s (a CDN's per-connection limit): parallel connections pay off here.
@@ -180,15 +192,15 @@ MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
 MID_BYTES=$((THROTTLED_MB * 1024 * 1024))
 
-python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" <<PY
+python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" <<PY
 import json, sys
-out, big, many, mid, throttle, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+out, big, many, mid, throttle, cores, latency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "$k" "${R[$k]}"; done)]}
 load = {k: [float(x) for x in v.split()] for k, v in [$(for k in "${!LOAD[@]}"; do printf '("%s", "%s"),' "$k" "${LOAD[$k]}"; done)]}
 def mbps(case, size): return size / 1e6 / r[case + '.t']
 rows = []
 for case, size, tools in (('big', big, ('modelide', 'curl', 'aria2', 'curlsha')), ('many', many, ('modelide', 'curl', 'aria2')),
-                          ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
+                          ('manylat', many, ('modelide', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
     if f'{case}.modelide.t' not in r: continue
     for tool in tools:
         rows.append({'case': case, 'tool': tool, 'seconds': r[f'{case}.{tool}.t'], 'MBps': mbps(f'{case}.{tool}', size),
@@ -207,6 +219,8 @@ if 'many.modelide.t' in r:
       'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
       'many_vs_aria2': mbps('many.modelide', many) / mbps('many.aria2', many), 'many_aria2_target': '>= 1.0',
     })
+if 'manylat.modelide.t' in r:
+    summary.update({'many_latency_ms_per_request': latency, 'many_latency_vs_aria2': mbps('manylat.modelide', many) / mbps('manylat.aria2', many)})
 if 'throttled.modelide.t' in r:
     summary.update({
       'throttled_bytes_per_second_per_connection': throttle,
@@ -230,6 +244,8 @@ if 'big_vs_best_peer' in s:
     print(f"big file: ModelIde CPU / (curl + openssl sha256) CPU = {s['big_cpu_vs_curl_plus_sha256']:.2f}x (target <= 1.3)")
 if 'many_vs_curl' in s:
     print(f"200 files: ModelIde / curl = {s['many_vs_curl']:.2f}x (target >= 1.5); / aria2c -j8 = {s['many_vs_aria2']:.2f}x (target >= 1.0)")
+if 'many_latency_vs_aria2' in s:
+    print(f"200 files, {latency} ms per request: ModelIde / aria2c -j8 (handed the blob URLs) = {s['many_latency_vs_aria2']:.2f}x")
 if 'throttled_parallel_vs_single' in s:
     print(f"{throttle / 1e6:.0f} MB/s per connection: ModelIde / ModelIde on one connection = {s['throttled_parallel_vs_single']:.2f}x (target >= 3)")
 if 'modelide_peak_rss_MB' in s: print(f"ModelIde peak RSS = {s['modelide_peak_rss_MB']:.0f} MB (target < 150)")

@@ -16,16 +16,21 @@
   document.getElementById('preset').addEventListener('change', (e) => vscode.postMessage({ type: 'preset', id: e.target.value }));
   document.getElementById('pick-identity').addEventListener('click', () => vscode.postMessage({ type: 'pickIdentityFile' }));
   document.getElementById('pick-gpus').addEventListener('click', () => vscode.postMessage({ type: 'pickGpus', values: values() }));
+  const setValues = (given) => {
+    Object.keys(given || {}).forEach((name) => {
+      const el = form.querySelector('[name="' + CSS.escape(name) + '"]');
+      if (el) { el.value = String(given[name]); }
+    });
+    submit.disabled = true;
+  };
+  // The values the form opened with (the model picked in the tree, a spec to prefill) come with the page.
+  setValues(JSON.parse(document.getElementById('modelide-data').textContent).values);
   const showWarnings = (w) => { document.getElementById('warnings').textContent = (w || []).join('\n'); };
   window.addEventListener('message', (event) => {
     const m = event.data;
     if (!m || typeof m.type !== 'string') { return; }
     if (m.type === 'values') {
-      Object.keys(m.values || {}).forEach((name) => {
-        const el = form.querySelector('[name="' + CSS.escape(name) + '"]');
-        if (el) { el.value = String(m.values[name]); }
-      });
-      submit.disabled = true;
+      setValues(m.values);
     } else if (m.type === 'validation') {
       form.querySelectorAll('.field-error').forEach((el) => { el.textContent = ''; });
       (m.fieldErrors || []).forEach((e) => {

@@ -10,12 +10,14 @@ public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware 
     private readonly Option<string?> _policy = CliOptions.Text("--policy", "P", "auto (GPU, then NPU, then CPU; default), preferCpu, preferGpu, preferNpu, maxEfficiency")
         .Suggest("auto", "preferCpu", "preferGpu", "preferNpu", "maxEfficiency");
     private readonly Option<string?> _epLibrary = CliOptions.Text("--ep-library", "PATH", "register an execution provider library (plugin or provider-bridge EP) first");
-    private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as JSON");
+    private readonly Option<string?> _cudaPath = CliOptions.Text("--cuda-path", "DIR",
+        $"also look for the CUDA libraries here (default: ${ExecutionProviderSelector.CudaPathVariable})");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as JSON (the NVIDIA GPU and CUDA findings under \"gpu\")");
 
     public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         var policy = ExecutionProviderSelector.ParsePolicy(parse.GetValue(_policy));
-        var report = ExecutionProviderSelector.Describe(policy, parse.GetValue(_epLibrary));
+        var report = ExecutionProviderSelector.Describe(policy, parse.GetValue(_epLibrary), cudaPath: parse.GetValue(_cudaPath));
         if (parse.GetValue(_json))
         {
             console.Out.WriteLine(JsonSerializer.Serialize(new
@@ -24,6 +26,7 @@ public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware 
                 executionProviders = report.ExecutionProviders.Select(e => new { name = e.Name, vendor = e.Vendor, deviceType = e.DeviceType }),
                 notes = report.Notes,
                 summary = report.Summary,
+                gpu = GpuJson(report.Gpu),
             }));
             return Task.FromResult(ExitCodes.Success);
         }
@@ -48,4 +51,20 @@ public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware 
         console.Out.WriteLine(report.Summary);
         return Task.FromResult(ExitCodes.Success);
     }
+
+    /// <summary>What a script needs to decide about the GPU: the GPUs, the driver, the runtime loaded, the CUDA libraries found and missing, the decision.</summary>
+    private static object? GpuJson(GpuReport? gpu) => gpu is null ? null : new
+    {
+        gpus = gpu.Driver.Gpus.Select(g => new { name = g.Name, totalMemoryBytes = g.TotalMemoryBytes, freeMemoryBytes = g.FreeMemoryBytes, computeCapability = g.ComputeCapability }),
+        driver = gpu.Driver.DriverVersion,
+        cudaDriver = gpu.Driver.CudaDriverVersionText,
+        probe = gpu.Driver.Source,
+        onnxRuntime = gpu.OnnxRuntimeVersion,
+        gpuRuntime = gpu.Runtime.IsGpuPack,
+        gpuRuntimeFolder = gpu.Runtime.PackFolder,
+        cudaLibraries = gpu.Libraries?.Found.Select(f => new { file = f.FileName, path = f.Path, source = f.Source }),
+        missingLibraries = gpu.Libraries?.Missing.Where(m => m.Required).Select(m => m.FileName),
+        useCuda = gpu.Decision.UseCuda,
+        reason = gpu.Decision.Sentence,
+    };
 }

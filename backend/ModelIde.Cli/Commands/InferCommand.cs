@@ -22,6 +22,8 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
     private readonly Option<string[]> _stop = CliOptions.Repeatable("--stop", "S", "stop when this text is generated (repeatable)");
     private readonly Option<bool> _chat = CliOptions.Flag("--chat", "wrap the prompt as a user message with the model's chat template");
     private readonly Option<string?> _epLibrary = CliOptions.Text("--ep-library", "PATH", "register an execution provider library first");
+    private readonly Option<string?> _cudaPath = CliOptions.Text("--cuda-path", "DIR",
+        $"also look for the CUDA libraries here (default: ${ExecutionProviderSelector.CudaPathVariable})");
     private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"reason\", \"file\", \"file_reason\", \"token_ids\", \"text\", \"tokens_per_second\"} instead of streaming");
 
     public override string Notes => "The text streams to stdout; the device and the speed summary go to stderr.";
@@ -48,7 +50,7 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
         var json = parse.GetValue(_json);
         options.Validate();
 
-        using var model = DecoderLanguageModel.Load(modelDir, policy, parse.GetValue(_epLibrary), parse.GetValue(_threads), parse.GetValue(_file));
+        using var model = DecoderLanguageModel.Load(modelDir, policy, parse.GetValue(_epLibrary), parse.GetValue(_threads), parse.GetValue(_file), parse.GetValue(_cudaPath));
         // genai_config.json's search defaults apply to whatever the user did not set.
         options = model.Config.Defaults.Apply(options, temperature is not null, topK is not null, topP is not null, penalty is not null);
         var chat = parse.GetValue(_chat);

@@ -18,6 +18,26 @@ public sealed class BlobRangeFetcher(ModelScopeApiClient api, HttpClient http)
     /// <see cref="ModelIdeException"/> with the right kind for retrying (429/5xx/network). The response's
     /// <c>RequestMessage.RequestUri</c> is the blob URL the hub redirected to.
     /// </summary>
+    /// <summary>
+    /// Where the hub sends a file: HEAD without following the redirect (as modelscope_hub's <c>_probe_redirect_url</c>
+    /// does) and the <c>Location</c> it answers; null when it answers anything else (then the GET to the hub decides, and
+    /// reports its errors).
+    /// </summary>
+    public async Task<Uri?> ResolveAsync(Uri hubUri, CancellationToken cancellationToken)
+    {
+        using var request = api.CreateRequest(HttpMethod.Head, hubUri);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(api.RequestTimeout);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        if ((int)response.StatusCode is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
+        {
+            return null;
+        }
+
+        var uri = location.IsAbsoluteUri ? location : new Uri(hubUri, location);
+        return uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps ? uri : null;
+    }
+
     public async Task<HttpResponseMessage> OpenAsync(Uri hubUri, long from, long? to, CancellationToken cancellationToken)
     {
         var uri = hubUri;

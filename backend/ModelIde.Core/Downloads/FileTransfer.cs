@@ -48,8 +48,10 @@ internal sealed class FileTransfer
     /// length says what is written, as long as one connection writes it from the front; the state goes to disk before a
     /// second connection writes anything out of order, and is kept up to date from then on.
     /// </param>
-    public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, SafeFileHandle handle, DownloadResumeState state, string statePath, bool stateOnDisk, DownloadProgressTracker tracker)
+    /// <param name="blobUri">Where the hub was found to redirect this file (see <see cref="BlobUrlPrefetch"/>), or null to ask it.</param>
+    public FileTransfer(BlobRangeFetcher fetcher, DownloadOptions options, Models.RepoFile file, Uri hubUri, Uri? blobUri, SafeFileHandle handle, DownloadResumeState state, string statePath, bool stateOnDisk, DownloadProgressTracker tracker)
     {
+        _blobUri = blobUri;
         _fetcher = fetcher;
         _options = options;
         _file = file;
@@ -76,7 +78,9 @@ internal sealed class FileTransfer
             while (true)
             {
                 // A new hasher per pass: it starts from byte 0 and reads back whatever a resumed file already holds.
-                _hasher = _file.Sha256 is null ? null : new StreamingSha256(_handle, _state);
+                // A file smaller than a part is hashed on the thread that reads it: hashing it takes less than handing
+                // its buffers to another thread would.
+                _hasher = _file.Sha256 is null ? null : new StreamingSha256(_handle, _state, inline: _file.Size < _minSplit);
                 try
                 {
                     await RunConnectionsAsync(cancellationToken).ConfigureAwait(false);
@@ -347,7 +351,7 @@ internal sealed class FileTransfer
     /// <summary>One connection: reads its range, then more work while there is some (a gap, or a steal once parallel paid off).</summary>
     private async Task ConnectionAsync(Slot slot, CancellationToken cancellationToken)
     {
-        var buffer = new ReadBuffer();
+        var buffer = new ReadBuffer(_file.Size);
         try
         {
             for (var current = slot; current is not null;)
@@ -456,7 +460,7 @@ internal sealed class FileTransfer
                 var error = ex as ModelIdeException ?? new ModelIdeException(ModelIdeErrorKind.Network, $"The connection broke while downloading '{_file.Path}': {ex.Message}", ex);
                 if (_blobUri is not null && error.Kind is ModelIdeErrorKind.PermissionDenied or ModelIdeErrorKind.NotFound or ModelIdeErrorKind.AuthenticationRequired)
                 {
-                    // The signed blob URL we reused may have expired: ask the hub for a fresh one, once.
+                    // The signed blob URL we reused (or resolved ahead) may have expired: ask the hub for a fresh one, once.
                     _blobUri = null;
                     if (attempt == 1)
                     {
@@ -617,8 +621,9 @@ internal sealed class FileTransfer
     private sealed class RangesIgnoredException() : Exception("The blob host ignored a Range header.");
 
     /// <summary>A connection's read buffer; replaced when the hasher takes the filled one.</summary>
-    private sealed class ReadBuffer
+    private sealed class ReadBuffer(long fileSize)
     {
-        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        /// <summary>No larger than the file (a small file's reads never fill 1 MiB).</summary>
+        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(fileSize, 1L << 12, BufferBytes));
     }
 }

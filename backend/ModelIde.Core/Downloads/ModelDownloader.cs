@@ -103,15 +103,19 @@ public sealed class ModelDownloader
         var listed = new HashSet<string>(listedPaths, StringComparer.OrdinalIgnoreCase);
         var tracker = new DownloadProgressTracker(files.Count, files.Sum(f => f.Size), _options.ProgressInterval, progress);
         var fromCache = new List<string>();
-        using var gate = new SemaphoreSlim(Math.Max(1, _options.MaxParallelFiles));
+        var parallel = Math.Max(1, _options.MaxParallelFiles);
+        using var gate = new SemaphoreSlim(parallel);
         using var stopOthers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Redirects looked up ahead for the files that are not already in place (a size check; the hash is checked in turn).
+        var toFetch = files.Where(f => f.Size > 0 && !LooksCached(RepoPathValidator.ResolveUnder(folder, f.Path), f)).Select(f => (f.Path, _api.FileDownloadUri(id, rev, f.Path))).ToArray();
+        await using var prefetch = new BlobUrlPrefetch(_fetcher, toFetch, lookahead: 2 * parallel, workers: parallel, stopOthers.Token);
         Exception? firstFailure = null;
         var tasks = files.Select(async file =>
         {
             await gate.WaitAsync(stopOthers.Token).ConfigureAwait(false);
             try
             {
-                if (await DownloadFileAsync(id, rev, folder, file, listed, tracker, stopOthers.Token).ConfigureAwait(false))
+                if (await DownloadFileAsync(id, rev, folder, file, listed, tracker, prefetch, stopOthers.Token).ConfigureAwait(false))
                 {
                     lock (fromCache)
                     {
@@ -135,6 +139,7 @@ public sealed class ModelDownloader
             }
             finally
             {
+                prefetch.Done(file.Path);
                 gate.Release();
             }
         }).ToArray();
@@ -156,7 +161,7 @@ public sealed class ModelDownloader
     }
 
     /// <summary>Downloads one file into place; returns true when it was already in the cache.</summary>
-    private async Task<bool> DownloadFileAsync(ModelId id, string revision, string folder, RepoFile file, IReadOnlySet<string> listed, DownloadProgressTracker tracker, CancellationToken cancellationToken)
+    private async Task<bool> DownloadFileAsync(ModelId id, string revision, string folder, RepoFile file, IReadOnlySet<string> listed, DownloadProgressTracker tracker, BlobUrlPrefetch prefetch, CancellationToken cancellationToken)
     {
         var target = RepoPathValidator.ResolveUnder(folder, file.Path);
         using var fileLock = await CrossProcessFileLock.AcquireAsync(_cache.LockFile(id, file.Path), cancellationToken).ConfigureAwait(false);
@@ -172,13 +177,14 @@ public sealed class ModelDownloader
         }
 
         var uri = _api.FileDownloadUri(id, revision, file.Path);
+        var blobUri = await prefetch.BlobUriAsync(file.Path).ConfigureAwait(false);
         for (var attempt = 0; ; attempt++)
         {
             var (handle, state, stateOnDisk) = partial.Open(file.Sha256, file.Size);
             string? actual;
             using (handle)
             {
-                var transfer = new FileTransfer(_fetcher, _options, file, uri, handle, state, partial.StatePath, stateOnDisk, tracker);
+                var transfer = new FileTransfer(_fetcher, _options, file, uri, blobUri, handle, state, partial.StatePath, stateOnDisk, tracker);
                 try
                 {
                     actual = await transfer.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -212,6 +218,10 @@ public sealed class ModelDownloader
         tracker.FileFinished(file.Path);
         return false;
     }
+
+    /// <summary>The target is a regular file of the listed size (the hash is not read here).</summary>
+    private static bool LooksCached(string target, RepoFile file) =>
+        NoFollow.Kind(target) == NoFollow.Entry.File && new FileInfo(target).Length == file.Size;
 
     /// <summary>The target is a regular file (never a link: that is replaced) of the listed size and hash.</summary>
     private static async Task<bool> IsCachedAsync(string target, RepoFile file, CancellationToken cancellationToken)

@@ -12,6 +12,12 @@ namespace ModelIde.Core.Downloads;
 /// of what is queued for hashing is handed over as it is (no copy) and hashed while it is still in the CPU cache; bytes
 /// written ahead of that (another connection's range, a resumed prefix) are read back from the file, usually from the
 /// page cache, once everything before them is on disk. Memory is bounded: at most <see cref="MaxQueued"/> buffers wait.
+/// <para>
+/// A file read on one connection and small enough that a second core has nothing to overlap (see
+/// <see cref="FileTransfer"/>) is hashed <c>inline</c>: on the thread that read the bytes, while they are in its cache,
+/// without the hashing task, the queue and a fresh buffer per read (for a folder of many small files those cost more
+/// than the hashing itself).
+/// </para>
 /// </summary>
 internal sealed class StreamingSha256 : IAsyncDisposable
 {
@@ -23,14 +29,16 @@ internal sealed class StreamingSha256 : IAsyncDisposable
     private readonly Channel<Item> _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(MaxQueued) { SingleReader = true });
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Task _hashing;
+    private readonly bool _inline;
     private long _queuedEnd;
     private long _hashed;
 
-    public StreamingSha256(SafeFileHandle file, DownloadResumeState state)
+    public StreamingSha256(SafeFileHandle file, DownloadResumeState state, bool inline = false)
     {
         _file = file;
         _state = state;
-        _hashing = Task.Run(HashQueuedAsync);
+        _inline = inline;
+        _hashing = inline ? Task.CompletedTask : Task.Run(HashQueuedAsync);
     }
 
     /// <summary>Bytes hashed so far.</summary>
@@ -44,6 +52,23 @@ internal sealed class StreamingSha256 : IAsyncDisposable
     /// </summary>
     public async ValueTask<bool> OfferAsync(long offset, byte[] buffer, int length, CancellationToken cancellationToken)
     {
+        if (_inline)
+        {
+            lock (_gate)
+            {
+                // What is on disk before these bytes (a resumed prefix) first, then these bytes; bytes out of order are
+                // read back from the file later, as on the hashing thread.
+                ReadBack(_hashed, Math.Min(offset, _state.ContiguousBytes));
+                if (offset == _hashed)
+                {
+                    _sha.AppendData(buffer, 0, length);
+                    Volatile.Write(ref _hashed, _hashed + length);
+                }
+            }
+
+            return false;
+        }
+
         while (true)
         {
             lock (_gate)
@@ -84,7 +109,11 @@ internal sealed class StreamingSha256 : IAsyncDisposable
 #pragma warning disable VSTHRD003 // _hashing is this object's own thread-pool loop (started in the constructor), not a foreign task.
         await _hashing.ConfigureAwait(false);
 #pragma warning restore VSTHRD003
-        ReadBack(_hashed, _state.ContiguousBytes);
+        lock (_gate)
+        {
+            ReadBack(_hashed, _state.ContiguousBytes);
+        }
+
         return _hashed == size ? Convert.ToHexStringLower(_sha.GetHashAndReset()) : null;
     }
 

@@ -23,8 +23,13 @@ public sealed class HfTokenizer
     private readonly IReadOnlyDictionary<string, int> _vocab;
     private readonly int? _bos;
 
-    private HfTokenizer(Tokenizer? inner, SentencePieceEncoder? sentencePiece, IReadOnlyDictionary<string, int> vocab, Dictionary<string, int> specials, int? bos)
+    // Set for byte-level BPE with ignore_merges (Llama 3); null runs the merges on every pre-token.
+    private readonly WholeWordBpeEncoder? _wholeWords;
+
+    private HfTokenizer(Tokenizer? inner, SentencePieceEncoder? sentencePiece, IReadOnlyDictionary<string, int> vocab, Dictionary<string, int> specials, int? bos,
+        WholeWordBpeEncoder? wholeWords = null)
     {
+        _wholeWords = wholeWords;
         _inner = inner;
         _sentencePiece = sentencePiece;
         _vocab = vocab;
@@ -145,22 +150,27 @@ public sealed class HfTokenizer
         var specials = addedTokens;
 
         var pattern = FindSplitPattern(root.TryGetProperty("pre_tokenizer", out var pre) ? pre : default) ?? Gpt2Pattern;
+        var preTokenizer = new CodePointRegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials);
+        Normalizer? normalizer = UsesNfc(root) ? new NfcNormalizer() : null;
         var options = new BpeOptions(vocab)
         {
             Merges = merges,
             ByteLevel = true,
             SpecialTokens = specials,
-            PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
-            Normalizer = UsesNfc(root) ? new NfcNormalizer() : null,
+            PreTokenizer = preTokenizer,
+            Normalizer = normalizer,
         };
         var bpe = BpeTokenizer.Create(options);
+        var wholeWords = DecoderModelConfig.Bool(model, "ignore_merges") is true
+            ? new WholeWordBpeEncoder(bpe, preTokenizer, normalizer, vocab.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), specials)
+            : null;
         var bos = FirstPostProcessorToken(root) is { } bosText && specials.TryGetValue(bosText, out var bosId) ? bosId : (int?)null;
         if (DecoderModelConfig.Bool(tokenizerConfig, "add_bos_token") is false)
         {
             bos = null;
         }
 
-        return new HfTokenizer(bpe, null, bpe.Vocabulary, specials, bos);
+        return new HfTokenizer(bpe, null, bpe.Vocabulary, specials, bos, wholeWords);
     }
 
     private static HfTokenizer FromSentencePiece(SentencePieceModel model, JsonElement tokenizerConfig, Dictionary<string, int> addedTokens, bool? postProcessorBos = null)
@@ -222,7 +232,7 @@ public sealed class HfTokenizer
     /// </summary>
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
     {
-        var ids = _sentencePiece is { } sp ? sp.Encode(text) : _inner!.EncodeToIds(text);
+        var ids = _sentencePiece is { } sp ? sp.Encode(text) : _wholeWords is { } whole ? whole.Encode(text) : _inner!.EncodeToIds(text);
         if (addSpecialTokens && _bos is { } bos)
         {
             var withBos = new List<int>(ids.Count + 1) { bos };

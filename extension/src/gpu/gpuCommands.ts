@@ -6,7 +6,7 @@ import { options } from '../options';
 import { GpuMethods, GpuStatusResult } from '../sidecar/protocol.generated';
 import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
-import { describeGpus, enableProgress, enableStep } from './gpuEnable';
+import { describeGpus, enableProgress, enableStep, gpuOffered } from './gpuEnable';
 
 export function registerGpuFeatures(context: vscode.ExtensionContext, sidecar: SidecarHost): void {
   context.subscriptions.push(
@@ -14,6 +14,14 @@ export function registerGpuFeatures(context: vscode.ExtensionContext, sidecar: S
       enableGpu(sidecar).catch((e) => vscode.window.showErrorMessage(vscode.l10n.t('Enabling the GPU failed: {0}', errorMessage(e)))),
     ),
   );
+  // The palette shows the command once a started sidecar has found a GPU (or an installed runtime). Not awaited: the
+  // probe must not hold back the requests that wait for start-up.
+  sidecar.addStartHook(async (send) => {
+    void send(GpuMethods.status, { cudaPath: options.cudaPath() }).then(
+      (status) => vscode.commands.executeCommand('setContext', 'modelscope.gpuOffered', gpuOffered(status)),
+      (error) => sidecar.log.warn(`GPU probe failed: ${errorMessage(error)}`),
+    );
+  });
 }
 
 async function enableGpu(sidecar: SidecarHost): Promise<void> {

@@ -21,6 +21,15 @@ export function enableStep(status: GpuStatusResult): EnableStep {
   return status.gpus.length === 0 ? 'noGpu' : 'install';
 }
 
+/**
+ * Whether "Enable GPU (CUDA)" is offered in the command palette: an NVIDIA GPU was found, or the runtime is installed
+ * (so it can be checked or repaired). Without either the command would only explain that there is nothing to enable;
+ * `modelide gpu enable --force` stays for installing ahead of a GPU.
+ */
+export function gpuOffered(status: GpuStatusResult): boolean {
+  return status.supported && (status.gpus.length > 0 || status.installed);
+}
+
 /** Percentage points to add to a progress bar that last showed `previousPercent`, and the "120 MB / 233 MB" line. */
 export function enableProgress(p: GpuProgressParams, previousPercent: number): { percent: number; increment: number; message: string } {
   const percent = p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : previousPercent;

@@ -26,3 +26,19 @@ export function findRunnableModelDir(dir: string, readdir: (p: string) => string
   };
   return holdsModel(dir, 0) ? dir : undefined;
 }
+
+/**
+ * What the playground calls a model folder: "owner/name" for a ModelScope cache snapshot
+ * (`<cache>/models/<owner>--<name>/snapshots/<revision>`, with "@revision" unless it is master), else the folder's name.
+ */
+export function modelLabel(dir: string): string {
+  const parts = dir.split(/[\\/]+/).filter(Boolean);
+  const n = parts.length;
+  if (n >= 3 && parts[n - 2] === 'snapshots' && parts[n - 3].includes('--')) {
+    const folder = parts[n - 3];
+    const split = folder.indexOf('--');
+    const id = `${folder.slice(0, split)}/${folder.slice(split + 2)}`;
+    return parts[n - 1] === 'master' ? id : `${id}@${parts[n - 1]}`;
+  }
+  return parts[n - 1] ?? dir;
+}

@@ -1,6 +1,5 @@
 // Chat playground: loads a local model (inference/load), streams tokens (inference/token), stop = cancel.
 import { randomUUID } from 'crypto';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { escapeHtml } from '../common/html';
 import { options } from '../options';
@@ -8,6 +7,7 @@ import { ChatMessage, InferenceLoadResult, InferenceMethods } from '../sidecar/p
 import { errorMessage, isCancellation } from '../sidecar/rpcErrors';
 import { SidecarHost } from '../sidecar/sidecarHost';
 import { createPanel, messageOf, renderPanel } from '../webviews/webviewPanel';
+import { modelLabel } from './modelDir';
 import { PlaygroundParams, paramLimits, playgroundParams } from './playgroundParams';
 
 const historyLimit = 100;
@@ -96,7 +96,7 @@ export class PlaygroundPanel implements vscode.Disposable {
     const post = (m: unknown) => void this.panel?.webview.postMessage(m);
     try {
       this.loaded = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Loading {0}...', path.basename(this.modelDir!)) },
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Loading {0}...', modelLabel(this.modelDir!)) },
         () =>
           this.sidecar.request(InferenceMethods.load, {
             modelDir: this.modelDir!,
@@ -123,7 +123,7 @@ export class PlaygroundPanel implements vscode.Disposable {
   private render(): void {
     const t = (s: string) => escapeHtml(s);
     renderPanel(this.panel!, this.context.extensionUri, {
-      title: vscode.l10n.t('Playground: {0}', path.basename(this.modelDir!)),
+      title: vscode.l10n.t('Playground: {0}', modelLabel(this.modelDir!)),
       script: 'playground.js',
       data: {
         history: this.history,

@@ -76,6 +76,7 @@ export class FinetunePanel implements vscode.Disposable {
   ) {}
 
   async show(initial: Partial<JobSpec>): Promise<void> {
+    const values = formValuesFromSpec({ tuner: 'lora', numTrainEpochs: 1, ...initial });
     if (!this.panel) {
       this.panel = createPanel(this.extensionUri, 'modelscope.finetune', vscode.l10n.t('Fine-tune Remotely'));
       this.panel.onDidDispose(() => (this.panel = undefined));
@@ -84,12 +85,13 @@ export class FinetunePanel implements vscode.Disposable {
         .request(JobsMethods.presets, {})
         .then((r) => r.presets)
         .catch(() => []);
-      this.render();
+      // The first values travel in the page itself: a message posted while the new page loads can arrive before its
+      // script listens (seen on a loaded machine: the model picked in the tree was missing from the form).
+      this.render(values);
     } else {
       this.panel.reveal();
+      void this.panel.webview.postMessage({ type: 'values', values });
     }
-    const values = formValuesFromSpec({ tuner: 'lora', numTrainEpochs: 1, ...initial });
-    void this.panel.webview.postMessage({ type: 'values', values });
   }
 
   dispose(): void {
@@ -132,7 +134,7 @@ export class FinetunePanel implements vscode.Disposable {
     }
   }
 
-  private render(): void {
+  private render(values: JobFormValues): void {
     const t = (s: string) => escapeHtml(s);
     const rows = fields()
       .map((f) => {
@@ -175,6 +177,7 @@ export class FinetunePanel implements vscode.Disposable {
 <div id="warnings" class="warning"></div>
 <h2>${t(vscode.l10n.t('Command'))}</h2>
 <pre id="command" class="log">${t(vscode.l10n.t('Press "Preview Command" to see the exact command that will run.'))}</pre>`,
+      data: { values },
     });
   }
 

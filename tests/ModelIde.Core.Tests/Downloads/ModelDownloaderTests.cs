@@ -4,6 +4,7 @@ using ModelIde.Core.Downloads;
 using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
 using ModelIde.Core.Tests.Hub;
+using ModelIde.Hub;
 using ModelIde.Hub.Faults;
 
 namespace ModelIde.Core.Tests.Downloads;
@@ -107,6 +108,35 @@ public sealed class ModelDownloaderTests(LocalHubFixture fixture) : IDisposable
         Assert.InRange(blob.Sum(r => r.BytesSent), size, size + (blob.Count * (1L << 20)));
         Assert.Equal(size, result.BytesFetched);
         Assert.All(blob, r => Assert.False(r.HasAuthorization || r.HasSessionCookie));
+    }
+
+    [Fact]
+    public async Task Files_are_looked_up_ahead_one_request_each_and_a_refused_blob_url_from_the_look_up_is_asked_for_again()
+    {
+        var api = fixture.Client();
+        using var cache = new TempFolder();
+        // One file at a time, so every file after the first is looked up while the one before it downloads.
+        var downloader = new ModelDownloader(api, fixture.Http, new ModelCacheLayout(cache.Path), Fast(new DownloadOptions { MaxParallelFiles = 1 }));
+        var plan = (await downloader.PlanAsync(Tiny, "master", null, CancellationToken.None)).Where(f => f.Size > 0).Select(f => f.Path).ToArray();
+        var last = plan[^1];
+        // The blob host refuses the last file's first request, as it would a signed URL that expired after the look-up.
+        fixture.Hub.Faults.Add(new FaultRule { PathRegex = "^/blobs/modelide/tiny-stdlib-coder/[0-9a-f]+/" + System.Text.RegularExpressions.Regex.Escape(last) + "\\?", Status = 403, Count = 1 });
+        var result = await downloader.DownloadAsync(Tiny, null, null, null, CancellationToken.None);
+
+        AssertMatchesOriginals(result.LocalPath);
+        var log = fixture.Hub.RequestLog.Entries;
+        string FileOf(HubRequest r) => Uri.UnescapeDataString(r.Host == "api"
+            ? r.Query.Split('&').Single(q => q.StartsWith("FilePath=", StringComparison.Ordinal))["FilePath=".Length..]
+            : r.Path[(r.Path.IndexOf('/', "/blobs/modelide/tiny-stdlib-coder/".Length) + 1)..]);
+        var lookups = log.Where(r => r.Host == "api" && r.Path.EndsWith("/repo", StringComparison.Ordinal)).ToArray();
+        Assert.All(lookups, r => Assert.Equal(302, r.Status));
+        Assert.Equal(plan.Order(StringComparer.Ordinal), log.Where(r => r.Host == "blob" && r.Status == 200).Select(FileOf).Order(StringComparer.Ordinal));
+        // One request to the hub per file (a HEAD ahead of its turn for all but possibly the first), and one more GET
+        // for the refused file once the blob host said no.
+        Assert.All(plan.Where(p => p != last), p => Assert.Single(lookups, r => FileOf(r) == p));
+        Assert.All(plan.Skip(1).Where(p => p != last), p => Assert.Equal("HEAD", lookups.Single(r => FileOf(r) == p).Method));
+        Assert.Equal(["HEAD", "GET"], lookups.Where(r => FileOf(r) == last).Select(r => r.Method));
+        Assert.Equal(403, log.First(r => r.Host == "blob" && FileOf(r) == last).Status);
     }
 
     [Fact]

@@ -31,11 +31,13 @@ public sealed class StreamingSha256Tests : IDisposable
     }
 
     [Theory]
-    [InlineData(1, 0)]
-    [InlineData(7, 1)]
-    [InlineData(42, 2)]
-    [InlineData(99, 3)]
-    public async Task Ranges_written_in_random_order_and_chunk_sizes_hash_like_the_whole_file(int seed, int resumedRanges)
+    [InlineData(1, 0, false)]
+    [InlineData(7, 1, false)]
+    [InlineData(42, 2, false)]
+    [InlineData(99, 3, false)]
+    [InlineData(5, 0, true)]
+    [InlineData(13, 2, true)]
+    public async Task Ranges_written_in_random_order_and_chunk_sizes_hash_like_the_whole_file(int seed, int resumedRanges, bool inline)
     {
         var random = new Random(seed);
         var content = new byte[random.Next(300_000, 900_000)];
@@ -57,7 +59,7 @@ public sealed class StreamingSha256Tests : IDisposable
             next[r] += prefix;
         }
 
-        await using var hasher = new StreamingSha256(handle, state);
+        await using var hasher = new StreamingSha256(handle, state, inline);
         var pending = Enumerable.Range(0, ranges.Length).Where(r => next[r] < ranges[r].End).ToList();
         var taken = 0;
         while (pending.Count > 0)
@@ -73,7 +75,8 @@ public sealed class StreamingSha256Tests : IDisposable
         }
 
         Assert.Equal(1, state.RangeCount);
-        Assert.True(taken > 0, "buffers at the end of the queue are hashed as they are");
+        // The hashing thread takes buffers at the end of its queue; inline hashing never keeps one.
+        Assert.Equal(!inline, taken > 0);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), await hasher.FinishAsync(content.Length));
     }
 
@@ -91,6 +94,26 @@ public sealed class StreamingSha256Tests : IDisposable
         }
 
         // Only the handed-over buffers were hashed: the file could have been anything.
+        RandomAccess.Write(handle, new byte[content.Length], 0);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), await hasher.FinishAsync(content.Length));
+    }
+
+    [Fact]
+    public async Task Inline_hashing_of_one_stream_after_a_resumed_prefix_hashes_the_prefix_from_the_file_and_the_rest_from_the_buffers()
+    {
+        var content = RandomNumberGenerator.GetBytes(700_000);
+        var state = DownloadResumeState.Create(null, content.Length);
+        using var handle = File.OpenHandle(Path.Combine(_dir, "inline"), FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        RandomAccess.Write(handle, content.AsSpan(0, 123_457), 0);
+        state.MarkWritten(0, 123_457);
+        await using var hasher = new StreamingSha256(handle, state, inline: true);
+        for (var at = 123_457; at < content.Length; at += 65_536)
+        {
+            Assert.False(await WriteAndOfferAsync(hasher, handle, state, content, at, Math.Min(65_536, content.Length - at)));
+        }
+
+        // Everything was hashed by the time the last buffer came back: the file could now be anything.
+        Assert.Equal(content.Length, hasher.Hashed);
         RandomAccess.Write(handle, new byte[content.Length], 0);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), await hasher.FinishAsync(content.Length));
     }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { describeGpus, enableProgress, enableStep } from '../../../extension/src/gpu/gpuEnable';
+import { describeGpus, enableProgress, enableStep, gpuOffered } from '../../../extension/src/gpu/gpuEnable';
 import type { GpuStatusResult } from '../../../extension/src/sidecar/protocol.generated';
 
 // What gpu/status answers on a machine with an H200 and no GPU runtime yet (the shape is the generated contract's).
@@ -22,6 +22,13 @@ describe('Enable GPU (CUDA)', () => {
   it('installs when a GPU is found and the runtime is missing or damaged', () => {
     assert.equal(enableStep(h200), 'install');
     assert.equal(enableStep({ ...h200, problem: 'libonnxruntime.so: SHA-256 mismatch' }), 'install');
+  });
+
+  it('is offered in the palette only with a GPU or an installed runtime, on a platform with a CUDA build', () => {
+    assert.equal(gpuOffered(h200), true);
+    assert.equal(gpuOffered({ ...h200, gpus: [] }), false);
+    assert.equal(gpuOffered({ ...h200, gpus: [], installed: true }), true);
+    assert.equal(gpuOffered({ ...h200, supported: false }), false);
   });
 
   it('asks before installing without an NVIDIA GPU', () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { findRunnableModelDir } from '../../../extension/src/inference/modelDir';
+import { findRunnableModelDir, modelLabel } from '../../../extension/src/inference/modelDir';
 
 /** A readdir over an in-memory tree: folders are objects, files are null; reading a file throws as fs does. */
 function readdirOf(tree: Record<string, unknown>, root: string) {
@@ -36,5 +36,18 @@ describe('findRunnableModelDir', () => {
     assert.equal(findRunnableModelDir(root, readdirOf({ '.git': { 'model.onnx': null } }, root)), undefined);
     assert.equal(findRunnableModelDir(root, readdirOf({ a: { b: { c: { d: { e: { 'model.onnx': null } } } } } }, root)), undefined);
     assert.equal(findRunnableModelDir(root, () => { throw new Error('ENOENT'); }), undefined);
+  });
+});
+
+describe('modelLabel', () => {
+  it('names a cache snapshot by its model id, and its revision unless master', () => {
+    assert.equal(modelLabel('/home/u/.cache/modelscope/models/modelide--tiny-stdlib-coder/snapshots/master'), 'modelide/tiny-stdlib-coder');
+    assert.equal(modelLabel('/c/models/Qwen--Qwen2.5-0.5B-Instruct/snapshots/v1.0.1/'), 'Qwen/Qwen2.5-0.5B-Instruct@v1.0.1');
+    assert.equal(modelLabel('C:\\cache\\models\\a--b\\snapshots\\master'), 'a/b');
+  });
+
+  it('names any other folder by its own name', () => {
+    assert.equal(modelLabel('/work/models/tiny-stdlib-coder'), 'tiny-stdlib-coder');
+    assert.equal(modelLabel('/x/snapshots/master'), 'master');
   });
 });

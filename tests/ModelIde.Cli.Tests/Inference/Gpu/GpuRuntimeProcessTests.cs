@@ -87,6 +87,48 @@ public sealed class GpuRuntimeProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Devices_json_reports_the_gpu_and_the_cuda_libraries_found_under_cuda_path()
+    {
+        var cuda = NativeStubs.CudaSet(Path.Combine(_dir, "cuda-json"), withDriver: false);
+
+        var without = await RunCliAsync(null, "devices", "--json");
+        Assert.True(without.Code == 0, without.Err);
+        using (var doc = JsonDocument.Parse(without.Out))
+        {
+            var gpu = doc.RootElement.GetProperty("gpu");
+            Assert.Equal(NativeStubs.GpuName, gpu.GetProperty("gpus")[0].GetProperty("name").GetString());
+            Assert.Equal(NativeStubs.DriverVersion, gpu.GetProperty("driver").GetString());
+            Assert.True(gpu.GetProperty("gpuRuntime").GetBoolean());
+            Assert.Contains("libcublasLt.so.13", gpu.GetProperty("missingLibraries").EnumerateArray().Select(e => e.GetString()));
+            Assert.False(gpu.GetProperty("useCuda").GetBoolean());
+            Assert.Contains("libcublasLt.so.13", gpu.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        }
+
+        // --cuda-path is read by the command itself (no MODELIDE_CUDA_PATH): every required library is found there.
+        var with = await RunCliAsync(null, "devices", "--json", "--cuda-path", cuda);
+        Assert.True(with.Code == 0, with.Err);
+        using (var doc = JsonDocument.Parse(with.Out))
+        {
+            var gpu = doc.RootElement.GetProperty("gpu");
+            Assert.Empty(gpu.GetProperty("missingLibraries").EnumerateArray());
+            var found = gpu.GetProperty("cudaLibraries").EnumerateArray().ToDictionary(f => f.GetProperty("file").GetString()!, f => f.GetProperty("path").GetString()!);
+            Assert.Equal(Path.Combine(cuda, "libcublasLt.so.13"), found["libcublasLt.so.13"]);
+            Assert.True(gpu.GetProperty("useCuda").GetBoolean(), gpu.GetProperty("reason").GetString());
+        }
+
+        // infer --cuda-path reaches the same libraries; these stubs cannot start the provider, so the answer comes from the CPU.
+        var (prompt, expected) = Reference();
+        var infer = await RunCliAsync(null, "infer", "--model", RepoPaths.TinyModelDir(), "--prompt", prompt, "--max-new-tokens", "12", "--threads", "2", "--cuda-path", cuda, "--json");
+        Assert.True(infer.Code == 0, infer.Err);
+        using (var doc = JsonDocument.Parse(infer.Out))
+        {
+            Assert.Equal("cpu", doc.RootElement.GetProperty("device").GetString());
+            Assert.Contains("failed to start the CUDA provider", doc.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.Equal(expected, doc.RootElement.GetProperty("token_ids").EnumerateArray().Select(x => x.GetInt32()));
+        }
+    }
+
+    [Fact]
     public async Task Gpu_enable_status_and_remove_through_the_cli()
     {
         var spec = GpuRuntimePackSpec.LinuxX64;

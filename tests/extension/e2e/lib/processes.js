@@ -59,7 +59,8 @@ function startLogged(command, args, { env, cwd, log, ready, timeoutMs = 120000 }
   const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let seen = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} not ready after ${timeoutMs} ms; see ${log}`)), timeoutMs);
+    // A process that never got ready is stopped here: the caller has no pid to stop it by.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} not ready after ${timeoutMs} ms; see ${log}`)); }, timeoutMs);
     const onData = chunk => {
       fs.writeSync(out, chunk);
       if (seen !== null) {

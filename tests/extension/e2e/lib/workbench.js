@@ -58,7 +58,8 @@ class Workbench {
 
   /** Starts hub + code-server (+ extension) and opens the workbench in Chromium. */
   /** `workspaceSettings`: written to the opened folder's .vscode/settings.json (what a cloned project may carry). */
-  async start({ locale, settings = {}, workspaceSettings } = {}) {
+  /** `models`: the folder whose sub-folders the hub serves as modelide/<name> (default: the repository's models/). */
+  async start({ locale, settings = {}, workspaceSettings, models = path.join(ROOT, 'models') } = {}) {
     const codeServer = required('CODE_SERVER');
     const node24 = required('NODE24');
     const env = { ...process.env, PATH: `${node24}/bin:${process.env.PATH}`, MODELSCOPE_CACHE: this.cacheDir, MODELIDE_JOBS_STATE_DIR: this.jobsStateDir };
@@ -68,7 +69,7 @@ class Workbench {
     const hubPort = await freePort();
     // The token goes to the hub in its environment: a command line is visible to every user (and to the sweep).
     const hub = await startLogged(hubCommand(), ['hub', '--port', String(hubPort), '--data', path.join(this.dir, 'hub'),
-      '--models', path.join(ROOT, 'models'), '--catalogue-size', '200'],
+      '--models', models, '--catalogue-size', '200'],
       { env: { ...env, MODELIDE_HUB_DEMO_TOKEN: this.demoToken }, cwd: ROOT, log: path.join(ARTIFACTS, `${this.name}-hub.log`), ready: t => /Local hub ready|http:\/\/127\.0\.0\.1:\d+/.test(t) });
     this.pids.push(hub.child.pid);
     remember(hub.child.pid);

@@ -73,7 +73,8 @@ describe('ModelIde in VS Code (code-server)', () => {
     await wb.openModelScopeView();
     const model = page.locator('.pane', { hasText: /Models/ }).first().locator('.monaco-list-row', { hasText: MODEL }).first();
     await wb.contextMenu(model, 'Run Locally');
-    await page.locator('.tab', { hasText: 'Playground' }).first().waitFor({ state: 'visible', timeout: 60000 });
+    // The tab names the model, not the cache's snapshots/master folder.
+    await page.locator('.tab', { hasText: `Playground: ${MODEL}` }).first().waitFor({ state: 'visible', timeout: 60000 });
     const panel = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
     const device = panel.locator('#device');
     await device.filter({ hasText: /cpu|gpu|npu/i }).waitFor({ timeout: 120000 });
