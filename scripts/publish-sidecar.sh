@@ -4,7 +4,9 @@
 # <extensionPath>/sidecar/modelide-sidecar (.exe on Windows); scripts/package.sh copies one of these folders to
 # extension/sidecar/. MODELIDE_PUBLISH_PROJECT, MODELIDE_PUBLISH_EXE and MODELIDE_PUBLISH_OUT publish another
 # executable the same way (bench/package: the `modelide` CLI, the sidecar that carried the hub before).
-# Not trimmed: StreamJsonRpc and System.Text.Json serialization use reflection.
+# Trimmed (TrimMode=partial, set up in the project: the framework and the libraries marked trimmable lose unused code;
+# our assemblies and the reflection-heavy libraries stay whole); MODELIDE_PUBLISH_TRIMMED=false publishes untrimmed
+# (bench/package's peers). The Roslyn trim analyzer is off: it flags our reflection as if our assemblies were trimmed.
 # ReadyToRun when the Crossgen2 pack can be restored (faster start-up); otherwise plain IL. Usage:
 #   scripts/publish-sidecar.sh [linux-x64|linux-arm64|osx-arm64|win-x64 ...]   (no osx-x64: ONNX Runtime has no natives for it)
 set -euo pipefail
@@ -16,10 +18,13 @@ EXE="${MODELIDE_PUBLISH_EXE:-modelide-sidecar}"
 OUT_BASE="${MODELIDE_PUBLISH_OUT:-$ROOT/.build/sidecar}"
 [ $# -gt 0 ] || set -- linux-x64
 R2R="${MODELIDE_READY_TO_RUN:-auto}"   # auto | true | false
+# Only the sidecar's project carries the trimming setup; another project publishes untrimmed unless asked.
+case "$PROJECT" in *ModelIde.Sidecar.csproj) trim_default=true;; *) trim_default=false;; esac
+TRIMMED="${MODELIDE_PUBLISH_TRIMMED:-$trim_default}"
 
 publish() {  # rid out readyToRun
   dotnet publish "$PROJECT" -c Release -r "$1" --self-contained true -o "$2" -nologo -v q -clp:ErrorsOnly \
-    -p:PublishSingleFile=false -p:PublishTrimmed=false -p:PublishReadyToRun="$3" \
+    -p:PublishSingleFile=false -p:PublishTrimmed="$TRIMMED" -p:EnableTrimAnalyzer=false -p:PublishReadyToRun="$3" \
     -p:DebugType=none -p:GenerateDocumentationFile=false \
     -p:NuGetLockFilePath=obj/packages."$1".lock.json  # a runtime-specific restore would otherwise rewrite the committed lock files
 }

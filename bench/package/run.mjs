@@ -1,8 +1,8 @@
-// The shipped package before and after the sidecar stopped carrying the local hub, measured in one run: VSIX size for
-// linux-x64, the sidecar folder on disk, and cold start to the first answered request of the new host
-// (modelide-sidecar) beside the old one (`modelide serve`: the CLI with ASP.NET Core, OpenIddict and EF Core), both
-// self-contained and published with the same options, started in turns.
-// Usage: node package/run.mjs --new DIR --old DIR --new-vsix FILE --old-vsix FILE [--json out.json]
+// The shipped package measured in one run beside two peers: VSIX size for linux-x64, the sidecar folder on disk, and
+// cold start to the first answered request of the shipped host (modelide-sidecar, trimmed), the same host untrimmed
+// (before trimming) and `modelide serve` (before the sidecar stopped carrying the local hub: the CLI with ASP.NET Core,
+// OpenIddict and EF Core), all self-contained and ReadyToRun, started in turns.
+// Usage: node package/run.mjs --new DIR --untrimmed DIR --old DIR --new-vsix FILE --untrimmed-vsix FILE --old-vsix FILE [--json out.json]
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -15,6 +15,7 @@ const arg = (name) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const newDir = arg('--new');
+const untrimmedDir = arg('--untrimmed');
 const oldDir = arg('--old');
 const runs = Number(process.env.MODELIDE_BENCH_RUNS ?? 7);
 const mb = (bytes) => bytes / 1e6;
@@ -38,30 +39,36 @@ async function coldStart(exe, args) {
 
 const hosts = {
   new: { exe: join(newDir, 'modelide-sidecar'), args: [] },
+  untrimmed: { exe: join(untrimmedDir, 'modelide-sidecar'), args: [] },
   old: { exe: join(oldDir, 'modelide'), args: ['serve'] },
 };
 for (const h of Object.values(hosts)) {
   const v = spawnSync(h.exe, ['--version'], { encoding: 'utf8' });
   if (v.status !== 0) throw new Error(`${h.exe} --version failed: ${v.stderr}`);
 }
-await coldStart(hosts.new.exe, hosts.new.args); // first runs fill the disk cache for both
-await coldStart(hosts.old.exe, hosts.old.args);
-const times = { new: [], old: [] };
+for (const h of Object.values(hosts)) await coldStart(h.exe, h.args); // first runs fill the disk cache for each
+const times = { new: [], untrimmed: [], old: [] };
+const orders = [['new', 'untrimmed', 'old'], ['old', 'new', 'untrimmed'], ['untrimmed', 'old', 'new']];
 for (let i = 0; i < runs; i++) {
-  for (const key of i % 2 ? ['old', 'new'] : ['new', 'old']) {
+  for (const key of orders[i % orders.length]) {
     times[key].push(await coldStart(hosts[key].exe, hosts[key].args));
   }
 }
 
 const figures = [];
 const add = (name, value, unit, peer, peerValue, target, met) => figures.push({ name, value, unit, peer, peerValue, ratio: value / peerValue, target, met });
-const newVsix = statSync(arg('--new-vsix')).size;
-const oldVsix = statSync(arg('--old-vsix')).size;
-add('VSIX size, linux-x64', mb(newVsix), 'MB', 'before: sidecar with the local hub', mb(oldVsix), '< 60 MB', mb(newVsix) < 60);
-add('sidecar folder on disk', mb(folderBytes(newDir)), 'MB', 'before: sidecar with the local hub', mb(folderBytes(oldDir)), '', undefined);
-const coldNew = median(times.new);
-const coldOld = median(times.old);
-add(`sidecar cold start to first answered RPC (self-contained, median of ${runs})`, coldNew, 'ms', 'before: `modelide serve`', coldOld, 'not slower', coldNew <= coldOld);
+const vsix = { new: statSync(arg('--new-vsix')).size, untrimmed: statSync(arg('--untrimmed-vsix')).size, old: statSync(arg('--old-vsix')).size };
+const folder = { new: folderBytes(newDir), untrimmed: folderBytes(untrimmedDir), old: folderBytes(oldDir) };
+const cold = { new: median(times.new), untrimmed: median(times.untrimmed), old: median(times.old) };
+const hub = 'before: sidecar with the local hub';
+const untrimmed = 'before: the same sidecar untrimmed';
+add('VSIX size, linux-x64', mb(vsix.new), 'MB', hub, mb(vsix.old), '< 60 MB', mb(vsix.new) < 60);
+add('VSIX size, linux-x64 (trimming)', mb(vsix.new), 'MB', untrimmed, mb(vsix.untrimmed), '', undefined);
+add('sidecar folder on disk', mb(folder.new), 'MB', hub, mb(folder.old), '', undefined);
+add('sidecar folder on disk (trimming)', mb(folder.new), 'MB', untrimmed, mb(folder.untrimmed), '', undefined);
+const coldName = `sidecar cold start to first answered RPC (self-contained, median of ${runs})`;
+add(coldName, cold.new, 'ms', 'before: `modelide serve`', cold.old, 'not slower', cold.new <= cold.old);
+add(`${coldName} (trimming)`, cold.new, 'ms', untrimmed, cold.untrimmed, '', undefined);
 for (const f of figures) {
   console.log(`${f.name}: ${f.value.toFixed(1)} ${f.unit} vs ${f.peer} ${f.peerValue.toFixed(1)} ${f.unit} (${f.ratio.toFixed(2)}×)`);
 }

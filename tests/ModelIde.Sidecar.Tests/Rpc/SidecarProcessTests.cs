@@ -11,18 +11,27 @@ public sealed partial class SidecarProcessTests
 {
     internal static Process StartSidecar(params string[] extra) => StartSidecar(new Dictionary<string, string?>(), extra);
 
+    /// <summary>
+    /// The published, trimmed executable (what the VSIX ships; scripts/test.d/30-e2e.sh points here at the one it packaged)
+    /// when set, else the build output through <c>dotnet</c>.
+    /// </summary>
+    internal static string? PublishedExecutable => Environment.GetEnvironmentVariable("MODELIDE_SIDECAR_EXE") is { Length: > 0 } exe ? exe : null;
+
     /// <summary>As above, with environment changes: a null value removes the variable.</summary>
     internal static Process StartSidecar(IReadOnlyDictionary<string, string?> env, params string[] extra)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "modelide-sidecar.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(PublishedExecutable ?? "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(dll);
+        if (PublishedExecutable is null)
+        {
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelide-sidecar.dll"));
+        }
+
         foreach (var e in extra)
         {
             psi.ArgumentList.Add(e);
