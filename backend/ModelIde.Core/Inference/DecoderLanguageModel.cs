@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using ModelIde.Core.Inference.Gpu;
 
 namespace ModelIde.Core.Inference;
 
@@ -11,9 +12,9 @@ namespace ModelIde.Core.Inference;
 /// </summary>
 public sealed class DecoderLanguageModel : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly SessionOptions _options;
     private readonly SemaphoreSlim _busy = new(1, 1);
+    private readonly int? _threads;
+    private readonly NvidiaGpu? _gpu;
 
     // Built once per model, not per generation: Run's name arrays, and one [1, kv, 0, head] tensor that every layer's
     // past starts from (inputs are read-only, so all of them can share it).
@@ -21,9 +22,22 @@ public sealed class DecoderLanguageModel : IDisposable
     private readonly string[] _outputNames;
     private readonly OrtValue _emptyPast;
 
+    // The last position's logits as float32, for the sampler: one vocab-sized array per model, not per generation
+    // (generations never overlap, see _busy), which keeps a short generation's managed bytes per token low.
+    private readonly float[] _lastRow;
+
+    // Replaced once, by a CPU session over the same file, when a GPU (CUDA) session fails while generating.
+    private InferenceSession _session;
+    private SessionOptions _options;
+    private bool _onGpu;
+    private int _runs;
+
     private DecoderLanguageModel(ModelFolderChoice folder, InferenceSession session, SessionOptions options, DecoderModelConfig config,
-        HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason)
+        HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason, int? threads, NvidiaGpu? gpu)
     {
+        _onGpu = device == "gpu";
+        _threads = threads;
+        _gpu = gpu;
         Directory = folder.Root;
         Folder = folder;
         TemplateTokens = templateTokens;
@@ -44,6 +58,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
         _outputNames = outputs.ToArray();
         _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, config.KvType, [1, config.KvHeads, 0, config.HeadSize]);
+        _lastRow = new float[config.VocabSize];
     }
 
     /// <summary>The folder the user gave.</summary>
@@ -65,10 +80,20 @@ public sealed class DecoderLanguageModel : IDisposable
     public ChatTemplateTokens TemplateTokens { get; }
 
     /// <summary>Where the session runs ("cpu", "gpu", or what GetEpDeviceForInputs reported).</summary>
-    public string Device { get; }
+    public string Device { get; private set; }
 
-    /// <summary>Why: what was found and chosen, in words.</summary>
-    public string Reason { get; }
+    /// <summary>Why: what was found and chosen, in words (after a CUDA failure while generating, that failure).</summary>
+    public string Reason { get; private set; }
+
+    /// <summary>Test seam: called with the 1-based count of Run calls before each one; may throw like a failing GPU.</summary>
+    internal Action<int>? BeforeRunForTests { get; set; }
+
+    /// <summary>Test seam: treats this (CPU) session as the CUDA one, so a failing Run takes the CPU fallback path.</summary>
+    internal void StandInForCudaForTests()
+    {
+        _onGpu = true;
+        Device = "gpu";
+    }
 
     /// <summary>
     /// Loads the decoder in <paramref name="modelDir"/> (a repository root or any folder inside it). With several variants,
@@ -149,7 +174,8 @@ public sealed class DecoderLanguageModel : IDisposable
                 JinjaTemplateEngine.WarmUp();
             }
 
-            return new DecoderLanguageModel(folder, session, choice.Options, config, tokenizer, template, templateTokens, device, reason);
+            return new DecoderLanguageModel(folder, session, choice.Options, config, tokenizer, template, templateTokens, device, reason, threads,
+                plan.Gpu?.Decision.Gpu);
         }
         catch
         {
@@ -216,6 +242,46 @@ public sealed class DecoderLanguageModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// A CUDA Run failed while generating (out of memory, driver mismatch): the rest of this and every later generation
+    /// runs on a CPU session over the same file, and <see cref="Device"/> and <see cref="Reason"/> say so. False when the
+    /// CPU session cannot be created either (the failure is then the caller's to explain). Tried once per model.
+    /// </summary>
+    private bool TryFallBackToCpu(OnnxRuntimeException failure)
+    {
+        _onGpu = false;
+        SelectedSession cpu;
+        try
+        {
+            cpu = ExecutionProviderSelector.CreateCpuSession(Folder.Chosen.ModelPath, _threads,
+                CudaReadiness.FellBack(_gpu, "during generation", failure.Message));
+        }
+        catch (OnnxRuntimeException)
+        {
+            return false;
+        }
+
+        _session.Dispose();
+        _options.Dispose();
+        _session = cpu.Session;
+        _options = cpu.Options;
+        Device = cpu.Device;
+        Reason = cpu.Reason;
+        return true;
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> RunSession(RunOptions runOptions, OrtValue[] inputs)
+    {
+        BeforeRunForTests?.Invoke(++_runs);
+        return _session.Run(runOptions, _inputNames, inputs, _outputNames);
+    }
+
+    private void RunSession(RunOptions runOptions, OrtValue[] inputs, OrtValue[] outputs)
+    {
+        BeforeRunForTests?.Invoke(++_runs);
+        _session.Run(runOptions, _inputNames, inputs, _outputNames, outputs);
+    }
+
     public void Dispose()
     {
         _emptyPast.Dispose();
@@ -250,18 +316,23 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly int _pastOffset;
         private readonly int _capacity;
         private readonly OrtValue[]? _sharedOutputs;
+        private readonly OrtValue? _stepLogits;
         private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
+
+        // What a prefill step reads: the prompt, or after a CUDA failure the prompt and the ids generated so far.
+        private IReadOnlyList<int> _prefix;
 
         public DecodeLoop(DecoderLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options, Action<GeneratedToken>? onToken)
         {
             _model = model;
             _c = model.Config;
             _prompt = prompt;
+            _prefix = prompt;
             _options = options;
             _onToken = onToken;
             _capacity = Math.Min(_c.ContextLength, prompt.Count + options.MaxNewTokens);
-            _lastRow = new float[_c.VocabSize];
+            _lastRow = model._lastRow;
             _mask = new IntegerBuffer(_c.MaskType, _capacity);
             _mask.Fill(1);
             _stepIds = new IntegerBuffer(_c.InputIdsType, 1);
@@ -305,6 +376,9 @@ public sealed class DecoderLanguageModel : IDisposable
                     _inputs[_pastOffset + i] = kv;
                     _sharedOutputs[1 + i] = kv;
                 }
+
+                // A decode step's logits [1, 1, vocab] go to one buffer for the whole generation.
+                _stepLogits = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize]));
             }
             else
             {
@@ -349,7 +423,7 @@ public sealed class DecoderLanguageModel : IDisposable
                 var isPrefill = position == 0;
                 var bytesBefore = GC.GetAllocatedBytesForCurrentThread();
                 var stepStart = Stopwatch.GetTimestamp();
-                var seq = isPrefill ? _prompt.Count : 1;
+                var seq = isPrefill ? _prefix.Count : 1;
                 var totalLength = position + seq;
                 try
                 {
@@ -362,6 +436,21 @@ public sealed class DecoderLanguageModel : IDisposable
                     reason = StopReason.Cancelled;
                     break;
                 }
+                catch (OnnxRuntimeException e) when (_model._onGpu)
+                {
+                    // The CPU session starts from nothing: prefill the prompt and every id generated so far (the last
+                    // one is the input the failed step was given), whose last logits pick the next id. The sampler
+                    // and the text stream carry on, so the user sees no repeated or missing text. The CUDA presents
+                    // are released first, while the session that allocated them still exists.
+                    Restart(generated);
+                    if (!_model.TryFallBackToCpu(e))
+                    {
+                        throw;
+                    }
+
+                    position = 0;
+                    continue;
+                }
 
                 var id = sampler.Next(_lastRow);
                 sampler.Observe(id);
@@ -373,7 +462,7 @@ public sealed class DecoderLanguageModel : IDisposable
                     decodeBytes += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
                     decodeSteps++;
                 }
-                else
+                else if (firstToken == TimeSpan.Zero)
                 {
                     firstToken = total.Elapsed;
                 }
@@ -422,7 +511,7 @@ public sealed class DecoderLanguageModel : IDisposable
                     var positions = new IntegerBuffer(_c.PositionType, seq);
                     for (var i = 0; i < seq; i++)
                     {
-                        ids.Set(i, _prompt[i]);
+                        ids.Set(i, _prefix[i]);
                         positions.Set(i, i);
                     }
 
@@ -454,14 +543,15 @@ public sealed class DecoderLanguageModel : IDisposable
                 if (_sharedOutputs is not null)
                 {
                     var rows = _keepOne is null ? seq : 1;
-                    using var logitsValue = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+                    using var prefillLogits = rows == 1 ? null : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+                    var logitsValue = prefillLogits ?? _stepLogits!;
                     _sharedOutputs[0] = logitsValue;
-                    _model._session.Run(runOptions, _inputNames, _inputs, _outputNames, _sharedOutputs);
-                    CopyLastRow(logitsValue);
+                    _model.RunSession(runOptions, _inputs, _sharedOutputs);
+                    CopyLastRow(logitsValue, rows);
                     return;
                 }
 
-                var outputs = _model._session.Run(runOptions, _inputNames, _inputs, _outputNames);
+                var outputs = _model.RunSession(runOptions, _inputs);
                 // Presents become the next step's pasts without a copy; the previous set is released only now.
                 for (var i = 0; i < 2 * _c.Layers; i++)
                 {
@@ -470,7 +560,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
                 _previousOutputs?.Dispose();
                 _previousOutputs = outputs;
-                CopyLastRow(outputs[0]);
+                CopyLastRow(outputs[0], _keepOne is null ? seq : 1);
             }
             finally
             {
@@ -479,10 +569,10 @@ public sealed class DecoderLanguageModel : IDisposable
             }
         }
 
-        private void CopyLastRow(OrtValue logits)
+        // rows is what the step asked for (its sequence, or 1 with logits_to_keep); reading the shape back from the
+        // value would allocate a shape object on every step.
+        private void CopyLastRow(OrtValue logits, int rows)
         {
-            var shape = logits.GetTensorTypeAndShape().Shape;
-            var rows = (int)shape[^2];
             var start = (rows - 1) * _c.VocabSize;
             switch (_c.LogitsType)
             {
@@ -502,6 +592,22 @@ public sealed class DecoderLanguageModel : IDisposable
                     }
 
                     break;
+            }
+        }
+
+        // Back to an empty cache: the previous session's presents go; a shared KV buffer is simply overwritten.
+        private void Restart(List<int> generated)
+        {
+            _prefix = generated.Count == 0 ? _prompt : [.. _prompt, .. generated];
+            if (_sharedOutputs is null)
+            {
+                for (var i = 0; i < 2 * _c.Layers; i++)
+                {
+                    _inputs[_pastOffset + i] = _model._emptyPast;
+                }
+
+                _previousOutputs?.Dispose();
+                _previousOutputs = null;
             }
         }
 

@@ -19,7 +19,9 @@ public sealed record ModelFolderChoice(ModelVariant Chosen, string Reason, IRead
 /// </summary>
 public static class ModelVariantChooser
 {
-    private const int MaxDepth = 4;
+    // Deep enough for any repository layout seen (builder variants sit 2 levels down, some repos nest them under
+    // their own folders); the bound only stops a symlink loop from walking forever.
+    private const int MaxDepth = 8;
 
     public static ModelFolderChoice Choose(string folder, string device, long availableBytes, string? requestedFile = null)
     {

@@ -29,6 +29,9 @@ internal sealed class NodeWorker : IDisposable
 
     public string Runtime { get; }
 
+    /// <summary>The node process, for its peak resident memory.</summary>
+    public int ProcessId => _process.Id;
+
     public double LoadMs { get; }
 
     public static NodeWorker? Start(string root, string modelDir, int threads)

@@ -5,21 +5,28 @@ using System.Text.Json.Nodes;
 using ModelIde.Bench.Inference;
 using ModelIde.Core.Inference;
 
-// Benchmarks DecoderLanguageModel (greedy, KV cache) against a plain onnxruntime-node loop on the same model, threads
-// and prompts, alternating the two generation by generation (A/B/A/B, order swapped every round) so machine noise hits
-// both alike. Models: models/tiny-stdlib-coder and the random-weight Qwen2-shaped decoder that bench/inference/run.sh
-// generates into bench/.models/. Prints a table of medians and writes bench/results/inference.json.
+// Benchmarks DecoderLanguageModel (greedy, KV cache) against two peers on the same file, threads and prompts: a plain
+// onnxruntime-node loop and ONNX Runtime GenAI's own decode loop, rotating the three generation by generation so machine
+// noise hits all alike. Models: models/tiny-stdlib-coder and the random-weight 173 M Qwen2-shaped decoder that
+// bench/inference/run.sh generates into bench/.models/, as a plain fp32 export (qwen2-random) and in the GenAI builder's
+// int4 shape (qwen2-random-int4: MatMulNBits + GroupQueryAttention + shared KV buffer). Also measures the peak resident
+// memory of `modelide infer` generating from each model (and of the node worker). Prints a table of medians and writes
+// bench/results/inference.json.
 // Usage: dotnet run -c Release --project bench/inference/ModelIde.Bench.Inference -- [--threads N (2)] [--runs N (5)]
 //   [--new-tokens N (128, tiny model)] [--large-new-tokens N (32)] [--long-prompt N (256)]
-//   [--large-model DIR (bench/.models/qwen2-random)] [--models tiny,large] [--no-node] [--out FILE]
+//   [--large-model DIR (bench/.models/qwen2-random)] [--int4-model DIR (bench/.models/qwen2-random-int4)]
+//   [--models tiny,large,large-int4] [--no-node] [--no-genai] [--no-peak-rss] [--out FILE]
 var threads = IntArg("--threads", 2);
 var runs = IntArg("--runs", 5);
 var root = FindRoot();
 var tinyDir = Path.Combine(root, "models", "tiny-stdlib-coder");
 var largeDir = Path.GetFullPath(Arg("--large-model") ?? Path.Combine(root, "bench", ".models", "qwen2-random"));
-var which = (Arg("--models") ?? "tiny,large").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var int4Dir = Path.GetFullPath(Arg("--int4-model") ?? Path.Combine(root, "bench", ".models", "qwen2-random-int4"));
+var which = (Arg("--models") ?? "tiny,large,large-int4").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var outFile = Arg("--out") ?? Path.Combine(root, "bench", "results", "inference.json");
 var withNode = !args.Contains("--no-node");
+var withGenAi = !args.Contains("--no-genai");
+var withPeakRss = !args.Contains("--no-peak-rss");
 
 using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(tinyDir, "reference.json")));
 var cases = reference.RootElement.GetProperty("generation").EnumerateArray().ToArray();
@@ -37,15 +44,20 @@ if (which.Contains("tiny"))
     specs.Add(("tiny-stdlib-coder", tinyDir, IntArg("--new-tokens", 128), true));
 }
 
-if (which.Contains("large"))
+foreach (var (key, dir) in new[] { ("large", largeDir), ("large-int4", int4Dir) })
 {
-    if (File.Exists(Path.Combine(largeDir, "model.onnx")))
+    if (!which.Contains(key))
     {
-        specs.Add((Path.GetFileName(largeDir), largeDir, IntArg("--large-new-tokens", 32), false));
+        continue;
+    }
+
+    if (File.Exists(Path.Combine(dir, "model.onnx")))
+    {
+        specs.Add((Path.GetFileName(dir), dir, IntArg("--large-new-tokens", 32), false));
     }
     else
     {
-        Console.WriteLine($"large model skipped: {largeDir} not found (bench/inference/run.sh generates it)");
+        Console.WriteLine($"{key} model skipped: {dir} not found (bench/inference/run.sh generates it)");
     }
 }
 
@@ -86,6 +98,7 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
     using var model = DecoderLanguageModel.Load(dir, DevicePolicy.PreferCpu, threads: threads);
     load.Stop();
     using var node = withNode ? NodeWorker.Start(root, dir, threads) : null;
+    using var genai = withGenAi ? GenAiWorker.Start(dir, threads) : null;
     var stopIds = model.Config.EosTokenIds.ToArray();
     var options = new GenerationOptions { MaxNewTokens = newTokens };
     var prefillOnly = new GenerationOptions { MaxNewTokens = 1 };
@@ -95,6 +108,8 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
     model.Generate(longPrompt, prefillOnly);
     node?.Generate(prompts[0], Math.Min(8, newTokens), stopIds);
     node?.Generate(longPrompt, 1, stopIds);
+    genai?.Generate(prompts[0], Math.Min(8, newTokens), stopIds);
+    genai?.Generate(longPrompt, 1, stopIds);
 
     // The KV-cache path must agree with recomputing from scratch: re-prefilling the prompt plus the first k generated
     // ids must pick generated id k. This checks a generated graph's mask, rotary positions and cache, which the
@@ -106,38 +121,80 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
 
     var cs = new List<Sample>();
     var js = new List<Sample>();
+    var gs = new List<Sample>();
     var csLong = new List<double>();
     var jsLong = new List<double>();
+    var gsLong = new List<double>();
     var identical = true;
+    var identicalGenAi = true;
     var matchesReference = true;
     for (var r = 0; r < runs; r++)
     {
         for (var i = 0; i < prompts.Length; i++)
         {
-            // Swap who goes first every round, so neither always runs right after the other.
-            var nodeFirst = node is not null && r % 2 == 1;
-            Sample? j = nodeFirst ? node!.Generate(prompts[i], newTokens, stopIds) : null;
-            var c = RunCsharp(model, prompts[i], options);
-            j ??= node?.Generate(prompts[i], newTokens, stopIds);
-            cs.Add(c);
+            // Rotate who goes first, so no loop always runs right after the same other one.
+            Sample? c = null, j = null, q = null;
+            for (var turn = 0; turn < 3; turn++)
+            {
+                switch ((turn + r + i) % 3)
+                {
+                    case 0:
+                        c = RunCsharp(model, prompts[i], options);
+                        break;
+                    case 1:
+                        j = node?.Generate(prompts[i], newTokens, stopIds);
+                        break;
+                    default:
+                        q = genai?.Generate(prompts[i], newTokens, stopIds);
+                        break;
+                }
+            }
+
+            cs.Add(c!);
             if (j is not null)
             {
                 js.Add(j);
-                identical &= c.Ids.SequenceEqual(j.Ids);
+                identical &= c!.Ids.SequenceEqual(j.Ids);
+            }
+
+            if (q is not null)
+            {
+                gs.Add(q);
+                identicalGenAi &= c!.Ids.SequenceEqual(q.Ids);
             }
 
             if (hasReference)
             {
                 var expected = Ids(cases[i], "greedy_ids_onnxruntime");
-                var n = Math.Min(expected.Length, c.Ids.Count);
+                var n = Math.Min(expected.Length, c!.Ids.Count);
                 matchesReference &= c.Ids.Take(n).SequenceEqual(expected.Take(n));
             }
         }
 
-        csLong.Add(longPrompt.Length / RunCsharp(model, longPrompt, prefillOnly).TtftMs * 1000);
-        if (node is not null)
+        // The long prompt rotates too: whoever runs right after another loop shares the cores with that loop's
+        // intra-op threads still spinning.
+        for (var turn = 0; turn < 3; turn++)
         {
-            jsLong.Add(longPrompt.Length / node.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
+            switch ((turn + r) % 3)
+            {
+                case 0:
+                    csLong.Add(longPrompt.Length / RunCsharp(model, longPrompt, prefillOnly).TtftMs * 1000);
+                    break;
+                case 1:
+                    if (node is not null)
+                    {
+                        jsLong.Add(longPrompt.Length / node.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
+                    }
+
+                    break;
+                default:
+                    if (genai is not null)
+                    {
+                        gsLong.Add(longPrompt.Length / genai.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
+                    }
+
+                    break;
+            }
         }
     }
 
@@ -158,6 +215,41 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
         ["kvCacheMatchesRecompute"] = cacheConsistent,
         ["csharp"] = csharp,
     };
+    // Peak resident memory of a whole `modelide infer` process generating from this model (the CLI runs the same Core
+    // as the sidecar), beside the node worker's (its own process, after all its generations).
+    // --no-peak-rss skips it (it builds and starts the CLI), e.g. to look at the managed-bytes figures alone.
+    if (withPeakRss)
+    {
+        var prompt0 = cases[0].GetProperty("prompt").GetString()!;
+        var (peakBytes, peakCommand) = PeakMemory.OfModelideInfer(root, dir, prompt0, newTokens, threads);
+        var memory = new JsonObject { ["modelideInferPeakRssBytes"] = peakBytes, ["modelideInferCommand"] = peakCommand };
+        if (node is not null && PeakMemory.VmHwm(node.ProcessId) is { } nodePeak)
+        {
+            memory["nodeWorkerPeakRssBytes"] = nodePeak;
+        }
+
+        section["memory"] = memory;
+        Console.WriteLine($"peak RSS: modelide infer {peakBytes / 1048576.0:F0} MiB" +
+            (memory["nodeWorkerPeakRssBytes"] is { } np ? $", node worker {(long)np / 1048576.0:F0} MiB" : ""));
+    }
+
+    if (genai is not null)
+    {
+        var peer = Summary(gs, gsLong);
+        peer["runtime"] = genai.Runtime;
+        peer["loadMs"] = genai.LoadMs;
+        section["genai"] = peer;
+        section["ratiosGenAi"] = new JsonObject
+        {
+            ["decode"] = Ratio(csharp, peer, "decodeTokensPerSecond"),
+            ["prefill"] = Ratio(csharp, peer, "prefillTokensPerSecond"),
+            ["prefillLongPrompt"] = Ratio(csharp, peer, "prefillLongPromptTokensPerSecond"),
+            ["timeToFirstToken"] = Ratio(csharp, peer, "timeToFirstTokenMs"),
+        };
+        section["greedyIdsIdenticalToGenAi"] = identicalGenAi;
+        Console.WriteLine($"greedy ids, ModelIde vs GenAI: {(identicalGenAi ? "identical" : "DIFFERENT")} on {prompts.Length} prompts x {runs} runs");
+    }
+
     if (node is not null)
     {
         var peer = Summary(js, jsLong);
@@ -198,7 +290,7 @@ JsonObject Summary(List<Sample> samples, List<double> longPrefill) => new()
     ["prefillTokensPerSecond"] = Median(samples.Select(x => x.PromptTokens / x.TtftMs * 1000)),
     ["prefillLongPromptTokensPerSecond"] = Median(longPrefill),
     ["timeToFirstTokenMs"] = Median(samples.Select(x => x.TtftMs)),
-    ["runShare"] = Median(samples.Select(x => x.RunShare)),
+    ["runShare"] = samples.All(x => double.IsNaN(x.RunShare)) ? null : Median(samples.Select(x => x.RunShare)),
     ["generatedTokens"] = samples.Sum(x => x.Ids.Count),
 };
 
@@ -220,12 +312,23 @@ JsonObject Targets(JsonObject all)
         t[name] = new JsonObject
         {
             ["decodeAtLeastNode"] = s["ratios"] is { } r ? (double)r["decode"]! >= 1.0 : null,
+            ["decodeAtLeastGenAi"] = s["ratiosGenAi"] is { } rg ? (double)rg["decode"]! >= 1.0 : null,
+            ["prefillAtLeastBestPeer"] = BestPeerRatio(s.AsObject(), "prefillLongPromptTokensPerSecond") is { } pr ? pr >= 1.0 : null,
+            ["decodeRatioOverBestPeer"] = BestPeerRatio(s.AsObject(), "decodeTokensPerSecond"),
+            ["prefillRatioOverBestPeer"] = BestPeerRatio(s.AsObject(), "prefillLongPromptTokensPerSecond"),
             ["runShareAtLeast95Percent"] = (double)c["runShare"]! >= 0.95,
             ["under4KBPerToken"] = (double)c["managedBytesPerTokenWholeGeneration"]! < 4096,
         };
     }
 
     return t;
+}
+
+// ModelIde over the faster of node and GenAI on one figure (higher is better).
+static double? BestPeerRatio(JsonObject section, string key)
+{
+    var peers = new[] { "node", "genai" }.Where(p => section[p] is JsonObject).Select(p => (double)section[p]![key]!).ToArray();
+    return peers.Length == 0 || peers.Max() == 0 ? null : (double)section["csharp"]![key]! / peers.Max();
 }
 
 static void PrintTable(JsonObject all)
@@ -241,6 +344,19 @@ static void PrintTable(JsonObject all)
             var r = s["ratios"]!;
             Console.WriteLine($"{"",-20} {"ratio",-9} {R(r["decode"]),14} {"",13} {R(r["prefill"]),14} {R(r["prefillLongPrompt"]),18} {R(r["timeToFirstToken"]),9}");
         }
+
+        if (s["genai"] is JsonObject ga)
+        {
+            Row("", "GenAI", ga);
+            var r = s["ratiosGenAi"]!;
+            Console.WriteLine($"{"",-20} {"ratio",-9} {R(r["decode"]),14} {"",13} {R(r["prefill"]),14} {R(r["prefillLongPrompt"]),18} {R(r["timeToFirstToken"]),9}");
+        }
+
+        if (s["memory"] is JsonObject m)
+        {
+            Console.WriteLine($"{"",-20} peak RSS: modelide infer {(long)m["modelideInferPeakRssBytes"]! / 1048576.0:F0} MiB" +
+                (m["nodeWorkerPeakRssBytes"] is { } np ? $", node worker {(long)np / 1048576.0:F0} MiB" : ""));
+        }
     }
 
     static string R(JsonNode? v) => v is null ? "" : $"{(double)v:F2}x";
@@ -250,7 +366,7 @@ static void PrintTable(JsonObject all)
         var bytes = o["managedBytesPerDecodeStep"] is { } b ? $"{(double)b,7:F0} {(double)o["managedBytesPerTokenWholeGeneration"]!,8:F0}" : "";
         var range = $"{(double)o["decodeTokensPerSecondMin"]!:F1}-{(double)o["decodeTokensPerSecondMax"]!:F1}";
         Console.WriteLine($"{model,-20} {loop,-9} {(double)o["decodeTokensPerSecond"]!,14:F1} {range,13} {(double)o["prefillTokensPerSecond"]!,14:F0} " +
-            $"{(double)o["prefillLongPromptTokensPerSecond"]!,18:F0} {(double)o["timeToFirstTokenMs"]!,9:F2} {(double)o["runShare"]!,10:P1} {bytes}");
+            $"{(double)o["prefillLongPromptTokensPerSecond"]!,18:F0} {(double)o["timeToFirstTokenMs"]!,9:F2} {(o["runShare"] is { } share ? ((double)share).ToString("P1", CultureInfo.InvariantCulture) : "n/a"),10} {bytes}");
     }
 }
 
@@ -280,7 +396,7 @@ static string Describe(string dir)
     var c = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!;
     var bytes = Directory.GetFiles(dir, "model.onnx*").Sum(f => new FileInfo(f).Length);
     return $"{Parameters(dir) / 1e6:F1} M parameters (hidden {c["hidden_size"]}, {c["num_hidden_layers"]} layers, " +
-        $"{c["num_attention_heads"]}/{c["num_key_value_heads"]} heads, MLP {c["intermediate_size"]}, vocab {c["vocab_size"]}), float32, {bytes / 1e6:F0} MB";
+        $"{c["num_attention_heads"]}/{c["num_key_value_heads"]} heads, MLP {c["intermediate_size"]}, vocab {c["vocab_size"]}), {c["torch_dtype"] ?? c["dtype"] ?? "float32"}, {bytes / 1e6:F0} MB";
 }
 
 string? Arg(string name)

@@ -9,7 +9,11 @@ import ort from 'onnxruntime-node';
 
 const [modelDir, threadsArg] = process.argv.slice(2);
 const threads = Number(threadsArg ?? 2);
-const genai = JSON.parse(fs.readFileSync(path.join(modelDir, 'genai_config.json'), 'utf8')).model.decoder;
+const genaiConfig = JSON.parse(fs.readFileSync(path.join(modelDir, 'genai_config.json'), 'utf8'));
+const genai = genaiConfig.model.decoder;
+// GroupQueryAttention exports (the GenAI builder's): one [1, kv, max, head] buffer per K/V, fed as the past and fetched
+// as the present, so GQA writes each new token in place, as GenAI and ModelIde do with past_present_share_buffer.
+const shareBuffer = genaiConfig.search?.past_present_share_buffer === true;
 const loadStart = performance.now();
 const session = await ort.InferenceSession.create(path.join(modelDir, genai.filename ?? 'model.onnx'), {
   intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
@@ -27,6 +31,16 @@ async function generate(promptIds, newTokens, stopIds) {
   const mask = new BigInt64Array(maxLen).fill(1n);
   let ids = BigInt64Array.from(promptIds.map(BigInt));
   let pasts = null;
+  const shared = shareBuffer ? {} : null;
+  if (shared) {
+    for (let i = 0; i < layers; i++) {
+      for (const kind of ['key', 'value']) {
+        const t = new ort.Tensor('float32', new Float32Array(kv * maxLen * head), [1, kv, maxLen, head]);
+        feeds[`past_key_values.${i}.${kind}`] = t;
+        shared[`present.${i}.${kind}`] = t;
+      }
+    }
+  }
   let position = 0;
   const out = [];
   let ttft = 0;
@@ -43,13 +57,13 @@ async function generate(promptIds, newTokens, stopIds) {
       for (let i = 0; i < seq; i++) pos[i] = BigInt(position + i);
       feeds.position_ids = new ort.Tensor('int64', pos, [1, seq]);
     }
-    for (let i = 0; i < layers; i++) {
+    for (let i = 0; !shared && i < layers; i++) {
       // The previous step's presents are this step's pasts.
       feeds[`past_key_values.${i}.key`] = pasts ? pasts[`present.${i}.key`] : emptyCache;
       feeds[`past_key_values.${i}.value`] = pasts ? pasts[`present.${i}.value`] : emptyCache;
     }
     const r0 = performance.now();
-    const res = await session.run(feeds);
+    const res = shared ? await session.run(feeds, { logits: null, ...shared }) : await session.run(feeds);
     runMs += performance.now() - r0;
     runs++;
     const logits = res.logits.data;

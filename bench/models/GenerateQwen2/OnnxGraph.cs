@@ -9,6 +9,8 @@ namespace ModelIde.Bench.GenerateQwen2;
 internal sealed class OnnxGraph(Stream data, string dataFileName)
 {
     public const int Float = 1;
+    public const int UInt8 = 2;
+    public const int Int32 = 6;
     public const int Int64 = 7;
     public const int Bool = 9;
 
@@ -23,16 +25,31 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
     public void Output(string name, int elemType, params object[] dims) => _outputs.Add(ValueInfo(name, elemType, dims));
 
     /// <summary>Adds a node; returns its first output, named after <paramref name="output"/> or the op.</summary>
-    public string Node(string op, string[] inputs, string? output = null, params (string Name, object Value)[] attributes)
+    public string Node(string op, string[] inputs, string? output = null, params (string Name, object Value)[] attributes) =>
+        Node(op, inputs, [output ?? Fresh(op)], "", attributes);
+
+    /// <summary>
+    /// Adds a node of <paramref name="domain"/> ("" for ONNX, "com.microsoft" for ONNX Runtime's contrib ops) with several
+    /// outputs ("" for an optional output left out); returns the first.
+    /// </summary>
+    public string Node(string op, string[] inputs, string[] outputs, string domain, params (string Name, object Value)[] attributes)
     {
-        output ??= Fresh(op);
         var node = new ProtoWriter();
         foreach (var i in inputs)
         {
             node.String(1, i);
         }
 
-        node.String(2, output).String(3, Fresh(op + "_node")).String(4, op);
+        foreach (var o in outputs)
+        {
+            node.String(2, o);
+        }
+
+        node.String(3, Fresh(op + "_node")).String(4, op);
+        if (domain.Length > 0)
+        {
+            node.String(7, domain);
+        }
         foreach (var (name, value) in attributes)
         {
             var a = new ProtoWriter().String(1, name);
@@ -58,7 +75,7 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
         }
 
         _nodes.Add(node);
-        return output;
+        return outputs[0];
     }
 
     public string ConstInt64(string name, long[] values, bool scalar = false) =>
@@ -82,8 +99,22 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
             data.Write(MemoryMarshal.AsBytes(span));
         }
 
-        var t = new ProtoWriter().PackedInt64(1, dims).Varint(2, Float).String(8, name);
-        foreach (var (k, v) in new[] { ("location", dataFileName), ("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("length", (count * 4).ToString(System.Globalization.CultureInfo.InvariantCulture)) })
+        return External(name, dims, Float, offset, count * 4);
+    }
+
+    /// <summary>A uint8 tensor (packed int4 weights) written whole to the external data file.</summary>
+    public string WeightBytes(string name, long[] dims, ReadOnlySpan<byte> bytes)
+    {
+        var offset = (data.Position + 4095) / 4096 * 4096;
+        data.Position = offset;
+        data.Write(bytes);
+        return External(name, dims, UInt8, offset, bytes.Length);
+    }
+
+    private string External(string name, long[] dims, int type, long offset, long length)
+    {
+        var t = new ProtoWriter().PackedInt64(1, dims).Varint(2, type).String(8, name);
+        foreach (var (k, v) in new[] { ("location", dataFileName), ("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("length", length.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
         {
             t.Message(13, new ProtoWriter().String(1, k).String(2, v));
         }
@@ -93,7 +124,7 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
         return name;
     }
 
-    public byte[] ToModel(string graphName, int opset, string producer)
+    public byte[] ToModel(string graphName, int opset, string producer, bool contribOps = false)
     {
         var g = new ProtoWriter();
         foreach (var n in _nodes)
@@ -117,12 +148,18 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
             g.Message(12, o);
         }
 
-        return new ProtoWriter()
+        var model = new ProtoWriter()
             .Varint(1, 8) // IR version 8 goes with opset 17
             .String(2, producer)
             .Message(7, g)
-            .Message(8, new ProtoWriter().String(1, "").Varint(2, opset))
-            .ToArray();
+            .Message(8, new ProtoWriter().String(1, "").Varint(2, opset));
+        if (contribOps)
+        {
+            // ONNX Runtime's contrib ops (MatMulNBits, GroupQueryAttention, SkipSimplifiedLayerNormalization).
+            model.Message(8, new ProtoWriter().String(1, "com.microsoft").Varint(2, 1));
+        }
+
+        return model.ToArray();
     }
 
     private string Raw(string name, int type, long[] dims, ReadOnlySpan<byte> bytes)

@@ -9,9 +9,21 @@ using ModelIde.Bench.GenerateQwen2;
 // Slice/Neg/Concat, KV cache by Concat, grouped-query heads by Tile), plus genai_config.json, config.json and the
 // tiny model's tokenizer files, so DecoderLanguageModel and a plain onnxruntime loop load it as they load the tiny one.
 // Speed does not depend on the weight values. The output folder is reused while generated.json matches the request.
+// --layout genai-int4 writes the same weights, quantized, in the shape the ONNX Runtime GenAI model builder gives a CPU
+// int4 export (src/python/py/models/builders/base.py): MatMulNBits (4 bits, blocks of 32, symmetric, accuracy level 4)
+// for every projection and the tied lm_head, packed QKV, GroupQueryAttention with rotary inside (cos/sin caches, no
+// position_ids), seqlens_k / total_sequence_length from the mask, (Skip)SimplifiedLayerNormalization, and a
+// genai_config.json with past_present_share_buffer, so GenAI, onnxruntime-node and ModelIde all run the same file.
 //   dotnet run -c Release --project bench/models/GenerateQwen2 -- --out DIR [--from models/tiny-stdlib-coder]
-//     [--hidden 1024] [--layers 14] [--heads 16] [--kv-heads 4] [--intermediate 3072] [--seed 20261123] [--force]
+//     [--layout plain|genai-int4] [--hidden 1024] [--layers 14] [--heads 16] [--kv-heads 4] [--intermediate 3072]
+//     [--seed 20261123] [--force]
 const int GeneratorVersion = 1;
+var layout = Arg("--layout") ?? "plain";
+if (layout is not ("plain" or "genai-int4"))
+{
+    throw new ArgumentException("--layout is plain or genai-int4");
+}
+
 var outDir = Path.GetFullPath(Arg("--out") ?? throw new ArgumentException("--out DIR is required"));
 var fromDir = Path.GetFullPath(Arg("--from") ?? Path.Combine("models", "tiny-stdlib-coder"));
 var hidden = IntArg("--hidden", 1024);
@@ -53,6 +65,12 @@ var request = new JsonObject
     ["tokenizer_from"] = Path.GetFileName(fromDir),
     ["parameters"] = parameters,
 };
+if (layout != "plain")
+{
+    // Absent for the plain export, so a folder generated before layouts existed is still recognised.
+    request["layout"] = layout;
+}
+
 var stampPath = Path.Combine(outDir, "generated.json");
 if (!Args().Contains("--force") && File.Exists(stampPath) && File.Exists(Path.Combine(outDir, "model.onnx.data")))
 {
@@ -73,7 +91,7 @@ byte[] model;
 using (var data = new FileStream(dataPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
 {
     var g = new OnnxGraph(data, "model.onnx.data");
-    model = Build(g);
+    model = layout == "plain" ? Build(g) : BuildGenaiInt4(g);
     data.SetLength(data.Position);
 }
 
@@ -91,7 +109,8 @@ Console.WriteLine($"generated {outDir} in {clock.Elapsed.TotalSeconds:F1} s ({De
 return 0;
 
 string Describe(long p, long b) =>
-    $"{p / 1e6:F1} M parameters: hidden {hidden}, {layers} layers, {heads}/{kvHeads} heads, MLP {intermediate}, vocab {vocab}; float32, {b / 1e6:F0} MB";
+    $"{p / 1e6:F1} M parameters: hidden {hidden}, {layers} layers, {heads}/{kvHeads} heads, MLP {intermediate}, vocab {vocab}; " +
+    $"{(layout == "plain" ? "float32" : "int4 MatMulNBits + GroupQueryAttention")}, {b / 1e6:F0} MB";
 
 byte[] Build(OnnxGraph g)
 {
@@ -244,6 +263,150 @@ byte[] Build(OnnxGraph g)
         g.Node("Reshape", [g.Node("Tile", [g.Node("Unsqueeze", [kv, axis2]), repeats]), groupedShape]);
 }
 
+// The GenAI builder's CPU int4 graph over the same weights (the same Normal streams as Build), quantized here.
+byte[] BuildGenaiInt4(OnnxGraph g)
+{
+    const string Ms = "com.microsoft";
+    g.Input("input_ids", OnnxGraph.Int64, "batch_size", "sequence_length");
+    g.Input("attention_mask", OnnxGraph.Int64, "batch_size", "total_sequence_length");
+    for (var i = 0; i < layers; i++)
+    {
+        g.Input($"past_key_values.{i}.key", OnnxGraph.Float, "batch_size", kvHeads, "past_sequence_length", "kv_cache_dim");
+        g.Input($"past_key_values.{i}.value", OnnxGraph.Float, "batch_size", kvHeads, "past_sequence_length", "kv_cache_dim");
+    }
+
+    g.Output("logits", OnnxGraph.Float, "batch_size", "sequence_length", vocab);
+    for (var i = 0; i < layers; i++)
+    {
+        g.Output($"present.{i}.key", OnnxGraph.Float, "batch_size", kvHeads, "total_sequence_length", "kv_cache_dim");
+        g.Output($"present.{i}.value", OnnxGraph.Float, "batch_size", kvHeads, "total_sequence_length", "kv_cache_dim");
+    }
+
+    // attention_mask -> seqlens_k = ReduceSum - 1 and total_sequence_length = Shape[1], both int32, as GQA takes them.
+    var seqlensK = g.Node("Cast", [g.Node("Sub", [
+        g.Node("ReduceSum", ["attention_mask", g.ConstInt64("axes_1", [1])], attributes: ("keepdims", 0L)),
+        g.ConstInt64("one_i64", [1], scalar: true)])], attributes: ("to", (long)OnnxGraph.Int32));
+    var totalLength = g.Node("Cast", [g.Node("Gather", [g.Node("Shape", ["attention_mask"]), g.ConstInt64("index_1", [1], scalar: true)], attributes: ("axis", 0L))],
+        attributes: ("to", (long)OnnxGraph.Int32));
+
+    var invFreq = Enumerable.Range(0, head / 2).Select(i => (float)(1.0 / Math.Pow(RopeTheta, 2.0 * i / head))).ToArray();
+    var cosCache = g.Weight("cos_cache", [Context, head / 2], (o, s) => { for (var i = 0; i < s.Length; i++) { s[i] = MathF.Cos((o + i) / (head / 2) * invFreq[(o + i) % (head / 2)]); } });
+    var sinCache = g.Weight("sin_cache", [Context, head / 2], (o, s) => { for (var i = 0; i < s.Length; i++) { s[i] = MathF.Sin((o + i) / (head / 2) * invFreq[(o + i) % (head / 2)]); } });
+
+    var embedding = new float[(long)vocab * hidden];
+    var rng = new Normal(seed, "embed_tokens");
+    for (var v = 0; v < vocab; v++)
+    {
+        for (var h = 0; h < hidden; h++)
+        {
+            var value = rng.Next();
+            embedding[(long)v * hidden + h] = specials.Contains(v) ? 0f : value;
+        }
+    }
+
+    var embed = g.Weight("model.embed_tokens.weight", [vocab, hidden], (o, s) => embedding.AsSpan((int)o, s.Length).CopyTo(s));
+    var residual = g.Node("Gather", [embed, "input_ids"], attributes: ("axis", 0L));
+    var normed = g.Node("SimplifiedLayerNormalization", [residual, Ones("model.layers.0.input_layernorm.weight")],
+        attributes: [("axis", -1L), ("epsilon", Eps), ("stash_type", 1L)]);
+    for (var l = 0; l < layers; l++)
+    {
+        var p = $"model.layers.{l}.";
+        // Packed QKV: the q, k and v weights side by side ([hidden, hidden + 2 kv]), then their biases.
+        var q = Dense(p + "self_attn.q_proj.weight", hidden, hidden);
+        var k = Dense(p + "self_attn.k_proj.weight", hidden, kvDim);
+        var v = Dense(p + "self_attn.v_proj.weight", hidden, kvDim);
+        var qkvWidth = hidden + 2 * kvDim;
+        var qkv = new float[(long)hidden * qkvWidth];
+        for (var r = 0; r < hidden; r++)
+        {
+            q.AsSpan(r * hidden, hidden).CopyTo(qkv.AsSpan(r * qkvWidth));
+            k.AsSpan(r * kvDim, kvDim).CopyTo(qkv.AsSpan(r * qkvWidth + hidden));
+            v.AsSpan(r * kvDim, kvDim).CopyTo(qkv.AsSpan(r * qkvWidth + hidden + kvDim));
+        }
+
+        var bias = Dense(p + "self_attn.q_proj.bias", 1, hidden).Concat(Dense(p + "self_attn.k_proj.bias", 1, kvDim)).Concat(Dense(p + "self_attn.v_proj.bias", 1, kvDim)).ToArray();
+        var packed = g.Node("Add", [Int4(normed, p + "attn.qkv_proj", hidden, qkvWidth, (r, c) => qkv[(long)r * qkvWidth + c]),
+            g.Weight(p + "attn.qkv_proj.bias", [qkvWidth], (o, s) => bias.AsSpan((int)o, s.Length).CopyTo(s))]);
+        var attention = g.Node("GroupQueryAttention",
+            [packed, "", "", $"past_key_values.{l}.key", $"past_key_values.{l}.value", seqlensK, totalLength, cosCache, sinCache],
+            [$"/model/layers.{l}/attn/GroupQueryAttention/output_0", $"present.{l}.key", $"present.{l}.value"], Ms,
+            ("num_heads", (long)heads), ("kv_num_heads", (long)kvHeads), ("scale", 1f / MathF.Sqrt(head)), ("local_window_size", -1L),
+            ("softcap", 0f), ("do_rotary", 1L), ("rotary_interleaved", 0L));
+        var o = Dense(p + "self_attn.o_proj.weight", hidden, hidden);
+        var attnOut = Int4(attention, p + "attn.o_proj", hidden, hidden, (r, c) => o[(long)r * hidden + c]);
+        var post = $"/model/layers.{l}/post_attention_layernorm/";
+        normed = g.Node("SkipSimplifiedLayerNormalization", [residual, attnOut, Ones(p + "post_attention_layernorm.weight")],
+            [post + "output_0", "", "", post + "output_3"], Ms, ("epsilon", Eps));
+        residual = post + "output_3";
+        var gateW = Dense(p + "mlp.gate_proj.weight", hidden, intermediate);
+        var upW = Dense(p + "mlp.up_proj.weight", hidden, intermediate);
+        var downW = Dense(p + "mlp.down_proj.weight", intermediate, hidden);
+        var gate = Int4(normed, p + "mlp.gate_proj", hidden, intermediate, (r, c) => gateW[(long)r * intermediate + c]);
+        var up = Int4(normed, p + "mlp.up_proj", hidden, intermediate, (r, c) => upW[(long)r * intermediate + c]);
+        var act = g.Node("Mul", [g.Node("Mul", [gate, g.Node("Sigmoid", [gate])]), up]);
+        var down = Int4(act, p + "mlp.down_proj", intermediate, hidden, (r, c) => downW[(long)r * hidden + c]);
+        var last = l == layers - 1;
+        var next = last ? $"/model/layers.{layers}/final_norm_layernorm/" : $"/model/layers.{l + 1}/input_layernorm/";
+        normed = g.Node("SkipSimplifiedLayerNormalization", [residual, down, Ones(last ? "model.norm.weight" : $"model.layers.{l + 1}.input_layernorm.weight")],
+            last ? [next + "output_0"] : [next + "output_0", "", "", next + "output_3"], Ms, ("epsilon", Eps));
+        residual = next + "output_3";
+    }
+
+    // Tied lm_head: column v of [hidden, vocab] is embedding row v.
+    var logits = Int4(normed, "lm_head", hidden, vocab, (r, c) => embedding[(long)c * hidden + r]);
+    g.Node("Identity", [logits], "logits");
+    return g.ToModel("qwen2_random_genai_int4", 17, "ModelIde bench/models/GenerateQwen2 (onnxruntime-genai builder shape)", contribOps: true);
+
+    string Ones(string name) => g.Weight(name, [hidden], (_, s) => s.Fill(1f));
+
+    float[] Dense(string name, int rows, int cols)
+    {
+        var w = new float[(long)rows * cols];
+        new Normal(seed, name).Fill(w);
+        return w;
+    }
+
+    // MatMulNBits: B [N, K/32, 16] (two 4-bit values a byte, low nibble first), scales [N * K/32], zero point 8.
+    string Int4(string input, string name, int k, int n, Func<int, int, float> at)
+    {
+        const int Block = 32;
+        var blocks = (k + Block - 1) / Block;
+        var packedBytes = new byte[(long)n * blocks * (Block / 2)];
+        var scales = new float[(long)n * blocks];
+        Parallel.For(0, n, c =>
+        {
+            Span<byte> q = stackalloc byte[Block];
+            for (var b = 0; b < blocks; b++)
+            {
+                var max = 0f;
+                for (var j = 0; j < Block && b * Block + j < k; j++)
+                {
+                    max = Math.Max(max, Math.Abs(at(b * Block + j, c)));
+                }
+
+                var scale = max == 0 ? 1f : max / 7f;
+                for (var j = 0; j < Block; j++)
+                {
+                    var value = b * Block + j < k ? at(b * Block + j, c) : 0f;
+                    q[j] = (byte)Math.Clamp(MathF.Round(value / scale) + 8, 0, 15);
+                }
+
+                var at0 = ((long)c * blocks + b) * (Block / 2);
+                for (var j = 0; j < Block / 2; j++)
+                {
+                    packedBytes[at0 + j] = (byte)(q[2 * j] | (q[2 * j + 1] << 4));
+                }
+
+                scales[(long)c * blocks + b] = scale;
+            }
+        });
+        var weight = g.WeightBytes(name + ".MatMul.weight_Q4G32", [n, blocks, Block / 2], packedBytes);
+        var scaleName = g.Weight(name + ".MatMul.weight_scales", [(long)n * blocks], (o, s) => scales.AsSpan((int)o, s.Length).CopyTo(s));
+        return g.Node("MatMulNBits", [input, weight, scaleName], [$"/{name.Replace('.', '/')}/MatMulNBits/output_0"], Ms,
+            ("K", (long)k), ("N", (long)n), ("bits", 4L), ("block_size", (long)Block), ("accuracy_level", 4L));
+    }
+}
+
 void WriteConfigs()
 {
     var genai = sourceGenai.DeepClone();
@@ -256,13 +419,20 @@ void WriteConfigs()
     d["num_key_value_heads"] = kvHeads;
     d["num_hidden_layers"] = layers;
     genai["search"]!["max_length"] = Context;
+    if (layout == "genai-int4")
+    {
+        // GQA fuses rotary (no position_ids) and writes the new token into a max_length-sized cache in place.
+        d["inputs"]!.AsObject().Remove("position_ids");
+        genai["search"]!["past_present_share_buffer"] = true;
+    }
+
     var indented = new JsonSerializerOptions { WriteIndented = true };
     File.WriteAllText(Path.Combine(outDir, "genai_config.json"), genai.ToJsonString(indented));
     var config = new JsonObject
     {
         ["architectures"] = new JsonArray("Qwen2ForCausalLM"),
         ["model_type"] = "qwen2",
-        ["torch_dtype"] = "float32",
+        ["torch_dtype"] = layout == "plain" ? "float32" : "int4",
         ["vocab_size"] = vocab,
         ["hidden_size"] = hidden,
         ["intermediate_size"] = intermediate,

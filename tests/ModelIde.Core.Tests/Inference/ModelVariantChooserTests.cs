@@ -26,6 +26,29 @@ public sealed class ModelVariantChooserTests : IDisposable
         Assert.Equal("fp16", onGpu.Chosen.Precision);
     }
 
+    [Fact]
+    public void GenAI_builder_variants_are_found_however_deep_the_repository_nests_them()
+    {
+        // A repo that keeps its builder outputs under a few folders of its own: each genai_config.json folder is one
+        // variant (the file it names), whatever the depth; the CPU gets the int4 one, a GPU the fp16 one.
+        var root = Path.Combine(_dir, "repo");
+        var cpu = Path.Combine(root, "onnx", "exports", "v2", "cpu_and_mobile", "cpu-int4-rtn-block-32-acc-level-4");
+        var cuda = Path.Combine(root, "onnx", "exports", "v2", "cuda", "cuda-fp16");
+        foreach (var (dir, size) in new[] { (cpu, 64), (cuda, 128) })
+        {
+            Write(Path.Combine(dir, "model.onnx"), size);
+            Write(Path.Combine(dir, "model.onnx.data"), size * 10);
+            File.WriteAllText(Path.Combine(dir, "genai_config.json"), """{"model":{"decoder":{"filename":"model.onnx"}}}""");
+        }
+
+        var onCpu = ModelVariantChooser.Choose(root, "cpu", 1L << 30);
+        Assert.Equal("onnx/exports/v2/cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/model.onnx", onCpu.Chosen.RelativeTo(root));
+        Assert.Equal(("int4", false, 704L), (onCpu.Chosen.Precision, onCpu.Chosen.GpuOnly, onCpu.Chosen.Bytes));
+        Assert.Equal(2, onCpu.Variants.Count);
+        var onGpu = ModelVariantChooser.Choose(root, "gpu", 1L << 30);
+        Assert.Equal("onnx/exports/v2/cuda/cuda-fp16/model.onnx", onGpu.Chosen.RelativeTo(root));
+    }
+
     private static void Write(string path, int bytes)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

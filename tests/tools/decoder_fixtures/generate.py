@@ -6,11 +6,14 @@
 Needs Debian's python3-onnx and python3-numpy (scripts/setup/40-inference-oracles.sh installs them). The generated
 models are not committed: tests run this script when OUT_DIR/VERSION does not match GENERATOR_VERSION. Each fixture is
 a model folder laid out as a real exporter lays it out (optimum, the legacy merged decoder, onnx-community /
-transformers.js, a q4-only folder), with the tokenizer and config files of tiny-stdlib-coder. fixtures.json lists them
-with what each one exercises and which greedy ids it must give: reference.json's where the arithmetic is the same
-(graph rewrites, int32 inputs, external data, and here also the fp16/bf16 casts of KV and logits), or, for the int4
-weights, ids recorded once from ONNX Runtime running the same file (tests/tools/decoder_fixtures/expected-ids.json),
-which a test checks against ONNX Runtime GenAI's own decode loop.
+transformers.js, a q4-only folder, the ONNX Runtime GenAI model builder's int4 GroupQueryAttention graph nested in a hub
+repo's variant folders), with the tokenizer and config files of tiny-stdlib-coder. fixtures.json lists them with what
+each one exercises and which greedy ids it must give: reference.json's where the arithmetic is the same (graph
+rewrites, int32 inputs, external data, the fp16/bf16 casts of KV and logits, the builder's fp32 GQA graph), or, for the
+int4 weights, ids recorded once by ONNX Runtime GenAI's own decode loop over the same file
+(tests/tools/decoder_fixtures/expected-ids.json; re-record with MODELIDE_RECORD_EXPECTED_IDS=1 dotnet test
+tests/ModelIde.Core.Tests --filter GenAiParityTests.Expected after changing how those models are made; without the variable
+that test checks the file against GenAI).
 """
 import json
 import pathlib
@@ -21,7 +24,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 TINY = ROOT / "models" / "tiny-stdlib-coder"
 SIDE_FILES = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]
@@ -200,6 +203,182 @@ def quantize_int8(model, dtype):
     return model
 
 
+# --- The ONNX Runtime GenAI model builder's shape (src/python/py/models/builders/base.py, read at a0c04eb) ----------
+# CPU fp32 io: GroupQueryAttention with rotary inside (cos_cache/sin_cache initializers, no position_ids input), packed
+# QKV MatMul + packed bias Add, seqlens_k = ReduceSum(mask) - 1 and total_sequence_length = Shape(mask)[1] as int32,
+# SimplifiedLayerNormalization then SkipSimplifiedLayerNormalization, SiLU as Sigmoid * x, KV last dim symbolic
+# ("kv_cache_dim"), past_present_share_buffer true in genai_config.json. int4: MatMulNBits (bits 4, block 32, symmetric,
+# accuracy_level 4) for every projection and the lm_head, the embedding a float Gather.
+
+def tiny_weights():
+    """tiny-stdlib-coder's weights by role: the export names MatMul weights onnx::MatMul_N, so read them off the nodes."""
+    m = base_model()
+    init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    w = {"embed": init["m.embed_tokens.weight"], "norm": init["m.norm.weight"]}
+    for node in m.graph.node:
+        if node.op_type == "MatMul" and node.input[1] in init:
+            role = node.name.strip("/").split("/")[0]  # q_proj, q_proj_1, ..., lm_head
+            base, _, layer = role.rpartition("_") if role[-1].isdigit() else (role, "", "0")
+            w[(base, int(layer)) if base != "lm_head" else "lm_head"] = init[node.input[1]]
+    for i in range(LAYERS):
+        for name in ("q_proj.bias", "k_proj.bias", "v_proj.bias"):
+            w[(name, i)] = init[f"m.layers.{i}.self_attn.{name}"]
+        for name in ("input_layernorm.weight", "post_attention_layernorm.weight"):
+            w[(name, i)] = init[f"m.layers.{i}.{name}"]
+    return w
+
+
+def rope_caches(head, positions=2048, theta=10000.0):
+    inv_freq = (1.0 / (theta ** (np.arange(0, head, 2, dtype=np.int64).astype(np.float32) / head))).astype(np.float32)
+    freqs = np.outer(np.arange(positions, dtype=np.float32), inv_freq).astype(np.float32)
+    return np.cos(freqs).astype(np.float32), np.sin(freqs).astype(np.float32)
+
+
+def int4_blocks(w, block=32):
+    """[K, N] float -> MatMulNBits' B [N, K/block, block/2] uint8 and scales [N * K/block], symmetric (zero point 8)."""
+    k, n = w.shape
+    blocks = (k + block - 1) // block
+    padded = np.zeros((blocks * block, n), dtype=np.float32)
+    padded[:k] = w
+    per_block = padded.reshape(blocks, block, n)
+    scale = np.abs(per_block).max(axis=1) / 7.0
+    scale[scale == 0] = 1.0
+    q = np.clip(np.round(per_block / scale[:, None, :]) + 8, 0, 15).astype(np.uint8).transpose(2, 0, 1)
+    return (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8), scale.T.reshape(-1).astype(np.float32)
+
+
+def genai_builder_model(int4, io=TensorProto.FLOAT):
+    w = tiny_weights()
+    heads, kv_heads, head, hidden = 8, 2, 32, 256
+    vocab = w["embed"].shape[0]
+    npio = np.float16 if io == TensorProto.FLOAT16 else np.float32
+    nodes, inits = [], []
+
+    def const(name, value):
+        inits.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def tensor(name, value):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value.astype(npio)), name))
+        return name
+
+    def matmul(base, x, weight):
+        out = base + "/output_0"
+        if int4:
+            packed, scales = int4_blocks(weight)
+            k, n = weight.shape
+            nodes.append(helper.make_node("MatMulNBits", [x, const(base[1:].replace("/", ".") + ".weight_Q4G32", packed),
+                                                           tensor(base[1:].replace("/", ".") + ".weight_scales", scales)],
+                                          [out], name=base, domain="com.microsoft", K=k, N=n, bits=4, block_size=32, accuracy_level=4))
+        else:
+            nodes.append(helper.make_node("MatMul", [x, tensor(base[1:].replace("/", ".") + ".weight", weight)], [out], name=base))
+        return out
+
+    def node(op, inputs, name, outputs=None, domain=None, **attrs):
+        outputs = outputs or [name + "/output_0"]
+        nodes.append(helper.make_node(op, inputs, outputs, name=name, domain=domain, **attrs))
+        return outputs[0]
+
+    # attention_mask -> seqlens_k (ReduceSum - 1, int32) and total_sequence_length (Shape[1], int32), as the builder does.
+    m = "/model/attn_mask_reformat/attn_mask_subgraph"
+    s = node("ReduceSum", ["attention_mask", const("/model/constants/INT64/[1]", np.array([1], dtype=np.int64))], m + "/ReduceSum", keepdims=0)
+    s = node("Sub", [s, const("/model/constants/INT64/1", np.array(1, dtype=np.int64))], m + "/Sub")
+    seqlens_k = node("Cast", [s], m + "/Sub/Cast", to=TensorProto.INT32)
+    t = node("Shape", ["attention_mask"], m + "/Shape")
+    t = node("Gather", [t, "/model/constants/INT64/1"], m + "/Gather", axis=0)
+    total_len = node("Cast", [t], m + "/Gather/Cast", to=TensorProto.INT32)
+
+    cos, sin = rope_caches(head)
+    tensor("cos_cache", cos)
+    tensor("sin_cache", sin)
+    x = node("Gather", [tensor("model.embed_tokens.weight", w["embed"]), "input_ids"], "/model/embed_tokens/Gather")
+    eps = 1e-6
+    normed = node("SimplifiedLayerNormalization", [x, tensor("model.layers.0.input_layernorm.weight", w[("input_layernorm.weight", 0)])],
+                  "/model/layers.0/input_layernorm/LayerNorm", outputs=["/model/layers.0/input_layernorm/output_0"], axis=-1, epsilon=eps, stash_type=1)
+    residual = x
+    for i in range(LAYERS):
+        p = f"/model/layers.{i}"
+        qkv_w = np.concatenate([w[("q_proj", i)], w[("k_proj", i)], w[("v_proj", i)]], axis=1)
+        qkv = matmul(p + "/attn/qkv_proj/MatMul", normed, qkv_w)
+        qkv_b = np.concatenate([w[("q_proj.bias", i)], w[("k_proj.bias", i)], w[("v_proj.bias", i)]])
+        qkv = node("Add", [qkv, tensor(f"model.layers.{i}.attn.qkv_proj.Add.bias", qkv_b)], p + "/attn/qkv_proj/Add")
+        attn = node("GroupQueryAttention",
+                    [qkv, "", "", f"past_key_values.{i}.key", f"past_key_values.{i}.value", seqlens_k, total_len, "cos_cache", "sin_cache"],
+                    p + "/attn/GroupQueryAttention", outputs=[p + "/attn/GroupQueryAttention/output_0", f"present.{i}.key", f"present.{i}.value"],
+                    domain="com.microsoft", num_heads=heads, kv_num_heads=kv_heads, scale=float(1 / np.sqrt(head)),
+                    local_window_size=-1, softcap=0.0, do_rotary=1, rotary_interleaved=0)
+        o = matmul(p + "/attn/o_proj/MatMul", attn, w[("o_proj", i)])
+        ln = p + "/post_attention_layernorm"
+        node("SkipSimplifiedLayerNormalization", [residual, o, tensor(f"model.layers.{i}.post_attention_layernorm.weight", w[("post_attention_layernorm.weight", i)])],
+             ln + "/SkipLayerNorm", outputs=[ln + "/output_0", "", "", ln + "/output_3"], domain="com.microsoft", epsilon=eps)
+        normed, residual = ln + "/output_0", ln + "/output_3"
+        gate = matmul(p + "/mlp/gate_proj/MatMul", normed, w[("gate_proj", i)])
+        up = matmul(p + "/mlp/up_proj/MatMul", normed, w[("up_proj", i)])
+        sig = node("Sigmoid", [gate], p + "/mlp/act_fn/Sigmoid")
+        act = node("Mul", [gate, sig], p + "/mlp/act_fn/Mul")
+        prod = node("Mul", [act, up], p + "/mlp/Mul")
+        down = matmul(p + "/mlp/down_proj/MatMul", prod, w[("down_proj", i)])
+        last = i == LAYERS - 1
+        ln = "/model/layers.%d/final_norm_layernorm" % LAYERS if last else f"/model/layers.{i + 1}/input_layernorm"
+        weight = tensor("model.layers.%d.final_norm_layernorm.weight" % LAYERS, w["norm"]) if last else \
+            tensor(f"model.layers.{i + 1}.input_layernorm.weight", w[("input_layernorm.weight", i + 1)])
+        node("SkipSimplifiedLayerNormalization", [residual, down, weight], ln + "/SkipLayerNorm",
+             outputs=[ln + "/output_0"] if last else [ln + "/output_0", "", "", ln + "/output_3"], domain="com.microsoft", epsilon=eps)
+        normed = ln + "/output_0"
+        residual = None if last else ln + "/output_3"
+    lm = matmul("/lm_head/MatMul", normed, w["lm_head"])
+    nodes[-1].output[0] = "logits"
+
+    kv_shape = lambda seq: ["batch_size", kv_heads, seq, "kv_cache_dim"]
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
+              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"])]
+    outputs = [helper.make_tensor_value_info("logits", io, ["batch_size", "sequence_length", vocab])]
+    for i in range(LAYERS):
+        for kind in ("key", "value"):
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", io, kv_shape("past_sequence_length")))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", io, kv_shape("total_sequence_length")))
+    graph = helper.make_graph(nodes, "main_graph", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+                              producer_name="modelide decoder_fixtures (onnxruntime-genai builder shape)")
+    model.ir_version = 8
+    return model
+
+
+def genai_config(folder, filename="model.onnx", io="fp32"):
+    """What the builder writes beside the model (make_genai_config), for tiny-stdlib-coder's config and generation config."""
+    cfg = {
+        "model": {
+            "bos_token_id": 4093, "context_length": 2048,
+            "decoder": {
+                "session_options": {"log_id": "onnxruntime-genai", "provider_options": [] if io == "fp32" else [{"cuda": {}}]},
+                "filename": filename, "head_size": 32, "hidden_size": 256,
+                "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask",
+                           "past_key_names": "past_key_values.%d.key", "past_value_names": "past_key_values.%d.value"},
+                "outputs": {"logits": "logits", "present_key_names": "present.%d.key", "present_value_names": "present.%d.value"},
+                "num_attention_heads": 8, "num_hidden_layers": LAYERS, "num_key_value_heads": 2,
+            },
+            "eos_token_id": 4093, "pad_token_id": 4093, "type": "qwen2", "vocab_size": 4096,
+        },
+        "search": {
+            "diversity_penalty": 0.0, "do_sample": False, "early_stopping": True, "length_penalty": 1.0, "max_length": 2048,
+            "min_length": 0, "no_repeat_ngram_size": 0, "num_beams": 1, "num_return_sequences": 1,
+            "past_present_share_buffer": True, "repetition_penalty": 1.0, "temperature": 1.0, "top_k": 50, "top_p": 1.0,
+        },
+    }
+    (folder / "genai_config.json").write_text(json.dumps(cfg, indent=4) + "\n")
+
+
+def genai_builder_folder(folder, model, io="fp32"):
+    """model.onnx + model.onnx.data + genai_config.json + the tokenizer files, as the builder's output folder holds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copyfile(TINY / name, folder / name)
+    genai_config(folder, io=io)
+    # The builder's custom ops are not in python3-onnx 1.12's schema registry: no checker here; ONNX Runtime loads it.
+    onnx.save_model(model, str(folder / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="model.onnx.data", size_threshold=1024)
+
+
 def save(model, path, external=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.checker.check_model(model)
@@ -250,7 +429,18 @@ def fixtures():
         save(quantize_int4(base_model()), folder / "model_q4.onnx")
         save(with_dtypes(quantize_int4(base_model()), kv=F16, logits=F16), folder / "model_q4f16.onnx")
 
+    def genai_builder_repo(folder):
+        # A hub repo of builder outputs: variants nested two levels down, only a README at the root.
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "README.md").write_text("ONNX Runtime GenAI builder outputs of tiny-stdlib-coder (generated test fixture).\n")
+        genai_builder_folder(folder / "cpu_and_mobile" / "cpu-int4-rtn-block-32-acc-level-4", genai_builder_model(int4=True))
+        genai_builder_folder(folder / "cuda" / "cuda-fp16", genai_builder_model(int4=False, io=F16), io="fp16")
+
     return {
+        "genai-builder": ("ONNX Runtime GenAI builder repo: cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/ (MatMulNBits int4, GroupQueryAttention with rotary inside, "
+                          "past_present_share_buffer, no position_ids, symbolic KV head size) beside cuda/cuda-fp16/", genai_builder_repo, "genai-int4"),
+        "genai-builder-fp32": ("ONNX Runtime GenAI builder cpu fp32 output at the root: GroupQueryAttention + shared KV buffer over tiny-stdlib-coder's own weights",
+                               lambda folder: genai_builder_folder(folder, genai_builder_model(int4=False)), "reference"),
         "optimum-external-data": ("model.onnx + model.onnx_data (external weights)", simple(base_model, external="model.onnx_data"), "reference"),
         "optimum-dot-data": ("model.onnx + model.onnx.data", simple(base_model, external="model.onnx.data"), "reference"),
         "int32-mask": ("int32 attention_mask and position_ids", simple(lambda: with_dtypes(base_model(), mask=I32)), "reference"),
