@@ -4,13 +4,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /** As deep as the sidecar looks for ONNX files below the folder it is given. */
-const maxDepth = 4;
+const maxDepth = 8;
 
 export function isRunnableModelDir(fileNames: string[]): boolean {
   return fileNames.some((f) => path.basename(f) === 'genai_config.json' || f.toLowerCase().endsWith('.onnx'));
 }
 
-/** The folder itself when it or a folder below it (up to four levels) holds an ONNX model, else undefined. */
+/** The folder itself when it or a folder below it (up to eight levels, as ModelVariantChooser) holds an ONNX model, else undefined. */
 export function findRunnableModelDir(dir: string, readdir: (p: string) => string[] = (p) => fs.readdirSync(p)): string | undefined {
   const holdsModel = (folder: string, depth: number): boolean => {
     let names: string[];

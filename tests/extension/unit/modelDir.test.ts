@@ -34,7 +34,9 @@ describe('findRunnableModelDir', () => {
   it('refuses a folder with no ONNX model, and ONNX files only in hidden folders or deeper than the sidecar looks', () => {
     assert.equal(findRunnableModelDir(root, readdirOf({ 'pytorch_model.bin': null, 'config.json': null }, root)), undefined);
     assert.equal(findRunnableModelDir(root, readdirOf({ '.git': { 'model.onnx': null } }, root)), undefined);
-    assert.equal(findRunnableModelDir(root, readdirOf({ a: { b: { c: { d: { e: { 'model.onnx': null } } } } } }, root)), undefined);
+    const nested = (depth: number): Record<string, unknown> => (depth === 0 ? { 'model.onnx': null } : { d: nested(depth - 1) });
+    assert.equal(findRunnableModelDir(root, readdirOf(nested(8), root)), root);
+    assert.equal(findRunnableModelDir(root, readdirOf(nested(9), root)), undefined);
     assert.equal(findRunnableModelDir(root, () => { throw new Error('ENOENT'); }), undefined);
   });
 });
