@@ -106,13 +106,17 @@ public enum StopReasonKind
     Cancelled,
 }
 
+/// <param name="Device">Where the generation ended: "cpu" after a GPU failure mid-generation moved the model to the CPU.</param>
+/// <param name="Reason">Why it runs there (after a fallback: what failed on the GPU).</param>
 public sealed record InferenceGenerateResult(
     string Text,
     IReadOnlyList<int> TokenIds,
     int PromptTokens,
     int GeneratedTokens,
     double TokensPerSecond,
-    StopReasonKind StopReason);
+    StopReasonKind StopReason,
+    string Device,
+    string Reason);
 
 public sealed record InferenceTokenParams(string GenerationId, string Text, int TokenId);
 

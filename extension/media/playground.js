@@ -52,7 +52,9 @@
   window.addEventListener('message', (event) => {
     const m = event.data;
     if (!m || typeof m.type !== 'string') { return; }
-    if (m.type === 'loaded') {
+    if (m.type === 'device') {
+      document.getElementById('device').textContent = m.device + ' — ' + m.reason;
+    } else if (m.type === 'loaded') {
       loaded = true;
       document.getElementById('device').textContent = m.device + ' — ' + m.reason;
       document.getElementById('model-file').textContent = m.file || '';

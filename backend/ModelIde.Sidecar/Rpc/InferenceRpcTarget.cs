@@ -127,7 +127,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         await pending.ConfigureAwait(false);
 
         return new InferenceGenerateResult(result.Text, result.TokenIds, result.PromptTokens, result.TokenIds.Count, result.TokensPerSecond,
-            EnumNames.Map<StopReason, StopReasonKind>(result.StopReason));
+            EnumNames.Map<StopReason, StopReasonKind>(result.StopReason), model.Device, model.Reason);
     }
 
     private static DevicePolicy PolicyOf(DevicePolicyKind? policy) =>

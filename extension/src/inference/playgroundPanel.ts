@@ -221,6 +221,11 @@ export class PlaygroundPanel implements vscode.Disposable {
         this.generation.token,
       );
       this.lastTokensPerSecond = result.tokensPerSecond;
+      if (this.loaded && (result.device !== this.loaded.device || result.reason !== this.loaded.reason)) {
+        // The GPU failed during this generation and the model now runs on the CPU: the header says so, and why.
+        this.loaded = { ...this.loaded, device: result.device, reason: result.reason };
+        post({ type: 'device', device: result.device, reason: result.reason });
+      }
       if (!completion) {
         this.history = [...this.history, user, { role: 'assistant' as const, content: result.text }].slice(-historyLimit);
         await this.context.globalState.update(this.historyKey(), this.history);

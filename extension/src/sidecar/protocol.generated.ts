@@ -433,6 +433,10 @@ export interface InferenceGenerateResult {
   generatedTokens: number;
   tokensPerSecond: number;
   stopReason: StopReasonKind;
+  /** Where the generation ended: "cpu" after a GPU failure mid-generation moved the model to the CPU. */
+  device: string;
+  /** Why it runs there (after a fallback: what failed on the GPU). */
+  reason: string;
 }
 
 export type StopReasonKind = 'eos' | 'stop' | 'maxTokens' | 'cancelled';
@@ -926,7 +930,7 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   GenerationDefaults: { maxLength: 'number?', doSample: 'boolean?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?' },
   InferenceGenerateParams: { sessionId: 'string', generationId: 'string', prompt: 'string?', messages: 'ChatMessage[]?', maxNewTokens: 'number?', temperature: 'number?', topK: 'number?', topP: 'number?', repetitionPenalty: 'number?', seed: 'number?', stop: 'string[]?' },
   ChatMessage: { role: 'ChatRole', content: 'string' },
-  InferenceGenerateResult: { text: 'string', tokenIds: 'number[]', promptTokens: 'number', generatedTokens: 'number', tokensPerSecond: 'number', stopReason: 'StopReasonKind' },
+  InferenceGenerateResult: { text: 'string', tokenIds: 'number[]', promptTokens: 'number', generatedTokens: 'number', tokensPerSecond: 'number', stopReason: 'StopReasonKind', device: 'string', reason: 'string' },
   InferenceTokenParams: { generationId: 'string', text: 'string', tokenId: 'number' },
   InferenceDownloadPlanParams: { modelId: 'string', revision: 'string?', policy: 'DevicePolicyKind?' },
   InferenceDownloadPlanResult: { chosen: 'OnnxVariant?', reason: 'string', variants: 'OnnxVariant[]', files: 'string[]', bytes: 'number', allBytes: 'number' },

@@ -225,6 +225,15 @@ describe('extension activation (stub vscode, stand-in sidecar)', () => {
       const generate = (await calls()).find((c) => c.method === 'inference/generate')!;
       assert.deepEqual(generate.params.messages, [{ role: 'user', content: 'Hi' }]);
       assert.equal(generate.params.maxNewTokens, 64);
+      assert.ok(!panel.posted.some((m: any) => m.type === 'device'), 'the header is not rewritten when the device did not change');
+
+      // A GPU failure mid-generation: the answer still arrives, and the header switches to the CPU with the reason.
+      panel.posted.length = 0;
+      panel.receive({ type: 'send', text: 'gpu fails', mode: 'completion', params: {} });
+      await until(() => panel.posted.find((m: any) => m.type === 'done'), 'the answer after the fallback');
+      const moved = panel.posted.find((m: any) => m.type === 'device');
+      assert.deepEqual([moved?.device, moved?.reason], ['cpu', 'NVIDIA H200 failed during generation (CUDA out of memory); running on CPU (2 threads)']);
+      assert.equal(api.getState().playground.device, 'cpu');
 
       panel.posted.length = 0;
       panel.receive({ type: 'send', text: 'Tell me more', mode: 'chat', params: { maxNewTokens: '1000' } });
