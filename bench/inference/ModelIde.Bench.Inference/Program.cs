@@ -235,34 +235,14 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
 
     if (genai is not null)
     {
-        var peer = Summary(gs, gsLong);
-        peer["runtime"] = genai.Runtime;
-        peer["loadMs"] = genai.LoadMs;
-        section["genai"] = peer;
-        section["ratiosGenAi"] = new JsonObject
-        {
-            ["decode"] = Ratio(csharp, peer, "decodeTokensPerSecond"),
-            ["prefill"] = Ratio(csharp, peer, "prefillTokensPerSecond"),
-            ["prefillLongPrompt"] = Ratio(csharp, peer, "prefillLongPromptTokensPerSecond"),
-            ["timeToFirstToken"] = Ratio(csharp, peer, "timeToFirstTokenMs"),
-        };
+        (section["genai"], section["ratiosGenAi"]) = PeerWithRatios(csharp, Summary(gs, gsLong), genai.Runtime, genai.LoadMs);
         section["greedyIdsIdenticalToGenAi"] = identicalGenAi;
         Console.WriteLine($"greedy ids, ModelIde vs GenAI: {(identicalGenAi ? "identical" : "DIFFERENT")} on {prompts.Length} prompts x {runs} runs");
     }
 
     if (node is not null)
     {
-        var peer = Summary(js, jsLong);
-        peer["runtime"] = node.Runtime;
-        peer["loadMs"] = node.LoadMs;
-        section["node"] = peer;
-        section["ratios"] = new JsonObject
-        {
-            ["decode"] = Ratio(csharp, peer, "decodeTokensPerSecond"),
-            ["prefill"] = Ratio(csharp, peer, "prefillTokensPerSecond"),
-            ["prefillLongPrompt"] = Ratio(csharp, peer, "prefillLongPromptTokensPerSecond"),
-            ["timeToFirstToken"] = Ratio(csharp, peer, "timeToFirstTokenMs"),
-        };
+        (section["node"], section["ratios"]) = PeerWithRatios(csharp, Summary(js, jsLong), node.Runtime, node.LoadMs);
         section["greedyIdsIdenticalToNode"] = identical;
         Console.WriteLine($"greedy ids, ModelIde vs node loop: {(identical ? "identical" : "DIFFERENT")} on {prompts.Length} prompts x {runs} runs");
     }
@@ -368,6 +348,20 @@ static void PrintTable(JsonObject all)
         Console.WriteLine($"{model,-20} {loop,-9} {(double)o["decodeTokensPerSecond"]!,14:F1} {range,13} {(double)o["prefillTokensPerSecond"]!,14:F0} " +
             $"{(double)o["prefillLongPromptTokensPerSecond"]!,18:F0} {(double)o["timeToFirstTokenMs"]!,9:F2} {(o["runShare"] is { } share ? ((double)share).ToString("P1", CultureInfo.InvariantCulture) : "n/a"),10} {bytes}");
     }
+}
+
+// A peer's summary with its runtime and load time, and ModelIde's ratios to it.
+static (JsonObject Peer, JsonObject Ratios) PeerWithRatios(JsonObject csharp, JsonObject peer, string runtime, double loadMs)
+{
+    peer["runtime"] = runtime;
+    peer["loadMs"] = loadMs;
+    return (peer, new JsonObject
+    {
+        ["decode"] = Ratio(csharp, peer, "decodeTokensPerSecond"),
+        ["prefill"] = Ratio(csharp, peer, "prefillTokensPerSecond"),
+        ["prefillLongPrompt"] = Ratio(csharp, peer, "prefillLongPromptTokensPerSecond"),
+        ["timeToFirstToken"] = Ratio(csharp, peer, "timeToFirstTokenMs"),
+    });
 }
 
 static double? Ratio(JsonObject a, JsonObject b, string key) => (double)b[key]! == 0 ? null : (double)a[key]! / (double)b[key]!;

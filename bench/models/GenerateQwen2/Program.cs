@@ -155,18 +155,7 @@ byte[] Build(OnnxGraph g)
     var end = g.ConstInt64("slice_end", [head]);
     var axis3 = g.ConstInt64("axes_3", [3]);
 
-    // Embedding; lm_head is its transpose (tied). Special tokens get zero rows, so their logit is exactly 0 and a
-    // random model's greedy loop never picks EOS and stops early.
-    var embedding = new float[(long)vocab * hidden];
-    var rng = new Normal(seed, "embed_tokens");
-    for (var v = 0; v < vocab; v++)
-    {
-        for (var h = 0; h < hidden; h++)
-        {
-            var value = rng.Next();
-            embedding[(long)v * hidden + h] = specials.Contains(v) ? 0f : value;
-        }
-    }
+    var embedding = RandomEmbedding();
 
     var embed = g.Weight("model.embed_tokens.weight", [vocab, hidden], (o, s) => embedding.AsSpan((int)o, s.Length).CopyTo(s));
     var x0 = g.Node("Gather", [embed, "input_ids"], attributes: ("axis", 0L));
@@ -293,16 +282,7 @@ byte[] BuildGenaiInt4(OnnxGraph g)
     var cosCache = g.Weight("cos_cache", [Context, head / 2], (o, s) => { for (var i = 0; i < s.Length; i++) { s[i] = MathF.Cos((o + i) / (head / 2) * invFreq[(o + i) % (head / 2)]); } });
     var sinCache = g.Weight("sin_cache", [Context, head / 2], (o, s) => { for (var i = 0; i < s.Length; i++) { s[i] = MathF.Sin((o + i) / (head / 2) * invFreq[(o + i) % (head / 2)]); } });
 
-    var embedding = new float[(long)vocab * hidden];
-    var rng = new Normal(seed, "embed_tokens");
-    for (var v = 0; v < vocab; v++)
-    {
-        for (var h = 0; h < hidden; h++)
-        {
-            var value = rng.Next();
-            embedding[(long)v * hidden + h] = specials.Contains(v) ? 0f : value;
-        }
-    }
+    var embedding = RandomEmbedding();
 
     var embed = g.Weight("model.embed_tokens.weight", [vocab, hidden], (o, s) => embedding.AsSpan((int)o, s.Length).CopyTo(s));
     var residual = g.Node("Gather", [embed, "input_ids"], attributes: ("axis", 0L));
@@ -405,6 +385,24 @@ byte[] BuildGenaiInt4(OnnxGraph g)
         return g.Node("MatMulNBits", [input, weight, scaleName], [$"/{name.Replace('.', '/')}/MatMulNBits/output_0"], Ms,
             ("K", (long)k), ("N", (long)n), ("bits", 4L), ("block_size", (long)Block), ("accuracy_level", 4L));
     }
+}
+
+// Both layouts share one embedding (lm_head is its transpose): the same seed gives the same weights in either file.
+// Special tokens get zero rows, so their logit is exactly 0 and a random model's greedy loop never stops early at EOS.
+float[] RandomEmbedding()
+{
+    var embedding = new float[(long)vocab * hidden];
+    var rng = new Normal(seed, "embed_tokens");
+    for (var v = 0; v < vocab; v++)
+    {
+        for (var h = 0; h < hidden; h++)
+        {
+            var value = rng.Next();
+            embedding[(long)v * hidden + h] = specials.Contains(v) ? 0f : value;
+        }
+    }
+
+    return embedding;
 }
 
 void WriteConfigs()
