@@ -498,8 +498,11 @@ export const InferenceMethods = {
 
 // --- jobs/
 
+/** What the user asked for: where to run, which model and data, and the training knobs. */
 export interface JobSpec {
+  /** `ssh://user@host[:port]` or `slurm://user@host[:port]` (the Slurm login node). */
   backend: string;
+  /** Private key for SSH key authentication; default: ~/.ssh/id_ed25519, then id_rsa. */
   identityFile?: string;
   model: string;
   dataset: string[];
@@ -511,25 +514,37 @@ export interface JobSpec {
   loraAlpha?: number;
   batchSize?: number;
   maxLength?: number;
+  /** GPUs per node. SSH: how many of the host's GPUs the job gets (the least busy ones, picked at submit, unless `gpuIndices` names them); 0 = none. Slurm: the GPUs requested per node. */
   gpusPerNode?: number;
   nodes?: number;
+  /** Remote output folder; relative paths are under the job's folder. Default: the job's folder/output. */
   outputDir?: string;
   timeLimitMinutes?: number;
+  /** More `swift sft` arguments, passed through as given (each element one argv item). */
   extraArgs?: string[];
+  /** A local dataset file to upload into the job's folder and train on. */
   uploadDataset?: string;
+  /** ms-swift major version for a preview without a connection; submission always detects it. */
   swiftMajorVersion?: number;
+  /** SSH only: exactly these GPUs (nvidia-smi indices); becomes CUDA_VISIBLE_DEVICES. */
   gpuIndices?: number[];
+  /** Slurm only: CPU cores per task (the task runs all of a node's GPU processes). */
   cpusPerTask?: number;
+  /** Save a checkpoint every N steps (ms-swift's default, 500, leaves short runs nothing to resume). */
   saveSteps?: number;
+  /** Keep at most N checkpoints (ms-swift's default keeps all and fills the disk on long runs). */
   saveTotalLimit?: number;
+  /** Save weights only (no optimizer, scheduler, RNG state): smaller, but a resume restarts the optimizer. */
   saveOnlyModel?: boolean;
+  /** QLoRA compute dtype (float16, bfloat16, float32); null leaves ms-swift's default, the model's dtype. */
   bnbComputeDtype?: string;
-  /** Extra arguments as typed on one line: split with shell quoting by the sidecar. */
+  /** More arguments as typed on one line, split with shell quoting by the sidecar, after `extraArgs`. */
   extraArgsText?: string;
-  /** Datasets as typed on one line: split with shell quoting by the sidecar. */
+  /** More datasets as typed on one line, split with shell quoting by the sidecar, after `dataset`. */
   datasetText?: string;
 }
 
+/** How the model is trained: LoRA, QLoRA (LoRA on a 4-bit bitsandbytes base) or all weights. */
 export type JobTunerKind = 'lora' | 'qlora' | 'full';
 
 export interface JobPreviewResult {
@@ -579,6 +594,7 @@ export interface JobInfo {
 
 export type JobStateKind = 'unknown' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** One progress row of logging.jsonl. */
 export interface TrainingProgress {
   globalStep: number;
   maxSteps: number;

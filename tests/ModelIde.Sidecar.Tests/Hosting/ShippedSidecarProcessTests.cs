@@ -93,7 +93,7 @@ public sealed class ShippedSidecarProcessTests : IDisposable
     {
         var env = SshTestServer.Environment();
         var (host, port) = (env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], CultureInfo.InvariantCulture));
-        var spec = new JobSpecDto
+        var spec = new JobSpec
         {
             Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{host}:{port}",
             IdentityFile = env["MODELIDE_SSH_KEY"],
