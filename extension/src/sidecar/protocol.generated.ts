@@ -37,7 +37,7 @@ export interface SetLogLevelParams {
 
 /** What the extension can act on: sign in again, retry after N seconds, show the request id, trust a host key. */
 export interface RpcErrorData {
-  kind: RpcErrorKind;
+  kind: ModelIdeErrorKind;
   /** The server's own code (ModelScope's business code, HTTP status, `UnknownHostKey`, ...). */
   serverCode?: string;
   requestId?: string;
@@ -49,8 +49,8 @@ export interface RpcErrorData {
   fingerprint?: string;
 }
 
-/** What kind of failure a request hit; one per application error code. */
-export type RpcErrorKind = 'unknown' | 'invalidInput' | 'authenticationRequired' | 'permissionDenied' | 'notFound' | 'rateLimited' | 'serverError' | 'network' | 'integrityFailure' | 'unsafeInput' | 'conflict' | 'remoteFailure' | 'diskFull';
+/** What kind of failure an operation hit: Core throws it (ModelIdeException), the sidecar sends it in `RpcErrorData`, one application error code per kind. */
+export type ModelIdeErrorKind = 'unknown' | 'invalidInput' | 'authenticationRequired' | 'permissionDenied' | 'notFound' | 'rateLimited' | 'serverError' | 'network' | 'integrityFailure' | 'unsafeInput' | 'conflict' | 'remoteFailure' | 'diskFull';
 
 export const SidecarMethods = {
   /** Request. First call after start: the hub endpoint and the client's settings; answers with the sidecar's version. */
@@ -989,7 +989,7 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   Revision: { name: 'string', createdAt: 'string?' },
   ModelsCardParams: { modelId: 'string', revision: 'string?' },
   ModelsCardResult: { markdown: 'string', detail: 'ModelDetail' },
-  RpcErrorData: { kind: 'RpcErrorKind', serverCode: 'string?', requestId: 'string?', retryAfterSeconds: 'number?', host: 'string?', port: 'number?', fingerprint: 'string?' },
+  RpcErrorData: { kind: 'ModelIdeErrorKind', serverCode: 'string?', requestId: 'string?', retryAfterSeconds: 'number?', host: 'string?', port: 'number?', fingerprint: 'string?' },
 };
 
 /** Every enum's wire values. */
@@ -1004,5 +1004,5 @@ export const protocolEnums: Record<string, readonly string[]> = {
   JobStateKind: ['unknown', 'pending', 'running', 'completed', 'failed', 'cancelled'],
   ModelSortKind: ['default', 'downloads', 'likes', 'lastModified'],
   RepoFileKind: ['file', 'dir'],
-  RpcErrorKind: ['unknown', 'invalidInput', 'authenticationRequired', 'permissionDenied', 'notFound', 'rateLimited', 'serverError', 'network', 'integrityFailure', 'unsafeInput', 'conflict', 'remoteFailure', 'diskFull'],
+  ModelIdeErrorKind: ['unknown', 'invalidInput', 'authenticationRequired', 'permissionDenied', 'notFound', 'rateLimited', 'serverError', 'network', 'integrityFailure', 'unsafeInput', 'conflict', 'remoteFailure', 'diskFull'],
 };

@@ -149,7 +149,7 @@ public sealed class JobsRpcTests
         // What the extension shows and trusts comes from typed fields, not from the message.
         Assert.Equal(RpcErrorCodes.RemoteFailure, ex.ErrorCode);
         var data = Assert.IsType<RpcErrorData>(ex.DeserializedErrorData);
-        Assert.Equal((RpcErrorKind.RemoteFailure, RpcServerCodes.UnknownHostKey, host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]), (data.Kind, data.ServerCode, data.Host, data.Port, data.Fingerprint));
+        Assert.Equal((ModelIdeErrorKind.RemoteFailure, RpcServerCodes.UnknownHostKey, host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]), (data.Kind, data.ServerCode, data.Host, data.Port, data.Fingerprint));
     }
 
     [Fact]
