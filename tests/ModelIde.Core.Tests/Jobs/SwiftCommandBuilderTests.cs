@@ -49,6 +49,17 @@ public sealed class SwiftCommandBuilderTests
     }
 
     [Fact]
+    public void A_form_left_empty_previews_as_if_those_fields_were_not_sent()
+    {
+        // The fine-tune form sends "" for an unset dtype and may send null lists; the preview must not turn them into flags or errors.
+        var preview = JobService.Preview(s_spec with { Tuner = JobTunerKind.Qlora, BnbComputeDtype = " ", ExtraArgs = null, Dataset = null! });
+        Assert.DoesNotContain(preview.Errors, e => e.Field is "bnbComputeDtype" or "extraArgs");
+        Assert.DoesNotContain("--bnb_4bit_compute_dtype", preview.Argv);
+        Assert.Contains(preview.Warnings, w => w.StartsWith("QLoRA computes in the model's own dtype", StringComparison.Ordinal));
+        Assert.Contains(preview.Errors, e => e.Field == "dataset");
+    }
+
+    [Fact]
     public void Checkpoint_flags_come_from_the_spec_and_resuming_a_weights_only_job_loads_only_the_model()
     {
         var spec = s_spec with { SaveSteps = 50, SaveTotalLimit = 2, SaveOnlyModel = true };
