@@ -772,6 +772,7 @@ export interface ModelsSearchParams {
   pageSize?: number;
 }
 
+/** Sort orders the hub's model list knows (`sort=` value in brackets). */
 export type ModelSortKind = 'default' | 'downloads' | 'likes' | 'lastModified';
 
 export interface ModelsSearchResult {
