@@ -14,7 +14,7 @@ public sealed class WireFormatTests
 
         var text = JsonSerializer.Serialize(model, json);
 
-        Assert.Contains("\"lastModified\":\"2023-11-14T22:13:20.0000000+00:00\"", text, StringComparison.Ordinal);
+        Assert.Equal("2023-11-14T22:13:20.0000000+00:00", JsonDocument.Parse(text).RootElement.GetProperty("lastModified").GetString());
         Assert.Equal(time, JsonSerializer.Deserialize<ModelSummary>(text, json)!.LastModified);
         Assert.DoesNotContain("lastModified", JsonSerializer.Serialize(model with { LastModified = null }, json), StringComparison.Ordinal);
     }
