@@ -18,7 +18,7 @@ public static class JobSpecInput
 }
 
 /// <summary>What Core asks of a chart point beyond its wire members.</summary>
-public static class TrainingPointKind
+public static class TrainingPointExtensions
 {
     extension(TrainingPoint point)
     {
