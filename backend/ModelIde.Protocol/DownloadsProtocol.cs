@@ -27,8 +27,8 @@ public sealed record DownloadsStartParams(string DownloadId, string ModelId, str
 /// <param name="Notice">Set when the cache was used without the hub (offline, or the hub could not be reached): what was used and whether it is known to be complete.</param>
 public sealed record DownloadsStartResult(string LocalPath, int Files, long Bytes, string? Notice = null);
 
-public sealed record DownloadsProgressParams(
-    string DownloadId,
+/// <summary>Progress of one model download. <see cref="BytesDone"/> counts cached and resumed bytes too.</summary>
+public record DownloadProgress(
     string? File,
     long BytesDone,
     long BytesTotal,
@@ -36,6 +36,19 @@ public sealed record DownloadsProgressParams(
     int FilesTotal,
     double BytesPerSecond,
     double? EtaSeconds);
+
+/// <summary>A download's progress, under the id the client started it with.</summary>
+public sealed record DownloadsProgressParams : DownloadProgress
+{
+    public DownloadsProgressParams(string downloadId, DownloadProgress progress)
+        : base(progress) => DownloadId = downloadId;
+
+    [System.Text.Json.Serialization.JsonConstructor]
+    public DownloadsProgressParams(string downloadId, string? file, long bytesDone, long bytesTotal, int filesDone, int filesTotal, double bytesPerSecond, double? etaSeconds)
+        : base(file, bytesDone, bytesTotal, filesDone, filesTotal, bytesPerSecond, etaSeconds) => DownloadId = downloadId;
+
+    public string DownloadId { get; init; }
+}
 
 public sealed record CacheDirParams(string? CacheDir = null);
 

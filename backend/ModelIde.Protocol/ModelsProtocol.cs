@@ -48,7 +48,7 @@ public sealed record ModelsSearchParams(
     int PageNumber = 1,
     int PageSize = 20);
 
-public sealed record ModelSummary(
+public record ModelSummary(
     string Id,
     string? DisplayName,
     string? Description,
@@ -66,21 +66,22 @@ public sealed record ModelsSearchResult(IReadOnlyList<ModelSummary> Models, long
 
 public sealed record ModelIdParams(string ModelId);
 
-public sealed record ModelDetailDto(
-    string Id,
-    string? DisplayName,
-    string? Description,
-    long Downloads,
-    long Likes,
-    string? License,
-    IReadOnlyList<string> Tasks,
-    bool Private,
-    bool Gated,
-    long? FileSize,
-    string? LastModified,
-    string? Readme,
-    IReadOnlyList<string> Revisions,
-    IReadOnlyList<string> Tags);
+/// <summary>A model's card: its summary, with the README, the revision names and the tags.</summary>
+public sealed record ModelDetailDto : ModelSummary
+{
+    public ModelDetailDto(ModelSummary summary, string? readme, IReadOnlyList<string> revisions, IReadOnlyList<string> tags)
+        : base(summary) => (Readme, Revisions, Tags) = (readme, revisions, tags);
+
+    [JsonConstructor]
+    public ModelDetailDto(string id, string? displayName, string? description, long downloads, long likes, string? license, IReadOnlyList<string> tasks, bool @private, bool gated, long? fileSize, DateTimeOffset? lastModified, string? readme, IReadOnlyList<string> revisions, IReadOnlyList<string> tags)
+        : base(id, displayName, description, downloads, likes, license, tasks, @private, gated, fileSize, lastModified) => (Readme, Revisions, Tags) = (readme, revisions, tags);
+
+    public string? Readme { get; init; }
+
+    public IReadOnlyList<string> Revisions { get; init; }
+
+    public IReadOnlyList<string> Tags { get; init; }
+}
 
 public sealed record ModelsFilesParams(string ModelId, string? Revision = null, string? Path = null, bool? Recursive = null);
 

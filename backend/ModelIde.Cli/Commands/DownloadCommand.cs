@@ -3,6 +3,7 @@ using System.Globalization;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Downloads;
 using ModelIde.Core.Models;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 

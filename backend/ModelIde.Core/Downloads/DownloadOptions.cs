@@ -81,14 +81,4 @@ public sealed record DownloadOptions
     }
 }
 
-/// <summary>Progress of one model download. <see cref="BytesDone"/> counts cached and resumed bytes too.</summary>
-public sealed record DownloadProgress(
-    string? File,
-    long BytesDone,
-    long BytesTotal,
-    int FilesDone,
-    int FilesTotal,
-    double BytesPerSecond,
-    double? EtaSeconds);
-
 public sealed record DownloadResult(string LocalPath, int Files, long Bytes, long BytesFetched, IReadOnlyList<string> FilesFromCache);

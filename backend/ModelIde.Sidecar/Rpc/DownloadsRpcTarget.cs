@@ -28,8 +28,7 @@ public sealed class DownloadsRpcTarget(SidecarContext context) : IRpcTarget
             id,
             p.Revision,
             p.Include,
-            progress => _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(
-                p.DownloadId, progress.File, progress.BytesDone, progress.BytesTotal, progress.FilesDone, progress.FilesTotal, progress.BytesPerSecond, progress.EtaSeconds)),
+            progress => _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(p.DownloadId, progress)),
             n => notice = n,
             cancellationToken).ConfigureAwait(false);
         return new DownloadsStartResult(result.LocalPath, result.Files, result.Bytes, notice);

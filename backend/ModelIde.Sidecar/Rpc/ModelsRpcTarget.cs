@@ -64,9 +64,7 @@ public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
             revisions = [];
         }
 
-        var s = detail.Summary;
-        return new ModelDetailDto(s.Id, s.DisplayName, s.Description, s.Downloads, s.Likes, s.License, s.Tasks, s.Private, s.Gated, s.FileSize, Iso(s.LastModified),
-            detail.Readme, revisions.Select(r => r.Name).ToArray(), detail.Tags);
+        return new ModelDetailDto(detail.Summary, detail.Readme, revisions.Select(r => r.Name).ToArray(), detail.Tags);
     }
 
     private static string? Iso(DateTimeOffset? d) => d?.ToString("o", CultureInfo.InvariantCulture);

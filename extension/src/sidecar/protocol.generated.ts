@@ -189,8 +189,8 @@ export interface DownloadsStartResult {
   notice?: string;
 }
 
-export interface DownloadsProgressParams {
-  downloadId: string;
+/** Progress of one model download. `bytesDone` counts cached and resumed bytes too. */
+export interface DownloadProgress {
   file?: string;
   bytesDone: number;
   bytesTotal: number;
@@ -198,6 +198,11 @@ export interface DownloadsProgressParams {
   filesTotal: number;
   bytesPerSecond: number;
   etaSeconds?: number;
+}
+
+/** A download's progress, under the id the client started it with. */
+export interface DownloadsProgressParams extends DownloadProgress {
+  downloadId: string;
 }
 
 export interface CacheDirParams {
@@ -800,18 +805,8 @@ export interface ModelIdParams {
   modelId: string;
 }
 
-export interface ModelDetail {
-  id: string;
-  displayName?: string;
-  description?: string;
-  downloads: number;
-  likes: number;
-  license?: string;
-  tasks: string[];
-  private: boolean;
-  gated: boolean;
-  fileSize?: number;
-  lastModified?: string;
+/** A model's card: its summary, with the README, the revision names and the tags. */
+export interface ModelDetail extends ModelSummary {
   readme?: string;
   revisions: string[];
   tags: string[];
@@ -922,7 +917,8 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   SessionExpiredParams: { endpoint: 'string', userName: 'string?', reason: 'string' },
   DownloadsStartParams: { downloadId: 'string', modelId: 'string', revision: 'string?', include: 'string[]?', cacheDir: 'string?', offline: 'boolean?' },
   DownloadsStartResult: { localPath: 'string', files: 'number', bytes: 'number', notice: 'string?' },
-  DownloadsProgressParams: { downloadId: 'string', file: 'string?', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number', bytesPerSecond: 'number', etaSeconds: 'number?' },
+  DownloadProgress: { file: 'string?', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number', bytesPerSecond: 'number', etaSeconds: 'number?' },
+  DownloadsProgressParams: { file: 'string?', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number', bytesPerSecond: 'number', etaSeconds: 'number?', downloadId: 'string' },
   CacheDirParams: { cacheDir: 'string?' },
   CachedModelsResult: { models: 'CachedModel[]' },
   CachedModel: { modelId: 'string', revision: 'string?', localPath: 'string', bytes: 'number' },
