@@ -26,6 +26,10 @@ public sealed class DecoderLanguageModel : IDisposable
     // (generations never overlap, see _busy), which keeps a short generation's managed bytes per token low.
     private readonly float[] _lastRow;
 
+    // Whether the graph's presents are its pasts plus the new positions, so that a CPU step can write them into
+    // buffers of its own (AlternatingKvBuffers) instead of having ONNX Runtime allocate them.
+    private readonly bool _presetPresents;
+
     // Replaced once, by a CPU session over the same file, when a GPU (CUDA) session fails while generating.
     private InferenceSession _session;
     private SessionOptions _options;
@@ -59,6 +63,7 @@ public sealed class DecoderLanguageModel : IDisposable
         _outputNames = outputs.ToArray();
         _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, config.KvType, [1, config.KvHeads, 0, config.HeadSize]);
         _lastRow = new float[config.VocabSize];
+        _presetPresents = PresentsArePastsPlusNew(session, config);
     }
 
     /// <summary>The folder the user gave.</summary>
@@ -270,6 +275,26 @@ public sealed class DecoderLanguageModel : IDisposable
         return true;
     }
 
+    // [1, kv, past + seq, head] in the graph's own words: rank 4, the KV heads and head size where they are fixed.
+    private static bool PresentsArePastsPlusNew(InferenceSession session, DecoderModelConfig config)
+    {
+        if (config.SharePastPresent || AlternatingKvBuffers.ElementBytes(config.KvType) is null)
+        {
+            return false;
+        }
+
+        foreach (var name in config.PresentKeys.Concat(config.PresentValues))
+        {
+            if (!session.OutputMetadata.TryGetValue(name, out var meta) || meta.ElementDataType != config.KvType || meta.Dimensions is not { Length: 4 } d ||
+                d[0] is not (1 or -1) || d[1] != config.KvHeads && d[1] != -1 || d[3] != config.HeadSize && d[3] != -1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private IDisposableReadOnlyCollection<OrtValue> RunSession(RunOptions runOptions, OrtValue[] inputs)
     {
         BeforeRunForTests?.Invoke(++_runs);
@@ -319,6 +344,10 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly OrtValue? _stepLogits;
         private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
+
+        // The presents of a CPU step with a Concat cache (null for a shared buffer, on GPU, or before the first such step).
+        private AlternatingKvBuffers? _alternating;
+        private OrtValue[]? _outputs;
 
         // What a prefill step reads: the prompt, or after a CUDA failure the prompt and the ids generated so far.
         private IReadOnlyList<int> _prefix;
@@ -376,9 +405,6 @@ public sealed class DecoderLanguageModel : IDisposable
                     _inputs[_pastOffset + i] = kv;
                     _sharedOutputs[1 + i] = kv;
                 }
-
-                // A decode step's logits [1, 1, vocab] go to one buffer for the whole generation.
-                _stepLogits = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize]));
             }
             else
             {
@@ -387,6 +413,9 @@ public sealed class DecoderLanguageModel : IDisposable
                     _inputs[_pastOffset + i] = model._emptyPast;
                 }
             }
+
+            // A decode step's logits [1, 1, vocab] go to one buffer for the whole generation.
+            _stepLogits = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize]));
         }
 
         public GenerationResult Run(CancellationToken cancellationToken)
@@ -551,6 +580,12 @@ public sealed class DecoderLanguageModel : IDisposable
                     return;
                 }
 
+                if (_model._presetPresents && !_model._onGpu)
+                {
+                    RunIntoAlternatingBuffers(runOptions, seq, totalLength);
+                    return;
+                }
+
                 var outputs = _model.RunSession(runOptions, _inputs);
                 // Presents become the next step's pasts without a copy; the previous set is released only now.
                 for (var i = 0; i < 2 * _c.Layers; i++)
@@ -567,6 +602,32 @@ public sealed class DecoderLanguageModel : IDisposable
                 prefillIds?.Dispose();
                 prefillPositions?.Dispose();
             }
+        }
+
+        // A CPU step of a Concat cache: logits and presents go into buffers bound before Run, and the presents become the
+        // next step's pasts (see AlternatingKvBuffers). On a GPU, ORT keeps allocating them (the host buffers would
+        // move the cache to the CPU and back on every step).
+        private void RunIntoAlternatingBuffers(RunOptions runOptions, int seq, int totalLength)
+        {
+            _alternating ??= new AlternatingKvBuffers(2 * _c.Layers, _c.KvType, _c.KvHeads, _capacity, _c.HeadSize);
+            _outputs ??= new OrtValue[_outputNames.Length];
+            var rows = _keepOne is null ? seq : 1;
+            using var prefillLogits = rows == 1 ? null : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+            var logitsValue = prefillLogits ?? _stepLogits!;
+            _outputs[0] = logitsValue;
+            _alternating.BindPresents(_outputs, 1, totalLength);
+            try
+            {
+                _model.RunSession(runOptions, _inputs, _outputs);
+            }
+            catch
+            {
+                _alternating.Abandon();
+                throw;
+            }
+
+            _alternating.Commit(_inputs, _pastOffset);
+            CopyLastRow(logitsValue, rows);
         }
 
         // rows is what the step asked for (its sequence, or 1 with logits_to_keep); reading the shape back from the
@@ -608,6 +669,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
                 _previousOutputs?.Dispose();
                 _previousOutputs = null;
+                _alternating?.Reset();
             }
         }
 
@@ -620,6 +682,7 @@ public sealed class DecoderLanguageModel : IDisposable
         public void Dispose()
         {
             _previousOutputs?.Dispose();
+            _alternating?.Dispose();
             foreach (var v in _owned)
             {
                 v.Dispose();
