@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -6,25 +5,19 @@ namespace ModelIde.Core.Inference;
 
 /// <summary>
 /// The KV cache of a graph whose presents are its pasts with the new positions appended ([1, kv, past + seq, head], the
-/// Concat of Optimum and onnx-community exports), on CPU. Two native blocks per K/V, each as long as the generation can
-/// grow: a step reads its pasts from one and ONNX Runtime writes the presents into the other, which the next step reads.
-/// Left to allocate them itself, ONNX Runtime allocates every present anew on every step and Run wraps each in a new
-/// managed value; preset outputs are also what ONNX Runtime GenAI binds.
+/// Concat of Optimum and onnx-community exports), on CPU. Two blocks per K/V, each as long as the generation can grow: a
+/// step reads its pasts from one and ONNX Runtime writes the presents into the other, which the next step reads. Left to
+/// allocate them itself, ONNX Runtime allocates every present anew on every step and Run wraps each in a new managed
+/// value; preset outputs are also what ONNX Runtime GenAI binds.
 /// </summary>
 internal sealed class AlternatingKvBuffers : IDisposable
 {
-    private const int Alignment = 64;
-
     private readonly TensorElementType _type;
     private readonly long _kvHeads;
     private readonly long _headSize;
-    private readonly long _elementBytes;
-    private readonly long _blockBytes;
 
-    // Block 2 * i + side of tensor i (the K/V order of the outputs after the logits): what was allocated, and where the
-    // tensor starts in it (64-byte aligned, as ORT's own CPU allocator aligns).
-    private readonly IntPtr[] _allocations;
-    private readonly IntPtr[] _blocks;
+    // Block 2 * i + side holds tensor i (the K/V order of the outputs after the logits).
+    private readonly NativeBlocks _blocks;
 
     // Presents of the last completed step (the next step's pasts), and those bound to the step now running.
     private readonly OrtValue?[] _pasts;
@@ -34,32 +27,16 @@ internal sealed class AlternatingKvBuffers : IDisposable
     private readonly long[] _shape = new long[4];
     private int _writeSide;
 
-    public AlternatingKvBuffers(int tensors, TensorElementType type, long kvHeads, long capacity, long headSize)
+    /// <param name="blocks">2 × <paramref name="tensors"/> blocks, each holding [1, kv, capacity, head]; still the caller's to return.</param>
+    public AlternatingKvBuffers(int tensors, TensorElementType type, long kvHeads, long headSize, NativeBlocks blocks)
     {
         _type = type;
         _kvHeads = kvHeads;
         _headSize = headSize;
-        _elementBytes = ElementBytes(type) ?? throw new ArgumentException($"No preset KV buffers for {type}.", nameof(type));
-        _blockBytes = _elementBytes * kvHeads * capacity * headSize;
-        _allocations = new IntPtr[2 * tensors];
-        _blocks = new IntPtr[2 * tensors];
+        _blocks = blocks;
         _pasts = new OrtValue?[tensors];
         _pending = new OrtValue?[tensors];
-        // Untouched pages are not resident: memory grows with the positions actually written, as ORT's own presents do.
-        for (var i = 0; i < _blocks.Length; i++)
-        {
-            _allocations[i] = Marshal.AllocHGlobal((IntPtr)(_blockBytes + Alignment));
-            _blocks[i] = (IntPtr)(((long)_allocations[i] + Alignment - 1) & ~(long)(Alignment - 1));
-        }
     }
-
-    /// <summary>Bytes per KV element, or null for a type this class does not hold.</summary>
-    public static long? ElementBytes(TensorElementType type) => type switch
-    {
-        TensorElementType.Float => 4,
-        TensorElementType.Float16 or TensorElementType.BFloat16 => 2,
-        _ => null,
-    };
 
     /// <summary>Binds each tensor's write block, shaped [1, kv, total, head], to <paramref name="outputs"/> from <paramref name="first"/>.</summary>
     public void BindPresents(OrtValue[] outputs, int first, long total)
@@ -70,7 +47,7 @@ internal sealed class AlternatingKvBuffers : IDisposable
         _shape[3] = _headSize;
         for (var i = 0; i < _pending.Length; i++)
         {
-            _pending[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _type, _shape, _blocks[2 * i + _writeSide], _blockBytes);
+            _pending[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _type, _shape, _blocks[2 * i + _writeSide], _blocks.Bytes);
             outputs[first + i] = _pending[i]!;
         }
     }
@@ -100,15 +77,8 @@ internal sealed class AlternatingKvBuffers : IDisposable
         _writeSide = 0;
     }
 
-    public void Dispose()
-    {
-        Reset();
-        for (var i = 0; i < _allocations.Length; i++)
-        {
-            Marshal.FreeHGlobal(_allocations[i]);
-            _allocations[i] = IntPtr.Zero;
-        }
-    }
+    /// <summary>Releases the values over the blocks; the blocks themselves stay the caller's.</summary>
+    public void Dispose() => Reset();
 
     private static void DisposeAll(OrtValue?[] values)
     {

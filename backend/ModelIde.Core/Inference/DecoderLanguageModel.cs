@@ -30,6 +30,10 @@ public sealed class DecoderLanguageModel : IDisposable
     // buffers of its own (AlternatingKvBuffers) instead of having ONNX Runtime allocate them.
     private readonly bool _presetPresents;
 
+    // The KV cache and prefill logits memory of the last generation, kept for the next while small (see NativeBlocks).
+    private NativeBlocks? _keptKv;
+    private NativeBlocks? _keptLogits;
+
     // Replaced once, by a CPU session over the same file, when a GPU (CUDA) session fails while generating.
     private InferenceSession _session;
     private SessionOptions _options;
@@ -278,7 +282,7 @@ public sealed class DecoderLanguageModel : IDisposable
     // [1, kv, past + seq, head] in the graph's own words: rank 4, the KV heads and head size where they are fixed.
     private static bool PresentsArePastsPlusNew(InferenceSession session, DecoderModelConfig config)
     {
-        if (config.SharePastPresent || AlternatingKvBuffers.ElementBytes(config.KvType) is null)
+        if (config.SharePastPresent || NativeBlocks.ElementBytes(config.KvType) is null)
         {
             return false;
         }
@@ -309,6 +313,8 @@ public sealed class DecoderLanguageModel : IDisposable
 
     public void Dispose()
     {
+        _keptKv?.Dispose();
+        _keptLogits?.Dispose();
         _emptyPast.Dispose();
         _session.Dispose();
         _options.Dispose();
@@ -344,6 +350,10 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly OrtValue? _stepLogits;
         private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
+
+        // Lent by the model for this generation: the KV cache (a shared buffer, or alternating ones) and prefill logits.
+        private NativeBlocks? _kvBlocks;
+        private NativeBlocks? _logitsBlock;
 
         // The presents of a CPU step with a Concat cache (null for a shared buffer, on GPU, or before the first such step).
         private AlternatingKvBuffers? _alternating;
@@ -396,12 +406,19 @@ public sealed class DecoderLanguageModel : IDisposable
             _pastOffset = slot;
             if (_c.SharePastPresent)
             {
-                // One [1, kv, capacity, head] buffer per K/V, bound as both past and present (GQA writes in place).
+                // One [1, kv, capacity, head] buffer per K/V, bound as both past and present (GQA writes in place). Fresh
+                // memory is zeroed; kept memory holds finite values of an earlier generation, past what GQA reads.
                 _sharedOutputs = new OrtValue[_outputNames.Length];
+                var bytes = NativeBlocks.ElementBytes(_c.KvType)!.Value * _c.KvHeads * _capacity * _c.HeadSize;
+                _kvBlocks = NativeBlocks.Lend(ref model._keptKv, 2 * _c.Layers, bytes, out var fresh);
                 for (var i = 0; i < 2 * _c.Layers; i++)
                 {
-                    var kv = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.KvType, [1, _c.KvHeads, _capacity, _c.HeadSize]));
-                    kv.GetTensorMutableRawData().Clear();
+                    var kv = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.KvType, [1, _c.KvHeads, _capacity, _c.HeadSize], _kvBlocks[i], _kvBlocks.Bytes));
+                    if (fresh)
+                    {
+                        kv.GetTensorMutableRawData().Clear();
+                    }
+
                     _inputs[_pastOffset + i] = kv;
                     _sharedOutputs[1 + i] = kv;
                 }
@@ -572,7 +589,7 @@ public sealed class DecoderLanguageModel : IDisposable
                 if (_sharedOutputs is not null)
                 {
                     var rows = _keepOne is null ? seq : 1;
-                    using var prefillLogits = rows == 1 ? null : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+                    using var prefillLogits = rows == 1 ? null : PrefillLogits(rows);
                     var logitsValue = prefillLogits ?? _stepLogits!;
                     _sharedOutputs[0] = logitsValue;
                     _model.RunSession(runOptions, _inputs, _sharedOutputs);
@@ -609,12 +626,18 @@ public sealed class DecoderLanguageModel : IDisposable
         // move the cache to the CPU and back on every step).
         private void RunIntoAlternatingBuffers(RunOptions runOptions, int seq, int totalLength)
         {
-            _alternating ??= new AlternatingKvBuffers(2 * _c.Layers, _c.KvType, _c.KvHeads, _capacity, _c.HeadSize);
-            _outputs ??= new OrtValue[_outputNames.Length];
+            if (_alternating is null)
+            {
+                var bytes = NativeBlocks.ElementBytes(_c.KvType)!.Value * _c.KvHeads * _capacity * _c.HeadSize;
+                _kvBlocks = NativeBlocks.Lend(ref _model._keptKv, 4 * _c.Layers, bytes, out _);
+                _alternating = new AlternatingKvBuffers(2 * _c.Layers, _c.KvType, _c.KvHeads, _c.HeadSize, _kvBlocks);
+                _outputs = new OrtValue[_outputNames.Length];
+            }
+
             var rows = _keepOne is null ? seq : 1;
-            using var prefillLogits = rows == 1 ? null : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+            using var prefillLogits = rows == 1 ? null : PrefillLogits(rows);
             var logitsValue = prefillLogits ?? _stepLogits!;
-            _outputs[0] = logitsValue;
+            _outputs![0] = logitsValue;
             _alternating.BindPresents(_outputs, 1, totalLength);
             try
             {
@@ -628,6 +651,20 @@ public sealed class DecoderLanguageModel : IDisposable
 
             _alternating.Commit(_inputs, _pastOffset);
             CopyLastRow(logitsValue, rows);
+        }
+
+        // A prefill's logits [1, rows, vocab], in memory the model lends (ORT allocating them would fault in fresh pages
+        // on every prompt). The caller disposes the value.
+        private OrtValue PrefillLogits(int rows)
+        {
+            var needed = NativeBlocks.ElementBytes(_c.LogitsType)!.Value * rows * _c.VocabSize;
+            if (_logitsBlock is null || _logitsBlock.Bytes < needed)
+            {
+                _logitsBlock?.Dispose();
+                _logitsBlock = NativeBlocks.Lend(ref _model._keptLogits, 1, needed, out _);
+            }
+
+            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize], _logitsBlock[0], _logitsBlock.Bytes);
         }
 
         // rows is what the step asked for (its sequence, or 1 with logits_to_keep); reading the shape back from the
@@ -687,6 +724,10 @@ public sealed class DecoderLanguageModel : IDisposable
             {
                 v.Dispose();
             }
+
+            // The values over the blocks are gone; the blocks go back to the model.
+            NativeBlocks.Return(ref _model._keptKv, _kvBlocks);
+            NativeBlocks.Return(ref _model._keptLogits, _logitsBlock);
         }
     }
 
