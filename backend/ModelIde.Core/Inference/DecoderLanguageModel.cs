@@ -333,6 +333,7 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly string[] _outputNames;
         private readonly OrtValue[] _inputs;
         private readonly IntegerBuffer _mask;
+        private readonly long[] _maskShape = [1, 0];
         private readonly IntegerBuffer _stepIds;
         private readonly IntegerBuffer _stepPositions;
         private readonly OrtValue _stepIdsValue;
@@ -348,6 +349,7 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly int _capacity;
         private readonly OrtValue[]? _sharedOutputs;
         private readonly OrtValue? _stepLogits;
+        private readonly ushort[]? _stepRow16;
         private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
 
@@ -431,8 +433,19 @@ public sealed class DecoderLanguageModel : IDisposable
                 }
             }
 
-            // A decode step's logits [1, 1, vocab] go to one buffer for the whole generation.
-            _stepLogits = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize]));
+            // A decode step's logits [1, 1, vocab] go straight into managed memory the sampler reads, for the whole
+            // generation: _lastRow itself for float32, a pinned array of float16/bfloat16 bits otherwise (reading an ORT
+            // buffer back costs native calls on every step).
+            if (_c.LogitsType == TensorElementType.Float)
+            {
+                _stepLogits = Own(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_lastRow), [1, 1, _c.VocabSize]));
+            }
+            else
+            {
+                _stepRow16 = GC.AllocateArray<ushort>(_c.VocabSize, pinned: true);
+                _stepLogits = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize],
+                    System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_stepRow16, 0), 2L * _c.VocabSize));
+            }
         }
 
         public GenerationResult Run(CancellationToken cancellationToken)
@@ -548,7 +561,8 @@ public sealed class DecoderLanguageModel : IDisposable
         {
             OrtValue? prefillIds = null;
             OrtValue? prefillPositions = null;
-            using var maskValue = _mask.View(totalLength, [1, totalLength]);
+            _maskShape[1] = totalLength;
+            using var maskValue = _mask.View(totalLength, _maskShape);
             try
             {
                 if (isPrefill)
@@ -671,25 +685,41 @@ public sealed class DecoderLanguageModel : IDisposable
         // value would allocate a shape object on every step.
         private void CopyLastRow(OrtValue logits, int rows)
         {
-            var start = (rows - 1) * _c.VocabSize;
-            switch (_c.LogitsType)
+            if (ReferenceEquals(logits, _stepLogits))
             {
-                case TensorElementType.Float:
-                    logits.GetTensorDataAsSpan<float>().Slice(start, _c.VocabSize).CopyTo(_lastRow);
-                    break;
-                case TensorElementType.Float16:
-                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(
-                        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize), _lastRow);
-                    break;
-                default:
-                    // bfloat16 is the upper half of a float32.
-                    var raw = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize);
-                    for (var i = 0; i < raw.Length; i++)
-                    {
-                        _lastRow[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
-                    }
+                // ORT wrote the row into managed memory: into _lastRow itself for float32.
+                if (_stepRow16 is not null)
+                {
+                    Widen(_stepRow16);
+                }
 
-                    break;
+                return;
+            }
+
+            var start = (rows - 1) * _c.VocabSize;
+            if (_c.LogitsType == TensorElementType.Float)
+            {
+                logits.GetTensorDataAsSpan<float>().Slice(start, _c.VocabSize).CopyTo(_lastRow);
+            }
+            else
+            {
+                Widen(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize));
+            }
+        }
+
+        // float16 or bfloat16 logits (their bits) to the float32 row the sampler reads.
+        private void Widen(ReadOnlySpan<ushort> raw)
+        {
+            if (_c.LogitsType == TensorElementType.Float16)
+            {
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(raw), _lastRow);
+                return;
+            }
+
+            // bfloat16 is the upper half of a float32.
+            for (var i = 0; i < raw.Length; i++)
+            {
+                _lastRow[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
             }
         }
 
@@ -731,11 +761,14 @@ public sealed class DecoderLanguageModel : IDisposable
         }
     }
 
-    /// <summary>A pinned int64 or int32 array, as the graph's input type asks; views share its memory.</summary>
+    /// <summary>
+    /// An int64 or int32 array, as the graph's input type asks, allocated pinned so that a view costs one native call
+    /// (no pinning per step); views share its memory.
+    /// </summary>
     private sealed class IntegerBuffer(TensorElementType type, int length)
     {
-        private readonly long[]? _long = type == TensorElementType.Int64 ? new long[length] : null;
-        private readonly int[]? _int = type == TensorElementType.Int32 ? new int[length] : null;
+        private readonly long[]? _long = type == TensorElementType.Int64 ? GC.AllocateArray<long>(length, pinned: true) : null;
+        private readonly int[]? _int = type == TensorElementType.Int32 ? GC.AllocateArray<int>(length, pinned: true) : null;
 
         public void Set(int index, long value)
         {
@@ -761,9 +794,10 @@ public sealed class DecoderLanguageModel : IDisposable
             }
         }
 
+        /// <summary>The first <paramref name="count"/> elements; ORT copies <paramref name="shape"/>, so callers may reuse it.</summary>
         public OrtValue View(int count, long[] shape) => _long is not null
-            ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(_long, 0, count), shape)
-            : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<int>(_int, 0, count), shape);
+            ? OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_long, 0), 8L * count)
+            : OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_int!, 0), 4L * count);
     }
 }
 
