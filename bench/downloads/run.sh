@@ -60,16 +60,23 @@ blob_url() { # hub's redirect target for one file (the tools below get the same 
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-declare -A R T RSS CPU LOAD
+declare -A R T RSS CPU REQ LOAD
 # The 1-minute load average before a part (the machine may be shared; figures under load are noisy).
 load_now() { cut -d' ' -f1 /proc/loadavg; }
 # Rounds interleave the tools (A B C, A B C, ...) so a burst of load or disk writeback hits all of them alike;
 # dirty pages are flushed before each measured run so one tool's writeback is not charged to the next.
+# For ModelIde, the hub also counts the blob requests of each run: more than one per file means the connection
+# controller added connections (as it should against per-connection throttling, and should not over loopback).
+blob_requests() {
+  curl -s "${HUB}_admin/requests" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin)["data"]["requests"] if r.get("Host")=="blob"))'
+}
 run_round() { # name=cmd pairs are in CASES; args: names...
   for name in "$@"; do
     rm -rf "$OUT"; mkdir -p "$OUT"; sync
+    if [[ $name == *.modelide || $name == *.single ]]; then curl -s -o /dev/null -X DELETE "${HUB}_admin/requests"; fi
     read -r t rss cpu < <(measure bash -c "${CASES[$name]}")
     T[$name]+="$t "; RSS[$name]+="$rss "; CPU[$name]+="$cpu "
+    if [[ $name == *.modelide || $name == *.single ]]; then sleep 0.2; REQ[$name]+="$(blob_requests) "; fi
   done
 }
 summarise() { # names...
@@ -77,6 +84,7 @@ summarise() { # names...
     R[$name.t]=$(tr ' ' '\n' <<< "${T[$name]}" | grep . | median)
     R[$name.rss]=$(tr ' ' '\n' <<< "${RSS[$name]}" | grep . | sort -n | tail -1)
     R[$name.cpu]=$(tr ' ' '\n' <<< "${CPU[$name]}" | grep . | median)
+    if [ -n "${REQ[$name]:-}" ]; then R[$name.requests]=$(tr ' ' '\n' <<< "${REQ[$name]}" | grep . | median); fi
   done
 }
 
@@ -205,7 +213,8 @@ for case, size, tools in (('big', big, ('modelide', 'curl', 'aria2', 'curlsha'))
     for tool in tools:
         rows.append({'case': case, 'tool': tool, 'seconds': r[f'{case}.{tool}.t'], 'MBps': mbps(f'{case}.{tool}', size),
                      'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu'],
-                     'cpuSecondsPerGB': r[f'{case}.{tool}.cpu'] / (size / 1e9)})
+                     'cpuSecondsPerGB': r[f'{case}.{tool}.cpu'] / (size / 1e9),
+                     **({'blobRequests': int(r[f'{case}.{tool}.requests'])} if f'{case}.{tool}.requests' in r else {})})
 summary = {'load_average_1min_before_after': load, 'cores': cores}
 if 'big.modelide.t' in r:
     best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
@@ -234,9 +243,9 @@ if 'kill.refetched' in r:
       'refetch_target': '<= one part', 'blob_host_bytes_over_file_size': int(r['kill.server_excess']), 'file_intact_after_kill_and_resume': r['kill.intact'] == 1,
     })
 json.dump({'bigBytes': big, 'manyBytes': many, 'throttledBytes': mid, 'rows': rows, 'summary': summary}, open(out, 'w'), indent=2)
-print('| case | tool | MB/s | s | peak RSS MB | CPU s | CPU s/GB |')
-print('|---|---|---|---|---|---|---|')
-for x in rows: print(f"| {x['case']} | {x['tool']} | {x['MBps']:.1f} | {x['seconds']:.2f} | {x['peakRssMB']:.0f} | {x['cpuSeconds']:.2f} | {x['cpuSecondsPerGB']:.2f} |")
+print('| case | tool | MB/s | s | peak RSS MB | CPU s | CPU s/GB | blob requests |')
+print('|---|---|---|---|---|---|---|---|')
+for x in rows: print(f"| {x['case']} | {x['tool']} | {x['MBps']:.1f} | {x['seconds']:.2f} | {x['peakRssMB']:.0f} | {x['cpuSeconds']:.2f} | {x['cpuSecondsPerGB']:.2f} | {x.get('blobRequests', '')} |")
 s = summary
 print(f"load average (1 min) before/after each part on {cores} cores: {load}")
 if 'big_vs_best_peer' in s:

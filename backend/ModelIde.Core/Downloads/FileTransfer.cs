@@ -37,6 +37,7 @@ internal sealed class FileTransfer
     private readonly List<Task> _workers = [];
     private Uri? _blobUri;
     private long _received;
+    private long _waitTicks;
     private long _unsaved;
     private bool _parallelPaysOff;
     private long _tailSplit;
@@ -205,10 +206,13 @@ internal sealed class FileTransfer
     }
 
     /// <summary>
-    /// Adds connections while they pay off. Only when this process is not busy: a CPU-bound download, as over loopback,
-    /// gains nothing from more streams and pays for them in read-back hashing. Doubles the connections (straight to the
-    /// limit once a step scaled almost linearly, as against per-connection throttling), measures the rate over a window,
-    /// keeps them when the rate rose by at least half of what they could add, else hands their ranges back.
+    /// Adds connections while they pay off. Only when the connections spend most of a window waiting for bytes: when
+    /// their reads find the bytes already there, the limit is this machine (CPU, disk), as over loopback, and more
+    /// streams gain nothing and cost read-back hashing. That is asked of this file's own reads, not of the process's
+    /// CPU, which other work in the process (a generation, other downloads) or on the machine would skew either way.
+    /// Doubles the connections (straight to the limit once a step scaled almost linearly, as against per-connection
+    /// throttling), measures the rate over a window, keeps them when the rate rose by at least half of what they could
+    /// add, else hands their ranges back.
     /// </summary>
     private async Task ControlAsync(CancellationToken cancellationToken, CancellationTokenSource failFast)
     {
@@ -219,13 +223,13 @@ internal sealed class FileTransfer
 
         var connections = 1;
         var linear = false;
-        var (rate, busy) = await MeasureAsync(cancellationToken).ConfigureAwait(false);
+        var (rate, waiting) = await MeasureAsync(connections, cancellationToken).ConfigureAwait(false);
         while (connections < MaxConnections && HasSplittableRange())
         {
-            if (busy >= 0.5)
+            if (waiting < 0.5)
             {
-                // Busy (CPU-bound, or still starting up): look again in a moment.
-                (rate, busy) = await MeasureAsync(cancellationToken).ConfigureAwait(false);
+                // The bytes are there before they are asked for: this side is the limit. Look again in a moment.
+                (rate, waiting) = await MeasureAsync(connections, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -250,7 +254,7 @@ internal sealed class FileTransfer
             }
 
             await Task.Delay(s_settle, cancellationToken).ConfigureAwait(false);
-            var (after, busyAfter) = await MeasureAsync(cancellationToken).ConfigureAwait(false);
+            var (after, waitingAfter) = await MeasureAsync(connections + fresh.Count, cancellationToken).ConfigureAwait(false);
             var ideal = (double)(connections + fresh.Count) / connections;
             if (after < rate * (1 + ((ideal - 1) / 2)))
             {
@@ -275,19 +279,23 @@ internal sealed class FileTransfer
 
             linear = after >= rate * (1 + (0.8 * (ideal - 1)));
             connections += fresh.Count;
-            (rate, busy) = (after, busyAfter);
+            (rate, waiting) = (after, waitingAfter);
         }
     }
 
-    /// <summary>Bytes per second received over one window, and the CPU this process used in it (in cores).</summary>
-    private async Task<(double Rate, double Busy)> MeasureAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Bytes per second received over one window, and the share of it the <paramref name="connections"/> spent waiting
+    /// for bytes (reads that found none ready), from 0 (never) to 1 (all the time).
+    /// </summary>
+    private async Task<(double Rate, double Waiting)> MeasureAsync(int connections, CancellationToken cancellationToken)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var since = System.Diagnostics.Stopwatch.GetTimestamp();
         var bytes0 = Interlocked.Read(ref _received);
-        var cpu0 = Environment.CpuUsage.TotalTime;
+        var wait0 = Interlocked.Read(ref _waitTicks);
         await Task.Delay(s_window, cancellationToken).ConfigureAwait(false);
-        var seconds = clock.Elapsed.TotalSeconds;
-        return ((Interlocked.Read(ref _received) - bytes0) / seconds, (Environment.CpuUsage.TotalTime - cpu0).TotalSeconds / seconds);
+        var ticks = (double)(System.Diagnostics.Stopwatch.GetTimestamp() - since);
+        var seconds = ticks / System.Diagnostics.Stopwatch.Frequency;
+        return ((Interlocked.Read(ref _received) - bytes0) / seconds, Math.Min(1, (Interlocked.Read(ref _waitTicks) - wait0) / (ticks * connections)));
     }
 
     private bool HasSplittableRange()
@@ -411,7 +419,14 @@ internal sealed class FileTransfer
                     try
                     {
                         // Whatever the socket has (up to the buffer): written at once, so a kill loses no more than is in flight.
-                        read = await body.ReadAsync(buffer.Bytes.AsMemory(0, want), stall.Token).ConfigureAwait(false);
+                        // A read that has to wait counts toward the controller's "waiting for the link".
+                        var reading = body.ReadAsync(buffer.Bytes.AsMemory(0, want), stall.Token);
+                        var waitedSince = reading.IsCompleted ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                        read = await reading.ConfigureAwait(false);
+                        if (waitedSince != 0)
+                        {
+                            Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - waitedSince);
+                        }
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
