@@ -40,6 +40,9 @@ public sealed class DecoderLanguageModel : IDisposable
     private bool _onGpu;
     private int _runs;
 
+    // Time spent inside InferenceSession.Run, for GenerationResult.RunShare.
+    private long _runTicks;
+
     private DecoderLanguageModel(ModelFolderChoice folder, InferenceSession session, SessionOptions options, DecoderModelConfig config,
         HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason, int? threads, NvidiaGpu? gpu)
     {
@@ -302,13 +305,29 @@ public sealed class DecoderLanguageModel : IDisposable
     private IDisposableReadOnlyCollection<OrtValue> RunSession(RunOptions runOptions, OrtValue[] inputs)
     {
         BeforeRunForTests?.Invoke(++_runs);
-        return _session.Run(runOptions, _inputNames, inputs, _outputNames);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return _session.Run(runOptions, _inputNames, inputs, _outputNames);
+        }
+        finally
+        {
+            _runTicks += Stopwatch.GetTimestamp() - start;
+        }
     }
 
     private void RunSession(RunOptions runOptions, OrtValue[] inputs, OrtValue[] outputs)
     {
         BeforeRunForTests?.Invoke(++_runs);
-        _session.Run(runOptions, _inputNames, inputs, _outputNames, outputs);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            _session.Run(runOptions, _inputNames, inputs, _outputNames, outputs);
+        }
+        finally
+        {
+            _runTicks += Stopwatch.GetTimestamp() - start;
+        }
     }
 
     public void Dispose()
@@ -486,9 +505,11 @@ public sealed class DecoderLanguageModel : IDisposable
                 var totalLength = position + seq;
                 try
                 {
-                    var runStart = Stopwatch.GetTimestamp();
+                    // Only InferenceSession.Run counts as Run: binding inputs and outputs and reading the logits are the
+                    // loop's own per-step work.
+                    var runBefore = _model._runTicks;
                     Step(runOptions, isPrefill, nextInput, position, seq, totalLength);
-                    runTicks += Stopwatch.GetTimestamp() - runStart;
+                    runTicks += _model._runTicks - runBefore;
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
                 {
