@@ -26,11 +26,22 @@ public sealed class DecoderLanguageModel : IDisposable
     // (generations never overlap, see _busy), which keeps a short generation's managed bytes per token low.
     private readonly float[] _lastRow;
 
+    // Whether the graph's presents are its pasts plus the new positions, so that a CPU step can write them into
+    // buffers of its own (AlternatingKvBuffers) instead of having ONNX Runtime allocate them.
+    private readonly bool _presetPresents;
+
+    // The KV cache and prefill logits memory of the last generation, kept for the next while small (see NativeBlocks).
+    private NativeBlocks? _keptKv;
+    private NativeBlocks? _keptLogits;
+
     // Replaced once, by a CPU session over the same file, when a GPU (CUDA) session fails while generating.
     private InferenceSession _session;
     private SessionOptions _options;
     private bool _onGpu;
     private int _runs;
+
+    // Time spent inside InferenceSession.Run, for GenerationResult.RunShare.
+    private long _runTicks;
 
     private DecoderLanguageModel(ModelFolderChoice folder, InferenceSession session, SessionOptions options, DecoderModelConfig config,
         HfTokenizer tokenizer, string? chatTemplate, ChatTemplateTokens templateTokens, string device, string reason, int? threads, NvidiaGpu? gpu)
@@ -59,6 +70,7 @@ public sealed class DecoderLanguageModel : IDisposable
         _outputNames = outputs.ToArray();
         _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, config.KvType, [1, config.KvHeads, 0, config.HeadSize]);
         _lastRow = new float[config.VocabSize];
+        _presetPresents = PresentsArePastsPlusNew(session, config);
     }
 
     /// <summary>The folder the user gave.</summary>
@@ -270,20 +282,58 @@ public sealed class DecoderLanguageModel : IDisposable
         return true;
     }
 
+    // [1, kv, past + seq, head] in the graph's own words: rank 4, the KV heads and head size where they are fixed.
+    private static bool PresentsArePastsPlusNew(InferenceSession session, DecoderModelConfig config)
+    {
+        if (config.SharePastPresent || NativeBlocks.ElementBytes(config.KvType) is null)
+        {
+            return false;
+        }
+
+        foreach (var name in config.PresentKeys.Concat(config.PresentValues))
+        {
+            if (!session.OutputMetadata.TryGetValue(name, out var meta) || meta.ElementDataType != config.KvType || meta.Dimensions is not { Length: 4 } d ||
+                d[0] is not (1 or -1) || d[1] != config.KvHeads && d[1] != -1 || d[3] != config.HeadSize && d[3] != -1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private IDisposableReadOnlyCollection<OrtValue> RunSession(RunOptions runOptions, OrtValue[] inputs)
     {
         BeforeRunForTests?.Invoke(++_runs);
-        return _session.Run(runOptions, _inputNames, inputs, _outputNames);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return _session.Run(runOptions, _inputNames, inputs, _outputNames);
+        }
+        finally
+        {
+            _runTicks += Stopwatch.GetTimestamp() - start;
+        }
     }
 
     private void RunSession(RunOptions runOptions, OrtValue[] inputs, OrtValue[] outputs)
     {
         BeforeRunForTests?.Invoke(++_runs);
-        _session.Run(runOptions, _inputNames, inputs, _outputNames, outputs);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            _session.Run(runOptions, _inputNames, inputs, _outputNames, outputs);
+        }
+        finally
+        {
+            _runTicks += Stopwatch.GetTimestamp() - start;
+        }
     }
 
     public void Dispose()
     {
+        _keptKv?.Dispose();
+        _keptLogits?.Dispose();
         _emptyPast.Dispose();
         _session.Dispose();
         _options.Dispose();
@@ -302,6 +352,7 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly string[] _outputNames;
         private readonly OrtValue[] _inputs;
         private readonly IntegerBuffer _mask;
+        private readonly long[] _maskShape = [1, 0];
         private readonly IntegerBuffer _stepIds;
         private readonly IntegerBuffer _stepPositions;
         private readonly OrtValue _stepIdsValue;
@@ -317,8 +368,17 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly int _capacity;
         private readonly OrtValue[]? _sharedOutputs;
         private readonly OrtValue? _stepLogits;
+        private readonly ushort[]? _stepRow16;
         private readonly float[] _lastRow;
         private IDisposableReadOnlyCollection<OrtValue>? _previousOutputs;
+
+        // Lent by the model for this generation: the KV cache (a shared buffer, or alternating ones) and prefill logits.
+        private NativeBlocks? _kvBlocks;
+        private NativeBlocks? _logitsBlock;
+
+        // The presents of a CPU step with a Concat cache (null for a shared buffer, on GPU, or before the first such step).
+        private AlternatingKvBuffers? _alternating;
+        private OrtValue[]? _outputs;
 
         // What a prefill step reads: the prompt, or after a CUDA failure the prompt and the ids generated so far.
         private IReadOnlyList<int> _prefix;
@@ -367,18 +427,22 @@ public sealed class DecoderLanguageModel : IDisposable
             _pastOffset = slot;
             if (_c.SharePastPresent)
             {
-                // One [1, kv, capacity, head] buffer per K/V, bound as both past and present (GQA writes in place).
+                // One [1, kv, capacity, head] buffer per K/V, bound as both past and present (GQA writes in place). Fresh
+                // memory is zeroed; kept memory holds finite values of an earlier generation, past what GQA reads.
                 _sharedOutputs = new OrtValue[_outputNames.Length];
+                var bytes = NativeBlocks.ElementBytes(_c.KvType)!.Value * _c.KvHeads * _capacity * _c.HeadSize;
+                _kvBlocks = NativeBlocks.Lend(ref model._keptKv, 2 * _c.Layers, bytes, out var fresh);
                 for (var i = 0; i < 2 * _c.Layers; i++)
                 {
-                    var kv = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.KvType, [1, _c.KvHeads, _capacity, _c.HeadSize]));
-                    kv.GetTensorMutableRawData().Clear();
+                    var kv = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.KvType, [1, _c.KvHeads, _capacity, _c.HeadSize], _kvBlocks[i], _kvBlocks.Bytes));
+                    if (fresh)
+                    {
+                        kv.GetTensorMutableRawData().Clear();
+                    }
+
                     _inputs[_pastOffset + i] = kv;
                     _sharedOutputs[1 + i] = kv;
                 }
-
-                // A decode step's logits [1, 1, vocab] go to one buffer for the whole generation.
-                _stepLogits = Own(OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize]));
             }
             else
             {
@@ -386,6 +450,20 @@ public sealed class DecoderLanguageModel : IDisposable
                 {
                     _inputs[_pastOffset + i] = model._emptyPast;
                 }
+            }
+
+            // A decode step's logits [1, 1, vocab] go straight into managed memory the sampler reads, for the whole
+            // generation: _lastRow itself for float32, a pinned array of float16/bfloat16 bits otherwise (reading an ORT
+            // buffer back costs native calls on every step).
+            if (_c.LogitsType == TensorElementType.Float)
+            {
+                _stepLogits = Own(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_lastRow), [1, 1, _c.VocabSize]));
+            }
+            else
+            {
+                _stepRow16 = GC.AllocateArray<ushort>(_c.VocabSize, pinned: true);
+                _stepLogits = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize],
+                    System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_stepRow16, 0), 2L * _c.VocabSize));
             }
         }
 
@@ -427,9 +505,11 @@ public sealed class DecoderLanguageModel : IDisposable
                 var totalLength = position + seq;
                 try
                 {
-                    var runStart = Stopwatch.GetTimestamp();
+                    // Only InferenceSession.Run counts as Run: binding inputs and outputs and reading the logits are the
+                    // loop's own per-step work.
+                    var runBefore = _model._runTicks;
                     Step(runOptions, isPrefill, nextInput, position, seq, totalLength);
-                    runTicks += Stopwatch.GetTimestamp() - runStart;
+                    runTicks += _model._runTicks - runBefore;
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -502,7 +582,8 @@ public sealed class DecoderLanguageModel : IDisposable
         {
             OrtValue? prefillIds = null;
             OrtValue? prefillPositions = null;
-            using var maskValue = _mask.View(totalLength, [1, totalLength]);
+            _maskShape[1] = totalLength;
+            using var maskValue = _mask.View(totalLength, _maskShape);
             try
             {
                 if (isPrefill)
@@ -543,11 +624,17 @@ public sealed class DecoderLanguageModel : IDisposable
                 if (_sharedOutputs is not null)
                 {
                     var rows = _keepOne is null ? seq : 1;
-                    using var prefillLogits = rows == 1 ? null : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize]);
+                    using var prefillLogits = rows == 1 ? null : PrefillLogits(rows);
                     var logitsValue = prefillLogits ?? _stepLogits!;
                     _sharedOutputs[0] = logitsValue;
                     _model.RunSession(runOptions, _inputs, _sharedOutputs);
                     CopyLastRow(logitsValue, rows);
+                    return;
+                }
+
+                if (_model._presetPresents && !_model._onGpu)
+                {
+                    RunIntoAlternatingBuffers(runOptions, seq, totalLength);
                     return;
                 }
 
@@ -569,29 +656,91 @@ public sealed class DecoderLanguageModel : IDisposable
             }
         }
 
+        // A CPU step of a Concat cache: logits and presents go into buffers bound before Run, and the presents become the
+        // next step's pasts (see AlternatingKvBuffers). On a GPU, ORT keeps allocating them (the host buffers would
+        // move the cache to the CPU and back on every step).
+        private void RunIntoAlternatingBuffers(RunOptions runOptions, int seq, int totalLength)
+        {
+            if (_alternating is null)
+            {
+                var bytes = NativeBlocks.ElementBytes(_c.KvType)!.Value * _c.KvHeads * _capacity * _c.HeadSize;
+                _kvBlocks = NativeBlocks.Lend(ref _model._keptKv, 4 * _c.Layers, bytes, out _);
+                _alternating = new AlternatingKvBuffers(2 * _c.Layers, _c.KvType, _c.KvHeads, _c.HeadSize, _kvBlocks);
+                _outputs = new OrtValue[_outputNames.Length];
+            }
+
+            var rows = _keepOne is null ? seq : 1;
+            using var prefillLogits = rows == 1 ? null : PrefillLogits(rows);
+            var logitsValue = prefillLogits ?? _stepLogits!;
+            _outputs![0] = logitsValue;
+            _alternating.BindPresents(_outputs, 1, totalLength);
+            try
+            {
+                _model.RunSession(runOptions, _inputs, _outputs);
+            }
+            catch
+            {
+                _alternating.Abandon();
+                throw;
+            }
+
+            _alternating.Commit(_inputs, _pastOffset);
+            CopyLastRow(logitsValue, rows);
+        }
+
+        // A prefill's logits [1, rows, vocab], in memory the model lends (ORT allocating them would fault in fresh pages
+        // on every prompt). The caller disposes the value.
+        private OrtValue PrefillLogits(int rows)
+        {
+            var needed = NativeBlocks.ElementBytes(_c.LogitsType)!.Value * rows * _c.VocabSize;
+            if (_logitsBlock is null || _logitsBlock.Bytes < needed)
+            {
+                _logitsBlock?.Dispose();
+                _logitsBlock = NativeBlocks.Lend(ref _model._keptLogits, 1, needed, out _);
+            }
+
+            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.LogitsType, [1, rows, _c.VocabSize], _logitsBlock[0], _logitsBlock.Bytes);
+        }
+
         // rows is what the step asked for (its sequence, or 1 with logits_to_keep); reading the shape back from the
         // value would allocate a shape object on every step.
         private void CopyLastRow(OrtValue logits, int rows)
         {
-            var start = (rows - 1) * _c.VocabSize;
-            switch (_c.LogitsType)
+            if (ReferenceEquals(logits, _stepLogits))
             {
-                case TensorElementType.Float:
-                    logits.GetTensorDataAsSpan<float>().Slice(start, _c.VocabSize).CopyTo(_lastRow);
-                    break;
-                case TensorElementType.Float16:
-                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(
-                        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize), _lastRow);
-                    break;
-                default:
-                    // bfloat16 is the upper half of a float32.
-                    var raw = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize);
-                    for (var i = 0; i < raw.Length; i++)
-                    {
-                        _lastRow[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
-                    }
+                // ORT wrote the row into managed memory: into _lastRow itself for float32.
+                if (_stepRow16 is not null)
+                {
+                    Widen(_stepRow16);
+                }
 
-                    break;
+                return;
+            }
+
+            var start = (rows - 1) * _c.VocabSize;
+            if (_c.LogitsType == TensorElementType.Float)
+            {
+                logits.GetTensorDataAsSpan<float>().Slice(start, _c.VocabSize).CopyTo(_lastRow);
+            }
+            else
+            {
+                Widen(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(logits.GetTensorDataAsSpan<byte>()).Slice(start, _c.VocabSize));
+            }
+        }
+
+        // float16 or bfloat16 logits (their bits) to the float32 row the sampler reads.
+        private void Widen(ReadOnlySpan<ushort> raw)
+        {
+            if (_c.LogitsType == TensorElementType.Float16)
+            {
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(raw), _lastRow);
+                return;
+            }
+
+            // bfloat16 is the upper half of a float32.
+            for (var i = 0; i < raw.Length; i++)
+            {
+                _lastRow[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
             }
         }
 
@@ -608,6 +757,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
                 _previousOutputs?.Dispose();
                 _previousOutputs = null;
+                _alternating?.Reset();
             }
         }
 
@@ -620,18 +770,26 @@ public sealed class DecoderLanguageModel : IDisposable
         public void Dispose()
         {
             _previousOutputs?.Dispose();
+            _alternating?.Dispose();
             foreach (var v in _owned)
             {
                 v.Dispose();
             }
+
+            // The values over the blocks are gone; the blocks go back to the model.
+            NativeBlocks.Return(ref _model._keptKv, _kvBlocks);
+            NativeBlocks.Return(ref _model._keptLogits, _logitsBlock);
         }
     }
 
-    /// <summary>A pinned int64 or int32 array, as the graph's input type asks; views share its memory.</summary>
+    /// <summary>
+    /// An int64 or int32 array, as the graph's input type asks, allocated pinned so that a view costs one native call
+    /// (no pinning per step); views share its memory.
+    /// </summary>
     private sealed class IntegerBuffer(TensorElementType type, int length)
     {
-        private readonly long[]? _long = type == TensorElementType.Int64 ? new long[length] : null;
-        private readonly int[]? _int = type == TensorElementType.Int32 ? new int[length] : null;
+        private readonly long[]? _long = type == TensorElementType.Int64 ? GC.AllocateArray<long>(length, pinned: true) : null;
+        private readonly int[]? _int = type == TensorElementType.Int32 ? GC.AllocateArray<int>(length, pinned: true) : null;
 
         public void Set(int index, long value)
         {
@@ -657,9 +815,10 @@ public sealed class DecoderLanguageModel : IDisposable
             }
         }
 
+        /// <summary>The first <paramref name="count"/> elements; ORT copies <paramref name="shape"/>, so callers may reuse it.</summary>
         public OrtValue View(int count, long[] shape) => _long is not null
-            ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(_long, 0, count), shape)
-            : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<int>(_int, 0, count), shape);
+            ? OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_long, 0), 8L * count)
+            : OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_int!, 0), 4L * count);
     }
 }
 
