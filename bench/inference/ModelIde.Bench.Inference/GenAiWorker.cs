@@ -12,14 +12,17 @@ namespace ModelIde.Bench.Inference;
 internal sealed class GenAiWorker : IDisposable
 {
     private readonly GenAi.Model _model;
+    private readonly GenAi.Tokenizer _tokenizer;
 
     private GenAiWorker(GenAi.Model model, double loadMs)
     {
         _model = model;
+        _tokenizer = new GenAi.Tokenizer(model);
         LoadMs = loadMs;
     }
 
-    public string Runtime => "ONNX Runtime GenAI 0.18.0 (C# in-process, same libonnxruntime)";
+    /// <summary>Like ModelIde's loop, which streams text to the playground, the peer turns each new token into text.</summary>
+    public string Runtime => "ONNX Runtime GenAI 0.18.0 (C# in-process, same libonnxruntime; text streamed by its TokenizerStream)";
 
     public double LoadMs { get; }
 
@@ -42,6 +45,7 @@ internal sealed class GenAiWorker : IDisposable
         var t0 = Stopwatch.GetTimestamp();
         var ttft = 0.0;
         var steps = 0;
+        using var text = _tokenizer.CreateStream();
         using (var generator = new GenAi.Generator(_model, parameters))
         {
             generator.AppendTokens(prompt);
@@ -64,6 +68,7 @@ internal sealed class GenAiWorker : IDisposable
                 }
 
                 ids.Add(id);
+                text.Decode(id);
             }
         }
 
@@ -73,7 +78,11 @@ internal sealed class GenAiWorker : IDisposable
         return new Sample(ids, prompt.Length, ttft, decode, double.NaN);
     }
 
-    public void Dispose() => _model.Dispose();
+    public void Dispose()
+    {
+        _tokenizer.Dispose();
+        _model.Dispose();
+    }
 }
 
 /// <summary>
