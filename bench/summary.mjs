@@ -52,6 +52,8 @@ if (dl) {
     const warm = row('many', 'sidecar');
     if (warm) {
       add('downloads', '200-file folder through a running sidecar (the extension) vs aria2c -j8', `${fmt(warm.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_warm_vs_aria2, '≥ 1.0×', s.many_warm_vs_aria2 >= 1.0);
+      const first = row('many', 'sidecar_first');
+      if (first) add('downloads', "200-file folder, the sidecar's first download of it (one sample)", `${fmt(first.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_first_in_sidecar_vs_aria2, '', undefined);
       add('downloads', 'CPU seconds, 200-file folder: sidecar / whole process', `${fmt(warm.cpuSeconds, 2)} / ${fmt(many.cpuSeconds, 2)} s`, 'aria2c -j8', `${fmt(row('many', 'aria2').cpuSeconds, 2)} s`, s.many_warm_cpu_vs_aria2, '', undefined);
     }
     const lat = row('manylat', 'modelide');

@@ -97,9 +97,13 @@ run_round() { # name=cmd pairs are in CASES (for *.sidecar: the model id); args:
     if counts_requests "$name"; then sleep 0.2; REQ[$name]+="$(blob_requests) "; fi
   done
 }
-warm_up() { # model id: one untimed download through the sidecar (JIT, connection pool), into a scratch cache dir
-  rm -rf "$OUT"; mkdir -p "$OUT"
-  sidecar_download "$1" "$OUT/warm-up"
+# args: case, model id. One download through the sidecar before the rounds (JIT, connection pool), into a scratch
+# cache dir; kept as the case's "sidecar_first" figures (one sample, not interleaved): the first download of that
+# model in the sidecar's session (in a full run the folder's comes after the big file's).
+warm_up() {
+  rm -rf "$OUT"; mkdir -p "$OUT"; sync
+  sidecar_download "$2" "$OUT/warm-up"
+  read -r "R[$1.sidecar_first.t]" "R[$1.sidecar_first.rss]" "R[$1.sidecar_first.cpu]" <<< "$SIDECAR_FIGURES"
 }
 summarise() { # names...
   for name in "$@"; do
@@ -141,7 +145,7 @@ declare -A CASES=(
   [big.curlsha]="curl -s -o '$OUT/big.bin' '$BIG_URL' && openssl dgst -sha256 -r '$OUT/big.bin' | grep -q '^$BIG_SHA'"
 )
 if want big; then
-  warm_up modelide/bench-big
+  warm_up big modelide/bench-big
   LOAD[big]="$(load_now)"
   for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.sidecar big.curl big.aria2 big.curlsha; done
   summarise big.modelide big.sidecar big.curl big.aria2 big.curlsha
@@ -155,7 +159,7 @@ CASES[many.sidecar]="modelide/bench-many"
 CASES[many.curl]="grep -v '^ ' '$LIST' | while read -r u; do curl -s -o /dev/null \"\$u\"; done"
 CASES[many.aria2]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST'"
 if want many; then
-  warm_up modelide/bench-many
+  warm_up many modelide/bench-many
   LOAD[many]="$(load_now)"
   for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.sidecar many.curl many.aria2; done
   summarise many.modelide many.sidecar many.curl many.aria2
@@ -239,8 +243,10 @@ r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "
 load = {k: [float(x) for x in v.split()] for k, v in [$(for k in "${!LOAD[@]}"; do printf '("%s", "%s"),' "$k" "${LOAD[$k]}"; done)]}
 def mbps(case, size): return size / 1e6 / r[case + '.t']
 rows = []
-# sidecar: ModelIde through one running, warmed-up sidecar (CPU: the sidecar's own; peak RSS: the sidecar's so far).
-for case, size, tools in (('big', big, ('modelide', 'sidecar', 'curl', 'aria2', 'curlsha')), ('many', many, ('modelide', 'sidecar', 'curl', 'aria2')),
+# sidecar: ModelIde through one running, warmed-up sidecar (CPU: the sidecar's own; peak RSS: the sidecar's so far);
+# sidecar_first: that sidecar's first download of the model (the warm-up, one sample).
+for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha')),
+                          ('many', many, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2')),
                           ('manylat', many, ('modelide', 'sidecar', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
     if f'{case}.modelide.t' not in r: continue
     for tool in tools:
@@ -266,6 +272,7 @@ if 'many.modelide.t' in r:
       'many_vs_aria2': mbps('many.modelide', many) / mbps('many.aria2', many), 'many_aria2_target': '>= 1.0',
       'many_warm_vs_aria2': mbps('many.sidecar', many) / mbps('many.aria2', many), 'many_warm_aria2_target': '>= 1.0',
       'many_warm_cpu_vs_aria2': r['many.sidecar.cpu'] / r['many.aria2.cpu'],
+      'many_first_in_sidecar_vs_aria2': mbps('many.sidecar_first', many) / mbps('many.aria2', many),
     })
 if 'manylat.modelide.t' in r:
     summary.update({'many_latency_ms_per_request': latency, 'many_latency_vs_aria2': mbps('manylat.modelide', many) / mbps('manylat.aria2', many),
@@ -298,7 +305,7 @@ if 'big_vs_best_peer' in s:
 if 'many_vs_curl' in s:
     print(f"200 files: ModelIde / curl = {s['many_vs_curl']:.2f}x (target >= 1.5); / aria2c -j8 = {s['many_vs_aria2']:.2f}x (target >= 1.0)")
     print(f"200 files through a running sidecar (the extension's case): / aria2c -j8 = {s['many_warm_vs_aria2']:.2f}x (target >= 1.0); "
-          f"CPU / aria2c's = {s['many_warm_cpu_vs_aria2']:.2f}x")
+          f"CPU / aria2c's = {s['many_warm_cpu_vs_aria2']:.2f}x; the sidecar's first download of it (one sample) {s['many_first_in_sidecar_vs_aria2']:.2f}x")
 if 'many_latency_vs_aria2' in s:
     print(f"200 files, {latency} ms per request: ModelIde / aria2c -j8 (handed the blob URLs) = {s['many_latency_vs_aria2']:.2f}x; "
           f"through a running sidecar {s['many_latency_warm_vs_aria2']:.2f}x")
