@@ -40,6 +40,7 @@ if [ "$(find "$MODELS/bench-many" -type f | wc -l)" -ne 200 ]; then
   for i in $(seq -w 1 200); do head -c $(( (RANDOM % 512 + 64) * 1024 )) /dev/urandom > "$MODELS/bench-many/shards/part-$i.bin"; done
 fi
 
+./modelide --version >/dev/null   # builds the CLI (and the sidecar) first: the hub below is waited for a minute at most
 HUB_LOG="$WORK/hub.log"; URLFILE="$WORK/hub.url"; rm -f "$URLFILE"
 ./modelide hub --port 0 --data "$WORK/hub-state" --models "$MODELS" --catalogue-size 0 > "$URLFILE" 2> "$HUB_LOG" &
 HUB_PID=$!
@@ -114,7 +115,6 @@ summarise() { # names...
   done
 }
 
-./modelide --version >/dev/null
 MI="dotnet '$ROOT/.build/cli/modelide.dll'"
 # Where the files land: tmpfs when it has room (this VM's disk writeback varies by seconds between runs and would be
 # what is measured), else the work folder. MODELIDE_BENCH_OUT overrides.
