@@ -8,7 +8,9 @@
 # the rounds and warmed up with one untimed download (what the VS Code extension's user waits for: the extension keeps
 # its sidecar for the session; bench/downloads/sidecar.mjs times each request and the sidecar's CPU from /proc).
 # Knobs: MODELIDE_BENCH_BIG_MB (default 2048), MODELIDE_BENCH_THROTTLED_MB (256), MODELIDE_BENCH_RUNS (3),
-# MODELIDE_BENCH_ONLY (big, many, throttled, kill: a comma-separated subset).
+# MODELIDE_BENCH_ONLY (big, many, throttled, kill: a comma-separated subset), MODELIDE_BENCH_SIDECAR (the sidecar to
+# start: default .build/cli/modelide-sidecar.dll, e.g. the shipped .build/sidecar/linux-x64/modelide-sidecar),
+# MODELIDE_BENCH_SIDECAR_WARMUPS (untimed downloads of each model through it before the rounds, default 1).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -17,6 +19,7 @@ THROTTLED_MB=${MODELIDE_BENCH_THROTTLED_MB:-256}
 THROTTLE_BPS=20000000
 LATENCY_MS=30
 RUNS=${MODELIDE_BENCH_RUNS:-3}
+SIDECAR_WARMUPS=${MODELIDE_BENCH_SIDECAR_WARMUPS:-1}
 ONLY=",${MODELIDE_BENCH_ONLY:-big,many,throttled,kill},"
 want() { [[ "$ONLY" == *",$1,"* ]]; }
 if ! command -v aria2c >/dev/null || [ ! -x /usr/bin/time ]; then
@@ -98,13 +101,15 @@ run_round() { # name=cmd pairs are in CASES (for *.sidecar: the model id); args:
     if counts_requests "$name"; then sleep 0.2; REQ[$name]+="$(blob_requests) "; fi
   done
 }
-# args: case, model id. One download through the sidecar before the rounds (JIT, connection pool), into a scratch
-# cache dir; kept as the case's "sidecar_first" figures (one sample, not interleaved): the first download of that
-# model in the sidecar's session (in a full run the folder's comes after the big file's).
+# args: case, model id. SIDECAR_WARMUPS downloads through the sidecar before the rounds (JIT, connection pool), each
+# into a fresh scratch cache dir; the first is kept as the case's "sidecar_first" figures (one sample, not interleaved):
+# the first download of that model in the sidecar's session (in a full run the folder's comes after the big file's).
 warm_up() {
-  rm -rf "$OUT"; mkdir -p "$OUT"; sync
-  sidecar_download "$2" "$OUT/warm-up"
-  read -r "R[$1.sidecar_first.t]" "R[$1.sidecar_first.rss]" "R[$1.sidecar_first.cpu]" <<< "$SIDECAR_FIGURES"
+  for i in $(seq 1 "$SIDECAR_WARMUPS"); do
+    rm -rf "$OUT"; mkdir -p "$OUT"; sync
+    sidecar_download "$2" "$OUT/warm-up"
+    if [ "$i" = 1 ]; then read -r "R[$1.sidecar_first.t]" "R[$1.sidecar_first.rss]" "R[$1.sidecar_first.cpu]" <<< "$SIDECAR_FIGURES"; fi
+  done
 }
 summarise() { # names...
   for name in "$@"; do
@@ -236,7 +241,7 @@ MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
 MID_BYTES=$((THROTTLED_MB * 1024 * 1024))
 
-python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" <<PY
+python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" "$SIDECAR_WARMUPS" <<PY
 import json, sys
 out, big, many, mid, throttle, cores, latency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "$k" "${R[$k]}"; done)]}
@@ -255,7 +260,7 @@ for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 
                      'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu'],
                      'cpuSecondsPerGB': r[f'{case}.{tool}.cpu'] / (size / 1e9),
                      **({'blobRequests': int(r[f'{case}.{tool}.requests'])} if f'{case}.{tool}.requests' in r else {})})
-summary = {'load_average_1min_before_after': load, 'cores': cores}
+summary = {'load_average_1min_before_after': load, 'cores': cores, 'sidecar_warmups': int(sys.argv[8])}
 if 'big.modelide.t' in r:
     best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
     summary.update({
