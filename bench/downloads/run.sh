@@ -5,8 +5,8 @@
 # round; writes bench/results/downloads.json with the load average seen during each part.
 # ModelIde is measured two ways: `modelide download` timed as a whole process (what a CLI user waits for: .NET start-up,
 # JIT and the listing included) and, for the big file and the folder, a download through one sidecar started before
-# the rounds and warmed up with one untimed download (what the VS Code extension's user waits for: the extension keeps
-# its sidecar for the session; bench/downloads/sidecar.mjs times each request and the sidecar's CPU from /proc).
+# the rounds and warmed up with untimed downloads, one by default (what the VS Code extension's user waits for: the
+# extension keeps its sidecar for the session; bench/downloads/sidecar.mjs times each request and the sidecar's CPU).
 # Knobs: MODELIDE_BENCH_BIG_MB (default 2048), MODELIDE_BENCH_THROTTLED_MB (256), MODELIDE_BENCH_RUNS (3),
 # MODELIDE_BENCH_ONLY (big, many, throttled, kill: a comma-separated subset), MODELIDE_BENCH_SIDECAR (the sidecar to
 # start: default .build/cli/modelide-sidecar.dll, e.g. the shipped .build/sidecar/linux-x64/modelide-sidecar),
