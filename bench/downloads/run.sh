@@ -9,7 +9,8 @@
 # extension keeps its sidecar for the session; bench/downloads/sidecar.mjs times each request and the sidecar's CPU).
 # Knobs: MODELIDE_BENCH_BIG_MB (default 2048), MODELIDE_BENCH_THROTTLED_MB (256), MODELIDE_BENCH_RUNS (3),
 # MODELIDE_BENCH_ONLY (big, many, throttled, kill: a comma-separated subset), MODELIDE_BENCH_SIDECAR (the sidecar to
-# start: default .build/cli/modelide-sidecar.dll, e.g. the shipped .build/sidecar/linux-x64/modelide-sidecar),
+# start; default the shipped one, .build/sidecar/<rid>/modelide-sidecar, published first when missing or older than the
+# sources; .build/cli/modelide-sidecar.dll is the framework-dependent build without ReadyToRun),
 # MODELIDE_BENCH_SIDECAR_WARMUPS (untimed downloads of each model through it before the rounds, default 1).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,6 +21,7 @@ THROTTLE_BPS=20000000
 LATENCY_MS=30
 RUNS=${MODELIDE_BENCH_RUNS:-3}
 SIDECAR_WARMUPS=${MODELIDE_BENCH_SIDECAR_WARMUPS:-1}
+SIDECAR_EXE=""
 ONLY=",${MODELIDE_BENCH_ONLY:-big,many,throttled,kill},"
 want() { [[ "$ONLY" == *",$1,"* ]]; }
 if ! command -v aria2c >/dev/null || [ ! -x /usr/bin/time ]; then
@@ -136,9 +138,22 @@ for m in bench-big bench-many bench-throttled; do
 done
 BIG_URL=$(blob_url bench-big big.bin)
 if want big || want many; then
-  # The extension's way: one sidecar for the session, signed in with the token (MODELIDE_BENCH_SIDECAR: another build,
-  # e.g. the shipped .build/sidecar/linux-x64/modelide-sidecar; default the one ./modelide builds with the CLI).
-  coproc SIDECAR { exec node bench/downloads/sidecar.mjs --endpoint "$HUB" --token "$TOKEN" ${MODELIDE_BENCH_SIDECAR:+--sidecar "$MODELIDE_BENCH_SIDECAR"} 2>>"$WORK/sidecar.log"; }
+  # The extension's way: one sidecar for the session, signed in with the token. By default the one the VSIX ships
+  # (self-contained, ReadyToRun, trimmed: scripts/publish-sidecar.sh, a few minutes on two cores when it is stale);
+  # without ReadyToRun the sidecar JIT-compiles the download path and keeps re-compiling it at higher tiers for its
+  # first ten or so downloads.
+  SIDECAR_EXE="${MODELIDE_BENCH_SIDECAR:-}"
+  if [ -z "$SIDECAR_EXE" ]; then
+    case "$(uname -m)" in aarch64|arm64) RID=linux-arm64;; *) RID=linux-x64;; esac
+    SIDECAR_EXE="$ROOT/.build/sidecar/$RID/modelide-sidecar"
+    if [ ! -x "$SIDECAR_EXE" ] || [ -n "$(find backend Directory.Build.props Directory.Packages.props \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) \
+         -not -path '*/obj/*' -not -path '*/bin/*' -newer "$SIDECAR_EXE" -print -quit)" ]; then
+      echo "publishing the shipped sidecar for $RID (it is missing or older than the sources)..."
+      bash scripts/publish-sidecar.sh "$RID" >/dev/null
+    fi
+  fi
+  echo "sidecar: $SIDECAR_EXE"
+  coproc SIDECAR { exec node bench/downloads/sidecar.mjs --endpoint "$HUB" --token "$TOKEN" --sidecar "$SIDECAR_EXE" 2>>"$WORK/sidecar.log"; }
 fi
 BIG_SHA=$(sha256sum "$MODELS/bench-big/big.bin" | cut -d' ' -f1)
 declare -A CASES=(
@@ -241,7 +256,7 @@ MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
 MID_BYTES=$((THROTTLED_MB * 1024 * 1024))
 
-python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" "$SIDECAR_WARMUPS" <<PY
+python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" "$SIDECAR_WARMUPS" "${SIDECAR_EXE#$ROOT/}" <<PY
 import json, sys
 out, big, many, mid, throttle, cores, latency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "$k" "${R[$k]}"; done)]}
@@ -260,7 +275,7 @@ for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 
                      'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu'],
                      'cpuSecondsPerGB': r[f'{case}.{tool}.cpu'] / (size / 1e9),
                      **({'blobRequests': int(r[f'{case}.{tool}.requests'])} if f'{case}.{tool}.requests' in r else {})})
-summary = {'load_average_1min_before_after': load, 'cores': cores, 'sidecar_warmups': int(sys.argv[8])}
+summary = {'load_average_1min_before_after': load, 'cores': cores, 'sidecar_warmups': int(sys.argv[8]), 'sidecar': sys.argv[9]}
 if 'big.modelide.t' in r:
     best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
     summary.update({
