@@ -5,6 +5,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using ModelIde.Core;
 using ModelIde.Core.Diagnostics;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli;
 

@@ -9,11 +9,11 @@ public static class JobsMethods
     /// are split with shell quoting), the environment the wrapper exports (CUDA_VISIBLE_DEVICES, NPROC_PER_NODE,
     /// MASTER_PORT) and the script with the host's saved environment activated. The fine-tune form shows its errors.
     /// </summary>
-    [RpcRequest(typeof(JobSpecDto), typeof(JobPreviewResult))]
+    [RpcRequest(typeof(JobSpec), typeof(JobPreviewResult))]
     public const string Preview = "jobs/preview";
 
     /// <summary>Detects ms-swift's version on the remote first (the job's <c>command</c> is then exact), uploads, starts.</summary>
-    [RpcRequest(typeof(JobSpecDto), typeof(JobInfoDto), IsLong = true)]
+    [RpcRequest(typeof(JobSpec), typeof(JobInfoDto), IsLong = true)]
     public const string Submit = "jobs/submit";
 
     /// <summary>Newest first; kept in <c>$MODELIDE_JOBS_STATE_DIR</c> or <c>~/.local/state/modelide/jobs.json</c>.</summary>
@@ -76,7 +76,7 @@ public static class JobsMethods
     public const string ConfigureSlurmRest = "jobs/configureSlurmRest";
 
     /// <summary>ms-swift through the host's saved environment, nvidia-smi's GPUs and their use, and warnings (bitsandbytes, busy GPUs).</summary>
-    [RpcRequest(typeof(JobSpecDto), typeof(JobHostReportResult))]
+    [RpcRequest(typeof(JobSpec), typeof(JobHostReportResult))]
     public const string InspectHost = "jobs/inspectHost";
 
     /// <summary>Saves the environment to activate on a host (conda env, venv, setup command) in hosts.json beside jobs.json.</summary>
@@ -88,6 +88,7 @@ public static class JobsMethods
     public const string FetchProgress = "jobs/fetchProgress";
 }
 
+/// <summary>How the model is trained: LoRA, QLoRA (LoRA on a 4-bit bitsandbytes base) or all weights.</summary>
 public enum JobTunerKind
 {
     Lora,
@@ -105,10 +106,13 @@ public enum JobStateKind
     Cancelled,
 }
 
-public sealed record JobSpecDto
+/// <summary>What the user asked for: where to run, which model and data, and the training knobs.</summary>
+public sealed record JobSpec
 {
+    /// <summary><c>ssh://user@host[:port]</c> or <c>slurm://user@host[:port]</c> (the Slurm login node).</summary>
     public string Backend { get; init; } = "";
 
+    /// <summary>Private key for SSH key authentication; default: ~/.ssh/id_ed25519, then id_rsa.</summary>
     public string? IdentityFile { get; init; }
 
     public string Model { get; init; } = "";
@@ -131,43 +135,66 @@ public sealed record JobSpecDto
 
     public int? MaxLength { get; init; }
 
+    /// <summary>
+    /// GPUs per node. SSH: how many of the host's GPUs the job gets (the least busy ones, picked at submit, unless
+    /// <see cref="GpuIndices"/> names them); 0 = none. Slurm: the GPUs requested per node.
+    /// </summary>
     public int? GpusPerNode { get; init; }
 
     public int? Nodes { get; init; }
 
+    /// <summary>Remote output folder; relative paths are under the job's folder. Default: the job's folder/output.</summary>
     public string? OutputDir { get; init; }
 
     public int? TimeLimitMinutes { get; init; }
 
-    public IReadOnlyList<string>? ExtraArgs { get; init; }
+    /// <summary>More <c>swift sft</c> arguments, passed through as given (each element one argv item).</summary>
+    public IReadOnlyList<string>? ExtraArgs { get; init; } = [];
 
+    /// <summary>A local dataset file to upload into the job's folder and train on.</summary>
     public string? UploadDataset { get; init; }
 
+    /// <summary>ms-swift major version for a preview without a connection; submission always detects it.</summary>
     public int? SwiftMajorVersion { get; init; }
 
+    /// <summary>SSH only: exactly these GPUs (nvidia-smi indices); becomes CUDA_VISIBLE_DEVICES.</summary>
     public IReadOnlyList<int>? GpuIndices { get; init; }
 
+    /// <summary>Slurm only: CPU cores per task (the task runs all of a node's GPU processes).</summary>
     public int? CpusPerTask { get; init; }
 
+    /// <summary>Save a checkpoint every N steps (ms-swift's default, 500, leaves short runs nothing to resume).</summary>
     public int? SaveSteps { get; init; }
 
+    /// <summary>Keep at most N checkpoints (ms-swift's default keeps all and fills the disk on long runs).</summary>
     public int? SaveTotalLimit { get; init; }
 
+    /// <summary>Save weights only (no optimizer, scheduler, RNG state): smaller, but a resume restarts the optimizer.</summary>
     public bool? SaveOnlyModel { get; init; }
 
+    /// <summary>QLoRA compute dtype (float16, bfloat16, float32); null leaves ms-swift's default, the model's dtype.</summary>
     public string? BnbComputeDtype { get; init; }
 
-    /// <summary>Extra arguments as typed on one line: split with shell quoting by the sidecar.</summary>
+    /// <summary>More arguments as typed on one line, split with shell quoting by the sidecar, after <see cref="ExtraArgs"/>.</summary>
     public string? ExtraArgsText { get; init; }
 
-    /// <summary>Datasets as typed on one line: split with shell quoting by the sidecar.</summary>
+    /// <summary>More datasets as typed on one line, split with shell quoting by the sidecar, after <see cref="Dataset"/>.</summary>
     public string? DatasetText { get; init; }
 }
 
-public sealed record TrainingProgressDto(int GlobalStep, int MaxSteps, double Percent, string? Elapsed, string? Remaining, double? Loss, double? LearningRate, double? MemoryGiB);
+/// <summary>One progress row of logging.jsonl.</summary>
+public sealed record TrainingProgress(
+    int GlobalStep,
+    int MaxSteps,
+    double Percent,
+    string? Elapsed = null,
+    string? Remaining = null,
+    double? Loss = null,
+    double? LearningRate = null,
+    double? MemoryGiB = null);
 
 /// <summary>A train point (loss) or an eval point (evalLoss); <c>nonFinite</c> names values swift logged as NaN/Infinity (then null here).</summary>
-public sealed record TrainingPointDto(int Step, double? Loss, double? LearningRate, double? EvalLoss = null, double? GradNorm = null, string? NonFinite = null);
+public sealed record TrainingPoint(int Step, double? Loss, double? LearningRate, double? EvalLoss = null, double? GradNorm = null, string? NonFinite = null);
 
 public sealed record JobInfoDto
 {
@@ -188,7 +215,7 @@ public sealed record JobInfoDto
 
     public DateTimeOffset SubmittedAt { get; init; }
 
-    public TrainingProgressDto? Progress { get; init; }
+    public TrainingProgress? Progress { get; init; }
 
     public IReadOnlyList<string>? LastErrorLines { get; init; }
 
@@ -200,7 +227,7 @@ public sealed record JobInfoDto
 
     public int SwiftMajorVersion { get; init; }
 
-    public JobSpecDto Spec { get; init; } = new();
+    public JobSpec Spec { get; init; } = new();
 
     public string? SwiftVersion { get; init; }
 
@@ -217,7 +244,7 @@ public sealed record JobInfoDto
 }
 
 /// <param name="Errors">Everything wrong with the spec; empty when it can be submitted.</param>
-public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<JobSpecErrorDto> Errors, int SwiftMajorVersion)
+public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyList<JobSpecError> Errors, int SwiftMajorVersion)
 {
     /// <summary>The exact argv swift gets, one argument per item.</summary>
     public IReadOnlyList<string> Argv { get; init; } = [];
@@ -229,7 +256,10 @@ public sealed record JobPreviewResult(string Command, string? Script, IReadOnlyL
 }
 
 /// <param name="Field">The <c>JobSpec</c> member it is about (camelCase), so a form can show it beside that field.</param>
-public sealed record JobSpecErrorDto(string Field, string Message);
+public sealed record JobSpecError(string Field, string Message)
+{
+    public override string ToString() => Message;
+}
 
 public sealed record GpuInfoDto(int Index, string Name, int MemoryTotalMiB, int MemoryUsedMiB, int UtilizationPercent, bool Busy);
 
@@ -268,11 +298,11 @@ public sealed record JobWatchParams(string JobId, int? IntervalMilliseconds = nu
 
 public sealed record EmptyResult;
 
-public sealed record JobUpdateParams(JobInfoDto Job, IReadOnlyList<string> NewLogLines, IReadOnlyList<TrainingPointDto> NewPoints);
+public sealed record JobUpdateParams(JobInfoDto Job, IReadOnlyList<string> NewLogLines, IReadOnlyList<TrainingPoint> NewPoints);
 
-public sealed record JobPresetDto(string Id, string Label, string Description, JobSpecDto Spec);
+public sealed record JobPreset(string Id, string Label, string Description, JobSpec Spec);
 
-public sealed record JobPresetsResult(IReadOnlyList<JobPresetDto> Presets);
+public sealed record JobPresetsResult(IReadOnlyList<JobPreset> Presets);
 
 public sealed record TrustHostParams(string Host, int Port, string Fingerprint);
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ModelIde.Protocol;
 
 /// <summary><c>models/*</c>: browse the hub (docs/protocol.md).</summary>
@@ -24,11 +26,16 @@ public static class ModelsMethods
     public const string Card = "models/card";
 }
 
+/// <summary>Sort orders the hub's model list knows (<c>sort=</c> value in brackets).</summary>
 public enum ModelSortKind
 {
+    /// <summary><c>default</c></summary>
     Default,
+    /// <summary><c>downloads</c></summary>
     Downloads,
+    /// <summary><c>likes</c></summary>
     Likes,
+    /// <summary><c>last_modified</c></summary>
     LastModified,
 }
 
@@ -41,7 +48,7 @@ public sealed record ModelsSearchParams(
     int PageNumber = 1,
     int PageSize = 20);
 
-public sealed record ModelSummaryDto(
+public sealed record ModelSummary(
     string Id,
     string? DisplayName,
     string? Description,
@@ -52,9 +59,10 @@ public sealed record ModelSummaryDto(
     bool Private,
     bool Gated,
     long? FileSize,
-    string? LastModified);
+    // models/* has always sent this time as .NET's round-trip "o" text (seven fractional digits).
+    [property: JsonConverter(typeof(RoundTripTimeConverter))] DateTimeOffset? LastModified);
 
-public sealed record ModelsSearchResult(IReadOnlyList<ModelSummaryDto> Models, long TotalCount, int PageNumber, int PageSize);
+public sealed record ModelsSearchResult(IReadOnlyList<ModelSummary> Models, long TotalCount, int PageNumber, int PageSize);
 
 public sealed record ModelIdParams(string ModelId);
 

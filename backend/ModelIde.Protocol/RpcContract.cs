@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -66,4 +67,14 @@ public static class ProtocolJson
         Configure(options);
         return options;
     }
+}
+
+/// <summary>A time as .NET's round-trip text (<c>o</c>: always seven fractional digits and the offset), for members that have always been sent that way.</summary>
+public sealed class RoundTripTimeConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToString("o", CultureInfo.InvariantCulture));
 }

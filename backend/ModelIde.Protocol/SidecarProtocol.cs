@@ -68,21 +68,35 @@ public static class RpcErrorCodes
     public const int RequestCancelled = -32800;
 }
 
-/// <summary>What kind of failure a request hit; one per application error code.</summary>
-public enum RpcErrorKind
+/// <summary>
+/// What kind of failure an operation hit: Core throws it (ModelIdeException), the sidecar sends it in
+/// <see cref="RpcErrorData"/>, one application error code per kind.
+/// </summary>
+public enum ModelIdeErrorKind
 {
     Unknown,
+    /// <summary>Bad input from the user or a caller (wrong argument, malformed file).</summary>
     InvalidInput,
+    /// <summary>No token, a wrong token or an expired session: the user must sign in (again).</summary>
     AuthenticationRequired,
+    /// <summary>Signed in, but not allowed (private or gated repository).</summary>
     PermissionDenied,
     NotFound,
+    /// <summary>429 from the server; <see cref="RpcErrorData.RetryAfterSeconds"/> says how long to wait.</summary>
     RateLimited,
+    /// <summary>5xx or a business error from the hub.</summary>
     ServerError,
+    /// <summary>Connection refused, reset, cut mid-body or timed out.</summary>
     Network,
+    /// <summary>Downloaded bytes do not match the listed SHA-256, or a file on disk is corrupt.</summary>
     IntegrityFailure,
+    /// <summary>A path from a server that would escape its folder, or another hostile value.</summary>
     UnsafeInput,
+    /// <summary>Another process or operation holds the resource.</summary>
     Conflict,
+    /// <summary>A remote system (SSH host, Slurm, ONNX Runtime) failed.</summary>
     RemoteFailure,
+    /// <summary>No space left on the local disk (ENOSPC, quota): the user must free space; what was written is kept.</summary>
     DiskFull,
 }
 
@@ -91,7 +105,7 @@ public enum RpcErrorKind
 /// <param name="Host">With <c>UnknownHostKey</c> and <c>HostKeyMismatch</c>: the SSH host whose key was refused.</param>
 /// <param name="Fingerprint">With <c>UnknownHostKey</c> and <c>HostKeyMismatch</c>: the refused key's <c>SHA256:...</c> fingerprint.</param>
 public sealed record RpcErrorData(
-    RpcErrorKind Kind,
+    ModelIdeErrorKind Kind,
     string? ServerCode = null,
     string? RequestId = null,
     double? RetryAfterSeconds = null,

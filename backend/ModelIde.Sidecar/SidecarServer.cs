@@ -103,7 +103,7 @@ public static class SidecarServer
                 {
                     Code = (JsonRpcErrorCode)RpcErrorCodes.Unknown,
                     Message = SecretRedactor.Redact($"{request.Method} failed: {ex.Message}"),
-                    Data = new RpcErrorData(RpcErrorKind.Unknown),
+                    Data = new RpcErrorData(ModelIdeErrorKind.Unknown),
                 },
             };
         }
@@ -111,7 +111,7 @@ public static class SidecarServer
 
     private static RpcErrorData ErrorData(ModelIdeException ex)
     {
-        var data = new RpcErrorData(EnumNames.Map<ModelIdeErrorKind, RpcErrorKind>(ex.Kind), ex.ServerCode, ex.RequestId, ex.RetryAfter?.TotalSeconds);
+        var data = new RpcErrorData(ex.Kind, ex.ServerCode, ex.RequestId, ex.RetryAfter?.TotalSeconds);
         return ex is Core.Jobs.HostKeyRejectedException key
             ? data with { Host = key.Host, Port = key.Port, Fingerprint = key.Fingerprint }
             : data;

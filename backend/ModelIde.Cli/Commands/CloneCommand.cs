@@ -3,6 +3,7 @@ using ModelIde.Core;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Git;
 using ModelIde.Core.Models;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ModelIde.Core;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Jobs;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 
@@ -126,9 +127,9 @@ public sealed class FinetuneCommand() : CliCommand("finetune", "Fine-tune a mode
                 Dataset = datasets.Length > 0 ? datasets : spec.Dataset,
                 Tuner = tuner is null ? spec.Tuner : tuner.ToLowerInvariant() switch
                 {
-                    "lora" => JobTuner.Lora,
-                    "qlora" => JobTuner.Qlora,
-                    "full" => JobTuner.Full,
+                    "lora" => JobTunerKind.Lora,
+                    "qlora" => JobTunerKind.Qlora,
+                    "full" => JobTunerKind.Full,
                     _ => throw new CliUsageException($"--tuner must be lora, qlora or full, not '{tuner}'."),
                 },
                 MaxSteps = parse.GetValue(_maxSteps) ?? spec.MaxSteps,

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ModelIde.Core;
 using ModelIde.Core.Inference;
 using ModelIde.Core.Inference.Gpu;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 

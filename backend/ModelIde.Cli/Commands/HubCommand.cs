@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ModelIde.Core;
 using ModelIde.Hub;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 

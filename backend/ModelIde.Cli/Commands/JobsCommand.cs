@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Jobs;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 
@@ -110,7 +111,7 @@ public sealed class JobsCommand() : CliCommand("jobs", "List, follow, cancel, re
                 if (update.Job.IsFinished)
                 {
                     console.Error.WriteLine($"job {id}: {update.Job.State.ToString().ToLowerInvariant()}{(update.Job.Reason is null ? "" : " - " + TerminalText.Escape(update.Job.Reason))}");
-                    return update.Job.State == JobState.Completed ? ExitCodes.Success : ExitCodes.Failure;
+                    return update.Job.State == JobStateKind.Completed ? ExitCodes.Success : ExitCodes.Failure;
                 }
 
                 await Task.Delay(1000, cancellationToken).ConfigureAwait(false);

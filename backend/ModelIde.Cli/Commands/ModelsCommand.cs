@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.Models;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 
@@ -64,12 +65,12 @@ public sealed class ModelsCommand() : CliCommand("models", "List/search models o
 
         private static string Flags(ModelSummary m) => (m.Private ? " [private]" : string.Empty) + (m.Gated ? " [gated]" : string.Empty);
 
-        private static ModelSort ParseSort(string? sort) => sort switch
+        private static ModelSortKind ParseSort(string? sort) => sort switch
         {
-            null or "default" => ModelSort.Default,
-            "downloads" => ModelSort.Downloads,
-            "likes" => ModelSort.Likes,
-            "last_modified" or "lastModified" => ModelSort.LastModified,
+            null or "default" => ModelSortKind.Default,
+            "downloads" => ModelSortKind.Downloads,
+            "likes" => ModelSortKind.Likes,
+            "last_modified" or "lastModified" => ModelSortKind.LastModified,
             _ => throw new CliUsageException($"--sort must be default, downloads, likes or last_modified, not '{sort}'."),
         };
     }

@@ -6,6 +6,7 @@ using ModelIde.Core;
 using ModelIde.Core.Auth;
 using ModelIde.Core.Diagnostics;
 using ModelIde.Core.ModelScopeApi;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Credentials;
 

@@ -1,5 +1,6 @@
 using ModelIde.Core;
 using ModelIde.Core.Auth;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Credentials;
 

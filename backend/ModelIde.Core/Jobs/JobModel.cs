@@ -2,119 +2,29 @@ using System.Text.Json.Serialization;
 
 namespace ModelIde.Core.Jobs;
 
-/// <summary>How the model is trained: LoRA, QLoRA (LoRA on a 4-bit bitsandbytes base) or all weights.</summary>
-public enum JobTuner
+// The job's wire vocabulary (JobSpec, JobTunerKind, JobStateKind, TrainingProgress, TrainingPoint, JobSpecError,
+// JobPreset) is ModelIde.Protocol's; this file holds what only Core knows about jobs.
+
+/// <summary>Core's reading of a spec from a form or the wire.</summary>
+public static class JobSpecInput
 {
-    Lora,
-    Qlora,
-    Full,
+    /// <summary>An empty form field ("" dtype) or a JSON null list means unset, as if the member were left out.</summary>
+    public static JobSpec Normalize(JobSpec spec) => spec with
+    {
+        Dataset = spec.Dataset ?? [],
+        ExtraArgs = spec.ExtraArgs ?? [],
+        BnbComputeDtype = string.IsNullOrWhiteSpace(spec.BnbComputeDtype) ? null : spec.BnbComputeDtype,
+    };
 }
 
-public enum JobState
+/// <summary>What Core asks of a chart point beyond its wire members.</summary>
+public static class TrainingPointExtensions
 {
-    Unknown,
-    Pending,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-/// <summary>What the user asked for: where to run, which model and data, and the training knobs.</summary>
-public sealed record JobSpec
-{
-    /// <summary><c>ssh://user@host[:port]</c> or <c>slurm://user@host[:port]</c> (the Slurm login node).</summary>
-    public string Backend { get; init; } = "";
-
-    /// <summary>Private key for SSH key authentication; default: ~/.ssh/id_ed25519, then id_rsa.</summary>
-    public string? IdentityFile { get; init; }
-
-    public string Model { get; init; } = "";
-
-    public IReadOnlyList<string> Dataset { get; init; } = [];
-
-    public JobTuner Tuner { get; init; } = JobTuner.Lora;
-
-    public double? NumTrainEpochs { get; init; }
-
-    public int? MaxSteps { get; init; }
-
-    public double? LearningRate { get; init; }
-
-    public int? LoraRank { get; init; }
-
-    public int? LoraAlpha { get; init; }
-
-    public int? BatchSize { get; init; }
-
-    public int? MaxLength { get; init; }
-
-    /// <summary>
-    /// GPUs per node. SSH: how many of the host's GPUs the job gets (the least busy ones, picked at submit, unless
-    /// <see cref="GpuIndices"/> names them); 0 = none. Slurm: the GPUs requested per node.
-    /// </summary>
-    public int? GpusPerNode { get; init; }
-
-    /// <summary>SSH only: exactly these GPUs (nvidia-smi indices); becomes CUDA_VISIBLE_DEVICES.</summary>
-    public IReadOnlyList<int>? GpuIndices { get; init; }
-
-    /// <summary>Slurm only: CPU cores per task (the task runs all of a node's GPU processes).</summary>
-    public int? CpusPerTask { get; init; }
-
-    /// <summary>Save a checkpoint every N steps (ms-swift's default, 500, leaves short runs nothing to resume).</summary>
-    public int? SaveSteps { get; init; }
-
-    /// <summary>Keep at most N checkpoints (ms-swift's default keeps all and fills the disk on long runs).</summary>
-    public int? SaveTotalLimit { get; init; }
-
-    /// <summary>Save weights only (no optimizer, scheduler, RNG state): smaller, but a resume restarts the optimizer.</summary>
-    public bool? SaveOnlyModel { get; init; }
-
-    /// <summary>QLoRA compute dtype (float16, bfloat16, float32); null leaves ms-swift's default, the model's dtype.</summary>
-    public string? BnbComputeDtype { get; init; }
-
-    public int? Nodes { get; init; }
-
-    /// <summary>Remote output folder; relative paths are under the job's folder. Default: the job's folder/output.</summary>
-    public string? OutputDir { get; init; }
-
-    public int? TimeLimitMinutes { get; init; }
-
-    /// <summary>More <c>swift sft</c> arguments, passed through as given (each element one argv item).</summary>
-    public IReadOnlyList<string> ExtraArgs { get; init; } = [];
-
-    /// <summary>More arguments as typed on one line, split with shell quoting (<see cref="ShellWords"/>), after <see cref="ExtraArgs"/>.</summary>
-    public string? ExtraArgsText { get; init; }
-
-    /// <summary>More datasets as typed on one line, split with shell quoting, after <see cref="Dataset"/>.</summary>
-    public string? DatasetText { get; init; }
-
-    /// <summary>A local dataset file to upload into the job's folder and train on.</summary>
-    public string? UploadDataset { get; init; }
-
-    /// <summary>ms-swift major version for a preview without a connection; submission always detects it.</summary>
-    public int? SwiftMajorVersion { get; init; }
-}
-
-/// <summary>One progress row of logging.jsonl.</summary>
-public sealed record TrainingProgress(
-    int GlobalStep,
-    int MaxSteps,
-    double Percent,
-    string? Elapsed = null,
-    string? Remaining = null,
-    double? Loss = null,
-    double? LearningRate = null,
-    double? MemoryGiB = null);
-
-/// <summary>
-/// One chart point: a train row (loss, learning rate, grad norm) or an eval row (<see cref="EvalLoss"/>). A value
-/// swift logged as NaN or ±Infinity is null here and named in <see cref="NonFinite"/> (e.g. "loss=NaN, grad_norm=Infinity").
-/// </summary>
-public sealed record TrainingPoint(int Step, double? Loss, double? LearningRate, double? EvalLoss = null, double? GradNorm = null, string? NonFinite = null)
-{
-    [JsonIgnore]
-    public bool IsEval => EvalLoss is not null || (NonFinite?.Contains("eval_loss", StringComparison.Ordinal) ?? false);
+    extension(TrainingPoint point)
+    {
+        /// <summary>An eval row: it has an eval loss, or swift logged its eval loss as NaN/Infinity.</summary>
+        public bool IsEval => point.EvalLoss is not null || (point.NonFinite?.Contains("eval_loss", StringComparison.Ordinal) ?? false);
+    }
 }
 
 /// <summary>The first row where the loss (or the gradient norm) stopped being a finite number.</summary>
@@ -130,7 +40,7 @@ public sealed record JobInfo
 
     public string Backend { get; init; } = "";
 
-    public JobState State { get; init; } = JobState.Unknown;
+    public JobStateKind State { get; init; } = JobStateKind.Unknown;
 
     public string? Reason { get; init; }
 
@@ -192,15 +102,7 @@ public sealed record JobInfo
     public string? ResumeCheckpoint { get; init; }
 
     [JsonIgnore]
-    public bool IsFinished => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
-}
-
-public sealed record JobPreset(string Id, string Label, string Description, JobSpec Spec);
-
-/// <summary>One thing wrong with a <see cref="JobSpec"/>: <paramref name="Field"/> is the spec member's camelCase name.</summary>
-public sealed record JobSpecError(string Field, string Message)
-{
-    public override string ToString() => Message;
+    public bool IsFinished => State is JobStateKind.Completed or JobStateKind.Failed or JobStateKind.Cancelled;
 }
 
 /// <summary>New lines and points since the caller's last look (for watch).</summary>

@@ -4,19 +4,6 @@ using System.Security.Cryptography;
 
 namespace ModelIde.Core.Jobs;
 
-/// <summary>
-/// What a submit would run: the exact argv (each item one argument, as swift receives it), the command line, the
-/// environment the wrapper exports, the wrapper or batch script, and what is wrong or worth a warning.
-/// </summary>
-public sealed record JobPreview(string Command, string? Script, IReadOnlyList<JobSpecError> Errors, int SwiftMajorVersion)
-{
-    public IReadOnlyList<string> Argv { get; init; } = [];
-
-    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
-
-    public IReadOnlyList<string> Warnings { get; init; } = [];
-}
-
 /// <summary>What a host offers a job, asked before submitting: swift, the GPUs and their use, and warnings.</summary>
 public sealed record JobHostReport(string Host, JobHostEnvironment Environment, SwiftInstallation Swift, IReadOnlyList<GpuInfo> Gpus, IReadOnlyList<string> Warnings);
 
@@ -74,14 +61,15 @@ public sealed class JobService : IDisposable
         "ft-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
     /// <summary>The exact command (and wrapper or batch script) a submit would run, without connecting.</summary>
-    public static JobPreview Preview(JobSpec spec) => Preview(spec, null);
+    public static JobPreviewResult Preview(JobSpec spec) => Preview(spec, null);
 
     /// <summary>
     /// The exact argv, environment and wrapper or batch script a submit would run, without connecting; the host's saved
     /// environment is activated in the script. GPUs picked by count are marked as chosen at submit.
     /// </summary>
-    public static JobPreview Preview(JobSpec spec, JobHostEnvironment? hostEnvironment)
+    public static JobPreviewResult Preview(JobSpec spec, JobHostEnvironment? hostEnvironment)
     {
+        spec = JobSpecInput.Normalize(spec);
         var errors = SwiftCommandBuilder.Validate(spec);
         var major = spec.SwiftMajorVersion ?? SwiftCommandBuilder.DefaultSwiftMajorVersion;
         const string dir = "~/.modelide/jobs/JOB_ID";
@@ -123,12 +111,12 @@ public sealed class JobService : IDisposable
             }
         }
 
-        if (spec.Tuner == JobTuner.Qlora && spec.BnbComputeDtype is null)
+        if (spec.Tuner == JobTunerKind.Qlora && spec.BnbComputeDtype is null)
         {
             warnings.Add("QLoRA computes in the model's own dtype (ms-swift's default); pick float16 for GPUs without bfloat16 (V100, T4) if the model is bfloat16.");
         }
 
-        return new JobPreview(SwiftCommandBuilder.ToCommandLine(argv), script, errors, major) { Argv = argv, Environment = env, Warnings = warnings };
+        return new JobPreviewResult(SwiftCommandBuilder.ToCommandLine(argv), script, errors, major) { Argv = argv, Environment = env, Warnings = warnings };
     }
 
     /// <summary>The host's saved environment for a backend (none when the backend is not valid yet).</summary>
@@ -145,6 +133,7 @@ public sealed class JobService : IDisposable
     /// </summary>
     public async Task<JobHostReport> InspectHostAsync(JobSpec spec, CancellationToken cancellationToken)
     {
+        spec = JobSpecInput.Normalize(spec);
         var address = JobBackendAddress.Parse(spec.Backend);
         var backend = BackendFor(spec);
         var environment = Hosts.Get(address);
@@ -161,7 +150,7 @@ public sealed class JobService : IDisposable
 
     private static IEnumerable<string> HostWarnings(JobSpec spec, SwiftInstallation swift, JobBackendAddress address)
     {
-        if (spec.Tuner == JobTuner.Qlora && !swift.HasBitsAndBytes)
+        if (spec.Tuner == JobTunerKind.Qlora && !swift.HasBitsAndBytes)
         {
             yield return $"bitsandbytes is not installed for {swift.Python} on {address.Host}: QLoRA will fail when the model loads. Install it there ({swift.Python} -m pip install bitsandbytes) or choose LoRA.";
         }
@@ -192,7 +181,7 @@ public sealed class JobService : IDisposable
     }
 
     public async Task<JobInfo> SubmitAsync(JobSpec spec, CancellationToken cancellationToken) =>
-        await SubmitCoreAsync(spec, null, null, null, cancellationToken).ConfigureAwait(false);
+        await SubmitCoreAsync(JobSpecInput.Normalize(spec), null, null, null, cancellationToken).ConfigureAwait(false);
 
     public IReadOnlyList<JobInfo> List() => Store.List().OrderByDescending(j => j.SubmittedAt).ToArray();
 
@@ -237,7 +226,7 @@ public sealed class JobService : IDisposable
     {
         // Look at the host again even for a finished job: which checkpoints are complete is decided there.
         var job = await RefreshAsync(Store.Get(jobId), cancellationToken).ConfigureAwait(false);
-        if (job.State is JobState.Running or JobState.Pending)
+        if (job.State is JobStateKind.Running or JobStateKind.Pending)
         {
             throw new ModelIdeException(ModelIdeErrorKind.Conflict, $"Job {jobId} is still {job.State.ToString().ToLowerInvariant()}; cancel it before resuming.");
         }
@@ -392,7 +381,7 @@ public sealed class JobService : IDisposable
         {
             JobId = jobId,
             Backend = JobBackendAddress.Parse(spec.Backend).ToString(),
-            State = JobState.Pending,
+            State = JobStateKind.Pending,
             RemoteDir = dir,
             Command = SwiftCommandBuilder.ToCommandLine(argv),
             SubmittedAt = DateTimeOffset.UtcNow,

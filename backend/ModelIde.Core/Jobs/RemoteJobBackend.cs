@@ -106,7 +106,7 @@ public abstract class RemoteJobBackend : IJobBackend
         }
         if (facts.Missing)
         {
-            return job with { State = JobState.Unknown, Reason = $"The job folder {job.RemoteDir} is gone from {Address.Host}." };
+            return job with { State = JobStateKind.Unknown, Reason = $"The job folder {job.RemoteDir} is gone from {Address.Host}." };
         }
 
         var (progress, _) = TrainingLogParser.ParseLines(facts.ProgressTail);
@@ -128,7 +128,7 @@ public abstract class RemoteJobBackend : IJobBackend
         }
 
         var (state, reason) = DecideState(job, facts);
-        IReadOnlyList<string>? errors = state == JobState.Failed ? LastErrorLines(facts.OutputTail) : null;
+        IReadOnlyList<string>? errors = state == JobStateKind.Failed ? LastErrorLines(facts.OutputTail) : null;
         return job with
         {
             State = state,
@@ -252,7 +252,7 @@ public abstract class RemoteJobBackend : IJobBackend
     /// <summary>Facts from another channel than the probe script (slurmrestd); nothing by default.</summary>
     protected virtual Task AddSchedulerFactsAsync(JobInfo job, ProbeFacts facts, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    protected abstract (JobState State, string? Reason) DecideState(JobInfo job, ProbeFacts facts);
+    protected abstract (JobStateKind State, string? Reason) DecideState(JobInfo job, ProbeFacts facts);
 
     /// <summary>Why the scheduler could not be asked this time (a transient state, not the job's), or null.</summary>
     protected virtual string? SchedulerUnreachable(ProbeFacts facts) => null;

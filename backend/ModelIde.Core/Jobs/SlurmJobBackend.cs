@@ -98,7 +98,7 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
             }
 
             var restId = await rest.SubmitAsync(script, RestJobProperties(job), env, cancellationToken).ConfigureAwait(false);
-            return job with { SchedulerJobId = restId, State = JobState.Pending };
+            return job with { SchedulerJobId = restId, State = JobStateKind.Pending };
         }
 
         // sbatch's default --export=ALL carries MODELSCOPE_API_TOKEN (read from stdin) into the job's environment.
@@ -110,7 +110,7 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
             throw new ModelIdeException(ModelIdeErrorKind.RemoteFailure, $"sbatch on {Address.Host} failed: {Diagnostics.SecretRedactor.Redact((r.Stderr + r.Stdout).Trim())}");
         }
 
-        return job with { SchedulerJobId = id, State = JobState.Pending };
+        return job with { SchedulerJobId = id, State = JobStateKind.Pending };
     }
 
     public override async Task CancelAsync(JobInfo job, CancellationToken cancellationToken)
@@ -222,7 +222,7 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
             """;
     }
 
-    protected override (JobState State, string? Reason) DecideState(JobInfo job, ProbeFacts facts)
+    protected override (JobStateKind State, string? Reason) DecideState(JobInfo job, ProbeFacts facts)
     {
         string slurmState, reason = "";
         if (facts.Other.TryGetValue("squeue", out var sq) && sq.Trim().Length > 0)
@@ -237,30 +237,30 @@ public sealed class SlurmJobBackend(SshConnection connection, SlurmRestClient? r
         }
         else
         {
-            return (JobState.Unknown, $"Slurm no longer knows job {job.SchedulerJobId}.");
+            return (JobStateKind.Unknown, $"Slurm no longer knows job {job.SchedulerJobId}.");
         }
 
         var state = MapState(slurmState);
         var detail = reason is "" or "None" ? "" : $" ({reason})";
         return state switch
         {
-            JobState.Pending => (state, $"Slurm: {slurmState}{detail}"),
-            JobState.Running => (state, null),
-            JobState.Completed => (state, null),
-            JobState.Cancelled => (state, "Cancelled" + (facts.CancelRequested ? " by the user." : " in Slurm.")),
-            JobState.Failed => (state, $"Slurm: {slurmState}{detail}" + (facts.ExitCode is { } c ? "; " + SshJobBackend.DescribeExit(c) : "")),
+            JobStateKind.Pending => (state, $"Slurm: {slurmState}{detail}"),
+            JobStateKind.Running => (state, null),
+            JobStateKind.Completed => (state, null),
+            JobStateKind.Cancelled => (state, "Cancelled" + (facts.CancelRequested ? " by the user." : " in Slurm.")),
+            JobStateKind.Failed => (state, $"Slurm: {slurmState}{detail}" + (facts.ExitCode is { } c ? "; " + SshJobBackend.DescribeExit(c) : "")),
             _ => (state, $"Slurm: {slurmState}{detail}"),
         };
     }
 
-    public static JobState MapState(string slurmState) => slurmState.Trim().ToUpperInvariant() switch
+    public static JobStateKind MapState(string slurmState) => slurmState.Trim().ToUpperInvariant() switch
     {
-        "PENDING" or "CONFIGURING" or "REQUEUED" or "REQUEUE_HOLD" or "REQUEUE_FED" or "RESV_DEL_HOLD" => JobState.Pending,
-        "RUNNING" or "COMPLETING" or "SUSPENDED" or "STOPPED" or "SIGNALING" or "STAGE_OUT" or "RESIZING" => JobState.Running,
-        "COMPLETED" => JobState.Completed,
-        "CANCELLED" => JobState.Cancelled,
-        "FAILED" or "TIMEOUT" or "NODE_FAIL" or "OUT_OF_MEMORY" or "BOOT_FAIL" or "DEADLINE" or "PREEMPTED" or "SPECIAL_EXIT" or "REVOKED" => JobState.Failed,
-        _ => JobState.Unknown,
+        "PENDING" or "CONFIGURING" or "REQUEUED" or "REQUEUE_HOLD" or "REQUEUE_FED" or "RESV_DEL_HOLD" => JobStateKind.Pending,
+        "RUNNING" or "COMPLETING" or "SUSPENDED" or "STOPPED" or "SIGNALING" or "STAGE_OUT" or "RESIZING" => JobStateKind.Running,
+        "COMPLETED" => JobStateKind.Completed,
+        "CANCELLED" => JobStateKind.Cancelled,
+        "FAILED" or "TIMEOUT" or "NODE_FAIL" or "OUT_OF_MEMORY" or "BOOT_FAIL" or "DEADLINE" or "PREEMPTED" or "SPECIAL_EXIT" or "REVOKED" => JobStateKind.Failed,
+        _ => JobStateKind.Unknown,
     };
 
     private static string RequireSchedulerId(JobInfo job) =>

@@ -85,7 +85,7 @@ public sealed class SshJobBackend(SshConnection connection) : RemoteJobBackend(c
         var w = await Connection.RunAsync(wait, null, cancellationToken).ConfigureAwait(false);
         return job with
         {
-            State = w.ExitStatus == 0 ? JobState.Running : JobState.Pending,
+            State = w.ExitStatus == 0 ? JobStateKind.Running : JobStateKind.Pending,
             Reason = w.ExitStatus == 0 ? null : "The wrapper has not started yet.",
         };
     }
@@ -111,24 +111,24 @@ public sealed class SshJobBackend(SshConnection connection) : RemoteJobBackend(c
         }
     }
 
-    protected override (JobState State, string? Reason) DecideState(JobInfo job, ProbeFacts facts)
+    protected override (JobStateKind State, string? Reason) DecideState(JobInfo job, ProbeFacts facts)
     {
         switch (facts.State)
         {
             case "completed":
-                return (JobState.Completed, null);
+                return (JobStateKind.Completed, null);
             case "cancelled":
-                return (JobState.Cancelled, "Cancelled by the user.");
+                return (JobStateKind.Cancelled, "Cancelled by the user.");
             case "failed":
-                return (JobState.Failed, DescribeExit(facts.ExitCode));
+                return (JobStateKind.Failed, DescribeExit(facts.ExitCode));
             case "running" when facts.Alive:
-                return (JobState.Running, null);
+                return (JobStateKind.Running, null);
             case "running" when facts.CancelRequested:
-                return (JobState.Cancelled, "Cancelled by the user.");
+                return (JobStateKind.Cancelled, "Cancelled by the user.");
             case "running":
-                return (JobState.Failed, "The job's process on the remote is gone without recording an exit code (killed, or the machine rebooted).");
+                return (JobStateKind.Failed, "The job's process on the remote is gone without recording an exit code (killed, or the machine rebooted).");
             default:
-                return facts.Alive ? (JobState.Pending, "Starting.") : (JobState.Failed, "The job's wrapper never started on the remote.");
+                return facts.Alive ? (JobStateKind.Pending, "Starting.") : (JobStateKind.Failed, "The job's wrapper never started on the remote.");
         }
     }
 

@@ -23,7 +23,7 @@ public static class SwiftCommandBuilder
 
     /// <summary>The extra arguments: <see cref="JobSpec.ExtraArgs"/> then <see cref="JobSpec.ExtraArgsText"/> split with shell quoting.</summary>
     public static IReadOnlyList<string> ExtraArgsOf(JobSpec spec) =>
-        [.. spec.ExtraArgs, .. ShellWords.TrySplit(spec.ExtraArgsText, out var words, out _) ? words : []];
+        [.. spec.ExtraArgs ?? [], .. ShellWords.TrySplit(spec.ExtraArgsText, out var words, out _) ? words : []];
 
     /// <summary>
     /// The datasets: <see cref="JobSpec.Dataset"/> then <see cref="JobSpec.DatasetText"/> split with shell quoting (a
@@ -84,7 +84,7 @@ public static class SwiftCommandBuilder
             errors.Add(new("learningRate", "learningRate must be between 0 and 1 (e.g. 1e-4)."));
         }
 
-        if (spec.Tuner == JobTuner.Full && (spec.LoraRank is not null || spec.LoraAlpha is not null))
+        if (spec.Tuner == JobTunerKind.Full && (spec.LoraRank is not null || spec.LoraAlpha is not null))
         {
             errors.Add(new("loraRank", "loraRank and loraAlpha apply to LoRA and QLoRA, not to a full fine-tune."));
         }
@@ -131,7 +131,7 @@ public static class SwiftCommandBuilder
             errors.Add(new("bnbComputeDtype", $"bnbComputeDtype must be one of {string.Join(", ", ComputeDtypes)}, or empty for the model's own dtype."));
         }
 
-        if (spec.BnbComputeDtype is not null && spec.Tuner != JobTuner.Qlora)
+        if (spec.BnbComputeDtype is not null && spec.Tuner != JobTunerKind.Qlora)
         {
             errors.Add(new("bnbComputeDtype", "bnbComputeDtype applies to QLoRA only."));
         }
@@ -196,8 +196,8 @@ public static class SwiftCommandBuilder
         a.Add("--dataset");
         a.AddRange((datasets ?? DatasetsOf(spec)).Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d.Trim()));
         a.Add(swiftMajorVersion >= 4 ? "--tuner_type" : "--train_type");
-        a.Add(spec.Tuner == JobTuner.Full ? "full" : "lora");
-        if (spec.Tuner == JobTuner.Qlora)
+        a.Add(spec.Tuner == JobTunerKind.Full ? "full" : "lora");
+        if (spec.Tuner == JobTunerKind.Qlora)
         {
             a.AddRange(["--quant_method", "bnb", "--quant_bits", "4"]);
             if (spec.BnbComputeDtype is { } dtype)
@@ -211,7 +211,7 @@ public static class SwiftCommandBuilder
         Add(a, "--num_train_epochs", spec.NumTrainEpochs);
         Add(a, "--max_steps", spec.MaxSteps);
         Add(a, "--learning_rate", spec.LearningRate);
-        if (spec.Tuner != JobTuner.Full)
+        if (spec.Tuner != JobTunerKind.Full)
         {
             Add(a, "--lora_rank", spec.LoraRank);
             Add(a, "--lora_alpha", spec.LoraAlpha);

@@ -194,11 +194,11 @@ public sealed partial class ModelScopeApiClient
         }
     }
 
-    private static string? SortValue(ModelSort sort) => sort switch
+    private static string? SortValue(ModelSortKind sort) => sort switch
     {
-        ModelSort.Downloads => "downloads",
-        ModelSort.Likes => "likes",
-        ModelSort.LastModified => "last_modified",
+        ModelSortKind.Downloads => "downloads",
+        ModelSortKind.Likes => "likes",
+        ModelSortKind.LastModified => "last_modified",
         _ => null,
     };
 }

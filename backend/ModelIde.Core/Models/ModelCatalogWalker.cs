@@ -58,7 +58,7 @@ public sealed class ModelCatalogWalker(ModelScopeApiClient api, int pageSize = M
         if (query.Owner is null)
         {
             // Other sort orders show other windows of the catalogue, hence more owners.
-            foreach (var sort in new[] { ModelSort.Downloads, ModelSort.Likes, ModelSort.LastModified })
+            foreach (var sort in new[] { ModelSortKind.Downloads, ModelSortKind.Likes, ModelSortKind.LastModified })
             {
                 if (sort != query.Sort)
                 {

@@ -1,17 +1,6 @@
 namespace ModelIde.Core.Models;
 
-/// <summary>Sort orders the hub's model list knows (<c>sort=</c> value in brackets).</summary>
-public enum ModelSort
-{
-    /// <summary><c>default</c></summary>
-    Default,
-    /// <summary><c>downloads</c></summary>
-    Downloads,
-    /// <summary><c>likes</c></summary>
-    Likes,
-    /// <summary><c>last_modified</c></summary>
-    LastModified,
-}
+// ModelSortKind and ModelSummary are the contract's (ModelIde.Protocol); these are what only Core uses.
 
 public sealed record ModelSearchQuery
 {
@@ -19,7 +8,7 @@ public sealed record ModelSearchQuery
 
     public string? Owner { get; init; }
 
-    public ModelSort Sort { get; init; } = ModelSort.Default;
+    public ModelSortKind Sort { get; init; } = ModelSortKind.Default;
 
     public string? Task { get; init; }
 
@@ -30,19 +19,6 @@ public sealed record ModelSearchQuery
 
     public int PageSize { get; init; } = 20;
 }
-
-public sealed record ModelSummary(
-    string Id,
-    string? DisplayName,
-    string? Description,
-    long Downloads,
-    long Likes,
-    string? License,
-    IReadOnlyList<string> Tasks,
-    bool Private,
-    bool Gated,
-    long? FileSize,
-    DateTimeOffset? LastModified);
 
 public sealed record ModelSearchPage(IReadOnlyList<ModelSummary> Models, long TotalCount, int PageNumber, int PageSize);
 

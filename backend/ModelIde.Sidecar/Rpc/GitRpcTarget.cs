@@ -15,7 +15,7 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
         var id = ModelId.Parse(p.ModelId);
         if (string.IsNullOrWhiteSpace(p.TargetDir))
         {
-            throw new Core.ModelIdeException(Core.ModelIdeErrorKind.InvalidInput, "targetDir is required.");
+            throw new Core.ModelIdeException(ModelIdeErrorKind.InvalidInput, "targetDir is required.");
         }
 
         var clock = Stopwatch.StartNew();
@@ -37,7 +37,7 @@ public sealed class GitRpcTarget(SidecarContext context) : IRpcTarget
         {
             return new GitCloneResult(await clone.ConfigureAwait(false));
         }
-        catch (Core.ModelIdeException ex) when (ex.Kind == Core.ModelIdeErrorKind.AuthenticationRequired)
+        catch (Core.ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.AuthenticationRequired)
         {
             // git refused the session's own credentials: the session is over, as after a 401 on an API call.
             context.Session.ReportRejected(token, ex.Message);

@@ -31,21 +31,11 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     private JobService Service => _service.Value;
 
     [JsonRpcMethod(JobsMethods.Preview, UseSingleObjectParameterDeserialization = true)]
-    public JobPreviewResult Preview(JobSpecDto spec)
-    {
-        var core = ToCore(spec);
-        var p = JobService.Preview(core, Service.HostEnvironmentFor(core.Backend));
-        return new JobPreviewResult(p.Command, p.Script, p.Errors.Select(e => new JobSpecErrorDto(e.Field, e.Message)).ToArray(), p.SwiftMajorVersion)
-        {
-            Argv = p.Argv,
-            Environment = p.Environment,
-            Warnings = p.Warnings,
-        };
-    }
+    public JobPreviewResult Preview(JobSpec spec) => JobService.Preview(spec, Service.HostEnvironmentFor(spec.Backend));
 
     [JsonRpcMethod(JobsMethods.Submit, UseSingleObjectParameterDeserialization = true)]
-    public async Task<JobInfoDto> SubmitAsync(JobSpecDto spec, CancellationToken cancellationToken) =>
-        ToDto(await Task.Run(() => Service.SubmitAsync(ToCore(spec), cancellationToken), cancellationToken).ConfigureAwait(false));
+    public async Task<JobInfoDto> SubmitAsync(JobSpec spec, CancellationToken cancellationToken) =>
+        ToDto(await Task.Run(() => Service.SubmitAsync(spec, cancellationToken), cancellationToken).ConfigureAwait(false));
 
     [JsonRpcMethod(JobsMethods.List, UseSingleObjectParameterDeserialization = true)]
     public JobListResult List(JobListParams? p = null) => new(Service.List().Select(ToDto).ToArray());
@@ -87,7 +77,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
 
     [JsonRpcMethod(JobsMethods.Presets, UseSingleObjectParameterDeserialization = true)]
     public JobPresetsResult Presets(JobListParams? p = null) =>
-        new(JobPresets.All.Select(x => new JobPresetDto(x.Id, x.Label, x.Description, ToDto(x.Spec))).ToArray());
+        new(JobPresets.All);
 
     [JsonRpcMethod(JobsMethods.TrustHost, UseSingleObjectParameterDeserialization = true)]
     public EmptyResult TrustHost(TrustHostParams p)
@@ -167,9 +157,9 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     }
 
     [JsonRpcMethod(JobsMethods.InspectHost, UseSingleObjectParameterDeserialization = true)]
-    public async Task<JobHostReportResult> InspectHostAsync(JobSpecDto spec, CancellationToken cancellationToken)
+    public async Task<JobHostReportResult> InspectHostAsync(JobSpec spec, CancellationToken cancellationToken)
     {
-        var r = await Task.Run(() => Service.InspectHostAsync(ToCore(spec), cancellationToken), cancellationToken).ConfigureAwait(false);
+        var r = await Task.Run(() => Service.InspectHostAsync(spec, cancellationToken), cancellationToken).ConfigureAwait(false);
         return new JobHostReportResult(r.Host, r.Environment.Describe(), r.Swift.Version, r.Swift.Python, r.Swift.HasBitsAndBytes,
             r.Gpus.Select(g => new GpuInfoDto(g.Index, g.Name, g.MemoryTotalMiB, g.MemoryUsedMiB, g.UtilizationPercent, g.IsBusy)).ToArray(), r.Warnings);
     }
@@ -187,85 +177,23 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         return new EmptyResult();
     }
 
-    public static JobSpec ToCore(JobSpecDto d) => new()
-    {
-        Backend = d.Backend,
-        IdentityFile = d.IdentityFile,
-        Model = d.Model,
-        Dataset = d.Dataset ?? [],
-        Tuner = EnumNames.Map<JobTunerKind, JobTuner>(d.Tuner),
-        NumTrainEpochs = d.NumTrainEpochs,
-        MaxSteps = d.MaxSteps,
-        LearningRate = d.LearningRate,
-        LoraRank = d.LoraRank,
-        LoraAlpha = d.LoraAlpha,
-        BatchSize = d.BatchSize,
-        MaxLength = d.MaxLength,
-        GpusPerNode = d.GpusPerNode,
-        Nodes = d.Nodes,
-        OutputDir = d.OutputDir,
-        TimeLimitMinutes = d.TimeLimitMinutes,
-        ExtraArgs = d.ExtraArgs ?? [],
-        UploadDataset = d.UploadDataset,
-        SwiftMajorVersion = d.SwiftMajorVersion,
-        GpuIndices = d.GpuIndices,
-        CpusPerTask = d.CpusPerTask,
-        SaveSteps = d.SaveSteps,
-        SaveTotalLimit = d.SaveTotalLimit,
-        SaveOnlyModel = d.SaveOnlyModel,
-        BnbComputeDtype = string.IsNullOrWhiteSpace(d.BnbComputeDtype) ? null : d.BnbComputeDtype,
-        ExtraArgsText = d.ExtraArgsText,
-        DatasetText = d.DatasetText,
-    };
-
-    public static JobSpecDto ToDto(JobSpec s) => new()
-    {
-        Backend = s.Backend,
-        IdentityFile = s.IdentityFile,
-        Model = s.Model,
-        Dataset = s.Dataset,
-        Tuner = EnumNames.Map<JobTuner, JobTunerKind>(s.Tuner),
-        NumTrainEpochs = s.NumTrainEpochs,
-        MaxSteps = s.MaxSteps,
-        LearningRate = s.LearningRate,
-        LoraRank = s.LoraRank,
-        LoraAlpha = s.LoraAlpha,
-        BatchSize = s.BatchSize,
-        MaxLength = s.MaxLength,
-        GpusPerNode = s.GpusPerNode,
-        Nodes = s.Nodes,
-        OutputDir = s.OutputDir,
-        TimeLimitMinutes = s.TimeLimitMinutes,
-        ExtraArgs = s.ExtraArgs,
-        UploadDataset = s.UploadDataset,
-        SwiftMajorVersion = s.SwiftMajorVersion,
-        GpuIndices = s.GpuIndices,
-        CpusPerTask = s.CpusPerTask,
-        SaveSteps = s.SaveSteps,
-        SaveTotalLimit = s.SaveTotalLimit,
-        SaveOnlyModel = s.SaveOnlyModel,
-        BnbComputeDtype = s.BnbComputeDtype,
-        ExtraArgsText = s.ExtraArgsText,
-        DatasetText = s.DatasetText,
-    };
-
     public static JobInfoDto ToDto(JobInfo j) => new()
     {
         JobId = j.JobId,
         Backend = j.Backend,
-        State = EnumNames.Map<JobState, JobStateKind>(j.State),
+        State = j.State,
         Reason = j.Reason,
         Unreachable = j.Unreachable,
         RemoteDir = j.RemoteDir,
         Command = j.Command,
         SubmittedAt = j.SubmittedAt,
-        Progress = j.Progress is { } p ? new TrainingProgressDto(p.GlobalStep, p.MaxSteps, p.Percent, p.Elapsed, p.Remaining, p.Loss, p.LearningRate, p.MemoryGiB) : null,
+        Progress = j.Progress,
         LastErrorLines = j.LastErrorLines,
         Checkpoints = j.Checkpoints,
         SchedulerJobId = j.SchedulerJobId,
         ResumedFrom = j.ResumedFrom,
         SwiftMajorVersion = j.SwiftMajorVersion,
-        Spec = ToDto(j.Spec),
+        Spec = j.Spec,
         SwiftVersion = j.SwiftVersion,
         GpuIndices = j.GpuIndices,
         DivergedAtStep = j.Divergence?.Step,
@@ -285,7 +213,7 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
                 await _context.Notifier.NotifyAsync(JobsMethods.Update, new JobUpdateParams(
                     ToDto(update.Job),
                     update.NewLogLines,
-                    update.NewPoints.Select(p => new TrainingPointDto(p.Step, p.Loss, p.LearningRate, p.EvalLoss, p.GradNorm, p.NonFinite)).ToArray())).ConfigureAwait(false);
+                    update.NewPoints)).ConfigureAwait(false);
                 if (update.Job.IsFinished)
                 {
                     break;

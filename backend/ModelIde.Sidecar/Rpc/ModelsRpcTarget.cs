@@ -16,14 +16,14 @@ public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
         {
             Search = p.Query,
             Owner = p.Owner,
-            Sort = p.Sort is { } sort ? EnumNames.Map<ModelSortKind, ModelSort>(sort) : ModelSort.Default,
+            Sort = p.Sort ?? ModelSortKind.Default,
             Task = p.Task,
             License = p.License,
             PageNumber = p.PageNumber,
             PageSize = p.PageSize,
         };
         var page = await context.Api.SearchModelsAsync(query, cancellationToken).ConfigureAwait(false);
-        return new ModelsSearchResult(page.Models.Select(ToDto).ToArray(), page.TotalCount, page.PageNumber, page.PageSize);
+        return new ModelsSearchResult(page.Models, page.TotalCount, page.PageNumber, page.PageSize);
     }
 
     [JsonRpcMethod(ModelsMethods.Get, UseSingleObjectParameterDeserialization = true)]
@@ -68,9 +68,6 @@ public sealed class ModelsRpcTarget(SidecarContext context) : IRpcTarget
         return new ModelDetailDto(s.Id, s.DisplayName, s.Description, s.Downloads, s.Likes, s.License, s.Tasks, s.Private, s.Gated, s.FileSize, Iso(s.LastModified),
             detail.Readme, revisions.Select(r => r.Name).ToArray(), detail.Tags);
     }
-
-    internal static ModelSummaryDto ToDto(ModelSummary s) =>
-        new(s.Id, s.DisplayName, s.Description, s.Downloads, s.Likes, s.License, s.Tasks, s.Private, s.Gated, s.FileSize, Iso(s.LastModified));
 
     private static string? Iso(DateTimeOffset? d) => d?.ToString("o", CultureInfo.InvariantCulture);
 }

@@ -37,7 +37,7 @@ export interface SetLogLevelParams {
 
 /** What the extension can act on: sign in again, retry after N seconds, show the request id, trust a host key. */
 export interface RpcErrorData {
-  kind: RpcErrorKind;
+  kind: ModelIdeErrorKind;
   /** The server's own code (ModelScope's business code, HTTP status, `UnknownHostKey`, ...). */
   serverCode?: string;
   requestId?: string;
@@ -49,8 +49,8 @@ export interface RpcErrorData {
   fingerprint?: string;
 }
 
-/** What kind of failure a request hit; one per application error code. */
-export type RpcErrorKind = 'unknown' | 'invalidInput' | 'authenticationRequired' | 'permissionDenied' | 'notFound' | 'rateLimited' | 'serverError' | 'network' | 'integrityFailure' | 'unsafeInput' | 'conflict' | 'remoteFailure' | 'diskFull';
+/** What kind of failure an operation hit: Core throws it (ModelIdeException), the sidecar sends it in `RpcErrorData`, one application error code per kind. */
+export type ModelIdeErrorKind = 'unknown' | 'invalidInput' | 'authenticationRequired' | 'permissionDenied' | 'notFound' | 'rateLimited' | 'serverError' | 'network' | 'integrityFailure' | 'unsafeInput' | 'conflict' | 'remoteFailure' | 'diskFull';
 
 export const SidecarMethods = {
   /** Request. First call after start: the hub endpoint and the client's settings; answers with the sidecar's version. */
@@ -498,8 +498,11 @@ export const InferenceMethods = {
 
 // --- jobs/
 
+/** What the user asked for: where to run, which model and data, and the training knobs. */
 export interface JobSpec {
+  /** `ssh://user@host[:port]` or `slurm://user@host[:port]` (the Slurm login node). */
   backend: string;
+  /** Private key for SSH key authentication; default: ~/.ssh/id_ed25519, then id_rsa. */
   identityFile?: string;
   model: string;
   dataset: string[];
@@ -511,25 +514,37 @@ export interface JobSpec {
   loraAlpha?: number;
   batchSize?: number;
   maxLength?: number;
+  /** GPUs per node. SSH: how many of the host's GPUs the job gets (the least busy ones, picked at submit, unless `gpuIndices` names them); 0 = none. Slurm: the GPUs requested per node. */
   gpusPerNode?: number;
   nodes?: number;
+  /** Remote output folder; relative paths are under the job's folder. Default: the job's folder/output. */
   outputDir?: string;
   timeLimitMinutes?: number;
+  /** More `swift sft` arguments, passed through as given (each element one argv item). */
   extraArgs?: string[];
+  /** A local dataset file to upload into the job's folder and train on. */
   uploadDataset?: string;
+  /** ms-swift major version for a preview without a connection; submission always detects it. */
   swiftMajorVersion?: number;
+  /** SSH only: exactly these GPUs (nvidia-smi indices); becomes CUDA_VISIBLE_DEVICES. */
   gpuIndices?: number[];
+  /** Slurm only: CPU cores per task (the task runs all of a node's GPU processes). */
   cpusPerTask?: number;
+  /** Save a checkpoint every N steps (ms-swift's default, 500, leaves short runs nothing to resume). */
   saveSteps?: number;
+  /** Keep at most N checkpoints (ms-swift's default keeps all and fills the disk on long runs). */
   saveTotalLimit?: number;
+  /** Save weights only (no optimizer, scheduler, RNG state): smaller, but a resume restarts the optimizer. */
   saveOnlyModel?: boolean;
+  /** QLoRA compute dtype (float16, bfloat16, float32); null leaves ms-swift's default, the model's dtype. */
   bnbComputeDtype?: string;
-  /** Extra arguments as typed on one line: split with shell quoting by the sidecar. */
+  /** More arguments as typed on one line, split with shell quoting by the sidecar, after `extraArgs`. */
   extraArgsText?: string;
-  /** Datasets as typed on one line: split with shell quoting by the sidecar. */
+  /** More datasets as typed on one line, split with shell quoting by the sidecar, after `dataset`. */
   datasetText?: string;
 }
 
+/** How the model is trained: LoRA, QLoRA (LoRA on a 4-bit bitsandbytes base) or all weights. */
 export type JobTunerKind = 'lora' | 'qlora' | 'full';
 
 export interface JobPreviewResult {
@@ -579,6 +594,7 @@ export interface JobInfo {
 
 export type JobStateKind = 'unknown' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** One progress row of logging.jsonl. */
 export interface TrainingProgress {
   globalStep: number;
   maxSteps: number;
@@ -756,6 +772,7 @@ export interface ModelsSearchParams {
   pageSize?: number;
 }
 
+/** Sort orders the hub's model list knows (`sort=` value in brackets). */
 export type ModelSortKind = 'default' | 'downloads' | 'likes' | 'lastModified';
 
 export interface ModelsSearchResult {
@@ -973,7 +990,7 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   Revision: { name: 'string', createdAt: 'string?' },
   ModelsCardParams: { modelId: 'string', revision: 'string?' },
   ModelsCardResult: { markdown: 'string', detail: 'ModelDetail' },
-  RpcErrorData: { kind: 'RpcErrorKind', serverCode: 'string?', requestId: 'string?', retryAfterSeconds: 'number?', host: 'string?', port: 'number?', fingerprint: 'string?' },
+  RpcErrorData: { kind: 'ModelIdeErrorKind', serverCode: 'string?', requestId: 'string?', retryAfterSeconds: 'number?', host: 'string?', port: 'number?', fingerprint: 'string?' },
 };
 
 /** Every enum's wire values. */
@@ -988,5 +1005,5 @@ export const protocolEnums: Record<string, readonly string[]> = {
   JobStateKind: ['unknown', 'pending', 'running', 'completed', 'failed', 'cancelled'],
   ModelSortKind: ['default', 'downloads', 'likes', 'lastModified'],
   RepoFileKind: ['file', 'dir'],
-  RpcErrorKind: ['unknown', 'invalidInput', 'authenticationRequired', 'permissionDenied', 'notFound', 'rateLimited', 'serverError', 'network', 'integrityFailure', 'unsafeInput', 'conflict', 'remoteFailure', 'diskFull'],
+  ModelIdeErrorKind: ['unknown', 'invalidInput', 'authenticationRequired', 'permissionDenied', 'notFound', 'rateLimited', 'serverError', 'network', 'integrityFailure', 'unsafeInput', 'conflict', 'remoteFailure', 'diskFull'],
 };

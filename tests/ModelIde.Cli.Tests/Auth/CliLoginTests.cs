@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ModelIde.Hub;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Tests.Auth;
 
@@ -169,7 +170,7 @@ public sealed class CliLoginTests : IDisposable
         Assert.DoesNotContain("Could not revoke", logout.Err);
         var stale = new ModelIde.Core.Auth.AuthSession { Endpoint = hub.BaseUri, UserName = "demo", AccessToken = "x", RefreshToken = lastRefresh, ClientId = LocalHub.OAuthClientId, Kind = ModelIde.Core.Auth.AuthSessionKind.OAuth };
         var refused = await Assert.ThrowsAsync<ModelIde.Core.ModelIdeException>(() => new ModelIde.Core.Auth.OidcBrowserSignIn().RefreshAsync(stale, CancellationToken.None));
-        Assert.Equal(ModelIde.Core.ModelIdeErrorKind.AuthenticationRequired, refused.Kind);
+        Assert.Equal(ModelIdeErrorKind.AuthenticationRequired, refused.Kind);
     }
 
     [Fact]

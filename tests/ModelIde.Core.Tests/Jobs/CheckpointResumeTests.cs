@@ -28,7 +28,7 @@ public sealed class CheckpointResumeTests(RemoteJobServers servers)
         var job = await service.SubmitAsync(Spec(60), CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.Checkpoints.Count >= 2 || j.IsFinished);
         job = await service.CancelAsync(job.JobId, CancellationToken.None);
-        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(JobStateKind.Cancelled, job.State);
         var newestComplete = job.Checkpoints[^1];
 
         // What a SIGTERM in the middle of a save leaves: a newer folder with the adapter but no trainer_state.json.
@@ -56,7 +56,7 @@ public sealed class CheckpointResumeTests(RemoteJobServers servers)
             await servers.RunAsync("echo 0.3 > ~/.config/modelide-swift-standin/load_seconds");
         }
 
-        Assert.Equal(JobState.Cancelled, slow.State);
+        Assert.Equal(JobStateKind.Cancelled, slow.State);
         Assert.Empty(slow.Checkpoints);
         var again = await service.ResumeAsync(slow.JobId, CancellationToken.None);
         Assert.Equal(newestComplete, again.ResumeCheckpoint);
@@ -73,7 +73,7 @@ public sealed class CheckpointResumeTests(RemoteJobServers servers)
         using var service = servers.NewService(state);
         var job = await service.SubmitAsync(Spec(3) with { ExtraArgs = ["--logging_steps", "1", "--deepspeed", "zero2"] }, CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
 
         var reports = new List<AdapterFetchProgress>();
         var result = await service.FetchAdapterAsync(job.JobId, Path.Combine(state, "adapters"), null, new SyncProgress<AdapterFetchProgress>(reports.Add), CancellationToken.None);

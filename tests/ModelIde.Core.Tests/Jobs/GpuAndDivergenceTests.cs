@@ -39,7 +39,7 @@ public sealed class GpuAndDivergenceTests(RemoteJobServers servers)
         var job = await service.SubmitAsync(Spec(3) with { GpusPerNode = 2 }, CancellationToken.None);
         Assert.Equal([0, 1], job.GpuIndices);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
         var env = (await servers.StandInArgsAsync(job)).GetProperty("env");
         Assert.Equal("0,1", env.GetProperty("CUDA_VISIBLE_DEVICES").GetString());
         Assert.Equal("2", env.GetProperty("NPROC_PER_NODE").GetString());
@@ -55,7 +55,7 @@ public sealed class GpuAndDivergenceTests(RemoteJobServers servers)
         using var service = servers.NewService(JobWait.TempDir());
         var job = await service.SubmitAsync(Spec(2) with { GpuIndices = [5] }, CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
         var env = (await servers.StandInArgsAsync(job)).GetProperty("env");
         Assert.Equal("5", env.GetProperty("CUDA_VISIBLE_DEVICES").GetString());
         Assert.False(env.TryGetProperty("NPROC_PER_NODE", out _));
@@ -124,7 +124,7 @@ public sealed class GpuAndDivergenceTests(RemoteJobServers servers)
         Assert.Empty(preview.Errors);
         var job = await service.SubmitAsync(spec, CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
 
         var args = await servers.StandInArgsAsync(job);
         Assert.Equal(system, args.GetProperty("system").GetString());

@@ -10,7 +10,7 @@ namespace ModelIde.Core.Tests.Jobs;
 [Collection(RemoteJobsCollection.Name)]
 public sealed class HostEnvironmentTests(RemoteJobServers servers)
 {
-    private JobSpec Spec(JobTuner tuner = JobTuner.Lora) => new()
+    private JobSpec Spec(JobTunerKind tuner = JobTunerKind.Lora) => new()
     {
         Backend = servers.SshBackend,
         IdentityFile = servers.Key,
@@ -39,7 +39,7 @@ public sealed class HostEnvironmentTests(RemoteJobServers servers)
 
         // Saved with the host: a new service over the same state folder uses it.
         using var service = servers.NewService(state);
-        var report = await service.InspectHostAsync(Spec(JobTuner.Qlora), CancellationToken.None);
+        var report = await service.InspectHostAsync(Spec(JobTunerKind.Qlora), CancellationToken.None);
         Assert.Equal("3.12.6", report.Swift.Version);
         Assert.Equal($"/home/{servers.User}/envs/swift3-venv/bin/python", report.Swift.Python);
         Assert.False(report.Swift.HasBitsAndBytes);
@@ -49,7 +49,7 @@ public sealed class HostEnvironmentTests(RemoteJobServers servers)
         Assert.Equal("3.12.6", job.SwiftVersion);
         Assert.Contains("--train_type lora", job.Command);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
         var args = await servers.StandInArgsAsync(job);
         Assert.Equal($"/home/{servers.User}/envs/swift3-venv/bin/python", args.GetProperty("python").GetString());
         Assert.Equal($"/home/{servers.User}/envs/swift3-venv", args.GetProperty("env").GetProperty("VIRTUAL_ENV").GetString());
@@ -59,11 +59,11 @@ public sealed class HostEnvironmentTests(RemoteJobServers servers)
     public async Task A_conda_env_is_activated_through_condas_hook_and_a_missing_one_fails_with_condas_message()
     {
         using var service = ServiceWith(new JobHostEnvironment(JobHostEnvironmentKind.Conda, "swift40"));
-        var job = await service.SubmitAsync(Spec(JobTuner.Qlora), CancellationToken.None);
+        var job = await service.SubmitAsync(Spec(JobTunerKind.Qlora), CancellationToken.None);
         Assert.Equal("4.0.4", job.SwiftVersion);
         Assert.Empty(job.Warnings);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
         var args = await servers.StandInArgsAsync(job);
         Assert.Equal("swift40", args.GetProperty("env").GetProperty("CONDA_DEFAULT_ENV").GetString());
         Assert.Equal($"/home/{servers.User}/miniconda3/envs/swift40/bin/python", args.GetProperty("python").GetString());
@@ -96,7 +96,7 @@ public sealed class HostEnvironmentTests(RemoteJobServers servers)
         using var service = ServiceWith(new JobHostEnvironment(JobHostEnvironmentKind.Command, $"test -e {marker} && rm {marker}"));
         var job = await service.SubmitAsync(Spec() with { GpusPerNode = 0 }, CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(JobStateKind.Failed, job.State);
         Assert.Equal("The host's environment could not be activated; see the log.", job.Reason);
         Assert.Contains(job.LastErrorLines!, l => l.Contains("the host's setup command failed", StringComparison.Ordinal));
     }

@@ -83,8 +83,8 @@ public sealed class JobStoreTests
         var b = new JobStore(dir);
         Parallel.For(0, 40, i => (i % 2 == 0 ? a : b).Save(new JobInfo { JobId = "job-" + i, SubmittedAt = DateTimeOffset.UnixEpoch.AddMinutes(i) }));
         Assert.Equal(40, new JobStore(dir).List().Count);
-        a.Save(new JobInfo { JobId = "job-3", State = JobState.Failed, Reason = "r" });
-        Assert.Equal((JobState.Failed, "r"), (b.Get("job-3").State, b.Get("job-3").Reason));
+        a.Save(new JobInfo { JobId = "job-3", State = JobStateKind.Failed, Reason = "r" });
+        Assert.Equal((JobStateKind.Failed, "r"), (b.Get("job-3").State, b.Get("job-3").Reason));
         Assert.Equal(ModelIdeErrorKind.NotFound, Assert.Throws<ModelIdeException>(() => b.Get("nope")).Kind);
     }
 }

@@ -35,7 +35,7 @@ public sealed class SlurmControllerDownTests(RemoteJobServers servers, ITestOutp
         IdentityFile = servers.SlurmKey,
         Model = "Qwen/Qwen2.5-0.5B-Instruct",
         Dataset = [servers.Dataset],
-        Tuner = JobTuner.Lora,
+        Tuner = JobTunerKind.Lora,
         MaxSteps = Steps,
         TimeLimitMinutes = 10,
         ExtraArgs = ["--logging_steps", "1"],
@@ -56,7 +56,7 @@ public sealed class SlurmControllerDownTests(RemoteJobServers servers, ITestOutp
         foreach (var (path, service, job, cursor) in followed)
         {
             var running = await JobWait.UntilAsync(service, job.JobId, j => j.Progress is not null || j.IsFinished, 60);
-            Assert.True(running.State == JobState.Running, $"{path}: {running.State} {running.Reason}");
+            Assert.True(running.State == JobStateKind.Running, $"{path}: {running.State} {running.Reason}");
             await service.PollAsync(job.JobId, cursor, CancellationToken.None);
         }
 
@@ -69,7 +69,7 @@ public sealed class SlurmControllerDownTests(RemoteJobServers servers, ITestOutp
                 var look = Stopwatch.StartNew();
                 var u = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
                 output.WriteLine($"{path}: one look with slurmctld down took {look.Elapsed.TotalSeconds:0.0} s: {u.Job.Unreachable}");
-                Assert.Equal(JobState.Running, u.Job.State);
+                Assert.Equal(JobStateKind.Running, u.Job.State);
                 Assert.Null(u.Job.Reason);
                 Assert.StartsWith("Slurm controller unreachable (", u.Job.Unreachable);
                 Assert.Contains("Unable to contact slurm controller", u.Job.Unreachable);
@@ -78,7 +78,7 @@ public sealed class SlurmControllerDownTests(RemoteJobServers servers, ITestOutp
                 Assert.NotEmpty(u.NewLogLines);
                 Assert.True(u.Job.Progress!.GlobalStep < Steps);
                 Assert.NotEmpty(await service.LogsAsync(job.JobId, 5, CancellationToken.None));
-                Assert.Equal(JobState.Running, service.List().Single().State);
+                Assert.Equal(JobStateKind.Running, service.List().Single().State);
             }
         }
         finally
@@ -91,7 +91,7 @@ public sealed class SlurmControllerDownTests(RemoteJobServers servers, ITestOutp
         foreach (var (path, service, job, _) in followed)
         {
             var end = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished, 150);
-            Assert.True(end.State == JobState.Completed, $"{path}: {end.State} {end.Reason}");
+            Assert.True(end.State == JobStateKind.Completed, $"{path}: {end.State} {end.Reason}");
             Assert.Null(end.Unreachable);
             Assert.Equal(Steps, end.Progress!.GlobalStep);
             Assert.Equal("COMPLETED", (await servers.RunAsync($"squeue -h -t all -j {end.SchedulerJobId} -o %T")).Trim());

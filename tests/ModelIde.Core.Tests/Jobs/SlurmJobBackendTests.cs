@@ -12,7 +12,7 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         IdentityFile = servers.SlurmKey,
         Model = "Qwen/Qwen2.5-0.5B-Instruct",
         Dataset = [servers.Dataset],
-        Tuner = JobTuner.Qlora,
+        Tuner = JobTunerKind.Qlora,
         MaxSteps = maxSteps,
         GpusPerNode = 1,
         TimeLimitMinutes = 10,
@@ -30,7 +30,7 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
 
         var cursor = new JobWatchCursor();
         var points = new List<TrainingPoint>();
-        var seen = new HashSet<JobState>();
+        var seen = new HashSet<JobStateKind>();
         var deadline = DateTime.UtcNow.AddSeconds(60);
         JobUpdate update;
         do
@@ -38,7 +38,7 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
             update = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
             seen.Add(update.Job.State);
             points.AddRange(update.NewPoints);
-            if (update.Job.State == JobState.Running)
+            if (update.Job.State == JobStateKind.Running)
             {
                 Assert.DoesNotContain(token, await servers.RunAsync("ps -eo args"));
             }
@@ -48,8 +48,8 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         while (!update.Job.IsFinished && DateTime.UtcNow < deadline);
         points.AddRange((await service.PollAsync(job.JobId, cursor, CancellationToken.None)).NewPoints);
 
-        Assert.Equal(JobState.Completed, update.Job.State);
-        Assert.Contains(JobState.Running, seen);
+        Assert.Equal(JobStateKind.Completed, update.Job.State);
+        Assert.Contains(JobStateKind.Running, seen);
         Assert.Equal(Enumerable.Range(1, 6), points.Select(p => p.Step));
         Assert.EndsWith("/checkpoint-6", update.Job.Checkpoints[^1]);
         var script = await servers.RunAsync($"cat {PosixShell.Quote(job.RemoteDir)}/job.sbatch");
@@ -69,10 +69,10 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         using var service = servers.NewService(JobWait.TempDir());
         var job = await service.SubmitAsync(Spec(60, "--save_steps", "3"), CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.Checkpoints.Count >= 1 || j.IsFinished);
-        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(JobStateKind.Running, job.State);
 
         job = await service.CancelAsync(job.JobId, CancellationToken.None);
-        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(JobStateKind.Cancelled, job.State);
         Assert.Equal("Cancelled by the user.", job.Reason);
         Assert.Equal("CANCELLED", (await servers.RunAsync($"squeue -h -t all -j {job.SchedulerJobId} -o %T")).Trim());
 
@@ -84,7 +84,7 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         await JobWait.UntilAsync(service, resumed.JobId, j => j.Progress is not null || j.IsFinished);
         var update = await service.PollAsync(resumed.JobId, cursor, CancellationToken.None);
         Assert.Equal(int.Parse(newest.Split('-')[^1], System.Globalization.CultureInfo.InvariantCulture) + 1, update.NewPoints[0].Step);
-        Assert.Equal(JobState.Cancelled, (await service.CancelAsync(resumed.JobId, CancellationToken.None)).State);
+        Assert.Equal(JobStateKind.Cancelled, (await service.CancelAsync(resumed.JobId, CancellationToken.None)).State);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
         using var service = servers.NewService(JobWait.TempDir());
         var job = await service.SubmitAsync(Spec(3) with { Dataset = ["/home/jobuser/data/missing.jsonl"] }, CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(JobStateKind.Failed, job.State);
         Assert.Equal("Slurm: FAILED (NonZeroExitCode); swift exited with code 1.", job.Reason);
         Assert.Contains(job.LastErrorLines!, l => l.Contains("missing.jsonl does not exist", StringComparison.Ordinal));
     }
@@ -111,12 +111,12 @@ public sealed class SlurmJobBackendTests(RemoteJobServers servers)
     public async Task Two_jobs_on_one_node_get_different_torchrun_ports_from_their_slurm_ids()
     {
         using var service = servers.NewService(JobWait.TempDir());
-        var a = await service.SubmitAsync(Spec(4) with { Tuner = JobTuner.Lora }, CancellationToken.None);
-        var b = await service.SubmitAsync(Spec(4) with { Tuner = JobTuner.Lora }, CancellationToken.None);
+        var a = await service.SubmitAsync(Spec(4) with { Tuner = JobTunerKind.Lora }, CancellationToken.None);
+        var b = await service.SubmitAsync(Spec(4) with { Tuner = JobTunerKind.Lora }, CancellationToken.None);
         a = await JobWait.UntilAsync(service, a.JobId, j => j.IsFinished);
         b = await JobWait.UntilAsync(service, b.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, a.State);
-        Assert.Equal(JobState.Completed, b.State);
+        Assert.Equal(JobStateKind.Completed, a.State);
+        Assert.Equal(JobStateKind.Completed, b.State);
         var portA = (await servers.StandInArgsAsync(a)).GetProperty("env").GetProperty("MASTER_PORT").GetString();
         var portB = (await servers.StandInArgsAsync(b)).GetProperty("env").GetProperty("MASTER_PORT").GetString();
         Assert.NotEqual(portA, portB);

@@ -26,7 +26,7 @@ public sealed class SlurmRestTests(RemoteJobServers servers)
         var job = await service.SubmitAsync(Spec(5), CancellationToken.None);
         Assert.Matches("^[0-9]+$", job.SchedulerJobId);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
         Assert.Equal(new[] { 5, 5 }, new[] { job.Progress!.GlobalStep, job.Progress.MaxSteps });
         var args = await servers.RunAsync($"cat {PosixShell.Quote(job.LoggingFile!.Replace("logging.jsonl", "args.json"))}");
         Assert.Contains("\"token_present\": true", args);
@@ -40,9 +40,9 @@ public sealed class SlurmRestTests(RemoteJobServers servers)
     {
         using var service = servers.NewService(JobWait.TempDir(), rest: servers.RestOptions());
         var job = await service.SubmitAsync(Spec(100), CancellationToken.None);
-        await JobWait.UntilAsync(service, job.JobId, j => j.State == JobState.Running || j.IsFinished);
+        await JobWait.UntilAsync(service, job.JobId, j => j.State == JobStateKind.Running || j.IsFinished);
         job = await service.CancelAsync(job.JobId, CancellationToken.None);
-        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(JobStateKind.Cancelled, job.State);
         Assert.Equal("CANCELLED", (await servers.RunAsync($"squeue -h -t all -j {job.SchedulerJobId} -o %T")).Trim());
     }
 

@@ -12,7 +12,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         IdentityFile = servers.Key,
         Model = "Qwen/Qwen2.5-0.5B-Instruct",
         Dataset = [servers.Dataset],
-        Tuner = JobTuner.Lora,
+        Tuner = JobTunerKind.Lora,
         MaxSteps = maxSteps,
         LoraRank = 4,
         ExtraArgs = ["--logging_steps", "1", .. extra],
@@ -45,7 +45,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         points.AddRange(update.NewPoints);
         lines.AddRange(update.NewLogLines);
 
-        Assert.Equal(JobState.Completed, update.Job.State);
+        Assert.Equal(JobStateKind.Completed, update.Job.State);
         Assert.Equal(Enumerable.Range(1, 8), points.Select(p => p.Step));
         Assert.All(points, p => Assert.NotNull(p.Loss));
         Assert.Contains(lines, l => l.Contains("The logging file will be saved in:", StringComparison.Ordinal));
@@ -58,7 +58,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
 
         // The job list survives a restart (a new service over the same state folder).
         using var again = servers.NewService(state);
-        Assert.Equal(JobState.Completed, again.List().Single(j => j.JobId == job.JobId).State);
+        Assert.Equal(JobStateKind.Completed, again.List().Single(j => j.JobId == job.JobId).State);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
             Assert.Contains("--train_type lora", job.Command);
             Assert.DoesNotContain("--tuner_type", job.Command);
             job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-            Assert.Equal(JobState.Completed, job.State);
+            Assert.Equal(JobStateKind.Completed, job.State);
             Assert.Equal(100, job.Progress!.Percent);
         }
         finally
@@ -102,7 +102,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         Assert.True(samplesWithSwift >= 3, $"swift was seen in {samplesWithSwift} samples only");
 
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
         var args = await servers.RunAsync($"cat {PosixShell.Quote(job.LoggingFile!.Replace("logging.jsonl", "args.json"))}");
         Assert.Contains("\"token_present\": true", args);
         var grep = await servers.RunAsync($"grep -rlF {PosixShell.Quote(token)} ~ /tmp 2>/dev/null; echo end");
@@ -117,10 +117,10 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         using var service = servers.NewService(JobWait.TempDir());
         var job = await service.SubmitAsync(Spec(60, "--save_steps", "3"), CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.Checkpoints.Count >= 2 || j.IsFinished);
-        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(JobStateKind.Running, job.State);
 
         job = await service.CancelAsync(job.JobId, CancellationToken.None);
-        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(JobStateKind.Cancelled, job.State);
         var pgid = (await servers.RunAsync($"cat {PosixShell.Quote(job.RemoteDir)}/pgid")).Trim();
         var left = await servers.RunAsync($"ps -o pid=,stat= -g {pgid} | grep -v ' Z' ; true");
         Assert.Equal("", left.Trim());
@@ -155,7 +155,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         {
             job = await first.SubmitAsync(Spec(40), CancellationToken.None);
             job = await JobWait.UntilAsync(first, job.JobId, j => j.Progress is { GlobalStep: >= 2 } || j.IsFinished);
-            Assert.Equal(JobState.Running, job.State);
+            Assert.Equal(JobStateKind.Running, job.State);
             stepBefore = job.Progress!.GlobalStep;
         }
 
@@ -163,10 +163,10 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         await Task.Delay(1500);
         using var second = servers.NewService(state);
         var again = await second.GetAsync(job.JobId, CancellationToken.None);
-        Assert.Equal(JobState.Running, again.State);
+        Assert.Equal(JobStateKind.Running, again.State);
         Assert.True(again.Progress!.GlobalStep > stepBefore, $"step {again.Progress.GlobalStep} after {stepBefore}");
         again = await JobWait.UntilAsync(second, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, again.State);
+        Assert.Equal(JobStateKind.Completed, again.State);
         Assert.Equal(40, again.Progress!.GlobalStep);
     }
 
@@ -176,7 +176,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         using var service = servers.NewService(JobWait.TempDir());
         var job = await service.SubmitAsync(Spec(5) with { Dataset = ["/home/jobuser/data/does-not-exist.jsonl"] }, CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(JobStateKind.Failed, job.State);
         Assert.Equal("swift exited with code 1.", job.Reason);
         Assert.Contains(job.LastErrorLines!, l => l.Contains("does-not-exist.jsonl does not exist", StringComparison.Ordinal));
     }
@@ -187,11 +187,11 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         using var service = servers.NewService(JobWait.TempDir());
         var job = await service.SubmitAsync(Spec(200), CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.Progress is not null || j.IsFinished);
-        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(JobStateKind.Running, job.State);
 
         await servers.RunAsync($"kill -9 -- -$(cat {PosixShell.Quote(job.RemoteDir)}/pgid)");
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished, 20);
-        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(JobStateKind.Failed, job.State);
         Assert.Contains("gone", job.Reason);
     }
 
@@ -208,7 +208,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
 
         service.TrustHost(servers.Host, servers.Port, servers.Fingerprint);
         var job = await service.SubmitAsync(Spec(2), CancellationToken.None);
-        Assert.Equal(JobState.Completed, (await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished)).State);
+        Assert.Equal(JobStateKind.Completed, (await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished)).State);
     }
 
     [Fact]
@@ -221,7 +221,7 @@ public sealed class SshJobBackendTests(RemoteJobServers servers)
         var job = await service.SubmitAsync(Spec(2) with { Dataset = [], UploadDataset = local }, CancellationToken.None);
         Assert.Contains($"--dataset '{job.RemoteDir}/data/my data.jsonl'", job.Command);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
-        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(JobStateKind.Completed, job.State);
         Assert.Equal(await File.ReadAllTextAsync(local), await servers.RunAsync($"cat {PosixShell.Quote(job.RemoteDir + "/data/my data.jsonl")}"));
     }
 

@@ -9,7 +9,7 @@ public sealed class SwiftCommandBuilderTests
         Backend = "ssh://alice@gpu1:2200",
         Model = "Qwen/Qwen2.5-7B-Instruct",
         Dataset = ["AI-ModelScope/alpaca-gpt4-data-zh#500", "/data/my file.jsonl"],
-        Tuner = JobTuner.Lora,
+        Tuner = JobTunerKind.Lora,
         MaxSteps = 100,
         LearningRate = 1e-4,
         LoraRank = 8,
@@ -38,14 +38,25 @@ public sealed class SwiftCommandBuilderTests
     [Fact]
     public void Qlora_is_lora_with_bnb_4bit_quantization_and_the_models_compute_dtype_unless_chosen()
     {
-        var line = SwiftCommandBuilder.ToCommandLine(SwiftCommandBuilder.Build(s_spec with { Tuner = JobTuner.Qlora }, 4, "/out"));
+        var line = SwiftCommandBuilder.ToCommandLine(SwiftCommandBuilder.Build(s_spec with { Tuner = JobTunerKind.Qlora }, 4, "/out"));
         Assert.Contains("--tuner_type lora --quant_method bnb --quant_bits 4 --bnb_4bit_quant_type nf4 --bnb_4bit_use_double_quant true", line);
         Assert.DoesNotContain("--bnb_4bit_compute_dtype", line);
         Assert.DoesNotContain("qlora", line);
-        var fp16 = SwiftCommandBuilder.Build(s_spec with { Tuner = JobTuner.Qlora, BnbComputeDtype = "float16" }, 4, "/out");
+        var fp16 = SwiftCommandBuilder.Build(s_spec with { Tuner = JobTunerKind.Qlora, BnbComputeDtype = "float16" }, 4, "/out");
         Assert.Equal(["--bnb_4bit_compute_dtype", "float16"], fp16.SkipWhile(a => a != "--bnb_4bit_compute_dtype").Take(2));
         Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { BnbComputeDtype = "float16" }), e => e.Message.Contains("QLoRA only", StringComparison.Ordinal));
-        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Tuner = JobTuner.Qlora, BnbComputeDtype = "bf16" }), e => e.Message.Contains("bnbComputeDtype", StringComparison.Ordinal));
+        Assert.Contains(SwiftCommandBuilder.Validate(s_spec with { Tuner = JobTunerKind.Qlora, BnbComputeDtype = "bf16" }), e => e.Message.Contains("bnbComputeDtype", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_form_left_empty_previews_as_if_those_fields_were_not_sent()
+    {
+        // The fine-tune form sends "" for an unset dtype and may send null lists; the preview must not turn them into flags or errors.
+        var preview = JobService.Preview(s_spec with { Tuner = JobTunerKind.Qlora, BnbComputeDtype = " ", ExtraArgs = null, Dataset = null! });
+        Assert.DoesNotContain(preview.Errors, e => e.Field is "bnbComputeDtype" or "extraArgs");
+        Assert.DoesNotContain("--bnb_4bit_compute_dtype", preview.Argv);
+        Assert.Contains(preview.Warnings, w => w.StartsWith("QLoRA computes in the model's own dtype", StringComparison.Ordinal));
+        Assert.Contains(preview.Errors, e => e.Field == "dataset");
     }
 
     [Fact]
@@ -109,7 +120,7 @@ public sealed class SwiftCommandBuilderTests
     [Fact]
     public void Full_fine_tune_has_no_lora_flags_and_resume_adds_the_checkpoint()
     {
-        var argv = SwiftCommandBuilder.Build(s_spec with { Tuner = JobTuner.Full, LoraRank = null, LoraAlpha = null }, 4, "/out", "/out/v0-1/checkpoint-50");
+        var argv = SwiftCommandBuilder.Build(s_spec with { Tuner = JobTunerKind.Full, LoraRank = null, LoraAlpha = null }, 4, "/out", "/out/v0-1/checkpoint-50");
         Assert.Equal(["--tuner_type", "full"], argv.SkipWhile(a => a != "--tuner_type").Take(2));
         Assert.DoesNotContain("--lora_rank", argv);
         Assert.Equal(["--resume_from_checkpoint", "/out/v0-1/checkpoint-50"], argv.SkipWhile(a => a != "--resume_from_checkpoint").Take(2));
@@ -137,7 +148,7 @@ public sealed class SwiftCommandBuilderTests
             "model" => s_spec with { Model = " " },
             "dataset" => s_spec with { Dataset = [] },
             "learningRate" => s_spec with { LearningRate = 5 },
-            "loraRank" => s_spec with { Tuner = JobTuner.Full },
+            "loraRank" => s_spec with { Tuner = JobTunerKind.Full },
             "nodes" => s_spec with { Nodes = 2 },
             "extraArgs" => s_spec with { ExtraArgs = ["--train_type", "full"] },
             _ => throw new ArgumentOutOfRangeException(nameof(field)),
@@ -168,7 +179,7 @@ public sealed class SwiftCommandBuilderTests
             Assert.Empty(SwiftCommandBuilder.Validate(spec));
         }
 
-        Assert.Equal(JobTuner.Qlora, JobPresets.Find("qlora-7b-24gb")!.Spec.Tuner);
+        Assert.Equal(JobTunerKind.Qlora, JobPresets.Find("qlora-7b-24gb")!.Spec.Tuner);
         Assert.All(JobPresets.All, p => Assert.True(p.Spec.SaveSteps is > 0 && p.Spec.SaveTotalLimit is > 0, p.Id));
         Assert.Equal(true, JobPresets.Find("lora-quick-test")!.Spec.SaveOnlyModel);
         Assert.All(JobPresets.All, p => Assert.Null(p.Spec.BnbComputeDtype));
@@ -204,16 +215,16 @@ public sealed class SwiftCommandBuilderTests
     }
 
     [Theory]
-    [InlineData("FAILED", JobState.Failed)]
-    [InlineData("TIMEOUT", JobState.Failed)]
-    [InlineData("OUT_OF_MEMORY", JobState.Failed)]
-    [InlineData("PENDING", JobState.Pending)]
-    [InlineData("RUNNING", JobState.Running)]
-    [InlineData("COMPLETING", JobState.Running)]
-    [InlineData("COMPLETED", JobState.Completed)]
-    [InlineData("CANCELLED", JobState.Cancelled)]
-    [InlineData("WEIRD", JobState.Unknown)]
-    public void Slurm_states_map_to_job_states(string slurm, JobState expected)
+    [InlineData("FAILED", JobStateKind.Failed)]
+    [InlineData("TIMEOUT", JobStateKind.Failed)]
+    [InlineData("OUT_OF_MEMORY", JobStateKind.Failed)]
+    [InlineData("PENDING", JobStateKind.Pending)]
+    [InlineData("RUNNING", JobStateKind.Running)]
+    [InlineData("COMPLETING", JobStateKind.Running)]
+    [InlineData("COMPLETED", JobStateKind.Completed)]
+    [InlineData("CANCELLED", JobStateKind.Cancelled)]
+    [InlineData("WEIRD", JobStateKind.Unknown)]
+    public void Slurm_states_map_to_job_states(string slurm, JobStateKind expected)
     {
         Assert.Equal(expected, SlurmJobBackend.MapState(slurm));
     }

@@ -21,7 +21,7 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         IdentityFile = servers.Key,
         Model = "Qwen/Qwen2.5-0.5B-Instruct",
         Dataset = [servers.Dataset],
-        Tuner = JobTuner.Lora,
+        Tuner = JobTunerKind.Lora,
         MaxSteps = maxSteps,
         ExtraArgs = ["--logging_steps", "1"],
     };
@@ -115,7 +115,7 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         service.TrustHost("127.0.0.1", relay.Port, servers.Fingerprint);
         var job = await service.SubmitAsync(Spec("127.0.0.1", relay.Port, maxSteps: 40), CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.Progress is not null || j.IsFinished);
-        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(JobStateKind.Running, job.State);
 
         var cursor = new JobWatchCursor();
         var points = new List<TrainingPoint>();
@@ -127,7 +127,7 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         var refused = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
         foreach (var u in new[] { cut, refused })
         {
-            Assert.Equal(JobState.Running, u.Job.State);
+            Assert.Equal(JobStateKind.Running, u.Job.State);
             Assert.StartsWith(JobService.UnreachableHostPrefix, u.Job.Unreachable);
             Assert.Contains("Will retry; last known state: running.", u.Job.Unreachable);
             Assert.Empty(u.NewLogLines);
@@ -135,11 +135,11 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
 
         Assert.Contains($"127.0.0.1:{relay.Port}: connection refused", refused.Job.Unreachable);
         // What the list (and so the Jobs view after a restart) shows: running, with the warning; a fresh look says the same.
-        Assert.Equal((JobState.Running, refused.Job.Unreachable), service.List().Select(j => (j.State, j.Unreachable)).Single());
+        Assert.Equal((JobStateKind.Running, refused.Job.Unreachable), service.List().Select(j => (j.State, j.Unreachable)).Single());
         using (var restarted = Service(state))
         {
             var seen = await restarted.GetAsync(job.JobId, CancellationToken.None);
-            Assert.Equal(JobState.Running, seen.State);
+            Assert.Equal(JobStateKind.Running, seen.State);
             Assert.Contains("connection refused", seen.Unreachable);
         }
 
@@ -150,13 +150,13 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         {
             update = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
             points.AddRange(update.NewPoints);
-            Assert.NotEqual(JobState.Failed, update.Job.State);
+            Assert.NotEqual(JobStateKind.Failed, update.Job.State);
             await Task.Delay(300);
         }
         while (!update.Job.IsFinished && DateTime.UtcNow < deadline);
         points.AddRange((await service.PollAsync(job.JobId, cursor, CancellationToken.None)).NewPoints);
 
-        Assert.Equal(JobState.Completed, update.Job.State);
+        Assert.Equal(JobStateKind.Completed, update.Job.State);
         Assert.Null(update.Job.Unreachable);
         Assert.Null(service.List().Single().Unreachable);
         // Nothing written while the host was away is lost: every step's point arrives once.

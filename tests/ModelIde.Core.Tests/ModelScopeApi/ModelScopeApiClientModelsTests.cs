@@ -22,7 +22,7 @@ public sealed class ModelScopeApiClientModelsTests
             {"Success": true, "Data": {"Models": [{"Id": "Org/M1", "Downloads": 7, "Likes": 2, "Tasks": [{"Name": "text-generation"}], "Private": true, "LastModified": 1760000000}],
              "TotalCount": 41, "PageNumber": 2, "PageSize": 20}}
             """));
-        var page = await api.SearchModelsAsync(new ModelSearchQuery { Search = "qwen coder", Owner = "Org", Sort = ModelSort.LastModified, Task = "text-generation", License = "mit", PageNumber = 2 }, CancellationToken.None);
+        var page = await api.SearchModelsAsync(new ModelSearchQuery { Search = "qwen coder", Owner = "Org", Sort = ModelSortKind.LastModified, Task = "text-generation", License = "mit", PageNumber = 2 }, CancellationToken.None);
 
         var query = handler.Requests.Single().Uri.Query;
         Assert.Contains("search=qwen%20coder", query, StringComparison.Ordinal);

@@ -39,7 +39,7 @@ public sealed class ModelBrowsingTests(LocalHubFixture fixture)
         Assert.Contains(page.Models, m => m.Id == "modelide/tiny-stdlib-coder");
         Assert.All(page.Models, m => Assert.Contains("tiny-stdlib", m.Id + m.DisplayName, StringComparison.OrdinalIgnoreCase));
 
-        var byDownloads = await api.SearchModelsAsync(new ModelSearchQuery { Sort = ModelSort.Downloads, PageSize = 50 }, CancellationToken.None);
+        var byDownloads = await api.SearchModelsAsync(new ModelSearchQuery { Sort = ModelSortKind.Downloads, PageSize = 50 }, CancellationToken.None);
         Assert.Equal(byDownloads.Models.Select(m => m.Downloads).OrderDescending(), byDownloads.Models.Select(m => m.Downloads));
 
         var qwen = await api.SearchModelsAsync(new ModelSearchQuery { Owner = "Qwen", Task = "text-generation", PageSize = 50 }, CancellationToken.None);

@@ -1,6 +1,7 @@
 using ModelIde.Core;
 using ModelIde.Core.ModelScopeApi;
 using ModelIde.Hub.Faults;
+using ModelIde.Protocol;
 
 namespace ModelIde.Hub.Tests.Api;
 

@@ -93,7 +93,7 @@ public sealed class ShippedSidecarProcessTests : IDisposable
     {
         var env = SshTestServer.Environment();
         var (host, port) = (env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], CultureInfo.InvariantCulture));
-        var spec = new JobSpecDto
+        var spec = new JobSpec
         {
             Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{host}:{port}",
             IdentityFile = env["MODELIDE_SSH_KEY"],
@@ -109,7 +109,7 @@ public sealed class ShippedSidecarProcessTests : IDisposable
 
             var closed = await Assert.ThrowsAsync<RemoteInvocationException>(() => rpc.InvokeWithParameterObjectAsync<JobHostReportResult>(JobsMethods.InspectHost,
                 spec with { Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@127.0.0.1:9" }));
-            Assert.Equal(RpcErrorKind.Network, Assert.IsType<RpcErrorData>(closed.DeserializedErrorData).Kind);
+            Assert.Equal(ModelIdeErrorKind.Network, Assert.IsType<RpcErrorData>(closed.DeserializedErrorData).Kind);
 
             await rpc.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]));
             var report = await rpc.InvokeWithParameterObjectAsync<JobHostReportResult>(JobsMethods.InspectHost, spec);

@@ -15,7 +15,7 @@ public sealed class JobsRpcTests
     public async Task Preview_returns_the_swift_line_for_the_requested_version_and_validation_errors()
     {
         await using var c = JobsConnection.Start();
-        var spec = new JobSpecDto { Backend = "slurm://u@login", Model = "Qwen/Qwen2.5-7B-Instruct", Dataset = ["d/x"], Tuner = JobTunerKind.Qlora, GpusPerNode = 2, SwiftMajorVersion = 3 };
+        var spec = new JobSpec { Backend = "slurm://u@login", Model = "Qwen/Qwen2.5-7B-Instruct", Dataset = ["d/x"], Tuner = JobTunerKind.Qlora, GpusPerNode = 2, SwiftMajorVersion = 3 };
         var p = await c.Client.InvokeWithParameterObjectAsync<JobPreviewResult>(JobsMethods.Preview, spec);
         Assert.Empty(p.Errors);
         Assert.Equal(3, p.SwiftMajorVersion);
@@ -47,7 +47,7 @@ public sealed class JobsRpcTests
         var env = SshTestServer.Environment();
         await using var c = JobsConnection.Start();
         await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
-        var spec = new JobSpecDto
+        var spec = new JobSpec
         {
             Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
             IdentityFile = env["MODELIDE_SSH_KEY"],
@@ -84,7 +84,7 @@ public sealed class JobsRpcTests
     {
         await using var c = JobsConnection.Start();
         var ex = await Assert.ThrowsAsync<RemoteInvocationException>(() =>
-            c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, new JobSpecDto { Backend = "ftp://x", Model = "m", Dataset = ["d"] }));
+            c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Submit, new JobSpec { Backend = "ftp://x", Model = "m", Dataset = ["d"] }));
         Assert.Equal(RpcErrorCodes.InvalidInput, ex.ErrorCode);
     }
 
@@ -103,7 +103,7 @@ public sealed class JobsRpcTests
         var env = SshTestServer.Environment();
         await using var c = JobsConnection.Start();
         await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
-        var spec = new JobSpecDto
+        var spec = new JobSpec
         {
             Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
             IdentityFile = env["MODELIDE_SSH_KEY"],
@@ -135,7 +135,7 @@ public sealed class JobsRpcTests
         var env = SshTestServer.Environment();
         await using var c = JobsConnection.Start();
         var (host, port) = (env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture));
-        var spec = new JobSpecDto
+        var spec = new JobSpec
         {
             Backend = $"ssh://{env["MODELIDE_SSH_USER"]}@{host}:{port}",
             IdentityFile = env["MODELIDE_SSH_KEY"],
@@ -149,7 +149,7 @@ public sealed class JobsRpcTests
         // What the extension shows and trusts comes from typed fields, not from the message.
         Assert.Equal(RpcErrorCodes.RemoteFailure, ex.ErrorCode);
         var data = Assert.IsType<RpcErrorData>(ex.DeserializedErrorData);
-        Assert.Equal((RpcErrorKind.RemoteFailure, RpcServerCodes.UnknownHostKey, host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]), (data.Kind, data.ServerCode, data.Host, data.Port, data.Fingerprint));
+        Assert.Equal((ModelIdeErrorKind.RemoteFailure, RpcServerCodes.UnknownHostKey, host, port, env["MODELIDE_SSH_HOST_FINGERPRINT"]), (data.Kind, data.ServerCode, data.Host, data.Port, data.Fingerprint));
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed class JobsRpcTests
         Assert.Equal(RpcErrorCodes.InvalidInput, bad.ErrorCode);
 
         await c.Client.InvokeWithParameterObjectAsync<EmptyResult>(JobsMethods.TrustHost, new TrustHostParams(env["MODELIDE_SSH_HOST"], int.Parse(env["MODELIDE_SSH_PORT"], System.Globalization.CultureInfo.InvariantCulture), env["MODELIDE_SSH_HOST_FINGERPRINT"]));
-        var spec = new JobSpecDto
+        var spec = new JobSpec
         {
             Backend = $"slurm://{env["MODELIDE_SSH_USER"]}@{env["MODELIDE_SSH_HOST"]}:{env["MODELIDE_SSH_PORT"]}",
             IdentityFile = env["MODELIDE_SSH_KEY"],
@@ -204,10 +204,10 @@ public sealed class JobsRpcTests
         {
             JobId = "ft-away",
             Backend = backend,
-            State = Core.Jobs.JobState.Running,
+            State = JobStateKind.Running,
             RemoteDir = "/home/jobuser/.modelide/jobs/ft-away",
             SubmittedAt = DateTimeOffset.UtcNow,
-            Spec = new Core.Jobs.JobSpec { Backend = backend, IdentityFile = env["MODELIDE_SSH_KEY"], Model = "m", Dataset = ["d"] },
+            Spec = new JobSpec { Backend = backend, IdentityFile = env["MODELIDE_SSH_KEY"], Model = "m", Dataset = ["d"] },
         });
 
         var job = await c.Client.InvokeWithParameterObjectAsync<JobInfoDto>(JobsMethods.Get, new JobIdParams("ft-away"));

@@ -55,7 +55,7 @@ public sealed class HostileHubSidecarTests(Xunit.Abstractions.ITestOutputHelper 
 
         Assert.Equal(6, page.Models.Count);
         Assert.Equal([null, null, null, null, null], page.Models.Take(5).Select(m => m.LastModified));
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1700000000), DateTimeOffset.Parse(page.Models[5].LastModified!, CultureInfo.InvariantCulture));
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1700000000), page.Models[5].LastModified);
     }
 
     [Fact]

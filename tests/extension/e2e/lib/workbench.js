@@ -248,6 +248,23 @@ class Workbench {
     await this.page.locator('.pane-header', { hasText: /Models|模型/ }).first().waitFor({ state: 'visible', timeout: 30000 });
   }
 
+  /**
+   * Searches the sidebar as a user does (palette > Search Models..., best match, any task and library) and waits for
+   * the row of the model named `model`; returns the Models tree and that row.
+   */
+  async searchModels(query, model) {
+    await this.openModelScopeView();
+    await this.runCommand('Search Models...');
+    await this.answer(query);
+    await this.pick('Best match');
+    await this.pick('Any');
+    await this.pick('Any');
+    const tree = this.page.locator('.pane', { hasText: /Models/ }).first();
+    const row = tree.locator('.monaco-list-row', { hasText: model }).first();
+    await row.waitFor({ state: 'visible', timeout: 60000 });
+    return { tree, row };
+  }
+
   async stop() {
     await this.closeBrowser();
     for (const pid of this.pids.reverse()) {

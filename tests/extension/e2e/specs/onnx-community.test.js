@@ -50,15 +50,7 @@ describe('Run Locally on an onnx-community layout (code-server)', () => {
   it('(oc) right-click the model root > Run Locally downloads the q4 variant and streams the greedy continuation', async (t) => {
     const page = wb.page;
     assert.ok(fs.existsSync(path.join(folder, 'onnx', 'model.onnx_data')) && fs.existsSync(path.join(folder, 'onnx', 'model_q4.onnx')));
-    await wb.openModelScopeView();
-    await wb.runCommand('Search Models...');
-    await wb.answer('onnx-community');
-    await wb.pick('Best match');
-    await wb.pick('Any');
-    await wb.pick('Any');
-    const tree = page.locator('.pane', { hasText: /Models/ }).first();
-    const root = tree.locator('.monaco-list-row', { hasText: MODEL }).first();
-    await root.waitFor({ state: 'visible', timeout: 60000 });
+    const { row: root } = await wb.searchModels('onnx-community', MODEL);
     // The repository's root row itself (a collapsed node whose children are its files), not a file under it.
     assert.ok((await root.innerText()).startsWith(MODEL));
     assert.equal(await root.getAttribute('aria-expanded'), 'false');

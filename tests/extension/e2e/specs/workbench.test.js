@@ -41,15 +41,7 @@ describe('ModelIde in VS Code (code-server)', () => {
 
   it('(c) searches the sidebar, expands a model, opens its card and downloads it with progress', async () => {
     const page = wb.page;
-    await wb.openModelScopeView();
-    await wb.runCommand('Search Models...');
-    await wb.answer('tiny');
-    await wb.pick('Best match');
-    await wb.pick('Any');
-    await wb.pick('Any');
-    const tree = page.locator('.pane', { hasText: /Models/ }).first();
-    const model = tree.locator('.monaco-list-row', { hasText: MODEL }).first();
-    await model.waitFor({ state: 'visible', timeout: 60000 });
+    const { tree, row: model } = await wb.searchModels('tiny', MODEL);
     await model.click();
     await page.keyboard.press('ArrowRight');  // expand: lists the repository's files
     await tree.locator('.monaco-list-row', { hasText: 'model.onnx' }).first().waitFor({ state: 'visible', timeout: 60000 });
