@@ -42,13 +42,24 @@ if (dl) {
     add('downloads', `one ${gib} GiB file, SHA-256 verified`, `${fmt(big.MBps, 0)} MB/s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').MBps, 0)} MB/s`, s.big_vs_curl_plus_sha256, '≥ 1.0×', s.big_vs_curl_plus_sha256 >= 1.0);
     add('downloads', 'CPU seconds per GB, big file', `${fmt(big.cpuSecondsPerGB, 2)} s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').cpuSecondsPerGB, 2)} s`, s.big_cpu_vs_curl_plus_sha256, '≤ 1.3×', s.big_cpu_vs_curl_plus_sha256 <= 1.3);
     add('downloads', 'CPU seconds, big file', `${fmt(big.cpuSeconds, 2)} s`, 'curl / aria2c', `${fmt(row('big', 'curl').cpuSeconds, 2)} / ${fmt(row('big', 'aria2').cpuSeconds, 2)} s`, undefined, '', undefined);
+    const warm = row('big', 'sidecar');
+    if (warm) add('downloads', `one ${gib} GiB file through a running sidecar (the extension)`, `${fmt(warm.MBps, 0)} MB/s`, `${bestPeer.tool === 'aria2' ? 'aria2c -x8 -s8' : 'curl'} / curl + openssl sha256`, `${fmt(bestPeer.MBps, 0)} / ${fmt(row('big', 'curlsha').MBps, 0)} MB/s`, s.big_warm_vs_best_peer, '', undefined);
   }
   const many = row('many', 'modelide');
   if (many) {
     add('downloads', `200-file folder (${fmt(dl.manyBytes / 1e6, 0)} MB)`, `${fmt(many.MBps, 0)} MB/s`, 'curl, one file after another', `${fmt(row('many', 'curl').MBps, 0)} MB/s`, s.many_vs_curl, '≥ 1.5× curl', s.many_vs_curl >= 1.5);
     add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_vs_aria2, '≥ 1.0×', s.many_vs_aria2 >= 1.0);
+    const warm = row('many', 'sidecar');
+    if (warm) {
+      add('downloads', '200-file folder through a running sidecar (the extension) vs aria2c -j8', `${fmt(warm.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_warm_vs_aria2, '≥ 1.0×', s.many_warm_vs_aria2 >= 1.0);
+      const first = row('many', 'sidecar_first');
+      if (first) add('downloads', "200-file folder, the sidecar's first download of it (one sample)", `${fmt(first.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_first_in_sidecar_vs_aria2, '', undefined);
+      add('downloads', 'CPU seconds, 200-file folder: sidecar / whole process', `${fmt(warm.cpuSeconds, 2)} / ${fmt(many.cpuSeconds, 2)} s`, 'aria2c -j8', `${fmt(row('many', 'aria2').cpuSeconds, 2)} s`, s.many_warm_cpu_vs_aria2, '', undefined);
+    }
     const lat = row('manylat', 'modelide');
     if (lat) add('downloads', `200-file folder, ${s.many_latency_ms_per_request} ms added to every request`, `${fmt(lat.MBps, 0)} MB/s`, 'aria2c -j8 (handed the blob URLs)', `${fmt(row('manylat', 'aria2').MBps, 0)} MB/s`, s.many_latency_vs_aria2, '', undefined);
+    const latWarm = row('manylat', 'sidecar');
+    if (latWarm) add('downloads', `same, through a running sidecar`, `${fmt(latWarm.MBps, 0)} MB/s`, 'aria2c -j8 (handed the blob URLs)', `${fmt(row('manylat', 'aria2').MBps, 0)} MB/s`, s.many_latency_warm_vs_aria2, '', undefined);
   }
   const throttled = row('throttled', 'modelide');
   if (throttled) {

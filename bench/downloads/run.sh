@@ -3,8 +3,15 @@
 # that throttles each connection (20 MB/s, the hub's rateLimitBytesPerSecond fault, like a CDN), ModelIde vs curl
 # (single stream), curl + openssl sha256 and aria2c, each the median of several runs, the tools interleaved round by
 # round; writes bench/results/downloads.json with the load average seen during each part.
+# ModelIde is measured two ways: `modelide download` timed as a whole process (what a CLI user waits for: .NET start-up,
+# JIT and the listing included) and, for the big file and the folder, a download through one sidecar started before
+# the rounds and warmed up with untimed downloads, one by default (what the VS Code extension's user waits for: the
+# extension keeps its sidecar for the session; bench/downloads/sidecar.mjs times each request and the sidecar's CPU).
 # Knobs: MODELIDE_BENCH_BIG_MB (default 2048), MODELIDE_BENCH_THROTTLED_MB (256), MODELIDE_BENCH_RUNS (3),
-# MODELIDE_BENCH_ONLY (big, many, throttled, kill: a comma-separated subset).
+# MODELIDE_BENCH_ONLY (big, many, throttled, kill: a comma-separated subset), MODELIDE_BENCH_SIDECAR (the sidecar to
+# start; default the shipped one, .build/sidecar/<rid>/modelide-sidecar, published first when missing or older than the
+# sources; .build/cli/modelide-sidecar.dll is the framework-dependent build without ReadyToRun),
+# MODELIDE_BENCH_SIDECAR_WARMUPS (untimed downloads of each model through it before the rounds, default 1).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -13,6 +20,8 @@ THROTTLED_MB=${MODELIDE_BENCH_THROTTLED_MB:-256}
 THROTTLE_BPS=20000000
 LATENCY_MS=30
 RUNS=${MODELIDE_BENCH_RUNS:-3}
+SIDECAR_WARMUPS=${MODELIDE_BENCH_SIDECAR_WARMUPS:-1}
+SIDECAR_EXE=""
 ONLY=",${MODELIDE_BENCH_ONLY:-big,many,throttled,kill},"
 want() { [[ "$ONLY" == *",$1,"* ]]; }
 if ! command -v aria2c >/dev/null || [ ! -x /usr/bin/time ]; then
@@ -20,6 +29,7 @@ if ! command -v aria2c >/dev/null || [ ! -x /usr/bin/time ]; then
   apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
   apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends aria2 time >/dev/null
 fi
+(cd bench && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; })
 WORK="${MODELIDE_BENCH_DIR:-$ROOT/.build/bench-downloads}"
 MODELS="$WORK/models"
 mkdir -p "$MODELS/bench-big" "$MODELS/bench-many" "$MODELS/bench-throttled"
@@ -35,6 +45,7 @@ if [ "$(find "$MODELS/bench-many" -type f | wc -l)" -ne 200 ]; then
   for i in $(seq -w 1 200); do head -c $(( (RANDOM % 512 + 64) * 1024 )) /dev/urandom > "$MODELS/bench-many/shards/part-$i.bin"; done
 fi
 
+./modelide --version >/dev/null   # builds the CLI (and the sidecar) first: the hub below is waited for a minute at most
 HUB_LOG="$WORK/hub.log"; URLFILE="$WORK/hub.url"; rm -f "$URLFILE"
 ./modelide hub --port 0 --data "$WORK/hub-state" --models "$MODELS" --catalogue-size 0 > "$URLFILE" 2> "$HUB_LOG" &
 HUB_PID=$!
@@ -70,13 +81,36 @@ load_now() { cut -d' ' -f1 /proc/loadavg; }
 blob_requests() {
   curl -s "${HUB}_admin/requests" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin)["data"]["requests"] if r.get("Host")=="blob"))'
 }
-run_round() { # name=cmd pairs are in CASES; args: names...
+# The running sidecar (a coprocess started below): one download of model $1 into cache dir $2; sets SIDECAR_FIGURES to
+# "seconds peak_rss_kb cpu_seconds" like measure prints (CPU: the sidecar's own, over that download). Runs in this
+# shell, not a subshell: the coprocess's pipes are this shell's.
+sidecar_download() {
+  printf '{"modelId": "%s", "cacheDir": "%s"}\n' "$1" "$2" >&"${SIDECAR[1]}"
+  local answer; read -r answer <&"${SIDECAR[0]}"
+  SIDECAR_FIGURES=$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); print(a["seconds"], a["peakRssKb"], a["cpuSeconds"]) if "error" not in a else sys.exit("sidecar download failed: " + a["error"])' "$answer")
+}
+counts_requests() { [[ $1 == *.modelide || $1 == *.single || $1 == *.sidecar ]]; }
+run_round() { # name=cmd pairs are in CASES (for *.sidecar: the model id); args: names...
   for name in "$@"; do
     rm -rf "$OUT"; mkdir -p "$OUT"; sync
-    if [[ $name == *.modelide || $name == *.single ]]; then curl -s -o /dev/null -X DELETE "${HUB}_admin/requests"; fi
-    read -r t rss cpu < <(measure bash -c "${CASES[$name]}")
+    if counts_requests "$name"; then curl -s -o /dev/null -X DELETE "${HUB}_admin/requests"; fi
+    if [[ $name == *.sidecar ]]; then
+      sidecar_download "${CASES[$name]}" "$OUT"; read -r t rss cpu <<< "$SIDECAR_FIGURES"
+    else
+      read -r t rss cpu < <(measure bash -c "${CASES[$name]}")
+    fi
     T[$name]+="$t "; RSS[$name]+="$rss "; CPU[$name]+="$cpu "
-    if [[ $name == *.modelide || $name == *.single ]]; then sleep 0.2; REQ[$name]+="$(blob_requests) "; fi
+    if counts_requests "$name"; then sleep 0.2; REQ[$name]+="$(blob_requests) "; fi
+  done
+}
+# args: case, model id. SIDECAR_WARMUPS downloads through the sidecar before the rounds (JIT, connection pool), each
+# into a fresh scratch cache dir; the first is kept as the case's "sidecar_first" figures (one sample, not interleaved):
+# the first download of that model in the sidecar's session (in a full run the folder's comes after the big file's).
+warm_up() {
+  for i in $(seq 1 "$SIDECAR_WARMUPS"); do
+    rm -rf "$OUT"; mkdir -p "$OUT"; sync
+    sidecar_download "$2" "$OUT/warm-up"
+    if [ "$i" = 1 ]; then read -r "R[$1.sidecar_first.t]" "R[$1.sidecar_first.rss]" "R[$1.sidecar_first.cpu]" <<< "$SIDECAR_FIGURES"; fi
   done
 }
 summarise() { # names...
@@ -88,7 +122,6 @@ summarise() { # names...
   done
 }
 
-./modelide --version >/dev/null
 MI="dotnet '$ROOT/.build/cli/modelide.dll'"
 # Where the files land: tmpfs when it has room (this VM's disk writeback varies by seconds between runs and would be
 # what is measured), else the work folder. MODELIDE_BENCH_OUT overrides.
@@ -98,36 +131,58 @@ else
   OUT="${MODELIDE_BENCH_OUT:-$WORK/out}"
 fi
 echo "downloads land in $OUT"
-trap 'kill $HUB_PID 2>/dev/null || true; rm -rf "$OUT"' EXIT
+trap 'kill $HUB_PID 2>/dev/null || true; [ -n "${SIDECAR_PID:-}" ] && kill $SIDECAR_PID 2>/dev/null; rm -rf "$OUT"' EXIT
 # The hub hashes a file the first time it lists it; do that before anything is timed.
 for m in bench-big bench-many bench-throttled; do
   curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "${HUB}api/v1/models/modelide/$m/repo/files?Revision=master&Recursive=true"
 done
 BIG_URL=$(blob_url bench-big big.bin)
+if want big || want many; then
+  # The extension's way: one sidecar for the session, signed in with the token. By default the one the VSIX ships
+  # (self-contained, ReadyToRun, trimmed: scripts/publish-sidecar.sh, a few minutes on two cores when it is stale);
+  # without ReadyToRun the sidecar JIT-compiles the download path and keeps re-compiling it at higher tiers for its
+  # first ten or so downloads.
+  SIDECAR_EXE="${MODELIDE_BENCH_SIDECAR:-}"
+  if [ -z "$SIDECAR_EXE" ]; then
+    case "$(uname -m)" in aarch64|arm64) RID=linux-arm64;; *) RID=linux-x64;; esac
+    SIDECAR_EXE="$ROOT/.build/sidecar/$RID/modelide-sidecar"
+    if [ ! -x "$SIDECAR_EXE" ] || [ -n "$(find backend Directory.Build.props Directory.Packages.props \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) \
+         -not -path '*/obj/*' -not -path '*/bin/*' -newer "$SIDECAR_EXE" -print -quit)" ]; then
+      echo "publishing the shipped sidecar for $RID (it is missing or older than the sources)..."
+      bash scripts/publish-sidecar.sh "$RID" >/dev/null
+    fi
+  fi
+  echo "sidecar: $SIDECAR_EXE"
+  coproc SIDECAR { exec node bench/downloads/sidecar.mjs --endpoint "$HUB" --token "$TOKEN" --sidecar "$SIDECAR_EXE" 2>>"$WORK/sidecar.log"; }
+fi
 BIG_SHA=$(sha256sum "$MODELS/bench-big/big.bin" | cut -d' ' -f1)
 declare -A CASES=(
   [big.modelide]="$MI download modelide/bench-big --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
+  [big.sidecar]="modelide/bench-big"
   [big.curl]="curl -s -o '$OUT/big.bin' '$BIG_URL'"
   [big.aria2]="aria2c -q -x8 -s8 -k1M --allow-overwrite=true --auto-file-renaming=false -d '$OUT' -o big.bin '$BIG_URL'"
   # Like for like: a verified download with the peers = curl, then OpenSSL's SHA-256 (the fast one, as .NET uses).
   [big.curlsha]="curl -s -o '$OUT/big.bin' '$BIG_URL' && openssl dgst -sha256 -r '$OUT/big.bin' | grep -q '^$BIG_SHA'"
 )
 if want big; then
+  warm_up big modelide/bench-big
   LOAD[big]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.curl big.aria2 big.curlsha; done
-  summarise big.modelide big.curl big.aria2 big.curlsha
+  for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.sidecar big.curl big.aria2 big.curlsha; done
+  summarise big.modelide big.sidecar big.curl big.aria2 big.curlsha
   LOAD[big]+=" $(load_now)"
 fi
 
 LIST="$WORK/many-urls.txt"; : > "$LIST"
 for f in "$MODELS"/bench-many/shards/*; do n=$(basename "$f"); echo "$(blob_url bench-many "shards/$n")" >> "$LIST"; echo "  out=shards/$n" >> "$LIST"; done
 CASES[many.modelide]="$MI download modelide/bench-many --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
+CASES[many.sidecar]="modelide/bench-many"
 CASES[many.curl]="grep -v '^ ' '$LIST' | while read -r u; do curl -s -o /dev/null \"\$u\"; done"
 CASES[many.aria2]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST'"
 if want many; then
+  warm_up many modelide/bench-many
   LOAD[many]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.curl many.aria2; done
-  summarise many.modelide many.curl many.aria2
+  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.sidecar many.curl many.aria2; done
+  summarise many.modelide many.sidecar many.curl many.aria2
   LOAD[many]+=" $(load_now)"
   # The same folder with LATENCY_MS added to every request, as a real network's round trip: ModelIde asks the hub for
   # the listing and each file's redirect, then the blob host; aria2c is handed the blob URLs (one request per file).
@@ -136,9 +191,10 @@ if want many; then
       -d "{\"pathPrefix\": \"$prefix\", \"delayMs\": $LATENCY_MS}" "${HUB}_admin/faults"
   done
   CASES[manylat.modelide]="${CASES[many.modelide]}"
+  CASES[manylat.sidecar]="${CASES[many.sidecar]}"
   CASES[manylat.aria2]="${CASES[many.aria2]}"
-  for _ in $(seq 1 "$RUNS"); do run_round manylat.modelide manylat.aria2; done
-  summarise manylat.modelide manylat.aria2
+  for _ in $(seq 1 "$RUNS"); do run_round manylat.modelide manylat.sidecar manylat.aria2; done
+  summarise manylat.modelide manylat.sidecar manylat.aria2
   curl -s -o /dev/null -X DELETE "${HUB}_admin/faults"
 fi
 
@@ -200,36 +256,47 @@ MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
 MID_BYTES=$((THROTTLED_MB * 1024 * 1024))
 
-python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" <<PY
+python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" "$SIDECAR_WARMUPS" "${SIDECAR_EXE#$ROOT/}" <<PY
 import json, sys
 out, big, many, mid, throttle, cores, latency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "$k" "${R[$k]}"; done)]}
 load = {k: [float(x) for x in v.split()] for k, v in [$(for k in "${!LOAD[@]}"; do printf '("%s", "%s"),' "$k" "${LOAD[$k]}"; done)]}
 def mbps(case, size): return size / 1e6 / r[case + '.t']
 rows = []
-for case, size, tools in (('big', big, ('modelide', 'curl', 'aria2', 'curlsha')), ('many', many, ('modelide', 'curl', 'aria2')),
-                          ('manylat', many, ('modelide', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
+# sidecar: ModelIde through one running, warmed-up sidecar (CPU: the sidecar's own; peak RSS: the sidecar's so far);
+# sidecar_first: that sidecar's first download of the model (the warm-up, one sample).
+for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha')),
+                          ('many', many, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2')),
+                          ('manylat', many, ('modelide', 'sidecar', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
     if f'{case}.modelide.t' not in r: continue
     for tool in tools:
+        if f'{case}.{tool}.t' not in r: continue
         rows.append({'case': case, 'tool': tool, 'seconds': r[f'{case}.{tool}.t'], 'MBps': mbps(f'{case}.{tool}', size),
                      'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu'],
                      'cpuSecondsPerGB': r[f'{case}.{tool}.cpu'] / (size / 1e9),
                      **({'blobRequests': int(r[f'{case}.{tool}.requests'])} if f'{case}.{tool}.requests' in r else {})})
-summary = {'load_average_1min_before_after': load, 'cores': cores}
+summary = {'load_average_1min_before_after': load, 'cores': cores, 'sidecar_warmups': int(sys.argv[8]), 'sidecar': sys.argv[9]}
 if 'big.modelide.t' in r:
     best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
     summary.update({
       'big_vs_best_peer': mbps('big.modelide', big) / best_big, 'big_target': '>= 0.9',
       'big_vs_curl_plus_sha256': mbps('big.modelide', big) / mbps('big.curlsha', big), 'big_vs_curl_plus_sha256_target': '>= 1.0',
       'big_cpu_vs_curl_plus_sha256': r['big.modelide.cpu'] / r['big.curlsha.cpu'], 'big_cpu_target': '<= 1.3',
+      'big_warm_vs_best_peer': mbps('big.sidecar', big) / best_big,
+      'big_warm_vs_curl_plus_sha256': mbps('big.sidecar', big) / mbps('big.curlsha', big),
+      'big_warm_cpu_vs_curl_plus_sha256': r['big.sidecar.cpu'] / r['big.curlsha.cpu'],
     })
 if 'many.modelide.t' in r:
     summary.update({
       'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
       'many_vs_aria2': mbps('many.modelide', many) / mbps('many.aria2', many), 'many_aria2_target': '>= 1.0',
+      'many_warm_vs_aria2': mbps('many.sidecar', many) / mbps('many.aria2', many), 'many_warm_aria2_target': '>= 1.0',
+      'many_warm_cpu_vs_aria2': r['many.sidecar.cpu'] / r['many.aria2.cpu'],
+      'many_first_in_sidecar_vs_aria2': mbps('many.sidecar_first', many) / mbps('many.aria2', many),
     })
 if 'manylat.modelide.t' in r:
-    summary.update({'many_latency_ms_per_request': latency, 'many_latency_vs_aria2': mbps('manylat.modelide', many) / mbps('manylat.aria2', many)})
+    summary.update({'many_latency_ms_per_request': latency, 'many_latency_vs_aria2': mbps('manylat.modelide', many) / mbps('manylat.aria2', many),
+                    'many_latency_warm_vs_aria2': mbps('manylat.sidecar', many) / mbps('manylat.aria2', many)})
 if 'throttled.modelide.t' in r:
     summary.update({
       'throttled_bytes_per_second_per_connection': throttle,
@@ -237,6 +304,8 @@ if 'throttled.modelide.t' in r:
     })
 rss = [r[f'{c}.modelide.rss'] for c in ('big', 'many', 'throttled') if f'{c}.modelide.rss' in r]
 if rss: summary.update({'modelide_peak_rss_MB': max(rss) / 1024, 'rss_target': '< 150'})
+rss = [r[f'{c}.sidecar.rss'] for c in ('big', 'many') if f'{c}.sidecar.rss' in r]
+if rss: summary.update({'sidecar_peak_rss_MB': max(rss) / 1024})
 if 'kill.refetched' in r:
     summary.update({
       'kill_at_percent': r['kill.pct'], 'refetched_bytes_after_kill': int(r['kill.refetched']), 'part_bytes': 16 << 20,
@@ -251,13 +320,19 @@ print(f"load average (1 min) before/after each part on {cores} cores: {load}")
 if 'big_vs_best_peer' in s:
     print(f"big file: ModelIde / best peer = {s['big_vs_best_peer']:.2f}x (target >= 0.9); / (curl + openssl sha256) = {s['big_vs_curl_plus_sha256']:.2f}x (target >= 1.0)")
     print(f"big file: ModelIde CPU / (curl + openssl sha256) CPU = {s['big_cpu_vs_curl_plus_sha256']:.2f}x (target <= 1.3)")
+    print(f"big file through a running sidecar: / best peer = {s['big_warm_vs_best_peer']:.2f}x; / (curl + openssl sha256) = "
+          f"{s['big_warm_vs_curl_plus_sha256']:.2f}x; CPU / (curl + openssl sha256) CPU = {s['big_warm_cpu_vs_curl_plus_sha256']:.2f}x")
 if 'many_vs_curl' in s:
     print(f"200 files: ModelIde / curl = {s['many_vs_curl']:.2f}x (target >= 1.5); / aria2c -j8 = {s['many_vs_aria2']:.2f}x (target >= 1.0)")
+    print(f"200 files through a running sidecar (the extension's case): / aria2c -j8 = {s['many_warm_vs_aria2']:.2f}x (target >= 1.0); "
+          f"CPU / aria2c's = {s['many_warm_cpu_vs_aria2']:.2f}x; the sidecar's first download of it (one sample) {s['many_first_in_sidecar_vs_aria2']:.2f}x")
 if 'many_latency_vs_aria2' in s:
-    print(f"200 files, {latency} ms per request: ModelIde / aria2c -j8 (handed the blob URLs) = {s['many_latency_vs_aria2']:.2f}x")
+    print(f"200 files, {latency} ms per request: ModelIde / aria2c -j8 (handed the blob URLs) = {s['many_latency_vs_aria2']:.2f}x; "
+          f"through a running sidecar {s['many_latency_warm_vs_aria2']:.2f}x")
 if 'throttled_parallel_vs_single' in s:
     print(f"{throttle / 1e6:.0f} MB/s per connection: ModelIde / ModelIde on one connection = {s['throttled_parallel_vs_single']:.2f}x (target >= 3)")
 if 'modelide_peak_rss_MB' in s: print(f"ModelIde peak RSS = {s['modelide_peak_rss_MB']:.0f} MB (target < 150)")
+if 'sidecar_peak_rss_MB' in s: print(f"sidecar peak RSS over the whole run = {s['sidecar_peak_rss_MB']:.0f} MB")
 if 'refetched_bytes_after_kill' in s:
     print(f"killed at {s['kill_at_percent']:.0f}%: re-fetched {s['refetched_bytes_after_kill']:,} B = "
           f"{s['refetched_bytes_after_kill'] / s['part_bytes']:.2f} parts of 16 MiB (target <= 1 part); "

@@ -2,7 +2,9 @@ using System.Diagnostics;
 
 namespace ModelIde.Core.Downloads;
 
-/// <summary>Totals, speed over the last few seconds, and throttled callbacks.</summary>
+/// <summary>Totals, speed over the last few seconds, and throttled callbacks (a finished file too: a folder of small
+/// files would otherwise send one per file, hundreds a second through the sidecar to the extension; the downloader
+/// reports the final totals unthrottled).</summary>
 internal sealed class DownloadProgressTracker(int filesTotal, long bytesTotal, TimeSpan interval, Action<DownloadProgress>? callback)
 {
     private readonly Lock _gate = new();
@@ -30,7 +32,7 @@ internal sealed class DownloadProgressTracker(int filesTotal, long bytesTotal, T
     public void FileFinished(string file)
     {
         Interlocked.Increment(ref _filesDone);
-        Report(file, force: true);
+        Report(file, force: false);
     }
 
     public void Report(string? file, bool force)

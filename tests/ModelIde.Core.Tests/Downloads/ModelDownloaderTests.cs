@@ -64,6 +64,25 @@ public sealed class ModelDownloaderTests(LocalHubFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Progress_is_throttled_across_finished_files_and_the_last_report_has_the_totals()
+    {
+        // An interval longer than the download: one report when bytes first arrive and the final one, however many files
+        // finish (the sidecar forwards each report to the extension as a notification).
+        var api = fixture.Client();
+        using var cache = new TempFolder();
+        var progress = new List<DownloadProgress>();
+        var options = Fast(new DownloadOptions { ProgressInterval = TimeSpan.FromHours(1) });
+        var result = await new ModelDownloader(api, fixture.Http, new ModelCacheLayout(cache.Path), options)
+            .DownloadAsync(Tiny, null, null, p => { lock (progress) { progress.Add(p); } }, CancellationToken.None);
+
+        Assert.True(result.Files > 2, $"the model has {result.Files} files");
+        Assert.InRange(progress.Count, 1, 2);
+        Assert.Equal(result.Bytes, progress[^1].BytesDone);
+        Assert.Equal(result.Files, progress[^1].FilesDone);
+        Assert.Equal(result.Files, progress[^1].FilesTotal);
+    }
+
+    [Fact]
     public async Task A_large_file_that_may_use_many_connections_verifies_and_each_byte_crosses_the_wire_about_once()
     {
         var api = fixture.Client();
