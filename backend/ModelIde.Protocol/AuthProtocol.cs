@@ -44,7 +44,8 @@ public static class AuthMethods
     public const string SessionExpired = "auth/sessionExpired";
 }
 
-public enum AuthSessionKindDto
+/// <summary>How a session was signed in: a pasted or found access token, or the OAuth browser flow.</summary>
+public enum AuthSessionKind
 {
     AccessToken,
     [JsonStringEnumMemberName("oauth")]
@@ -59,7 +60,7 @@ public sealed record AuthSessionDto(
     string Endpoint,
     string UserName,
     string AccessToken,
-    AuthSessionKindDto Kind,
+    AuthSessionKind Kind,
     IReadOnlyList<string> Scopes,
     string? Email = null,
     string? RefreshToken = null,
@@ -86,7 +87,7 @@ public sealed record RefreshParams(string Endpoint, string? ClientId, string Ref
 }
 
 /// <param name="UserName">Without it the sidecar validates the token first (users/me).</param>
-public sealed record ActivateParams(string Endpoint, string AccessToken, string? UserName = null, string? GitToken = null, AuthSessionKindDto? Kind = null, string? Id = null)
+public sealed record ActivateParams(string Endpoint, string AccessToken, string? UserName = null, string? GitToken = null, AuthSessionKind? Kind = null, string? Id = null)
 {
     public override string ToString() => $"ActivateParams({Endpoint}, {UserName})";
 }
@@ -102,19 +103,19 @@ public sealed record SignOutResult(bool Revoked);
 
 public sealed record DiscoverLocalCredentialsParams;
 
-public enum LocalCredentialSourceDto
+public enum LocalCredentialSource
 {
-    /// <summary>MODELSCOPE_API_TOKEN.</summary>
+    /// <summary><c>MODELSCOPE_API_TOKEN</c>.</summary>
     [JsonStringEnumMemberName("env")]
     Environment,
 
-    /// <summary>The ModelScope SDK's credentials folder.</summary>
+    /// <summary>The ModelScope SDK's saved login (<c>credentials/cookies</c>, <c>user</c>).</summary>
     [JsonStringEnumMemberName("sdk")]
     Sdk,
 }
 
 /// <param name="Source">Where the token was found; absent when none was.</param>
-public sealed record DiscoverLocalCredentialsResult(LocalCredentialSourceDto? Source, string? AccessToken = null, string? UserName = null)
+public sealed record DiscoverLocalCredentialsResult(LocalCredentialSource? Source, string? AccessToken = null, string? UserName = null)
 {
     public override string ToString() => $"DiscoverLocalCredentialsResult({Source}, {UserName})";
 }

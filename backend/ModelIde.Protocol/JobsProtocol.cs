@@ -196,7 +196,11 @@ public sealed record TrainingProgress(
 /// <summary>A train point (loss) or an eval point (evalLoss); <c>nonFinite</c> names values swift logged as NaN/Infinity (then null here).</summary>
 public sealed record TrainingPoint(int Step, double? Loss, double? LearningRate, double? EvalLoss = null, double? GradNorm = null, string? NonFinite = null);
 
-public sealed record JobInfoDto
+/// <summary>
+/// A job's members that the extension gets and Core's job store (jobs.json) keeps alike. Each adds its own: the wire
+/// the divergence as a message, the store the host environment, the logging file and the divergence as found.
+/// </summary>
+public record JobRecord
 {
     public string JobId { get; init; } = "";
 
@@ -206,11 +210,16 @@ public sealed record JobInfoDto
 
     public string? Reason { get; init; }
 
-    /// <summary>Set while the job's host or Slurm controller cannot be reached: what failed; monitoring retries and <see cref="State"/> is the last one seen.</summary>
+    /// <summary>
+    /// Set while the last look at the job could not reach its host or its scheduler (what failed, and that monitoring
+    /// retries); <see cref="State"/> is then the last state seen, not a verdict. Null once a look succeeds again.
+    /// </summary>
     public string? Unreachable { get; init; }
 
+    /// <summary>Absolute job folder on the remote (wrapper, state files, output.log, output/).</summary>
     public string RemoteDir { get; init; } = "";
 
+    /// <summary>The exact <c>swift sft</c> command line that runs.</summary>
     public string Command { get; init; } = "";
 
     public DateTimeOffset SubmittedAt { get; init; }
@@ -219,19 +228,39 @@ public sealed record JobInfoDto
 
     public IReadOnlyList<string>? LastErrorLines { get; init; }
 
+    /// <summary>Absolute remote checkpoint folders that are complete (trainer_state.json written), oldest step first.</summary>
     public IReadOnlyList<string> Checkpoints { get; init; } = [];
 
+    /// <summary>Slurm's job id (Slurm backend only).</summary>
     public string? SchedulerJobId { get; init; }
 
+    /// <summary>The job this one resumes, if any.</summary>
     public string? ResumedFrom { get; init; }
 
     public int SwiftMajorVersion { get; init; }
 
     public JobSpec Spec { get; init; } = new();
 
+    /// <summary>The full ms-swift version found on the host (e.g. 4.0.4).</summary>
     public string? SwiftVersion { get; init; }
 
+    /// <summary>SSH: the GPUs the job runs on (CUDA_VISIBLE_DEVICES); empty = no GPU; null = not chosen (old jobs, Slurm).</summary>
     public IReadOnlyList<int>? GpuIndices { get; init; }
+}
+
+/// <summary>A job as the extension shows it.</summary>
+public sealed record JobInfoDto : JobRecord
+{
+    /// <summary>A job's shared members, as Core keeps them.</summary>
+    public JobInfoDto(JobRecord job)
+        : base(job)
+    {
+    }
+
+    [System.Text.Json.Serialization.JsonConstructor]
+    public JobInfoDto()
+    {
+    }
 
     /// <summary>Set once the loss or gradient norm became NaN/infinite: the first such step and what to do.</summary>
     public int? DivergedAtStep { get; init; }

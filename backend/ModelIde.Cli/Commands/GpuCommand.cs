@@ -33,7 +33,7 @@ public sealed class GpuCommand() : CliCommand("gpu", "Install (enable), check (s
         {
             var spec = Spec();
             var status = GpuRuntimePackStore.Default().Status(spec, parse.GetValue(_verify) ? PackVerification.Hashes : PackVerification.Sizes);
-            var report = ExecutionProviderSelector.Describe(DevicePolicy.Auto, cudaPath: parse.GetValue(_cudaPath));
+            var report = ExecutionProviderSelector.Describe(DevicePolicyKind.Auto, cudaPath: parse.GetValue(_cudaPath));
             if (parse.GetValue(_json))
             {
                 console.Out.WriteLine(JsonSerializer.Serialize(new

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using ModelIde.Core.Inference;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli.Commands;
 
@@ -89,6 +90,6 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
             console.Error.WriteLine($"{result.TokenIds.Count} tokens, {result.TokensPerSecond:F1} tokens/s, first token after {result.TimeToFirstToken.TotalMilliseconds:F0} ms, stop: {result.StopReason}");
         }
 
-        return result.StopReason == StopReason.Cancelled ? ExitCodes.Cancelled : ExitCodes.Success;
+        return result.StopReason == StopReasonKind.Cancelled ? ExitCodes.Cancelled : ExitCodes.Success;
     }
 }

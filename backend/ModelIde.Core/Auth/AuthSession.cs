@@ -1,11 +1,5 @@
 namespace ModelIde.Core.Auth;
 
-public enum AuthSessionKind
-{
-    AccessToken,
-    OAuth,
-}
-
 /// <summary>
 /// A signed-in identity at one hub endpoint. Holds secrets: never log it, never write it to a file
 /// (the CLI's credential store is the one exception). <see cref="ToString"/> is redacted.

@@ -1,13 +1,5 @@
 namespace ModelIde.Core.Auth;
 
-public enum LocalCredentialSource
-{
-    /// <summary><c>MODELSCOPE_API_TOKEN</c>.</summary>
-    Environment,
-    /// <summary>The ModelScope SDK's saved login (<c>credentials/cookies</c>, <c>user</c>).</summary>
-    Sdk,
-}
-
 /// <summary>A token found on this machine; still to be validated before use.</summary>
 public sealed record LocalCredentials(LocalCredentialSource Source, string AccessToken, string? UserName, string? Email, string Origin)
 {

@@ -112,7 +112,7 @@ public sealed class DecoderLanguageModel : IDisposable
     /// <paramref name="file"/> picks one; otherwise <see cref="ModelVariantChooser"/> does, by device and memory.
     /// <paramref name="cudaPath"/> is searched first for the CUDA libraries (else MODELIDE_CUDA_PATH).
     /// </summary>
-    public static DecoderLanguageModel Load(string modelDir, DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? file = null, string? cudaPath = null)
+    public static DecoderLanguageModel Load(string modelDir, DevicePolicyKind policy = DevicePolicyKind.Auto, string? epLibraryPath = null, int? threads = null, string? file = null, string? cudaPath = null)
     {
         if (!System.IO.Directory.Exists(modelDir))
         {
@@ -142,7 +142,7 @@ public sealed class DecoderLanguageModel : IDisposable
                     files = ModelSideFiles.Near(modelPath, folder.Chosen.GenaiConfigPath);
                     tokenizer = HfTokenizer.Load(files, folder.Chosen.RelativeTo(folder.Root));
                     var reason = choice.Reason;
-                    choice = ExecutionProviderSelector.CreateSession(modelPath, plan with { Gpu = null, Policy = DevicePolicy.PreferCpu });
+                    choice = ExecutionProviderSelector.CreateSession(modelPath, plan with { Gpu = null, Policy = DevicePolicyKind.PreferCpu });
                     choice = choice with { Reason = reason };
                 }
             }
@@ -486,7 +486,7 @@ public sealed class DecoderLanguageModel : IDisposable
             var decodeBytes = 0L;
             var decodeSteps = 0;
             var firstToken = TimeSpan.Zero;
-            var reason = StopReason.MaxTokens;
+            var reason = StopReasonKind.MaxTokens;
             var position = 0;
             var nextInput = -1;
 
@@ -494,7 +494,7 @@ public sealed class DecoderLanguageModel : IDisposable
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    reason = StopReason.Cancelled;
+                    reason = StopReasonKind.Cancelled;
                     break;
                 }
 
@@ -513,7 +513,7 @@ public sealed class DecoderLanguageModel : IDisposable
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
                 {
-                    reason = StopReason.Cancelled;
+                    reason = StopReasonKind.Cancelled;
                     break;
                 }
                 catch (OnnxRuntimeException e) when (_model._onGpu)
@@ -549,14 +549,14 @@ public sealed class DecoderLanguageModel : IDisposable
 
                 if (_c.EosTokenIds.Contains(id))
                 {
-                    reason = StopReason.Eos;
+                    reason = StopReasonKind.Eos;
                     break;
                 }
 
                 generated.Add(id);
                 if (text.Add(id))
                 {
-                    reason = StopReason.Stop;
+                    reason = StopReasonKind.Stop;
                     break;
                 }
             }

@@ -7,7 +7,7 @@ namespace ModelIde.Core.Inference;
 public sealed record GpuReport(NvidiaDriverReport Driver, string OnnxRuntimeVersion, OnnxRuntimeBuild Runtime, CudaLibraryScan? Libraries, CudaDecision Decision);
 
 /// <summary>The device a model is meant to run on, and what it was decided from (<see cref="ExecutionProviderSelector.Plan"/>).</summary>
-public sealed record SessionPlan(DevicePolicy Policy, string? EpLibraryPath, int? Threads, string Device, GpuReport? Gpu);
+public sealed record SessionPlan(DevicePolicyKind Policy, string? EpLibraryPath, int? Threads, string Device, GpuReport? Gpu);
 
 /// <summary>A created session with its options (the caller disposes both), where it runs and why.</summary>
 public sealed record SelectedSession(InferenceSession Session, SessionOptions Options, string Device, string Reason);
@@ -20,12 +20,12 @@ public static partial class ExecutionProviderSelector
     /// <see cref="CudaReadiness"/> says the GPU, the runtime pack and the CUDA libraries are there (the model's size is
     /// checked once its file is known), otherwise what ONNX Runtime's discovery picks.
     /// </summary>
-    public static SessionPlan Plan(DevicePolicy policy, string? epLibraryPath, int? threads, string? cudaPath = null)
+    public static SessionPlan Plan(DevicePolicyKind policy, string? epLibraryPath, int? threads, string? cudaPath = null)
     {
         EnsureOnnxRuntime();
         RegisterLibrary(epLibraryPath);
         GpuReport? gpu = null;
-        if (policy is DevicePolicy.Auto or DevicePolicy.PreferGpu && string.IsNullOrWhiteSpace(epLibraryPath))
+        if (policy is DevicePolicyKind.Auto or DevicePolicyKind.PreferGpu && string.IsNullOrWhiteSpace(epLibraryPath))
         {
             gpu = DescribeGpu(policy, cudaPath, model: null, scanAlways: false);
         }
@@ -151,7 +151,7 @@ public static partial class ExecutionProviderSelector
         return System.Text.RegularExpressions.Regex.Replace(text, @"(?:[A-Za-z]:)?[/\\][^\s:]*[/\\]([^/\\\s:]+)", "$1");
     }
 
-    private static GpuReport DescribeGpu(DevicePolicy policy, string? cudaPath, GpuMemoryEstimate? model, bool scanAlways)
+    private static GpuReport DescribeGpu(DevicePolicyKind policy, string? cudaPath, GpuMemoryEstimate? model, bool scanAlways)
     {
         var runtime = OnnxRuntimeNativeSwitch.EnsureChosen();
         var driver = NvidiaGpuProbe.Probe();

@@ -4,8 +4,6 @@ using ModelIde.Core.Inference.Gpu;
 namespace ModelIde.Core.Inference;
 
 /// <summary>Which device the user wants; <see cref="Auto"/> prefers GPU, then NPU, then CPU.</summary>
-public enum DevicePolicy { Auto, PreferCpu, PreferGpu, PreferNpu, MaxEfficiency }
-
 public sealed record HardwareDeviceInfo(string Type, string Vendor, uint VendorId, uint DeviceId);
 
 public sealed record ExecutionProviderInfo(string Name, string Vendor, string DeviceType);
@@ -31,13 +29,13 @@ public static partial class ExecutionProviderSelector
     private static readonly Lock RegistrationLock = new();
     private static readonly HashSet<string> RegisteredLibraries = new(StringComparer.Ordinal);
 
-    public static DevicePolicy ParsePolicy(string? text) => (text ?? "auto").Trim().ToLowerInvariant() switch
+    public static DevicePolicyKind ParsePolicy(string? text) => (text ?? "auto").Trim().ToLowerInvariant() switch
     {
-        "auto" or "" => DevicePolicy.Auto,
-        "cpu" or "prefercpu" => DevicePolicy.PreferCpu,
-        "gpu" or "prefergpu" => DevicePolicy.PreferGpu,
-        "npu" or "prefernpu" => DevicePolicy.PreferNpu,
-        "maxefficiency" => DevicePolicy.MaxEfficiency,
+        "auto" or "" => DevicePolicyKind.Auto,
+        "cpu" or "prefercpu" => DevicePolicyKind.PreferCpu,
+        "gpu" or "prefergpu" => DevicePolicyKind.PreferGpu,
+        "npu" or "prefernpu" => DevicePolicyKind.PreferNpu,
+        "maxefficiency" => DevicePolicyKind.MaxEfficiency,
         _ => throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
             $"Unknown device policy '{text}'; use auto, cpu, gpu, npu, preferCpu, preferGpu, preferNpu or maxEfficiency."),
     };
@@ -75,7 +73,7 @@ public static partial class ExecutionProviderSelector
         }
     }
 
-    public static HardwareReport Describe(DevicePolicy policy = DevicePolicy.Auto, string? epLibraryPath = null, int? threads = null, string? cudaPath = null)
+    public static HardwareReport Describe(DevicePolicyKind policy = DevicePolicyKind.Auto, string? epLibraryPath = null, int? threads = null, string? cudaPath = null)
     {
         EnsureOnnxRuntime();
         RegisterLibrary(epLibraryPath);
@@ -108,7 +106,7 @@ public static partial class ExecutionProviderSelector
     }
 
     /// <summary>Builds session options for the policy; the caller owns (and disposes) <see cref="ExecutionProviderChoice.Options"/>.</summary>
-    public static ExecutionProviderChoice Choose(DevicePolicy policy, string? epLibraryPath, int? threads)
+    public static ExecutionProviderChoice Choose(DevicePolicyKind policy, string? epLibraryPath, int? threads)
     {
         EnsureOnnxRuntime();
         RegisterLibrary(epLibraryPath);
@@ -125,7 +123,7 @@ public static partial class ExecutionProviderSelector
             var ortPolicy = chosen.HardwareDevice.Type switch
             {
                 OrtHardwareDeviceType.GPU => ExecutionProviderDevicePolicy.PREFER_GPU,
-                OrtHardwareDeviceType.NPU => policy == DevicePolicy.MaxEfficiency ? ExecutionProviderDevicePolicy.MAX_EFFICIENCY : ExecutionProviderDevicePolicy.PREFER_NPU,
+                OrtHardwareDeviceType.NPU => policy == DevicePolicyKind.MaxEfficiency ? ExecutionProviderDevicePolicy.MAX_EFFICIENCY : ExecutionProviderDevicePolicy.PREFER_NPU,
                 _ => ExecutionProviderDevicePolicy.PREFER_CPU,
             };
             try
@@ -193,12 +191,12 @@ public static partial class ExecutionProviderSelector
         }
     }
 
-    private static OrtEpDevice? PickEp(DevicePolicy policy, IReadOnlyList<OrtEpDevice> eps)
+    private static OrtEpDevice? PickEp(DevicePolicyKind policy, IReadOnlyList<OrtEpDevice> eps)
     {
         OrtHardwareDeviceType[] order = policy switch
         {
-            DevicePolicy.PreferCpu => [OrtHardwareDeviceType.CPU],
-            DevicePolicy.PreferNpu or DevicePolicy.MaxEfficiency => [OrtHardwareDeviceType.NPU, OrtHardwareDeviceType.GPU, OrtHardwareDeviceType.CPU],
+            DevicePolicyKind.PreferCpu => [OrtHardwareDeviceType.CPU],
+            DevicePolicyKind.PreferNpu or DevicePolicyKind.MaxEfficiency => [OrtHardwareDeviceType.NPU, OrtHardwareDeviceType.GPU, OrtHardwareDeviceType.CPU],
             _ => [OrtHardwareDeviceType.GPU, OrtHardwareDeviceType.NPU, OrtHardwareDeviceType.CPU],
         };
         foreach (var type in order)
@@ -215,7 +213,7 @@ public static partial class ExecutionProviderSelector
         return null;
     }
 
-    private static string Summarise(DevicePolicy policy, IReadOnlyList<HardwareDeviceInfo> hardware, IReadOnlyList<OrtEpDevice> eps, OrtEpDevice? chosen, int threads)
+    private static string Summarise(DevicePolicyKind policy, IReadOnlyList<HardwareDeviceInfo> hardware, IReadOnlyList<OrtEpDevice> eps, OrtEpDevice? chosen, int threads)
     {
         var parts = new List<string>();
         foreach (var type in new[] { "GPU", "NPU" })
@@ -240,7 +238,7 @@ public static partial class ExecutionProviderSelector
             parts.Add("no GPU or NPU found");
         }
 
-        var wantsAccelerator = policy != DevicePolicy.PreferCpu;
+        var wantsAccelerator = policy != DevicePolicyKind.PreferCpu;
         if (chosen is null || chosen.HardwareDevice.Type == OrtHardwareDeviceType.CPU)
         {
             parts.Add(wantsAccelerator ? $"running on CPU ({threads} threads)" : $"CPU requested; running on CPU ({threads} threads)");

@@ -53,8 +53,6 @@ public sealed record GenerationOptions
     private static ModelIdeException Invalid(string message) => new(ModelIdeErrorKind.InvalidInput, message);
 }
 
-public enum StopReason { Eos, Stop, MaxTokens, Cancelled }
-
 /// <summary>One streamed piece: the token and the text it completed (may be empty while a character or stop string is pending).</summary>
 public readonly record struct GeneratedToken(int TokenId, string Text);
 
@@ -63,7 +61,7 @@ public sealed record GenerationResult(
     string Text,
     IReadOnlyList<int> TokenIds,
     int PromptTokens,
-    StopReason StopReason,
+    StopReasonKind StopReason,
     double TokensPerSecond,
     TimeSpan TimeToFirstToken,
     TimeSpan Elapsed,

@@ -33,48 +33,9 @@ public sealed record TrainingDivergence(int Step, string Values)
     public string Message => $"Training diverged at step {Step} ({Values}): the loss is no longer a finite number, so the model stopped learning. Lower the learning rate, use bfloat16 instead of float16, or clip gradients (--max_grad_norm), then start again from a checkpoint saved before step {Step}.";
 }
 
-/// <summary>A job as the store keeps it and the UI shows it.</summary>
-public sealed record JobInfo
+/// <summary>A job as the store keeps it: the members the wire shares (<see cref="JobRecord"/>) and what only Core needs.</summary>
+public sealed record JobInfo : JobRecord
 {
-    public string JobId { get; init; } = "";
-
-    public string Backend { get; init; } = "";
-
-    public JobStateKind State { get; init; } = JobStateKind.Unknown;
-
-    public string? Reason { get; init; }
-
-    /// <summary>
-    /// Set while the last look at the job could not reach its host or its scheduler (what failed, and that monitoring
-    /// retries); <see cref="State"/> is then the last state seen, not a verdict. Null once a look succeeds again.
-    /// </summary>
-    public string? Unreachable { get; init; }
-
-    /// <summary>Absolute job folder on the remote (wrapper, state files, output.log, output/).</summary>
-    public string RemoteDir { get; init; } = "";
-
-    /// <summary>The exact <c>swift sft</c> command line that runs.</summary>
-    public string Command { get; init; } = "";
-
-    public DateTimeOffset SubmittedAt { get; init; }
-
-    public TrainingProgress? Progress { get; init; }
-
-    public IReadOnlyList<string>? LastErrorLines { get; init; }
-
-    /// <summary>Absolute remote checkpoint folders that are complete (trainer_state.json written), oldest step first.</summary>
-    public IReadOnlyList<string> Checkpoints { get; init; } = [];
-
-    public JobSpec Spec { get; init; } = new();
-
-    public int SwiftMajorVersion { get; init; }
-
-    /// <summary>The full ms-swift version found on the host (e.g. 4.0.4).</summary>
-    public string? SwiftVersion { get; init; }
-
-    /// <summary>SSH: the GPUs the job runs on (CUDA_VISIBLE_DEVICES); empty = no GPU; null = not chosen (old jobs, Slurm).</summary>
-    public IReadOnlyList<int>? GpuIndices { get; init; }
-
     /// <summary>The host environment activated before swift (conda, venv, setup command); null = the login shell.</summary>
     public JobHostEnvironment? HostEnvironment { get; init; }
 
@@ -90,14 +51,8 @@ public sealed record JobInfo
     /// <summary>What was found at submit that may make the job fail or crawl (e.g. bitsandbytes missing for QLoRA).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
-    /// <summary>Slurm's job id (Slurm backend only).</summary>
-    public string? SchedulerJobId { get; init; }
-
     /// <summary>The remote logging.jsonl once swift announced it.</summary>
     public string? LoggingFile { get; init; }
-
-    /// <summary>The job this one resumes, if any.</summary>
-    public string? ResumedFrom { get; init; }
 
     public string? ResumeCheckpoint { get; init; }
 

@@ -121,7 +121,7 @@ public sealed class AuthRpcTarget(SidecarContext context) : IRpcTarget
         }
 
         Core.Diagnostics.SecretRedactor.AddKnownSecret(found.AccessToken);
-        return new DiscoverLocalCredentialsResult(EnumNames.Map<LocalCredentialSource, LocalCredentialSourceDto>(found.Source), found.AccessToken, found.UserName);
+        return new DiscoverLocalCredentialsResult(found.Source, found.AccessToken, found.UserName);
     }
 
     internal static AuthSessionDto ToDto(AuthSession s) => new(
@@ -129,7 +129,7 @@ public sealed class AuthRpcTarget(SidecarContext context) : IRpcTarget
         s.Endpoint.AbsoluteUri,
         s.UserName,
         s.AccessToken,
-        EnumNames.Map<AuthSessionKind, AuthSessionKindDto>(s.Kind),
+        s.Kind,
         s.Scopes,
         s.Email,
         s.RefreshToken,

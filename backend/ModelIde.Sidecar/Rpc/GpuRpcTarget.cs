@@ -13,7 +13,7 @@ public sealed class GpuRpcTarget(SidecarContext context) : IRpcTarget
     public Task<GpuStatusResult> StatusAsync(GpuStatusParams? p, CancellationToken cancellationToken) => Task.Run(() =>
     {
         // Reading NVML, scanning for CUDA libraries and (with Verify) hashing 320 MB: off the dispatcher.
-        var report = ExecutionProviderSelector.Describe(DevicePolicy.Auto, cudaPath: p?.CudaPath);
+        var report = ExecutionProviderSelector.Describe(DevicePolicyKind.Auto, cudaPath: p?.CudaPath);
         var gpu = report.Gpu;
         var gpus = gpu?.Driver.Gpus.Select(g => new NvidiaGpuDto(g.Name, g.TotalMemoryBytes, g.FreeMemoryBytes, g.ComputeCapability)).ToArray() ?? [];
         var missing = gpu?.Libraries?.Missing.Where(m => m.Required).Select(m => m.FileName).ToArray() ?? [];

@@ -127,11 +127,10 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         await pending.ConfigureAwait(false);
 
         return new InferenceGenerateResult(result.Text, result.TokenIds, result.PromptTokens, result.TokenIds.Count, result.TokensPerSecond,
-            EnumNames.Map<StopReason, StopReasonKind>(result.StopReason), model.Device, model.Reason);
+            result.StopReason, model.Device, model.Reason);
     }
 
-    private static DevicePolicy PolicyOf(DevicePolicyKind? policy) =>
-        policy is { } p ? EnumNames.Map<DevicePolicyKind, DevicePolicy>(p) : DevicePolicy.Auto;
+    private static DevicePolicyKind PolicyOf(DevicePolicyKind? policy) => policy ?? DevicePolicyKind.Auto;
 
     [JsonRpcMethod(InferenceMethods.Unload, UseSingleObjectParameterDeserialization = true)]
     public InferenceUnloadResult Unload(InferenceUnloadParams p)

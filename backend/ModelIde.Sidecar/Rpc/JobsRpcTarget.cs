@@ -177,25 +177,8 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
         return new EmptyResult();
     }
 
-    public static JobInfoDto ToDto(JobInfo j) => new()
+    public static JobInfoDto ToDto(JobInfo j) => new(j)
     {
-        JobId = j.JobId,
-        Backend = j.Backend,
-        State = j.State,
-        Reason = j.Reason,
-        Unreachable = j.Unreachable,
-        RemoteDir = j.RemoteDir,
-        Command = j.Command,
-        SubmittedAt = j.SubmittedAt,
-        Progress = j.Progress,
-        LastErrorLines = j.LastErrorLines,
-        Checkpoints = j.Checkpoints,
-        SchedulerJobId = j.SchedulerJobId,
-        ResumedFrom = j.ResumedFrom,
-        SwiftMajorVersion = j.SwiftMajorVersion,
-        Spec = j.Spec,
-        SwiftVersion = j.SwiftVersion,
-        GpuIndices = j.GpuIndices,
         DivergedAtStep = j.Divergence?.Step,
         Divergence = j.Divergence?.Message,
         PartialCheckpoints = j.PartialCheckpoints,

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelIde.Bench.Inference;
 using ModelIde.Core.Inference;
+using ModelIde.Protocol;
 
 // Benchmarks DecoderLanguageModel (greedy, KV cache) against two peers on the same file, threads and prompts: a plain
 // onnxruntime-node loop and ONNX Runtime GenAI's own decode loop, rotating the three generation by generation so machine
@@ -95,7 +96,7 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
 {
     Console.WriteLine($"\n## {key}: {Describe(dir)}");
     var load = Stopwatch.StartNew();
-    using var model = DecoderLanguageModel.Load(dir, DevicePolicy.PreferCpu, threads: threads);
+    using var model = DecoderLanguageModel.Load(dir, DevicePolicyKind.PreferCpu, threads: threads);
     load.Stop();
     using var node = withNode ? NodeWorker.Start(root, dir, threads) : null;
     using var genai = withGenAi ? GenAiWorker.Start(dir, threads) : null;

@@ -87,6 +87,7 @@ export interface AuthSession {
   clientId?: string;
 }
 
+/** How a session was signed in: a pasted or found access token, or the OAuth browser flow. */
 export type AuthSessionKind = 'accessToken' | 'oauth';
 
 export interface SignInWithBrowserParams {
@@ -571,30 +572,33 @@ export interface JobSpecError {
   message: string;
 }
 
-export interface JobInfo {
+/** A job's members that the extension gets and Core's job store (jobs.json) keeps alike. Each adds its own: the wire the divergence as a message, the store the host environment, the logging file and the divergence as found. */
+export interface JobRecord {
   jobId: string;
   backend: string;
   state: JobStateKind;
   reason?: string;
-  /** Set while the job's host or Slurm controller cannot be reached: what failed; monitoring retries and `state` is the last one seen. */
+  /** Set while the last look at the job could not reach its host or its scheduler (what failed, and that monitoring retries); `state` is then the last state seen, not a verdict. Null once a look succeeds again. */
   unreachable?: string;
+  /** Absolute job folder on the remote (wrapper, state files, output.log, output/). */
   remoteDir: string;
+  /** The exact `swift sft` command line that runs. */
   command: string;
   submittedAt: string;
   progress?: TrainingProgress;
   lastErrorLines?: string[];
+  /** Absolute remote checkpoint folders that are complete (trainer_state.json written), oldest step first. */
   checkpoints: string[];
+  /** Slurm's job id (Slurm backend only). */
   schedulerJobId?: string;
+  /** The job this one resumes, if any. */
   resumedFrom?: string;
   swiftMajorVersion: number;
   spec: JobSpec;
+  /** The full ms-swift version found on the host (e.g. 4.0.4). */
   swiftVersion?: string;
+  /** SSH: the GPUs the job runs on (CUDA_VISIBLE_DEVICES); empty = no GPU; null = not chosen (old jobs, Slurm). */
   gpuIndices?: number[];
-  /** Set once the loss or gradient norm became NaN/infinite: the first such step and what to do. */
-  divergedAtStep?: number;
-  divergence?: string;
-  partialCheckpoints?: string[];
-  warnings?: string[];
 }
 
 export type JobStateKind = 'unknown' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -609,6 +613,15 @@ export interface TrainingProgress {
   loss?: number;
   learningRate?: number;
   memoryGiB?: number;
+}
+
+/** A job as the extension shows it. */
+export interface JobInfo extends JobRecord {
+  /** Set once the loss or gradient norm became NaN/infinite: the first such step and what to do. */
+  divergedAtStep?: number;
+  divergence?: string;
+  partialCheckpoints?: string[];
+  warnings?: string[];
 }
 
 export type JobListParams = Record<string, never>;
@@ -953,8 +966,9 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   JobSpec: { backend: 'string', identityFile: 'string?', model: 'string', dataset: 'string[]', tuner: 'JobTunerKind', numTrainEpochs: 'number?', maxSteps: 'number?', learningRate: 'number?', loraRank: 'number?', loraAlpha: 'number?', batchSize: 'number?', maxLength: 'number?', gpusPerNode: 'number?', nodes: 'number?', outputDir: 'string?', timeLimitMinutes: 'number?', extraArgs: 'string[]?', uploadDataset: 'string?', swiftMajorVersion: 'number?', gpuIndices: 'number[]?', cpusPerTask: 'number?', saveSteps: 'number?', saveTotalLimit: 'number?', saveOnlyModel: 'boolean?', bnbComputeDtype: 'string?', extraArgsText: 'string?', datasetText: 'string?' },
   JobPreviewResult: { command: 'string', script: 'string?', errors: 'JobSpecError[]', swiftMajorVersion: 'number', argv: 'string[]', environment: 'Record<string, string>', warnings: 'string[]' },
   JobSpecError: { field: 'string', message: 'string' },
-  JobInfo: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec', swiftVersion: 'string?', gpuIndices: 'number[]?', divergedAtStep: 'number?', divergence: 'string?', partialCheckpoints: 'string[]?', warnings: 'string[]?' },
+  JobRecord: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec', swiftVersion: 'string?', gpuIndices: 'number[]?' },
   TrainingProgress: { globalStep: 'number', maxSteps: 'number', percent: 'number', elapsed: 'string?', remaining: 'string?', loss: 'number?', learningRate: 'number?', memoryGiB: 'number?' },
+  JobInfo: { jobId: 'string', backend: 'string', state: 'JobStateKind', reason: 'string?', unreachable: 'string?', remoteDir: 'string', command: 'string', submittedAt: 'string', progress: 'TrainingProgress?', lastErrorLines: 'string[]?', checkpoints: 'string[]', schedulerJobId: 'string?', resumedFrom: 'string?', swiftMajorVersion: 'number', spec: 'JobSpec', swiftVersion: 'string?', gpuIndices: 'number[]?', divergedAtStep: 'number?', divergence: 'string?', partialCheckpoints: 'string[]?', warnings: 'string[]?' },
   JobListParams: {},
   JobListResult: { jobs: 'JobInfo[]' },
   JobIdParams: { jobId: 'string' },

@@ -168,7 +168,7 @@ public sealed class CliLoginTests : IDisposable
         var logout = await RunCliAsync("logout");
         Assert.True(logout.Code == 0, logout.Err);
         Assert.DoesNotContain("Could not revoke", logout.Err);
-        var stale = new ModelIde.Core.Auth.AuthSession { Endpoint = hub.BaseUri, UserName = "demo", AccessToken = "x", RefreshToken = lastRefresh, ClientId = LocalHub.OAuthClientId, Kind = ModelIde.Core.Auth.AuthSessionKind.OAuth };
+        var stale = new ModelIde.Core.Auth.AuthSession { Endpoint = hub.BaseUri, UserName = "demo", AccessToken = "x", RefreshToken = lastRefresh, ClientId = LocalHub.OAuthClientId, Kind = ModelIde.Protocol.AuthSessionKind.OAuth };
         var refused = await Assert.ThrowsAsync<ModelIde.Core.ModelIdeException>(() => new ModelIde.Core.Auth.OidcBrowserSignIn().RefreshAsync(stale, CancellationToken.None));
         Assert.Equal(ModelIdeErrorKind.AuthenticationRequired, refused.Kind);
     }

@@ -18,7 +18,7 @@ public sealed class BadModelInputTests : IDisposable
 
     private ModelIdeException LoadFails()
     {
-        var e = Assert.Throws<ModelIdeException>(() => DecoderLanguageModel.Load(_dir, DevicePolicy.PreferCpu, threads: 1));
+        var e = Assert.Throws<ModelIdeException>(() => DecoderLanguageModel.Load(_dir, DevicePolicyKind.PreferCpu, threads: 1));
         Assert.Equal(ModelIdeErrorKind.InvalidInput, e.Kind);
         return e;
     }

@@ -25,7 +25,7 @@ public sealed class CudaFallbackTests(DecoderFixtures fixtures, TinyModel tiny)
     [MemberData(nameof(Cases))]
     public void A_failing_Run_continues_on_CPU_with_the_reference_ids_and_an_unbroken_stream(string name, int failingRun)
     {
-        using var model = DecoderLanguageModel.Load(name == "tiny-stdlib-coder" ? tiny.Directory : fixtures.Folder(name), DevicePolicy.PreferCpu, threads: 1);
+        using var model = DecoderLanguageModel.Load(name == "tiny-stdlib-coder" ? tiny.Directory : fixtures.Folder(name), DevicePolicyKind.PreferCpu, threads: 1);
         model.StandInForCudaForTests();
         string? failure = null;
         model.BeforeRunForTests = n =>
@@ -59,7 +59,7 @@ public sealed class CudaFallbackTests(DecoderFixtures fixtures, TinyModel tiny)
     [Fact]
     public void A_failing_Run_on_a_CPU_session_is_reported_not_retried()
     {
-        using var model = DecoderLanguageModel.Load(tiny.Directory, DevicePolicy.PreferCpu, threads: 1);
+        using var model = DecoderLanguageModel.Load(tiny.Directory, DevicePolicyKind.PreferCpu, threads: 1);
         var reason = model.Reason;
         var runs = 0;
         model.BeforeRunForTests = n =>

@@ -34,7 +34,7 @@ public sealed class DecoderLanguageModelTests(TinyModel tiny)
 
         Assert.Equal(expected, result.TokenIds);
         Assert.Equal(c.GetProperty("greedy_text_onnxruntime").GetString(), result.Text);
-        Assert.Equal(StopReason.MaxTokens, result.StopReason);
+        Assert.Equal(StopReasonKind.MaxTokens, result.StopReason);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class DecoderLanguageModelTests(TinyModel tiny)
                 cts.Cancel();
             }
         }, cts.Token);
-        Assert.Equal(StopReason.Cancelled, result.StopReason);
+        Assert.Equal(StopReasonKind.Cancelled, result.StopReason);
         Assert.Equal(5, result.TokenIds.Count);
     }
 
@@ -95,7 +95,7 @@ public sealed class DecoderLanguageModelTests(TinyModel tiny)
         var expectedText = reference[..reference.IndexOf(stop, StringComparison.Ordinal)];
         var chunks = new List<string>();
         var result = tiny.Model.Generate(c.GetProperty("prompt").GetString()!, new GenerationOptions { MaxNewTokens = 48, StopStrings = [stop] }, t => chunks.Add(t.Text));
-        Assert.Equal(StopReason.Stop, result.StopReason);
+        Assert.Equal(StopReasonKind.Stop, result.StopReason);
         Assert.Equal(expectedText, result.Text);
         Assert.Equal(result.Text, string.Concat(chunks));
     }
@@ -108,7 +108,7 @@ public sealed class DecoderLanguageModelTests(TinyModel tiny)
         const string Stop = "random number";
         var chunks = new List<string>();
         var result = tiny.Model.Generate(c.GetProperty("prompt").GetString()!, new GenerationOptions { MaxNewTokens = 48, StopStrings = ["never appears", Stop] }, t => chunks.Add(t.Text));
-        Assert.Equal(StopReason.Stop, result.StopReason);
+        Assert.Equal(StopReasonKind.Stop, result.StopReason);
         Assert.Equal(reference[..reference.IndexOf(Stop, StringComparison.Ordinal)], result.Text);
         Assert.Equal(result.Text, string.Concat(chunks));
         Assert.DoesNotContain(chunks, ch => ch.Contains("random", StringComparison.Ordinal));

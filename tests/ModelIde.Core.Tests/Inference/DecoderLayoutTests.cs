@@ -25,7 +25,7 @@ public sealed class DecoderLayoutTests(DecoderFixtures fixtures, TinyModel tiny,
     [MemberData(nameof(Fixtures))]
     public void Each_layout_runs_from_the_repository_root_with_the_expected_greedy_ids(string name)
     {
-        using var model = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicy.PreferCpu, threads: 1);
+        using var model = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicyKind.PreferCpu, threads: 1);
         output.WriteLine($"{name}: {model.File} ({model.Folder.Reason})");
         var actual = RunReferencePrompts(model, tiny.Reference);
         int[][] expected;

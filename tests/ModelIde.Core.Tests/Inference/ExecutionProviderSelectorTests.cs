@@ -7,19 +7,19 @@ public sealed class ExecutionProviderSelectorTests
     [Fact]
     public void Report_lists_the_cpu_provider_and_says_where_it_runs()
     {
-        var report = ExecutionProviderSelector.Describe(DevicePolicy.Auto, threads: 2);
+        var report = ExecutionProviderSelector.Describe(DevicePolicyKind.Auto, threads: 2);
         Assert.Contains(report.ExecutionProviders, e => e.Name == "CPUExecutionProvider" && e.DeviceType == "CPU");
         Assert.Contains(report.Hardware, h => h.Type == "CPU");
         Assert.Contains("running on", report.Summary, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("auto", DevicePolicy.Auto)]
-    [InlineData("cpu", DevicePolicy.PreferCpu)]
-    [InlineData("preferGpu", DevicePolicy.PreferGpu)]
-    [InlineData("npu", DevicePolicy.PreferNpu)]
-    [InlineData("maxEfficiency", DevicePolicy.MaxEfficiency)]
-    public void Policies_parse(string text, DevicePolicy expected) => Assert.Equal(expected, ExecutionProviderSelector.ParsePolicy(text));
+    [InlineData("auto", DevicePolicyKind.Auto)]
+    [InlineData("cpu", DevicePolicyKind.PreferCpu)]
+    [InlineData("preferGpu", DevicePolicyKind.PreferGpu)]
+    [InlineData("npu", DevicePolicyKind.PreferNpu)]
+    [InlineData("maxEfficiency", DevicePolicyKind.MaxEfficiency)]
+    public void Policies_parse(string text, DevicePolicyKind expected) => Assert.Equal(expected, ExecutionProviderSelector.ParsePolicy(text));
 
     [Fact]
     public void Unknown_policy_is_invalid_input() =>
@@ -28,7 +28,7 @@ public sealed class ExecutionProviderSelectorTests
     [Fact]
     public void Missing_ep_library_is_invalid_input()
     {
-        var e = Assert.Throws<ModelIdeException>(() => ExecutionProviderSelector.Describe(DevicePolicy.PreferGpu, "/nonexistent/libonnxruntime_providers_cuda.so"));
+        var e = Assert.Throws<ModelIdeException>(() => ExecutionProviderSelector.Describe(DevicePolicyKind.PreferGpu, "/nonexistent/libonnxruntime_providers_cuda.so"));
         Assert.Equal(ModelIdeErrorKind.InvalidInput, e.Kind);
     }
 

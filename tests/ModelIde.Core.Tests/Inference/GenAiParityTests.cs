@@ -24,7 +24,7 @@ public sealed class GenAiParityTests(DecoderFixtures fixtures, TinyModel tiny, X
         var genAiRan = new HashSet<string>();
         foreach (var name in fixtures.Names)
         {
-            using var ours = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicy.PreferCpu, threads: 1);
+            using var ours = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicyKind.PreferCpu, threads: 1);
             var promptIds = ours.Tokenizer.Encode(prompt);
             var ourIds = ours.Generate(promptIds, new GenerationOptions { MaxNewTokens = NewTokens }).TokenIds.ToArray();
             string cell;
@@ -70,7 +70,7 @@ public sealed class GenAiParityTests(DecoderFixtures fixtures, TinyModel tiny, X
                 continue;
             }
 
-            using var ours = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicy.PreferCpu, threads: 1);
+            using var ours = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicyKind.PreferCpu, threads: 1);
             var ids = tiny.Reference.RootElement.GetProperty("generation").EnumerateArray()
                 .Select(c => RunGenAi(ours, ours.Tokenizer.Encode(c.GetProperty("prompt").GetString()!))).ToArray();
             recorded[key] = JsonSerializer.SerializeToNode(new

@@ -9,7 +9,7 @@ public sealed class TinyModel : IDisposable
     public TinyModel()
     {
         Directory = Locate();
-        Model = DecoderLanguageModel.Load(Directory, DevicePolicy.PreferCpu, threads: 2);
+        Model = DecoderLanguageModel.Load(Directory, DevicePolicyKind.PreferCpu, threads: 2);
         Reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "reference.json")));
     }
 

@@ -7,7 +7,7 @@ public sealed record CudaDecision(bool UseCuda, string Sentence, NvidiaGpu? Gpu)
 
 /// <summary>Everything the decision is made from; each part is measured elsewhere, so the decision is a pure function.</summary>
 public sealed record CudaFacts(
-    DevicePolicy Policy,
+    DevicePolicyKind Policy,
     NvidiaDriverReport Driver,
     GpuRuntimePackSpec? Pack,
     OnnxRuntimeBuild Runtime,
@@ -15,7 +15,7 @@ public sealed record CudaFacts(
     GpuMemoryEstimate? Model);
 
 /// <summary>
-/// Decides CUDA vs CPU for <see cref="DevicePolicy.Auto"/> and <see cref="DevicePolicy.PreferGpu"/>: CUDA only when an
+/// Decides CUDA vs CPU for <see cref="DevicePolicyKind.Auto"/> and <see cref="DevicePolicyKind.PreferGpu"/>: CUDA only when an
 /// NVIDIA GPU, a driver new enough for CUDA 13, the GPU runtime pack and every CUDA library are there and the model
 /// fits in the GPU's free memory. Each "no" names the first missing piece and the fix.
 /// </summary>
@@ -34,9 +34,9 @@ public static class CudaReadiness
     public static CudaDecision Decide(CudaFacts f)
     {
         var gpu = f.Driver.Gpus.FirstOrDefault();
-        if (f.Policy is not (DevicePolicy.Auto or DevicePolicy.PreferGpu))
+        if (f.Policy is not (DevicePolicyKind.Auto or DevicePolicyKind.PreferGpu))
         {
-            return Cpu(gpu, f.Policy == DevicePolicy.PreferCpu ? "CPU requested" : null);
+            return Cpu(gpu, f.Policy == DevicePolicyKind.PreferCpu ? "CPU requested" : null);
         }
 
         if (gpu is null)

@@ -18,7 +18,7 @@ public sealed class CudaReadinessTests
             all.Where(l => missing.Contains(l.FileName)).ToArray(), []);
     }
 
-    private static CudaFacts Facts(DevicePolicy policy = DevicePolicy.Auto, NvidiaDriverReport? driver = null, OnnxRuntimeBuild? runtime = null,
+    private static CudaFacts Facts(DevicePolicyKind policy = DevicePolicyKind.Auto, NvidiaDriverReport? driver = null, OnnxRuntimeBuild? runtime = null,
         CudaLibraryScan? libraries = null, GpuMemoryEstimate? model = null) =>
         new(policy, driver ?? Driver, GpuRuntimePackSpec.LinuxX64, runtime ?? Pack, libraries ?? Libraries(), model);
 
@@ -105,8 +105,8 @@ public sealed class CudaReadinessTests
     {
         Assert.Equal("No NVIDIA GPU found (NVML (libnvidia-ml.so.1) not found); running on CPU",
             CudaReadiness.Decide(Facts(driver: NvidiaDriverReport.None("NVML (libnvidia-ml.so.1) not found"))).Sentence);
-        Assert.Equal("CPU requested; running on CPU", CudaReadiness.Decide(Facts(DevicePolicy.PreferCpu)).Sentence);
-        Assert.False(CudaReadiness.Decide(Facts(DevicePolicy.PreferNpu)).UseCuda);
+        Assert.Equal("CPU requested; running on CPU", CudaReadiness.Decide(Facts(DevicePolicyKind.PreferCpu)).Sentence);
+        Assert.False(CudaReadiness.Decide(Facts(DevicePolicyKind.PreferNpu)).UseCuda);
     }
 
     [Fact]
