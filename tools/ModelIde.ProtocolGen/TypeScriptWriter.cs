@@ -162,8 +162,22 @@ public static class TypeScriptWriter
             w.Append(CultureInfo.InvariantCulture, $"  {ProtocolModel.TypeName(type)}: [{string.Join(", ", ProtocolModel.EnumValues(type).Select(v => $"'{v}'"))}],\n");
         }
 
+        // TypeScript says `number` for C#'s int and double alike; a form that parses numbers needs to know which.
+        w.Append("};\n\n/** Every record's whole-number members (C# integers), where it has any. */\nexport const protocolIntegers: Record<string, readonly string[]> = {\n");
+        foreach (var (type, _) in model.Types.Where(t => !t.Type.IsEnum))
+        {
+            var integers = model.AllFieldsOf(type).Where(f => IsInteger(f.Type)).Select(f => $"'{f.Name}'").ToArray();
+            if (integers.Length > 0)
+            {
+                w.Append(CultureInfo.InvariantCulture, $"  {ProtocolModel.TypeName(type)}: [{string.Join(", ", integers)}],\n");
+            }
+        }
+
         w.Append("};\n");
     }
+
+    private static bool IsInteger(Type type) =>
+        (Nullable.GetUnderlyingType(type) ?? type) is var t && (t == typeof(int) || t == typeof(long) || t == typeof(short) || t == typeof(byte) || t == typeof(uint) || t == typeof(ulong) || t == typeof(ushort) || t == typeof(sbyte));
 
     private static void Comment(StringBuilder w, string indent, string? text)
     {

@@ -1,7 +1,7 @@
 // Turns the fine-tune form's string fields into a JobSpec. Only what cannot be sent is checked here (text in a number
 // field, a fraction where a whole number goes, GPUs that are not GPU numbers, a tuner that is not one): every rule
 // about a job is jobs/preview's, whose errors the form shows beside their fields. No `vscode` import.
-import { JobSpec, JobSpecError, JobTunerKind, protocolEnums, RpcServerCodes, TrustHostParams } from '../sidecar/protocol.generated';
+import { JobSpec, JobSpecError, JobTunerKind, protocolEnums, protocolIntegers, protocolShapes, RpcServerCodes, TrustHostParams } from '../sidecar/protocol.generated';
 import { errorData } from '../sidecar/rpcErrors';
 
 export type JobFormValues = Record<string, string | undefined>;
@@ -11,22 +11,11 @@ export interface JobFormResult {
   errors: JobSpecError[];
 }
 
-/** The spec's number members: whole numbers or not (the types say `number`; the C# side has int and double). */
-const numberFields: { field: keyof JobSpec; integer: boolean }[] = [
-  { field: 'numTrainEpochs', integer: false },
-  { field: 'maxSteps', integer: true },
-  { field: 'learningRate', integer: false },
-  { field: 'loraRank', integer: true },
-  { field: 'loraAlpha', integer: true },
-  { field: 'batchSize', integer: true },
-  { field: 'maxLength', integer: true },
-  { field: 'gpusPerNode', integer: true },
-  { field: 'nodes', integer: true },
-  { field: 'timeLimitMinutes', integer: true },
-  { field: 'cpusPerTask', integer: true },
-  { field: 'saveSteps', integer: true },
-  { field: 'saveTotalLimit', integer: true },
-];
+/** The spec's number members, whole or not, from the generated contract (the types say `number` for both). */
+const wholeNumbers = new Set(protocolIntegers.JobSpec);
+const numberFields = Object.entries(protocolShapes.JobSpec)
+  .filter(([, type]) => type === 'number' || type === 'number?')
+  .map(([field]) => ({ field: field as keyof JobSpec, integer: wholeNumbers.has(field) }));
 
 /** Quotes a word for a POSIX shell when it needs it (the sidecar splits these fields with shell quoting). */
 export function shellQuote(word: string): string {
