@@ -170,31 +170,32 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
                 var n = Math.Min(expected.Length, c!.Ids.Count);
                 matchesReference &= c.Ids.Take(n).SequenceEqual(expected.Take(n));
             }
-        }
 
-        // The long prompt rotates too: whoever runs right after another loop shares the cores with that loop's
-        // intra-op threads still spinning.
-        for (var turn = 0; turn < 3; turn++)
-        {
-            switch ((turn + r) % 3)
+            // The long prompt rotates too: whoever runs right after another loop shares the cores with that loop's
+            // intra-op threads still spinning. It runs after every prompt, not once per run, so that its median has as
+            // many samples as decode's (runs × 4): one sample in a quiet round can be off by more than 10 %.
+            for (var turn = 0; turn < 3; turn++)
             {
-                case 0:
-                    csLong.Add(longPrompt.Length / RunCsharp(model, longPrompt, prefillOnly).TtftMs * 1000);
-                    break;
-                case 1:
-                    if (node is not null)
-                    {
-                        jsLong.Add(longPrompt.Length / node.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
-                    }
+                switch ((turn + r + i) % 3)
+                {
+                    case 0:
+                        csLong.Add(longPrompt.Length / RunCsharp(model, longPrompt, prefillOnly).TtftMs * 1000);
+                        break;
+                    case 1:
+                        if (node is not null)
+                        {
+                            jsLong.Add(longPrompt.Length / node.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
+                        }
 
-                    break;
-                default:
-                    if (genai is not null)
-                    {
-                        gsLong.Add(longPrompt.Length / genai.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
-                    }
+                        break;
+                    default:
+                        if (genai is not null)
+                        {
+                            gsLong.Add(longPrompt.Length / genai.Generate(longPrompt, 1, stopIds).TtftMs * 1000);
+                        }
 
-                    break;
+                        break;
+                }
             }
         }
     }
@@ -237,6 +238,7 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
     if (genai is not null)
     {
         (section["genai"], section["ratiosGenAi"]) = PeerWithRatios(csharp, Summary(gs, gsLong), genai.Runtime, genai.LoadMs);
+        section["pairedRatiosGenAi"] = Paired(cs, gs, csLong, gsLong);
         section["greedyIdsIdenticalToGenAi"] = identicalGenAi;
         Console.WriteLine($"greedy ids, ModelIde vs GenAI: {(identicalGenAi ? "identical" : "DIFFERENT")} on {prompts.Length} prompts x {runs} runs");
     }
@@ -244,6 +246,7 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
     if (node is not null)
     {
         (section["node"], section["ratios"]) = PeerWithRatios(csharp, Summary(js, jsLong), node.Runtime, node.LoadMs);
+        section["pairedRatios"] = Paired(cs, js, csLong, jsLong);
         section["greedyIdsIdenticalToNode"] = identical;
         Console.WriteLine($"greedy ids, ModelIde vs node loop: {(identical ? "identical" : "DIFFERENT")} on {prompts.Length} prompts x {runs} runs");
     }
@@ -324,6 +327,7 @@ static void PrintTable(JsonObject all)
             Row("", "node", n);
             var r = s["ratios"]!;
             Console.WriteLine($"{"",-20} {"ratio",-9} {R(r["decode"]),14} {"",13} {R(r["prefill"]),14} {R(r["prefillLongPrompt"]),18} {R(r["timeToFirstToken"]),9}");
+            PairedRow(s["pairedRatios"]);
         }
 
         if (s["genai"] is JsonObject ga)
@@ -331,6 +335,7 @@ static void PrintTable(JsonObject all)
             Row("", "GenAI", ga);
             var r = s["ratiosGenAi"]!;
             Console.WriteLine($"{"",-20} {"ratio",-9} {R(r["decode"]),14} {"",13} {R(r["prefill"]),14} {R(r["prefillLongPrompt"]),18} {R(r["timeToFirstToken"]),9}");
+            PairedRow(s["pairedRatiosGenAi"]);
         }
 
         if (s["memory"] is JsonObject m)
@@ -341,6 +346,15 @@ static void PrintTable(JsonObject all)
     }
 
     static string R(JsonNode? v) => v is null ? "" : $"{(double)v:F2}x";
+
+    static void PairedRow(JsonNode? p)
+    {
+        if (p is not null)
+        {
+            Console.WriteLine($"{"",-20} {"paired",-9} {R(p["decode"]),14} {$"{(double)p["decodeMin"]!:F2}-{(double)p["decodeMax"]!:F2}",13} {"",14} " +
+                $"{$"{R(p["prefillLongPrompt"])} ({(double)p["prefillLongPromptMin"]!:F2}-{(double)p["prefillLongPromptMax"]!:F2})",18}");
+        }
+    }
 
     static void Row(string model, string loop, JsonObject o)
     {
@@ -363,6 +377,24 @@ static (JsonObject Peer, JsonObject Ratios) PeerWithRatios(JsonObject csharp, Js
         ["prefillLongPrompt"] = Ratio(csharp, peer, "prefillLongPromptTokensPerSecond"),
         ["timeToFirstToken"] = Ratio(csharp, peer, "timeToFirstTokenMs"),
     });
+}
+
+// The median of ModelIde's ratio to the peer within each round (the same prompt, back to back), with its range: load that
+// drifts over the run moves both sides of a pair alike, where it moves one median more than the other.
+static JsonObject Paired(List<Sample> ours, List<Sample> peer, List<double> oursLong, List<double> peerLong)
+{
+    var decode = ours.Zip(peer, (a, b) => a.DecodeTokensPerSecond / b.DecodeTokensPerSecond).ToArray();
+    var prefill = oursLong.Zip(peerLong, (a, b) => a / b).ToArray();
+    return new JsonObject
+    {
+        ["decode"] = Median(decode),
+        ["decodeMin"] = decode.Min(),
+        ["decodeMax"] = decode.Max(),
+        ["prefillLongPrompt"] = Median(prefill),
+        ["prefillLongPromptMin"] = prefill.Min(),
+        ["prefillLongPromptMax"] = prefill.Max(),
+        ["pairs"] = decode.Length,
+    };
 }
 
 static double? Ratio(JsonObject a, JsonObject b, string key) => (double)b[key]! == 0 ? null : (double)a[key]! / (double)b[key]!;
