@@ -137,6 +137,7 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
             Sample? c = null, j = null, q = null;
             for (var turn = 0; turn < 3; turn++)
             {
+                Settle();
                 switch ((turn + r + i) % 3)
                 {
                     case 0:
@@ -171,11 +172,11 @@ JsonObject BenchModel(string key, string dir, int newTokens, bool hasReference)
                 matchesReference &= c.Ids.Take(n).SequenceEqual(expected.Take(n));
             }
 
-            // The long prompt rotates too: whoever runs right after another loop shares the cores with that loop's
-            // intra-op threads still spinning. It runs after every prompt, not once per run, so that its median has as
-            // many samples as decode's (runs × 4): one sample in a quiet round can be off by more than 10 %.
+            // The long prompt rotates too. It runs after every prompt, not once per run, so that its median has as many
+            // samples as decode's (runs × 4): one sample in a quiet round can be off by more than 10 %.
             for (var turn = 0; turn < 3; turn++)
             {
+                Settle();
                 switch ((turn + r + i) % 3)
                 {
                     case 0:
@@ -277,6 +278,11 @@ JsonObject Summary(List<Sample> samples, List<double> longPrefill) => new()
     ["runShare"] = samples.All(x => double.IsNaN(x.RunShare)) ? null : Median(samples.Select(x => x.RunShare)),
     ["generatedTokens"] = samples.Sum(x => x.Ids.Count),
 };
+
+// After its last Run an ONNX Runtime intra-op thread keeps spinning for work (2^20 spins: here the process burns a core
+// for 35-45 ms after each generation, ModelIde's and GenAI's alike), and a loop started right then would share a core
+// with it. The sidecar runs one model at a time, so every loop starts once the previous loop's threads are idle.
+static void Settle() => Thread.Sleep(100);
 
 Sample RunCsharp(DecoderLanguageModel model, int[] prompt, GenerationOptions options)
 {
