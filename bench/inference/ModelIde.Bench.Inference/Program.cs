@@ -280,7 +280,7 @@ JsonObject Summary(List<Sample> samples, List<double> longPrefill) => new()
 };
 
 // After its last Run an ONNX Runtime intra-op thread keeps spinning for work (2^20 spins: here the process burns a core
-// for 35-45 ms after each generation, ModelIde's and GenAI's alike), and a loop started right then would share a core
+// for 30-50 ms after each generation, ModelIde's and GenAI's alike), and a loop started right then would share a core
 // with it. The sidecar runs one model at a time, so every loop starts once the previous loop's threads are idle.
 static void Settle() => Thread.Sleep(100);
 
