@@ -4,7 +4,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 need=()
-for pkg in git curl ca-certificates util-linux; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+# clang links the native (AOT) build of the CLI that ./modelide runs (it falls back to the .NET build without it).
+for pkg in git curl ca-certificates util-linux clang zlib1g-dev; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace ModelIde.Cli;
 
@@ -7,8 +9,10 @@ namespace ModelIde.Cli;
 /// One command of <c>modelide</c> (<c>login</c>, <c>models</c>, <c>models list</c>, ...). Its options, arguments,
 /// option groups and subcommands are its instance fields: declaring a field adds it to the command (arguments in
 /// declaration order), so a new option is one line, plus the line of the handler that reads it.
-/// Every top-level implementation in this assembly is found by <see cref="CliCommandCatalog"/>.
+/// Every top-level command is listed in <see cref="CliCommandCatalog"/> (a test checks that none is missing).
 /// </summary>
+// The fields are read by reflection (DeclaredFieldValues): keep them in trimmed and native (AOT) builds.
+[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.NonPublicFields)]
 public abstract class CliCommand(string name, string description)
 {
     public string Name { get; } = name;
@@ -70,11 +74,14 @@ public abstract class CliCommand(string name, string description)
 
     private IEnumerable<CliCommand> Subcommands() => DeclaredFieldValues().OfType<CliCommand>();
 
-    // Metadata tokens follow declaration order, which is the order of positional arguments.
-    private IEnumerable<object?> DeclaredFieldValues() => GetType()
-        .GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
-        .OrderBy(f => f.MetadataToken)
-        .Select(f => f.GetValue(this));
+    // Declaration order is the order of positional arguments. Metadata tokens follow it; the native (AOT) build has no
+    // tokens, and its reflection lists fields in declaration order (LauncherParityTests compare the help of both builds).
+    private IEnumerable<object?> DeclaredFieldValues()
+    {
+        var fields = GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly);
+        var ordered = RuntimeFeature.IsDynamicCodeSupported ? fields.OrderBy(f => f.MetadataToken) : fields.AsEnumerable();
+        return ordered.Select(f => f.GetValue(this));
+    }
 }
 
 /// <summary>Options that travel together (<c>--endpoint</c> and <c>--token</c>, the job state options); a field of this type adds them all.</summary>
@@ -85,12 +92,15 @@ public abstract class CliOptionGroup
 
 public static class CliCommandCatalog
 {
-    /// <summary>New instances of every top-level command, by name (options hold no state between runs, but belong to one tree).</summary>
-    public static IReadOnlyList<CliCommand> Create() => typeof(CliCommand).Assembly.GetTypes()
-        .Where(t => t is { IsClass: true, IsAbstract: false, IsNested: false } && t.IsSubclassOf(typeof(CliCommand)))
-        .Select(t => (CliCommand)Activator.CreateInstance(t)!)
-        .OrderBy(c => c.Name, StringComparer.Ordinal)
-        .ToArray();
+    /// <summary>New instances of every top-level command, by name (options hold no state between runs, but belong to one tree).
+    /// A list, not a scan of the assembly: the native (AOT) build keeps only the types the code names.</summary>
+    public static IReadOnlyList<CliCommand> Create() =>
+    [
+        new Commands.CloneCommand(), new Commands.CompletionCommand(), new Commands.DevicesCommand(), new Commands.DownloadCommand(),
+        new Commands.FinetuneCommand(), new Commands.GpuCommand(), new Commands.HubCommand(), new Commands.InferCommand(),
+        new Commands.JobsCommand(), new Commands.LoginCommand(), new Commands.LogoutCommand(), new Commands.ModelsCommand(),
+        new Commands.ServeCommand(), new Commands.WhoamiCommand(),
+    ];
 }
 
 /// <summary>Exit codes shared by all commands (README, "The modelide CLI").</summary>

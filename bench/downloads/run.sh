@@ -89,7 +89,7 @@ sidecar_download() {
   local answer; read -r answer <&"${SIDECAR[0]}"
   SIDECAR_FIGURES=$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); print(a["seconds"], a["peakRssKb"], a["cpuSeconds"]) if "error" not in a else sys.exit("sidecar download failed: " + a["error"])' "$answer")
 }
-counts_requests() { [[ $1 == *.modelide || $1 == *.single || $1 == *.sidecar ]]; }
+counts_requests() { [[ $1 == *.modelide || $1 == *.dotnet || $1 == *.single || $1 == *.sidecar ]]; }
 run_round() { # name=cmd pairs are in CASES (for *.sidecar: the model id); args: names...
   for name in "$@"; do
     rm -rf "$OUT"; mkdir -p "$OUT"; sync
@@ -122,7 +122,11 @@ summarise() { # names...
   done
 }
 
-MI="dotnet '$ROOT/.build/cli/modelide.dll'"
+# `modelide` is what ./modelide runs: the native CLI where the launcher could build it (it did above); the .NET build
+# (.build/cli/modelide.dll, JIT) is measured beside it on the folder, whose time is mostly start-up.
+MI_DOTNET="dotnet '$ROOT/.build/cli/modelide.dll'"
+if [ -x "$ROOT/.build/cli-native/modelide" ] && [ "${MODELIDE_CLI_NATIVE:-1}" != 0 ]; then MI="'$ROOT/.build/cli-native/modelide'"; MI_BUILD=native; else MI="$MI_DOTNET"; MI_BUILD=dotnet; fi
+echo "modelide: the $MI_BUILD build"
 # Where the files land: tmpfs when it has room (this VM's disk writeback varies by seconds between runs and would be
 # what is measured), else the work folder. MODELIDE_BENCH_OUT overrides.
 if [ -z "${MODELIDE_BENCH_OUT:-}" ] && [ -d /dev/shm ] && [ "$(df -B1 --output=avail /dev/shm | tail -1)" -gt $((BIG_MB * 1024 * 1024 * 3)) ]; then
@@ -176,13 +180,14 @@ LIST="$WORK/many-urls.txt"; : > "$LIST"
 for f in "$MODELS"/bench-many/shards/*; do n=$(basename "$f"); echo "$(blob_url bench-many "shards/$n")" >> "$LIST"; echo "  out=shards/$n" >> "$LIST"; done
 CASES[many.modelide]="$MI download modelide/bench-many --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
 CASES[many.sidecar]="modelide/bench-many"
+CASES[many.dotnet]="$MI_DOTNET download modelide/bench-many --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
 CASES[many.curl]="grep -v '^ ' '$LIST' | while read -r u; do curl -s -o /dev/null \"\$u\"; done"
 CASES[many.aria2]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST'"
 if want many; then
   warm_up many modelide/bench-many
   LOAD[many]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.sidecar many.curl many.aria2; done
-  summarise many.modelide many.sidecar many.curl many.aria2
+  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.dotnet many.sidecar many.curl many.aria2; done
+  summarise many.modelide many.dotnet many.sidecar many.curl many.aria2
   LOAD[many]+=" $(load_now)"
   # The same folder with LATENCY_MS added to every request, as a real network's round trip: ModelIde asks the hub for
   # the listing and each file's redirect, then the blob host; aria2c is handed the blob URLs (one request per file).
@@ -221,7 +226,7 @@ if want kill; then
 LOAD[kill]="$(load_now)"
 KILL_DIR="$WORK/kill"; rm -rf "$KILL_DIR"; mkdir -p "$KILL_DIR"
 curl -s -X DELETE "${HUB}_admin/requests" >/dev/null
-dotnet "$ROOT/.build/cli/modelide.dll" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" >/dev/null 2>>"$WORK/tools.log" &
+bash -c "exec $MI download modelide/bench-big --endpoint '$HUB' --token '$TOKEN' --cache-dir '$KILL_DIR'" >/dev/null 2>>"$WORK/tools.log" &
 KILL_PID=$!
 BIG_TARGET=$((BIG_MB * 1024 * 1024))
 KILLED_AT=0
@@ -233,7 +238,7 @@ done
 wait "$KILL_PID" 2>/dev/null || true
 # What the killed run had written (allocated blocks of the sparse .incomplete file) ...
 WRITTEN=$(find "$KILL_DIR" -name '*.modelide-partial' -exec du -B1 {} + 2>/dev/null | awk '{s+=$1} END {print s+0}')
-RESUME_OUT=$(dotnet "$ROOT/.build/cli/modelide.dll" download modelide/bench-big --endpoint "$HUB" --token "$TOKEN" --cache-dir "$KILL_DIR" 2>&1)
+RESUME_OUT=$(bash -c "exec $MI download modelide/bench-big --endpoint '$HUB' --token '$TOKEN' --cache-dir '$KILL_DIR'" 2>&1)
 # ... against what the rerun fetched: the rerun asks for everything its resume state did not count as done, so
 # written + fetched - size = bytes that were on disk but fetched again.
 FETCHED2=$(sed -nE 's/.*fetched ([0-9]+) bytes.*/\1/p' <<< "$RESUME_OUT" | tail -1)
@@ -256,7 +261,7 @@ MANY_BYTES=$(du -sb "$MODELS/bench-many" | cut -f1)
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
 MID_BYTES=$((THROTTLED_MB * 1024 * 1024))
 
-python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" "$SIDECAR_WARMUPS" "${SIDECAR_EXE#$ROOT/}" <<PY
+python3 - "$ROOT/bench/results/downloads.json" "$BIG_BYTES" "$MANY_BYTES" "$MID_BYTES" "$THROTTLE_BPS" "$(nproc)" "$LATENCY_MS" "$SIDECAR_WARMUPS" "${SIDECAR_EXE#$ROOT/}" "$MI_BUILD" <<PY
 import json, sys
 out, big, many, mid, throttle, cores, latency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 r = {k: float(v) for k, v in [$(for k in "${!R[@]}"; do printf '("%s", "%s"),' "$k" "${R[$k]}"; done)]}
@@ -266,7 +271,7 @@ rows = []
 # sidecar: ModelIde through one running, warmed-up sidecar (CPU: the sidecar's own; peak RSS: the sidecar's so far);
 # sidecar_first: that sidecar's first download of the model (the warm-up, one sample).
 for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha')),
-                          ('many', many, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2')),
+                          ('many', many, ('modelide', 'dotnet', 'sidecar', 'sidecar_first', 'curl', 'aria2')),
                           ('manylat', many, ('modelide', 'sidecar', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
     if f'{case}.modelide.t' not in r: continue
     for tool in tools:
@@ -275,7 +280,7 @@ for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 
                      'peakRssMB': r[f'{case}.{tool}.rss'] / 1024, 'cpuSeconds': r[f'{case}.{tool}.cpu'],
                      'cpuSecondsPerGB': r[f'{case}.{tool}.cpu'] / (size / 1e9),
                      **({'blobRequests': int(r[f'{case}.{tool}.requests'])} if f'{case}.{tool}.requests' in r else {})})
-summary = {'load_average_1min_before_after': load, 'cores': cores, 'sidecar_warmups': int(sys.argv[8]), 'sidecar': sys.argv[9]}
+summary = {'load_average_1min_before_after': load, 'cores': cores, 'sidecar_warmups': int(sys.argv[8]), 'sidecar': sys.argv[9], 'cli_build': sys.argv[10]}
 if 'big.modelide.t' in r:
     best_big = max(mbps('big.curl', big), mbps('big.aria2', big))
     summary.update({
@@ -291,6 +296,7 @@ if 'many.modelide.t' in r:
       'many_vs_curl': mbps('many.modelide', many) / mbps('many.curl', many), 'many_target': '>= 1.5',
       'many_vs_aria2': mbps('many.modelide', many) / mbps('many.aria2', many), 'many_aria2_target': '>= 1.0',
       'many_warm_vs_aria2': mbps('many.sidecar', many) / mbps('many.aria2', many), 'many_warm_aria2_target': '>= 1.0',
+      **({'many_dotnet_build_vs_aria2': mbps('many.dotnet', many) / mbps('many.aria2', many), 'many_dotnet_build_cpu_vs_aria2': r['many.dotnet.cpu'] / r['many.aria2.cpu']} if 'many.dotnet.t' in r else {}),
       'many_warm_cpu_vs_aria2': r['many.sidecar.cpu'] / r['many.aria2.cpu'],
       'many_first_in_sidecar_vs_aria2': mbps('many.sidecar_first', many) / mbps('many.aria2', many),
     })

@@ -15,20 +15,24 @@ public sealed record CliResult(int Code, string Out, string Err);
 /// <summary>Starts modelide as a child process, as a user or a script runs it.</summary>
 public static class CliProcess
 {
-    /// <summary>The launcher users run: it builds .build/cli/modelide.dll when sources changed, then runs it.</summary>
+    /// <summary>The launcher users run: it builds the CLI when sources changed (natively where it can), then runs it.</summary>
     public static string Launcher => Path.Combine(RepoPaths.Root(), "modelide");
 
     /// <summary>A start info for <paramref name="args"/>; in <paramref name="env"/> a null value removes the variable.</summary>
     public static ProcessStartInfo StartInfo(CliHost host, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null)
     {
-        var psi = new ProcessStartInfo(host == CliHost.Dll ? "dotnet" : Launcher)
+        args = args.ToArray();
+        // MODELIDE_TEST_CLI_EXE runs the Dll-host tests on the native (AOT) build the launcher makes, except `hub` and
+        // `serve`, which the launcher runs on the .NET build too (scripts/test.d/10-dotnet.sh runs the suite both ways).
+        var native = Environment.GetEnvironmentVariable("MODELIDE_TEST_CLI_EXE") is { Length: > 0 } exe && args.FirstOrDefault() is not ("hub" or "serve") ? exe : null;
+        var psi = new ProcessStartInfo(host == CliHost.Launcher ? Launcher : native ?? "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (host == CliHost.Dll)
+        if (host == CliHost.Dll && native is null)
         {
             // MODELIDE_TEST_CLI_DLL runs the tests against another build (to see a test fail on the code before a fix).
             psi.ArgumentList.Add(Environment.GetEnvironmentVariable("MODELIDE_TEST_CLI_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "modelide.dll"));

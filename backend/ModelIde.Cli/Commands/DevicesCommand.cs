@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using ModelIde.Core.Inference;
 
 namespace ModelIde.Cli.Commands;
@@ -20,14 +20,14 @@ public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware 
         var report = ExecutionProviderSelector.Describe(policy, parse.GetValue(_epLibrary), cudaPath: parse.GetValue(_cudaPath));
         if (parse.GetValue(_json))
         {
-            console.Out.WriteLine(JsonSerializer.Serialize(new
+            console.Out.WriteLine(new JsonObject
             {
-                hardware = report.Hardware.Select(h => new { type = h.Type, vendor = h.Vendor, vendorId = h.VendorId, deviceId = h.DeviceId }),
-                executionProviders = report.ExecutionProviders.Select(e => new { name = e.Name, vendor = e.Vendor, deviceType = e.DeviceType }),
-                notes = report.Notes,
-                summary = report.Summary,
-                gpu = GpuJson(report.Gpu),
-            }));
+                ["hardware"] = CliJson.Array(report.Hardware, h => new JsonObject { ["type"] = h.Type, ["vendor"] = h.Vendor, ["vendorId"] = h.VendorId, ["deviceId"] = h.DeviceId }),
+                ["executionProviders"] = CliJson.Array(report.ExecutionProviders, e => new JsonObject { ["name"] = e.Name, ["vendor"] = e.Vendor, ["deviceType"] = e.DeviceType }),
+                ["notes"] = CliJson.Array(report.Notes, n => JsonValue.Create(n)),
+                ["summary"] = report.Summary,
+                ["gpu"] = GpuJson(report.Gpu),
+            }.ToJsonString());
             return Task.FromResult(ExitCodes.Success);
         }
 
@@ -53,18 +53,18 @@ public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware 
     }
 
     /// <summary>What a script needs to decide about the GPU: the GPUs, the driver, the runtime loaded, the CUDA libraries found and missing, the decision.</summary>
-    private static object? GpuJson(GpuReport? gpu) => gpu is null ? null : new
+    internal static JsonObject? GpuJson(GpuReport? gpu) => gpu is null ? null : new JsonObject
     {
-        gpus = gpu.Driver.Gpus.Select(g => new { name = g.Name, totalMemoryBytes = g.TotalMemoryBytes, freeMemoryBytes = g.FreeMemoryBytes, computeCapability = g.ComputeCapability }),
-        driver = gpu.Driver.DriverVersion,
-        cudaDriver = gpu.Driver.CudaDriverVersionText,
-        probe = gpu.Driver.Source,
-        onnxRuntime = gpu.OnnxRuntimeVersion,
-        gpuRuntime = gpu.Runtime.IsGpuPack,
-        gpuRuntimeFolder = gpu.Runtime.PackFolder,
-        cudaLibraries = gpu.Libraries?.Found.Select(f => new { file = f.FileName, path = f.Path, source = f.Source }),
-        missingLibraries = gpu.Libraries?.Missing.Where(m => m.Required).Select(m => m.FileName),
-        useCuda = gpu.Decision.UseCuda,
-        reason = gpu.Decision.Sentence,
+        ["gpus"] = CliJson.Array(gpu.Driver.Gpus, CliJson.Gpu),
+        ["driver"] = gpu.Driver.DriverVersion,
+        ["cudaDriver"] = gpu.Driver.CudaDriverVersionText,
+        ["probe"] = gpu.Driver.Source,
+        ["onnxRuntime"] = gpu.OnnxRuntimeVersion,
+        ["gpuRuntime"] = gpu.Runtime.IsGpuPack,
+        ["gpuRuntimeFolder"] = gpu.Runtime.PackFolder,
+        ["cudaLibraries"] = CliJson.Array(gpu.Libraries?.Found, f => new JsonObject { ["file"] = f.FileName, ["path"] = f.Path, ["source"] = f.Source }),
+        ["missingLibraries"] = CliJson.Array(gpu.Libraries?.Missing.Where(m => m.Required), m => JsonValue.Create(m.FileName)),
+        ["useCuda"] = gpu.Decision.UseCuda,
+        ["reason"] = gpu.Decision.Sentence,
     };
 }

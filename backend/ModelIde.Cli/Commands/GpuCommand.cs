@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using ModelIde.Core;
 using ModelIde.Core.Inference;
 using ModelIde.Core.Inference.Gpu;
@@ -36,18 +36,18 @@ public sealed class GpuCommand() : CliCommand("gpu", "Install (enable), check (s
             var report = ExecutionProviderSelector.Describe(DevicePolicyKind.Auto, cudaPath: parse.GetValue(_cudaPath));
             if (parse.GetValue(_json))
             {
-                console.Out.WriteLine(JsonSerializer.Serialize(new
+                console.Out.WriteLine(new JsonObject
                 {
-                    installed = status.Installed,
-                    folder = status.Folder,
-                    package = $"{status.PackageId} {status.Version}",
-                    bytes = status.Bytes,
-                    problem = status.Problem,
-                    gpus = report.Gpu?.Driver.Gpus.Select(g => new { name = g.Name, totalMemoryBytes = g.TotalMemoryBytes, freeMemoryBytes = g.FreeMemoryBytes, computeCapability = g.ComputeCapability }),
-                    driver = report.Gpu?.Driver.DriverVersion,
-                    missingLibraries = report.Gpu?.Libraries?.Missing.Where(m => m.Required).Select(m => m.FileName),
-                    summary = report.Summary,
-                }));
+                    ["installed"] = status.Installed,
+                    ["folder"] = status.Folder,
+                    ["package"] = $"{status.PackageId} {status.Version}",
+                    ["bytes"] = status.Bytes,
+                    ["problem"] = status.Problem,
+                    ["gpus"] = CliJson.Array(report.Gpu?.Driver.Gpus, CliJson.Gpu),
+                    ["driver"] = report.Gpu?.Driver.DriverVersion,
+                    ["missingLibraries"] = CliJson.Array(report.Gpu?.Libraries?.Missing.Where(m => m.Required), m => JsonValue.Create(m.FileName)),
+                    ["summary"] = report.Summary,
+                }.ToJsonString());
                 return Task.FromResult(ExitCodes.Success);
             }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ModelIde.Core.Inference;
 using ModelIde.Protocol;
 
@@ -70,16 +71,16 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
         var result = await Task.Run(() => model.Generate(prompt, options, stream, cancellationToken, renderedChat: chat), CancellationToken.None).ConfigureAwait(false);
         if (json)
         {
-            console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            console.Out.WriteLine(new JsonObject
             {
                 ["device"] = model.Device,
                 ["reason"] = model.Reason,
                 ["file"] = model.File,
                 ["file_reason"] = model.Folder.Reason,
-                ["token_ids"] = result.TokenIds,
+                ["token_ids"] = new JsonArray(result.TokenIds.Select(id => (JsonNode)id).ToArray()),
                 ["text"] = result.Text,
                 ["tokens_per_second"] = Math.Round(result.TokensPerSecond, 2),
-            }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            }.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         else
         {

@@ -10,7 +10,6 @@ namespace ModelIde.Cli.Commands;
 /// <summary><c>modelide models list|files</c>: browse the hub.</summary>
 public sealed class ModelsCommand() : CliCommand("models", "List/search models on the hub, or list a model's files.")
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private readonly ListCommand _list = new();
     private readonly FilesCommand _files = new();
@@ -51,7 +50,7 @@ public sealed class ModelsCommand() : CliCommand("models", "List/search models o
             var page = await hub.Api.SearchModelsAsync(query, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(_json))
             {
-                console.Out.WriteLine(JsonSerializer.Serialize(page, s_json));
+                console.Out.WriteLine(JsonSerializer.Serialize(page, CliJson.Hub));
                 return ExitCodes.Success;
             }
 
@@ -91,7 +90,7 @@ public sealed class ModelsCommand() : CliCommand("models", "List/search models o
             var files = await hub.Api.ListModelFilesAsync(id, parse.GetValue(_revision), cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(_json))
             {
-                console.Out.WriteLine(JsonSerializer.Serialize(files, s_json));
+                console.Out.WriteLine(JsonSerializer.Serialize(files, CliJson.Hub));
                 return ExitCodes.Success;
             }
 

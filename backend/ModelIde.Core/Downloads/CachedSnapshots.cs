@@ -22,7 +22,7 @@ public sealed class CachedSnapshots(ModelCacheLayout cache)
     /// <summary>ModelIde's switch (the SDKs have <c>local_files_only</c> instead): 1, true, yes or on.</summary>
     public const string OfflineVariable = "MODELSCOPE_OFFLINE";
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, TypeInfoResolver = DownloadsJsonContext.Default };
 
     public static bool IsOfflineRequested(Func<string, string?>? getEnvironment = null) =>
         (getEnvironment ?? Environment.GetEnvironmentVariable)(OfflineVariable)?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
@@ -184,7 +184,7 @@ public sealed class CachedSnapshots(ModelCacheLayout cache)
 
     private static DownloadResult Result(CachedSnapshot found) => new(found.LocalPath, found.Files.Count, found.Bytes, 0, found.Files);
 
-    private sealed record ManifestFile(string Path, long Size, string? Sha256);
+    internal sealed record ManifestFile(string Path, long Size, string? Sha256);
 
-    private sealed record SnapshotManifest(string ModelId, string Revision, string Folder, bool Full, List<List<string>> Includes, List<ManifestFile> Files, DateTimeOffset WrittenAt);
+    internal sealed record SnapshotManifest(string ModelId, string Revision, string Folder, bool Full, List<List<string>> Includes, List<ManifestFile> Files, DateTimeOffset WrittenAt);
 }

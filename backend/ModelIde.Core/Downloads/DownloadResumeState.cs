@@ -18,7 +18,7 @@ public sealed class DownloadResumeState
     /// <summary>The largest state file read back (a few KB in practice).</summary>
     public const int MaxFileBytes = 1 << 20;
 
-    private static readonly JsonSerializerOptions s_json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions s_json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, TypeInfoResolver = DownloadsJsonContext.Default };
     private readonly Lock _gate = new();
     private readonly List<(long Start, long End)> _ranges = [];
 

@@ -17,6 +17,7 @@ public sealed class JobStore(string directory)
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        TypeInfoResolver = JobsJsonContext.Default,
     };
 
     public string Directory { get; } = directory;

@@ -33,6 +33,18 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void The_catalog_lists_every_top_level_command_in_the_assembly()
+    {
+        // The catalog is a hand-kept list (the native build cannot scan the assembly): a command left out of it would
+        // silently not exist.
+        var declared = typeof(CliCommand).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false, IsNested: false } && t.IsSubclassOf(typeof(CliCommand)))
+            .Select(t => t.Name).Order(StringComparer.Ordinal);
+        var listed = CliCommandCatalog.Create().Select(c => c.GetType().Name).Order(StringComparer.Ordinal);
+        Assert.Equal(declared, listed);
+    }
+
+    [Fact]
     public async Task Command_help_is_generated_from_the_options_and_ends_with_the_commands_notes()
     {
         var help = await RunAsync("download", "--help");

@@ -1,7 +1,7 @@
 namespace ModelIde.Cli.Tests.Launcher;
 
 /// <summary>
-/// ./modelide rebuilds .build/cli/modelide.dll when a source is newer than it. The launcher tests share one build,
+/// ./modelide rebuilds .build/cli/modelide.dll (and the native CLI) when a source is newer. The launcher tests share one build,
 /// made here before the first of them (scripts/test.d/10-dotnet.sh makes it before the run), so no test times a build.
 /// </summary>
 public sealed class LauncherBuild

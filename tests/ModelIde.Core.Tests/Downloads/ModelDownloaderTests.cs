@@ -155,11 +155,14 @@ public sealed class ModelDownloaderTests(LocalHubFixture fixture) : IDisposable
         var lookups = log.Where(r => r.Host == "api" && r.Path.EndsWith("/repo", StringComparison.Ordinal)).ToArray();
         Assert.All(lookups, r => Assert.Equal(302, r.Status));
         Assert.Equal(plan.Order(StringComparer.Ordinal), log.Where(r => r.Host == "blob" && r.Status == 200).Select(FileOf).Order(StringComparer.Ordinal));
-        // One request to the hub per file (a HEAD ahead of its turn for all but possibly the first), and one more GET
-        // for the refused file once the blob host said no.
+        // One request to the hub per file, and one more GET for the refused file once the blob host said no. A look-up
+        // is a HEAD ahead of the file's turn, unless the turn came before the look-up started (a loaded machine), when
+        // the file asks with its own GET: most are ahead, and none is asked twice.
         Assert.All(plan.Where(p => p != last), p => Assert.Single(lookups, r => FileOf(r) == p));
-        Assert.All(plan.Skip(1).Where(p => p != last), p => Assert.Equal("HEAD", lookups.Single(r => FileOf(r) == p).Method));
-        Assert.Equal(["HEAD", "GET"], lookups.Where(r => FileOf(r) == last).Select(r => r.Method));
+        var ahead = plan.Skip(1).Count(p => lookups.First(r => FileOf(r) == p).Method == "HEAD");
+        Assert.True(ahead * 2 >= plan.Length - 1, $"only {ahead} of {plan.Length - 1} files were looked up ahead");
+        Assert.Equal(2, lookups.Count(r => FileOf(r) == last));
+        Assert.Equal("GET", lookups.Last(r => FileOf(r) == last).Method);
         Assert.Equal(403, log.First(r => r.Host == "blob" && FileOf(r) == last).Status);
     }
 

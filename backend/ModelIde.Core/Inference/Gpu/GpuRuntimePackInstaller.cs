@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace ModelIde.Core.Inference.Gpu;
 
@@ -260,16 +261,17 @@ public sealed class GpuRuntimePackInstaller(HttpClient http, GpuRuntimePackStore
             }
         }
 
-        var manifest = new
+        // Built as a JSON tree (no reflection): the native CLI installs packs too.
+        var manifest = new JsonObject
         {
-            packageId = spec.PackageId,
-            version = spec.Version,
-            runtimeId = spec.RuntimeId,
-            packageSha256 = spec.PackageSha256,
-            installedAt = DateTimeOffset.UtcNow.ToString("O"),
-            files = spec.Files.Select(f => new { name = f.FileName, size = f.Size, sha256 = f.Sha256 }),
+            ["packageId"] = spec.PackageId,
+            ["version"] = spec.Version,
+            ["runtimeId"] = spec.RuntimeId,
+            ["packageSha256"] = spec.PackageSha256,
+            ["installedAt"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["files"] = new JsonArray(spec.Files.Select(f => (JsonNode)new JsonObject { ["name"] = f.FileName, ["size"] = f.Size, ["sha256"] = f.Sha256 }).ToArray()),
         };
-        File.WriteAllText(Path.Combine(staging, GpuRuntimePackStore.ManifestName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(staging, GpuRuntimePackStore.ManifestName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private void EnsureSpace(GpuRuntimePackSpec spec)
