@@ -67,6 +67,28 @@ function range(start, stop, step = 1) {
   return Array.from({ length }, (_, i) => start + i * step);
 }
 
+// jinja2 hands a test Undefined for an item that lacks the attribute in selectattr/rejectattr("attr", "test", ...);
+// @huggingface/jinja 0.5.11 skips the item without asking the test, so Mistral-Nemo's
+// `selectattr("tool_calls", "undefined")` selected nothing and its "roles must alternate" refusal never ran. This one
+// case is answered here the way jinja2 answers it; everything else (and every error) is still the library's.
+const libraryApplyFilter = Interpreter.prototype.applyFilter;
+Interpreter.prototype.applyFilter = function (operand, filterNode, environment) {
+  const name = filterNode.type === "CallExpression" && filterNode.callee.type === "Identifier" ? filterNode.callee.value : null;
+  if ((name === "selectattr" || name === "rejectattr") && operand.type === "ArrayValue" && filterNode.args.length >= 2 &&
+      filterNode.args.every((a) => a.type === "StringLiteral") &&
+      operand.value.every((item) => item.type === "ObjectValue" && item.value instanceof Map)) {
+    const [attr, testName, value] = filterNode.args.map((a) => this.evaluate(a, environment));
+    const test = environment.tests.get(testName.value);
+    if (test) {
+      const missing = environment.lookupVariable("\u0000 no such variable");  // the library's Undefined
+      const select = name === "selectattr";
+      const kept = operand.value.filter((item) => Boolean(test(item.value.get(attr.value) ?? missing, value)) === select);
+      return new operand.constructor(kept);
+    }
+  }
+  return libraryApplyFilter.call(this, operand, filterNode, environment);
+};
+
 // contextJson: { messages, add_generation_prompt, bos_token, ..., __now: [y, m, d, H, M, S] }.
 export function render(template, contextJson) {
   const context = JSON.parse(contextJson);
