@@ -102,6 +102,10 @@ for (const [name, m] of Object.entries(inf?.models ?? {})) {
     const mib = (b) => `${fmt(b / 1048576, 0)} MiB`;
     add('inference', `${label}: peak RSS of modelide infer while generating`, mib(m.memory.modelideInferPeakRssBytes), 'onnxruntime-node worker',
       m.memory.nodeWorkerPeakRssBytes ? mib(m.memory.nodeWorkerPeakRssBytes) : '', m.memory.nodeWorkerPeakRssBytes ? m.memory.modelideInferPeakRssBytes / m.memory.nodeWorkerPeakRssBytes : undefined, '', undefined);
+    if (m.memory.sidecarPeakRssBytes) {
+      add('inference', `${label}: peak RSS of the sidecar while generating (the playground's process)`, mib(m.memory.sidecarPeakRssBytes), 'onnxruntime-node worker',
+        m.memory.nodeWorkerPeakRssBytes ? mib(m.memory.nodeWorkerPeakRssBytes) : '', m.memory.nodeWorkerPeakRssBytes ? m.memory.sidecarPeakRssBytes / m.memory.nodeWorkerPeakRssBytes : undefined, '', undefined);
+    }
   }
   add('inference', `${label}: share of step time in Run()`, `${fmt(cs.runShare * 100, 1)} %`, m.node?.runtime ?? '', m.node ? `${fmt(m.node.runShare * 100, 1)} %` : '', undefined, '≥ 95 %', cs.runShare >= 0.95);
   add('inference', `${label}: managed bytes per token`, `${fmt(cs.managedBytesPerTokenWholeGeneration, 0)} B`, '', '', undefined, '< 4 KB', cs.managedBytesPerTokenWholeGeneration < 4096);
