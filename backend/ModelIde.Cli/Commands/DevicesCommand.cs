@@ -53,7 +53,7 @@ public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware 
     }
 
     /// <summary>What a script needs to decide about the GPU: the GPUs, the driver, the runtime loaded, the CUDA libraries found and missing, the decision.</summary>
-    internal static JsonObject? GpuJson(GpuReport? gpu) => gpu is null ? null : new JsonObject
+    private static JsonObject? GpuJson(GpuReport? gpu) => gpu is null ? null : new JsonObject
     {
         ["gpus"] = CliJson.Array(gpu.Driver.Gpus, CliJson.Gpu),
         ["driver"] = gpu.Driver.DriverVersion,

@@ -10,7 +10,6 @@ namespace ModelIde.Cli.Commands;
 /// <summary><c>modelide models list|files</c>: browse the hub.</summary>
 public sealed class ModelsCommand() : CliCommand("models", "List/search models on the hub, or list a model's files.")
 {
-
     private readonly ListCommand _list = new();
     private readonly FilesCommand _files = new();
 

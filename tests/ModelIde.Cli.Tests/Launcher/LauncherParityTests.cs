@@ -198,6 +198,24 @@ public sealed partial class LauncherParityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Help_of_every_command_is_the_same_on_both_builds()
+    {
+        // The native build orders a command's options and positional arguments by its reflection, the .NET build by
+        // metadata tokens (CliCommand.DeclaredFieldValues): the generated help shows both orders.
+        string[][] commands =
+        [
+            [], ["clone"], ["completion"], ["devices"], ["download"], ["finetune"], ["finetune", "presets"], ["finetune", "submit"],
+            ["gpu"], ["gpu", "status"], ["gpu", "enable"], ["gpu", "remove"], ["infer"], ["jobs"], ["jobs", "list"], ["jobs", "show"],
+            ["jobs", "logs"], ["jobs", "cancel"], ["jobs", "fetch"], ["jobs", "trust-host"], ["jobs", "host-env"], ["login"],
+            ["logout"], ["models"], ["models", "list"], ["models", "files"], ["whoami"],
+        ];
+        foreach (var command in commands)
+        {
+            await StepAsync(h => [.. command, "--help"], 0);
+        }
+    }
+
+    [Fact]
     public async Task Devices_and_infer()
     {
         await StepAsync(h => ["devices"], 0);
