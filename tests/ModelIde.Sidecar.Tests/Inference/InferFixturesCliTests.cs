@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace ModelIde.Sidecar.Tests.Inference;
 
 /// <summary>
-/// Issue 13's acceptance run: <c>modelide infer --model &lt;repository root&gt; --json</c>, the real CLI process, on every
+/// Issue 13's acceptance run: <c>./modelide infer --model &lt;repository root&gt; --json</c>, the real CLI process, on every
 /// generated export layout (tests/tools/decoder_fixtures/generate.py), gives the expected greedy ids and names the file
 /// it ran.
 /// </summary>
@@ -76,7 +76,9 @@ public sealed class InferFixturesCliTests(Xunit.Abstractions.ITestOutputHelper o
             expected = recorded.RootElement.GetProperty(expectedKey).GetProperty("ids")[0].EnumerateArray().Take(NewTokens).Select(x => x.GetInt32()).ToArray();
         }
 
-        var (code, stdout, stderr) = Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "modelide.dll"), "infer", "--model", Path.Combine(root, name),
+        // Through ./modelide, what a user runs: the native CLI where the launcher could build it (scripts/test.d/10-dotnet.sh
+        // builds it before the tests), else the .NET build.
+        var (code, stdout, stderr) = Run(Path.Combine(Repo(), "modelide"), ["infer", "--model", Path.Combine(root, name),
             "--prompt", prompt.GetProperty("prompt").GetString()!, "--max-new-tokens", NewTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--device", "cpu", "--threads", "1", "--json"]);
         Assert.True(code == 0, $"exit {code}: {stderr}");
