@@ -81,4 +81,6 @@
       busy(false);
     }
   });
+  // The panel answers with the header (device and file, or the load error) it may have posted before this listener existed.
+  vscode.postMessage({ type: 'ready' });
 })();

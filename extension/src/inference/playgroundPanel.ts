@@ -31,6 +31,8 @@ export class PlaygroundPanel implements vscode.Disposable {
   private lastTokensPerSecond: number | undefined;
   private readonly subscriptions: vscode.Disposable[];
   private activeGenerationId: string | undefined;
+  /** The header's last message (loaded or load error), sent again when the page (re)loads and says it is ready. */
+  private header: unknown;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -106,15 +108,17 @@ export class PlaygroundPanel implements vscode.Disposable {
             file: options.modelFile(),
           }),
       );
-      post(this.loadedMessage(this.loaded));
+      this.header = this.loadedMessage(this.loaded);
     } catch (error) {
-      post({ type: 'error', message: vscode.l10n.t('Could not load the model: {0}', errorMessage(error)) });
+      this.header = { type: 'error', message: vscode.l10n.t('Could not load the model: {0}', errorMessage(error)) };
     }
+    post(this.header);
   }
 
   private async unload(): Promise<void> {
     const session = this.loaded?.sessionId;
     this.loaded = undefined;
+    this.header = undefined;
     if (session) {
       await this.sidecar.request(InferenceMethods.unload, { sessionId: session }).catch(() => undefined);
     }
@@ -157,9 +161,6 @@ export class PlaygroundPanel implements vscode.Disposable {
 </div>
 <p class="status" id="stats"></p>`,
     });
-    if (this.loaded) {
-      void this.panel!.webview.postMessage(this.loadedMessage(this.loaded));
-    }
   }
 
   /** The header's device and file lines, and the parameters the inputs start from (the model's own defaults). */
@@ -177,8 +178,15 @@ export class PlaygroundPanel implements vscode.Disposable {
   }
 
   private async onMessage(raw: unknown): Promise<void> {
-    const m = messageOf(raw, ['send', 'stop', 'clear'] as const);
+    const m = messageOf(raw, ['ready', 'send', 'stop', 'clear'] as const);
     if (!m) {
+      return;
+    }
+    // The page's listener exists from here on: a header posted while it was still loading may not have reached it.
+    if (m.type === 'ready') {
+      if (this.header) {
+        void this.panel?.webview.postMessage(this.header);
+      }
       return;
     }
     if (m.type === 'stop') {
@@ -224,6 +232,7 @@ export class PlaygroundPanel implements vscode.Disposable {
       if (this.loaded && (result.device !== this.loaded.device || result.reason !== this.loaded.reason)) {
         // The GPU failed during this generation and the model now runs on the CPU: the header says so, and why.
         this.loaded = { ...this.loaded, device: result.device, reason: result.reason };
+        this.header = this.loadedMessage(this.loaded);
         post({ type: 'device', device: result.device, reason: result.reason });
       }
       if (!completion) {

@@ -231,6 +231,38 @@ class Workbench {
     return menu.innerText();
   }
 
+  /**
+   * The content frame of the webview panel that holds `selector`. VS Code keeps hidden panels' iframes in the page
+   * (retainContextWhenHidden), and their order there is not the order the panels opened in: pick by content.
+   */
+  async webview(selector, timeout = 60000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const count = await this.page.locator('iframe.webview').count();
+      for (let i = count - 1; i >= 0; i--) {
+        const frame = this.page.frameLocator('iframe.webview').nth(i).frameLocator('iframe#active-frame');
+        if (await frame.locator(selector).count().catch(() => 0) > 0) return frame;
+      }
+      if (Date.now() > deadline) throw new Error(`no webview with ${selector} among ${count} within ${timeout} ms`);
+      await this.page.waitForTimeout(250);
+    }
+  }
+
+  /** The last lines of the extension's ModelScope log (redacted by the extension), for a failing test's message. */
+  extensionLog(lines = 40) {
+    const found = [];
+    const walk = dir => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('ModelScope.log')) found.push(p);
+      }
+    };
+    try { walk(path.join(this.userData, 'logs')); } catch { /* no logs yet */ }
+    const text = found.map(f => fs.readFileSync(f, 'utf8')).join('\n');
+    return text.split('\n').filter(Boolean).slice(-lines).join('\n');
+  }
+
   /** Right-clicks a tree row and chooses a context menu entry by its exact title. */
   async contextMenu(row, title) {
     await row.click({ button: 'right' });

@@ -67,7 +67,7 @@ describe('Run Locally on an onnx-community layout (code-server)', () => {
     await only.click();
 
     await page.locator('.tab', { hasText: 'Playground' }).first().waitFor({ state: 'visible', timeout: 180000 });
-    const panel = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
+    const panel = await wb.webview('#device');
     await panel.locator('#device').filter({ hasText: /cpu/i }).waitFor({ timeout: 120000 });
     await panel.locator('#model-file').filter({ hasText: 'onnx/model_q4.onnx' }).waitFor({ timeout: 30000 });
     // Only the chosen variant came down, with the tokenizer and configs from the root.
