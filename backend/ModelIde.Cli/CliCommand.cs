@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using ModelIde.Core;
+using ModelIde.Protocol;
 
 namespace ModelIde.Cli;
 
@@ -34,6 +36,15 @@ public abstract class CliCommand(string name, string description)
             ? "This command does nothing on its own."
             : $"Missing a subcommand: {string.Join(", ", subcommands[..^1])}{(subcommands.Length > 1 ? " or " : "")}{subcommands[^1]}.");
     }
+
+    /// <summary>
+    /// For <c>hub</c> and <c>serve</c> on the native (AOT) build: they need code generated at run time (ASP.NET Core,
+    /// EF Core, StreamJsonRpc), which the launcher runs on the .NET build. They guard their work with
+    /// <see cref="RuntimeFeature.IsDynamicCodeSupported"/>, a constant the native compiler folds, so that build leaves
+    /// those stacks out (a smaller binary that starts faster) and keeps only the command's help.
+    /// </summary>
+    protected ModelIdeException NeedsDotnetBuild() => new(ModelIdeErrorKind.InvalidInput,
+        $"'{Name}' runs on the .NET build of modelide, not this native one: run it through the ./modelide launcher, or as `dotnet modelide.dll {Name}`.");
 
     /// <summary>The System.CommandLine command for this handler, its fields added; every handler runs with <paramref name="console"/>.</summary>
     internal Command Build(CliConsole console, IDictionary<Command, CliCommand> handlers)

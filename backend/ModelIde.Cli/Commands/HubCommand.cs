@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using ModelIde.Core;
 using ModelIde.Hub;
 using ModelIde.Protocol;
@@ -21,7 +22,11 @@ public sealed class HubCommand() : CliCommand("hub", "Start the local ModelScope
 
     public override string Notes => "Prints the hub's URL on stdout, then a ready line on stderr; Ctrl+C or SIGTERM stops it.";
 
-    public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    // The native build compiles this branch away, and with it ASP.NET Core and EF Core (CliCommand.NeedsDotnetBuild).
+    public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken) =>
+        RuntimeFeature.IsDynamicCodeSupported ? RunHubAsync(parse, console, cancellationToken) : throw NeedsDotnetBuild();
+
+    private async Task<int> RunHubAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         var options = new LocalHubOptions
         {

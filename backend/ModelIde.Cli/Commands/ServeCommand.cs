@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using ModelIde.Sidecar;
 using ModelIde.Sidecar.Hosting;
 
@@ -17,7 +18,11 @@ public sealed class ServeCommand() : CliCommand("serve", "Run the sidecar for th
         Exits when stdin closes or when the client process PID exits.
         """;
 
-    public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    // The native build compiles this branch away, and with it StreamJsonRpc and the sidecar (CliCommand.NeedsDotnetBuild).
+    public override Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken) =>
+        RuntimeFeature.IsDynamicCodeSupported ? RunSidecarAsync(parse, cancellationToken) : throw NeedsDotnetBuild();
+
+    private Task<int> RunSidecarAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var options = new SidecarOptions(
             Endpoint: parse.GetValue(_endpoint),

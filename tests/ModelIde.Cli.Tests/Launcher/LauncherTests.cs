@@ -1,4 +1,5 @@
 using ModelIde.Hub;
+using ModelIde.TestSupport;
 
 namespace ModelIde.Cli.Tests.Launcher;
 
@@ -43,4 +44,33 @@ public sealed class LauncherTests(LauncherBuild build)
         Assert.Contains("modelide: Unrecognized command or argument 'dowload'.", r.Err, StringComparison.Ordinal);
         Assert.Contains("Run 'modelide --help' for usage.", r.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_native_build_keeps_the_help_of_hub_and_serve_and_sends_their_runs_to_the_dotnet_build()
+    {
+        // The launcher runs hub and serve on the .NET build; the native binary leaves their stacks out (CliCommand.NeedsDotnetBuild).
+        var native = Path.Combine(RepoPaths.Root(), ".build", "cli-native", "modelide");
+        if (!File.Exists(native))
+        {
+            // Only where the launcher cannot build natively (no clang: it says so in .build/cli-native.log or not at all).
+            Assert.True(File.Exists(Path.Combine(RepoPaths.Root(), ".build", "cli-native.failed")) || !OnPath("clang"), "no native build and no record of why");
+            return;
+        }
+
+        foreach (var command in new[] { "hub", "serve" })
+        {
+            var dotnetHelp = await CliProcess.RunAsync(CliHost.Dll, [command, "--help"]);
+            var nativeHelp = await CliProcess.RunAsync(new System.Diagnostics.ProcessStartInfo(native, [command, "--help"]) { RedirectStandardOutput = true, RedirectStandardError = true });
+            Assert.Equal(0, nativeHelp.Code);
+            Assert.Equal(dotnetHelp.Out, nativeHelp.Out);
+
+            var run = await CliProcess.RunAsync(new System.Diagnostics.ProcessStartInfo(native, [command]) { RedirectStandardOutput = true, RedirectStandardError = true });
+            Assert.Equal(ExitCodes.Usage, run.Code);
+            Assert.Contains($"modelide {command}: '{command}' runs on the .NET build of modelide", run.Err, StringComparison.Ordinal);
+            Assert.Equal(string.Empty, run.Out);
+        }
+    }
+
+    private static bool OnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, name)));
 }
