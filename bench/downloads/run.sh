@@ -183,11 +183,16 @@ CASES[many.sidecar]="modelide/bench-many"
 CASES[many.dotnet]="$MI_DOTNET download modelide/bench-many --endpoint '$HUB' --token '$TOKEN' --cache-dir '$OUT'"
 CASES[many.curl]="grep -v '^ ' '$LIST' | while read -r u; do curl -s -o /dev/null \"\$u\"; done"
 CASES[many.aria2]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST'"
+# aria2c handed the hub's file URLs instead: it makes the request ModelIde (and the SDK) must make for each file and
+# follows the redirect to the blob host, so only the listing is left out of its work.
+LIST_API="$WORK/many-api-urls.txt"; : > "$LIST_API"
+for f in "$MODELS"/bench-many/shards/*; do n=$(basename "$f"); echo "${HUB}api/v1/models/modelide/bench-many/repo?Revision=master&FilePath=shards/$n" >> "$LIST_API"; echo "  out=shards/$n" >> "$LIST_API"; done
+CASES[many.aria2api]="aria2c -q -j8 -x1 --allow-overwrite=true --header 'Authorization: Bearer $TOKEN' -d '$OUT' -i '$LIST_API'"
 if want many; then
   warm_up many modelide/bench-many
   LOAD[many]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.dotnet many.sidecar many.curl many.aria2; done
-  summarise many.modelide many.dotnet many.sidecar many.curl many.aria2
+  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api; done
+  summarise many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api
   LOAD[many]+=" $(load_now)"
   # The same folder with LATENCY_MS added to every request, as a real network's round trip: ModelIde asks the hub for
   # the listing and each file's redirect, then the blob host; aria2c is handed the blob URLs (one request per file).
@@ -271,7 +276,7 @@ rows = []
 # sidecar: ModelIde through one running, warmed-up sidecar (CPU: the sidecar's own; peak RSS: the sidecar's so far);
 # sidecar_first: that sidecar's first download of the model (the warm-up, one sample).
 for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha')),
-                          ('many', many, ('modelide', 'dotnet', 'sidecar', 'sidecar_first', 'curl', 'aria2')),
+                          ('many', many, ('modelide', 'dotnet', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'aria2api')),
                           ('manylat', many, ('modelide', 'sidecar', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
     if f'{case}.modelide.t' not in r: continue
     for tool in tools:
@@ -299,6 +304,8 @@ if 'many.modelide.t' in r:
       **({'many_dotnet_build_vs_aria2': mbps('many.dotnet', many) / mbps('many.aria2', many), 'many_dotnet_build_cpu_vs_aria2': r['many.dotnet.cpu'] / r['many.aria2.cpu']} if 'many.dotnet.t' in r else {}),
       'many_warm_cpu_vs_aria2': r['many.sidecar.cpu'] / r['many.aria2.cpu'],
       'many_first_in_sidecar_vs_aria2': mbps('many.sidecar_first', many) / mbps('many.aria2', many),
+      **({'many_vs_aria2_through_hub': mbps('many.modelide', many) / mbps('many.aria2api', many),
+          'many_warm_vs_aria2_through_hub': mbps('many.sidecar', many) / mbps('many.aria2api', many)} if 'many.aria2api.t' in r else {}),
     })
 if 'manylat.modelide.t' in r:
     summary.update({'many_latency_ms_per_request': latency, 'many_latency_vs_aria2': mbps('manylat.modelide', many) / mbps('manylat.aria2', many),
@@ -332,6 +339,9 @@ if 'many_vs_curl' in s:
     print(f"200 files: ModelIde / curl = {s['many_vs_curl']:.2f}x (target >= 1.5); / aria2c -j8 = {s['many_vs_aria2']:.2f}x (target >= 1.0)")
     print(f"200 files through a running sidecar (the extension's case): / aria2c -j8 = {s['many_warm_vs_aria2']:.2f}x (target >= 1.0); "
           f"CPU / aria2c's = {s['many_warm_cpu_vs_aria2']:.2f}x; the sidecar's first download of it (one sample) {s['many_first_in_sidecar_vs_aria2']:.2f}x")
+if 'many_vs_aria2_through_hub' in s:
+    print(f"200 files vs aria2c -j8 handed the hub's file URLs (the same redirect per file): ModelIde {s['many_vs_aria2_through_hub']:.2f}x; "
+          f"through a running sidecar {s['many_warm_vs_aria2_through_hub']:.2f}x")
 if 'many_latency_vs_aria2' in s:
     print(f"200 files, {latency} ms per request: ModelIde / aria2c -j8 (handed the blob URLs) = {s['many_latency_vs_aria2']:.2f}x; "
           f"through a running sidecar {s['many_latency_warm_vs_aria2']:.2f}x")
