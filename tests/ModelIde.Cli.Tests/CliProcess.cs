@@ -18,6 +18,9 @@ public static class CliProcess
     /// <summary>The launcher users run: it builds the CLI when sources changed (natively where it can), then runs it.</summary>
     public static string Launcher => Path.Combine(RepoPaths.Root(), "modelide");
 
+    /// <summary>The native (AOT) build the launcher makes where a C compiler is installed.</summary>
+    public static string NativeBuild => Path.Combine(RepoPaths.Root(), ".build", "cli-native", "modelide");
+
     /// <summary>A start info for <paramref name="args"/>; in <paramref name="env"/> a null value removes the variable.</summary>
     public static ProcessStartInfo StartInfo(CliHost host, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null)
     {
