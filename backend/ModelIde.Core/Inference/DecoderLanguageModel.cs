@@ -34,6 +34,10 @@ public sealed class DecoderLanguageModel : IDisposable
     private NativeBlocks? _keptKv;
     private NativeBlocks? _keptLogits;
 
+    // Where the KV cache stays between steps when it is not the host's: CUDA memory for a CUDA session (presents bound
+    // there through IOBinding become the next pasts without a round trip to the host). Null on CPU and after a fallback.
+    private OrtMemoryInfo? _deviceKv;
+
     // Replaced once, by a CPU session over the same file, when a GPU (CUDA) session fails while generating.
     private InferenceSession _session;
     private SessionOptions _options;
@@ -71,6 +75,10 @@ public sealed class DecoderLanguageModel : IDisposable
         _emptyPast = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, config.KvType, [1, config.KvHeads, 0, config.HeadSize]);
         _lastRow = new float[config.VocabSize];
         _presetPresents = PresentsArePastsPlusNew(session, config);
+        if (_onGpu)
+        {
+            _deviceKv = new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default);
+        }
     }
 
     /// <summary>The folder the user gave.</summary>
@@ -105,7 +113,18 @@ public sealed class DecoderLanguageModel : IDisposable
     {
         _onGpu = true;
         Device = "gpu";
+        KeepKvOnDeviceForTests();
     }
+
+    /// <summary>Test seam: runs the device-resident KV loop (IOBinding) with host memory standing in for CUDA memory.</summary>
+    internal void KeepKvOnDeviceForTests()
+    {
+        _deviceKv?.Dispose();
+        _deviceKv = new OrtMemoryInfo("Cpu", OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default);
+    }
+
+    /// <summary>How many steps ran through the device-resident KV loop (IOBinding), for tests.</summary>
+    internal int DeviceKvRunsForTests { get; private set; }
 
     /// <summary>
     /// Loads the decoder in <paramref name="modelDir"/> (a repository root or any folder inside it). With several variants,
@@ -262,6 +281,8 @@ public sealed class DecoderLanguageModel : IDisposable
     private bool TryFallBackToCpu(OnnxRuntimeException failure)
     {
         _onGpu = false;
+        _deviceKv?.Dispose();
+        _deviceKv = null;
         SelectedSession cpu;
         try
         {
@@ -330,8 +351,24 @@ public sealed class DecoderLanguageModel : IDisposable
         }
     }
 
+    private IDisposableReadOnlyCollection<OrtValue> RunSession(RunOptions runOptions, OrtIoBinding binding)
+    {
+        BeforeRunForTests?.Invoke(++_runs);
+        DeviceKvRunsForTests++;
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return _session.RunWithBoundResults(runOptions, binding);
+        }
+        finally
+        {
+            _runTicks += Stopwatch.GetTimestamp() - start;
+        }
+    }
+
     public void Dispose()
     {
+        _deviceKv?.Dispose();
         _keptKv?.Dispose();
         _keptLogits?.Dispose();
         _emptyPast.Dispose();
@@ -366,7 +403,7 @@ public sealed class DecoderLanguageModel : IDisposable
         private readonly int _cacheBranchSlot = -1;
         private readonly int _pastOffset;
         private readonly int _capacity;
-        private readonly OrtValue[]? _sharedOutputs;
+        private OrtValue[]? _sharedOutputs;
         private readonly OrtValue? _stepLogits;
         private readonly ushort[]? _stepRow16;
         private readonly float[] _lastRow;
@@ -382,6 +419,10 @@ public sealed class DecoderLanguageModel : IDisposable
 
         // What a prefill step reads: the prompt, or after a CUDA failure the prompt and the ids generated so far.
         private IReadOnlyList<int> _prefix;
+
+        // On a GPU: where the presents are bound (the device), and the binding that keeps them there (see RunWithDeviceKv).
+        private OrtMemoryInfo? _deviceKv;
+        private OrtIoBinding? _binding;
 
         public DecodeLoop(DecoderLanguageModel model, IReadOnlyList<int> prompt, GenerationOptions options, Action<GeneratedToken>? onToken)
         {
@@ -425,27 +466,15 @@ public sealed class DecoderLanguageModel : IDisposable
             }
 
             _pastOffset = slot;
-            if (_c.SharePastPresent)
+            _deviceKv = model._deviceKv;
+            if (_c.SharePastPresent && _deviceKv is null)
             {
-                // One [1, kv, capacity, head] buffer per K/V, bound as both past and present (GQA writes in place). Fresh
-                // memory is zeroed; kept memory holds finite values of an earlier generation, past what GQA reads.
-                _sharedOutputs = new OrtValue[_outputNames.Length];
-                var bytes = NativeBlocks.ElementBytes(_c.KvType)!.Value * _c.KvHeads * _capacity * _c.HeadSize;
-                _kvBlocks = NativeBlocks.Lend(ref model._keptKv, 2 * _c.Layers, bytes, out var fresh);
-                for (var i = 0; i < 2 * _c.Layers; i++)
-                {
-                    var kv = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.KvType, [1, _c.KvHeads, _capacity, _c.HeadSize], _kvBlocks[i], _kvBlocks.Bytes));
-                    if (fresh)
-                    {
-                        kv.GetTensorMutableRawData().Clear();
-                    }
-
-                    _inputs[_pastOffset + i] = kv;
-                    _sharedOutputs[1 + i] = kv;
-                }
+                BindSharedKvBuffers();
             }
             else
             {
+                // On a GPU a shared-buffer (GQA) model also grows its presents step by step: ONNX Runtime allocates them
+                // on the device, whole, where a host buffer bound as past and present would cross the bus every step.
                 for (var i = 0; i < 2 * _c.Layers; i++)
                 {
                     _inputs[_pastOffset + i] = model._emptyPast;
@@ -464,6 +493,26 @@ public sealed class DecoderLanguageModel : IDisposable
                 _stepRow16 = GC.AllocateArray<ushort>(_c.VocabSize, pinned: true);
                 _stepLogits = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.LogitsType, [1, 1, _c.VocabSize],
                     System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_stepRow16, 0), 2L * _c.VocabSize));
+            }
+        }
+
+        // One [1, kv, capacity, head] host buffer per K/V, bound as both past and present (GQA writes in place). Fresh
+        // memory is zeroed; kept memory holds finite values of an earlier generation, past what GQA reads.
+        private void BindSharedKvBuffers()
+        {
+            _sharedOutputs = new OrtValue[_outputNames.Length];
+            var bytes = NativeBlocks.ElementBytes(_c.KvType)!.Value * _c.KvHeads * _capacity * _c.HeadSize;
+            _kvBlocks = NativeBlocks.Lend(ref _model._keptKv, 2 * _c.Layers, bytes, out var fresh);
+            for (var i = 0; i < 2 * _c.Layers; i++)
+            {
+                var kv = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _c.KvType, [1, _c.KvHeads, _capacity, _c.HeadSize], _kvBlocks[i], _kvBlocks.Bytes));
+                if (fresh)
+                {
+                    kv.GetTensorMutableRawData().Clear();
+                }
+
+                _inputs[_pastOffset + i] = kv;
+                _sharedOutputs[1 + i] = kv;
             }
         }
 
@@ -621,6 +670,12 @@ public sealed class DecoderLanguageModel : IDisposable
                     _inputs[_cacheBranchSlot] = isPrefill ? _cacheOff! : _cacheOn!;
                 }
 
+                if (_deviceKv is not null)
+                {
+                    RunWithDeviceKv(runOptions, seq);
+                    return;
+                }
+
                 if (_sharedOutputs is not null)
                 {
                     var rows = _keepOne is null ? seq : 1;
@@ -654,6 +709,38 @@ public sealed class DecoderLanguageModel : IDisposable
                 prefillIds?.Dispose();
                 prefillPositions?.Dispose();
             }
+        }
+
+        // A GPU step: the presents are bound to device memory (ONNX Runtime allocates them there) and become the next
+        // step's pasts without leaving it; only the logits come back, into the host buffer the sampler reads. Inputs are
+        // bound anew each step (binding copies a host input to the device once, at bind time).
+        private void RunWithDeviceKv(RunOptions runOptions, int seq)
+        {
+            _binding ??= _model._session.CreateIoBinding();
+            for (var i = 0; i < _inputs.Length; i++)
+            {
+                _binding.BindInput(_inputNames[i], _inputs[i]);
+            }
+
+            var rows = _keepOne is null ? seq : 1;
+            using var prefillLogits = rows == 1 ? null : PrefillLogits(rows);
+            var logitsValue = prefillLogits ?? _stepLogits!;
+            _binding.BindOutput(_outputNames[0], logitsValue);
+            for (var i = 1; i < _outputNames.Length; i++)
+            {
+                _binding.BindOutputToDevice(_outputNames[i], _deviceKv!);
+            }
+
+            // The bound outputs in binding order: the logits, then the presents.
+            var outputs = _model.RunSession(runOptions, _binding);
+            for (var i = 0; i < 2 * _c.Layers; i++)
+            {
+                _inputs[_pastOffset + i] = outputs[1 + i];
+            }
+
+            _previousOutputs?.Dispose();
+            _previousOutputs = outputs;
+            CopyLastRow(logitsValue, rows);
         }
 
         // A CPU step of a Concat cache: logits and presents go into buffers bound before Run, and the presents become the
@@ -748,6 +835,21 @@ public sealed class DecoderLanguageModel : IDisposable
         private void Restart(List<int> generated)
         {
             _prefix = generated.Count == 0 ? _prompt : [.. _prompt, .. generated];
+            if (_deviceKv is not null)
+            {
+                // The device's presents and the binding go with the CUDA session; the CPU keeps its cache on the host.
+                _binding?.Dispose();
+                _binding = null;
+                _deviceKv = null;
+                if (_c.SharePastPresent)
+                {
+                    _previousOutputs?.Dispose();
+                    _previousOutputs = null;
+                    BindSharedKvBuffers();
+                    return;
+                }
+            }
+
             if (_sharedOutputs is null)
             {
                 for (var i = 0; i < 2 * _c.Layers; i++)
@@ -769,6 +871,7 @@ public sealed class DecoderLanguageModel : IDisposable
 
         public void Dispose()
         {
+            _binding?.Dispose();
             _previousOutputs?.Dispose();
             _alternating?.Dispose();
             foreach (var v in _owned)

@@ -48,4 +48,23 @@ public sealed class DecoderLayoutTests(DecoderFixtures fixtures, TinyModel tiny,
             Assert.Equal(expected[i], actual[i]);
         }
     }
+
+    // The GPU's decode loop (IOBinding: presents bound to the device become the next pasts, only the logits come back),
+    // run here with host memory standing in for CUDA memory: the same ids as the host loop above, which the oracles check.
+    // A shared-buffer (GQA) model grows its presents there instead of writing one buffer in place.
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void Each_layout_gives_the_same_ids_with_its_KV_cache_bound_where_a_GPU_session_keeps_it(string name)
+    {
+        using var model = DecoderLanguageModel.Load(fixtures.Folder(name), DevicePolicyKind.PreferCpu, threads: 1);
+        var onHost = RunReferencePrompts(model, tiny.Reference);
+        Assert.Equal(0, model.DeviceKvRunsForTests);
+
+        model.KeepKvOnDeviceForTests();
+        var bound = RunReferencePrompts(model, tiny.Reference);
+
+        Assert.Equal(onHost, bound);
+        // One step per id, and one more for a generation that ended on EOS (its EOS is not among the ids).
+        Assert.InRange(model.DeviceKvRunsForTests, bound.Sum(ids => ids.Length), bound.Sum(ids => ids.Length) + bound.Length);
+    }
 }
