@@ -51,6 +51,10 @@ if (dl) {
     add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_vs_aria2, '≥ 1.0×', s.many_vs_aria2 >= 1.0);
     const throughHub = row('many', 'aria2api');
     if (throughHub) add('downloads', "200-file folder vs aria2c -j8 handed the hub's file URLs (it follows each redirect, as ModelIde must)", `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8, file URLs', `${fmt(throughHub.MBps, 0)} MB/s`, s.many_vs_aria2_through_hub, '', undefined);
+    const aria = row('many', 'aria2');
+    if (many.hubCpuSeconds !== undefined && aria.hubCpuSeconds !== undefined) {
+      add('downloads', `CPU seconds, 200-file folder, client + hub (on ${s.cores} cores they share the machine)`, `${fmt(many.cpuSeconds, 2)} + ${fmt(many.hubCpuSeconds, 2)} s`, 'aria2c -j8 + hub', `${fmt(aria.cpuSeconds, 2)} + ${fmt(aria.hubCpuSeconds, 2)} s`, s.many_machine_cpu_vs_aria2, '', undefined);
+    }
     const dotnetBuild = row('many', 'dotnet');
     if (dotnetBuild && s.cli_build === 'native') add('downloads', '200-file folder, the .NET (JIT) build of the CLI instead of the native one', `${fmt(dotnetBuild.MBps, 0)} MB/s, ${fmt(dotnetBuild.cpuSeconds, 2)} CPU s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s, ${fmt(row('many', 'aria2').cpuSeconds, 2)} CPU s`, s.many_dotnet_build_vs_aria2, '', undefined);
     const warm = row('many', 'sidecar');

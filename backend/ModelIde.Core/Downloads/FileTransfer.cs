@@ -359,7 +359,7 @@ internal sealed class FileTransfer
     /// <summary>One connection: reads its range, then more work while there is some (a gap, or a steal once parallel paid off).</summary>
     private async Task ConnectionAsync(Slot slot, CancellationToken cancellationToken)
     {
-        var buffer = new ReadBuffer(_file.Size);
+        var buffer = new ReadBuffer();
         try
         {
             for (var current = slot; current is not null;)
@@ -636,9 +636,9 @@ internal sealed class FileTransfer
     private sealed class RangesIgnoredException() : Exception("The blob host ignored a Range header.");
 
     /// <summary>A connection's read buffer; replaced when the hasher takes the filled one.</summary>
-    private sealed class ReadBuffer(long fileSize)
+    private sealed class ReadBuffer
     {
         /// <summary>No larger than the file (a small file's reads never fill 1 MiB).</summary>
-        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(fileSize, 1L << 12, BufferBytes));
+        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent(BufferBytes);
     }
 }

@@ -19,18 +19,20 @@ internal static class NoFollow
 
     public static Entry Kind(string path)
     {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not null)
+        // One lstat: a link (dangling or not) is a reparse point whatever it points at. Several of these run per file
+        // of a download, so a folder of many small files pays for every extra system call.
+        var attributes = new FileInfo(path).Attributes;
+        if ((int)attributes == -1)
+        {
+            return Entry.None;
+        }
+
+        if (attributes.HasFlag(FileAttributes.ReparsePoint))
         {
             return Entry.Link;
         }
 
-        if (info.Exists)
-        {
-            return Entry.File;
-        }
-
-        return Directory.Exists(path) ? Entry.Folder : Entry.None;
+        return attributes.HasFlag(FileAttributes.Directory) ? Entry.Folder : Entry.File;
     }
 
     /// <summary>
