@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 
 // A plain greedy KV-cache loop over an optimum-style decoder (input_ids, attention_mask, position_ids,
-// past_key_values.N.key/value -> logits, present.N.key/value), written straight against ONNX Runtime's C# API, to
+// past_key_values.N.key/value -> logits, present.N.key/value; float32 or float16), written straight against ONNX Runtime's C# API, to
 // compare token ids and speed with `modelide infer` on the same device. Prints one JSON line.
 //   PlainOrtLoop --model DIR (--prompt-ids 1,2,3 | --reference reference.json [--case N]) --new-tokens N [--cuda]
 //                [--ort /path/libonnxruntime.so] [--preload a.so,b.so] [--compare modelide-infer.json]
@@ -93,17 +93,9 @@ for (var step = 0; step < newTokens; step++)
 
     inputs.AddRange(past);
     var outputs = session.Run(runOptions, inputNames, inputs, outputNames);
-    var logits = outputs[0].GetTensorDataAsSpan<float>();
-    var vocab = logits.Length / seq;
-    var last = logits.Slice((seq - 1) * vocab, vocab);
-    var best = 0;
-    for (var j = 1; j < vocab; j++)
-    {
-        if (last[j] > last[best])
-        {
-            best = j;
-        }
-    }
+    var best = outputs[0].GetTensorTypeAndShape().ElementDataType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16
+        ? ArgMaxLastRow(Widen(outputs[0].GetTensorDataAsSpan<Float16>()), seq)
+        : ArgMaxLastRow(outputs[0].GetTensorDataAsSpan<float>(), seq);
 
     if (step == 0)
     {
@@ -144,6 +136,35 @@ Console.WriteLine(JsonSerializer.Serialize(new
     decode_tokens_per_second = Math.Round((generated.Count - 1) / Math.Max(decodeSeconds, 1e-9), 1),
     load_ms = Math.Round(load.Elapsed.TotalMilliseconds, 1),
 }));
+
+// float16 logits as float32, as ModelIde's sampler reads them.
+static float[] Widen(ReadOnlySpan<Float16> logits)
+{
+    var wide = new float[logits.Length];
+    for (var i = 0; i < logits.Length; i++)
+    {
+        wide[i] = (float)logits[i];
+    }
+
+    return wide;
+}
+
+// Greedy: the highest logit of the last position (the first of equal ones).
+static int ArgMaxLastRow(ReadOnlySpan<float> logits, int seq)
+{
+    var vocab = logits.Length / seq;
+    var last = logits.Slice((seq - 1) * vocab, vocab);
+    var best = 0;
+    for (var j = 1; j < vocab; j++)
+    {
+        if (last[j] > last[best])
+        {
+            best = j;
+        }
+    }
+
+    return best;
+}
 
 string? Arg(string name)
 {

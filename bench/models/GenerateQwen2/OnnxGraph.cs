@@ -13,6 +13,7 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
     public const int Int32 = 6;
     public const int Int64 = 7;
     public const int Bool = 9;
+    public const int Float16 = 10;
 
     private readonly List<ProtoWriter> _nodes = [];
     private readonly List<ProtoWriter> _initializers = [];
@@ -100,6 +101,29 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
         }
 
         return External(name, dims, Float, offset, count * 4);
+    }
+
+    /// <summary>A float16 weight: <paramref name="fill"/>'s float values rounded to half precision as they are written.</summary>
+    public string WeightHalf(string name, long[] dims, Action<long, Span<float>> fill)
+    {
+        var offset = (data.Position + 4095) / 4096 * 4096;
+        data.Position = offset;
+        var count = dims.Aggregate(1L, (a, b) => a * b);
+        var chunk = new float[Math.Min(count, 1 << 20)];
+        var halves = new Half[chunk.Length];
+        for (long done = 0; done < count; done += chunk.Length)
+        {
+            var span = chunk.AsSpan(0, (int)Math.Min(chunk.Length, count - done));
+            fill(done, span);
+            for (var i = 0; i < span.Length; i++)
+            {
+                halves[i] = (Half)span[i];
+            }
+
+            data.Write(MemoryMarshal.AsBytes(halves.AsSpan(0, span.Length)));
+        }
+
+        return External(name, dims, Float16, offset, count * 2);
     }
 
     /// <summary>A uint8 tensor (packed int4 weights) written whole to the external data file.</summary>

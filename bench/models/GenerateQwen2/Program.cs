@@ -14,14 +14,17 @@ using ModelIde.Bench.GenerateQwen2;
 // for every projection and the tied lm_head, packed QKV, GroupQueryAttention with rotary inside (cos/sin caches, no
 // position_ids), seqlens_k / total_sequence_length from the mask, (Skip)SimplifiedLayerNormalization, and a
 // genai_config.json with past_present_share_buffer, so GenAI, onnxruntime-node and ModelIde all run the same file.
+// --layout plain-fp16 is the plain graph as a float16 torch export writes it (what GPU users download): weights, KV
+// cache, activations and logits in float16, with RMSNorm and softmax computed in float32 between Casts (Qwen2's
+// modeling code upcasts both) and the rotary tables computed in float32 and cast down.
 //   dotnet run -c Release --project bench/models/GenerateQwen2 -- --out DIR [--from models/tiny-stdlib-coder]
-//     [--layout plain|genai-int4] [--hidden 1024] [--layers 14] [--heads 16] [--kv-heads 4] [--intermediate 3072]
+//     [--layout plain|plain-fp16|genai-int4] [--hidden 1024] [--layers 14] [--heads 16] [--kv-heads 4] [--intermediate 3072]
 //     [--seed 20261123] [--force]
 const int GeneratorVersion = 1;
 var layout = Arg("--layout") ?? "plain";
-if (layout is not ("plain" or "genai-int4"))
+if (layout is not ("plain" or "plain-fp16" or "genai-int4"))
 {
-    throw new ArgumentException("--layout is plain or genai-int4");
+    throw new ArgumentException("--layout is plain, plain-fp16 or genai-int4");
 }
 
 var outDir = Path.GetFullPath(Arg("--out") ?? throw new ArgumentException("--out DIR is required"));
@@ -91,7 +94,12 @@ byte[] model;
 using (var data = new FileStream(dataPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
 {
     var g = new OnnxGraph(data, "model.onnx.data");
-    model = layout == "plain" ? Build(g) : BuildGenaiInt4(g);
+    model = layout switch
+    {
+        "plain" => Build(g, fp16: false),
+        "plain-fp16" => Build(g, fp16: true),
+        _ => BuildGenaiInt4(g),
+    };
     data.SetLength(data.Position);
 }
 
@@ -110,24 +118,27 @@ return 0;
 
 string Describe(long p, long b) =>
     $"{p / 1e6:F1} M parameters: hidden {hidden}, {layers} layers, {heads}/{kvHeads} heads, MLP {intermediate}, vocab {vocab}; " +
-    $"{(layout == "plain" ? "float32" : "int4 MatMulNBits + GroupQueryAttention")}, {b / 1e6:F0} MB";
+    $"{layout switch { "plain" => "float32", "plain-fp16" => "float16", _ => "int4 MatMulNBits + GroupQueryAttention" }}, {b / 1e6:F0} MB";
 
-byte[] Build(OnnxGraph g)
+// fp16: the same graph in float16 (see --layout plain-fp16); for float32 the Casts below are not written at all, so the
+// plain file is the one the generator always wrote.
+byte[] Build(OnnxGraph g, bool fp16)
 {
+    var t = fp16 ? OnnxGraph.Float16 : OnnxGraph.Float;
     g.Input("input_ids", OnnxGraph.Int64, "batch_size", "sequence_length");
     g.Input("attention_mask", OnnxGraph.Int64, "batch_size", "total_sequence_length");
     g.Input("position_ids", OnnxGraph.Int64, "batch_size", "sequence_length");
     for (var i = 0; i < layers; i++)
     {
-        g.Input($"past_key_values.{i}.key", OnnxGraph.Float, "batch_size", kvHeads, "past_sequence_length", head);
-        g.Input($"past_key_values.{i}.value", OnnxGraph.Float, "batch_size", kvHeads, "past_sequence_length", head);
+        g.Input($"past_key_values.{i}.key", t, "batch_size", kvHeads, "past_sequence_length", head);
+        g.Input($"past_key_values.{i}.value", t, "batch_size", kvHeads, "past_sequence_length", head);
     }
 
-    g.Output("logits", OnnxGraph.Float, "batch_size", "sequence_length", vocab);
+    g.Output("logits", t, "batch_size", "sequence_length", vocab);
     for (var i = 0; i < layers; i++)
     {
-        g.Output($"present.{i}.key", OnnxGraph.Float, "batch_size", kvHeads, "total_sequence_length", head);
-        g.Output($"present.{i}.value", OnnxGraph.Float, "batch_size", kvHeads, "total_sequence_length", head);
+        g.Output($"present.{i}.key", t, "batch_size", kvHeads, "total_sequence_length", head);
+        g.Output($"present.{i}.value", t, "batch_size", kvHeads, "total_sequence_length", head);
     }
 
     // Constants.
@@ -157,15 +168,15 @@ byte[] Build(OnnxGraph g)
 
     var embedding = RandomEmbedding();
 
-    var embed = g.Weight("model.embed_tokens.weight", [vocab, hidden], (o, s) => embedding.AsSpan((int)o, s.Length).CopyTo(s));
+    var embed = Weight("model.embed_tokens.weight", [vocab, hidden], (o, s) => embedding.AsSpan((int)o, s.Length).CopyTo(s));
     var x0 = g.Node("Gather", [embed, "input_ids"], attributes: ("axis", 0L));
 
     // Rotary tables [b, 1, s, head] from position_ids.
     var pos = g.Node("Cast", ["position_ids"], attributes: ("to", (long)OnnxGraph.Float));
     var freqs = g.Node("Mul", [g.Node("Unsqueeze", [pos, axisLast]), invFreq]);
     var angles = g.Node("Concat", [freqs, freqs], attributes: ("axis", -1L));
-    var cos = g.Node("Unsqueeze", [g.Node("Cos", [angles]), axis1]);
-    var sin = g.Node("Unsqueeze", [g.Node("Sin", [angles]), axis1]);
+    var cos = ToModelType(g.Node("Unsqueeze", [g.Node("Cos", [angles]), axis1]));
+    var sin = ToModelType(g.Node("Unsqueeze", [g.Node("Sin", [angles]), axis1]));
 
     // Additive mask [b, 1, s, total]: causal over absolute positions, and attention_mask for padding.
     var seq = g.Node("Gather", [g.Node("Shape", ["input_ids"]), index1], attributes: ("axis", 0L));
@@ -189,8 +200,8 @@ byte[] Build(OnnxGraph g)
         k = Rotary(k);
         var keys = g.Node("Concat", [$"past_key_values.{l}.key", k], $"present.{l}.key", ("axis", 2L));
         var values = g.Node("Concat", [$"past_key_values.{l}.value", v], $"present.{l}.value", ("axis", 2L));
-        var scores = g.Node("Div", [g.Node("MatMul", [q, g.Node("Transpose", [Grouped(keys)], attributes: ("perm", new long[] { 0, 1, 3, 2 }))]), scale]);
-        var probs = g.Node("Softmax", [g.Node("Add", [scores, bias])], attributes: ("axis", -1L));
+        var scores = g.Node("Div", [ToFloat(g.Node("MatMul", [q, g.Node("Transpose", [Grouped(keys)], attributes: ("perm", new long[] { 0, 1, 3, 2 }))])), scale]);
+        var probs = ToModelType(g.Node("Softmax", [g.Node("Add", [scores, bias])], attributes: ("axis", -1L)));
         var context = g.Node("Transpose", [g.Node("MatMul", [probs, Grouped(values)])], attributes: ("perm", new long[] { 0, 2, 1, 3 }));
         x = g.Node("Add", [x, Linear(g.Node("Reshape", [context, mergedShape]), p + "self_attn.o_proj", hidden, hidden, bias: false)]);
 
@@ -202,7 +213,7 @@ byte[] Build(OnnxGraph g)
     }
 
     var final = RmsNorm(x, "model.norm.weight");
-    var lmHead = g.Weight("lm_head.weight", [hidden, vocab], (o, s) =>
+    var lmHead = Weight("lm_head.weight", [hidden, vocab], (o, s) =>
     {
         for (var i = 0; i < s.Length; i++)
         {
@@ -215,23 +226,30 @@ byte[] Build(OnnxGraph g)
 
     string RmsNorm(string input, string weightName)
     {
-        var w = g.Weight(weightName, [hidden], (_, s) => s.Fill(1f));
-        var mean = g.Node("ReduceMean", [g.Node("Pow", [input, two])], attributes: [("axes", new long[] { -1 }), ("keepdims", 1L)]);
+        var w = Weight(weightName, [hidden], (_, s) => s.Fill(1f));
+        var x32 = ToFloat(input);
+        var mean = g.Node("ReduceMean", [g.Node("Pow", [x32, two])], attributes: [("axes", new long[] { -1 }), ("keepdims", 1L)]);
         var inv = g.Node("Div", [one, g.Node("Sqrt", [g.Node("Add", [mean, eps])])]);
-        return g.Node("Mul", [w, g.Node("Mul", [input, inv])]);
+        return g.Node("Mul", [w, ToModelType(g.Node("Mul", [x32, inv]))]);
     }
+
+    string Weight(string name, long[] dims, Action<long, Span<float>> fill) => fp16 ? g.WeightHalf(name, dims, fill) : g.Weight(name, dims, fill);
+
+    string ToFloat(string x) => fp16 ? g.Node("Cast", [x], attributes: ("to", (long)OnnxGraph.Float)) : x;
+
+    string ToModelType(string x) => fp16 ? g.Node("Cast", [x], attributes: ("to", (long)OnnxGraph.Float16)) : x;
 
     string Linear(string input, string name, int inFeatures, int outFeatures, bool bias)
     {
         var wRng = new Normal(seed, name + ".weight");
-        var y = g.Node("MatMul", [input, g.Weight(name + ".weight", [inFeatures, outFeatures], (_, s) => wRng.Fill(s))]);
+        var y = g.Node("MatMul", [input, Weight(name + ".weight", [inFeatures, outFeatures], (_, s) => wRng.Fill(s))]);
         if (!bias)
         {
             return y;
         }
 
         var bRng = new Normal(seed, name + ".bias");
-        return g.Node("Add", [g.Weight(name + ".bias", [outFeatures], (_, s) => bRng.Fill(s)), y]);
+        return g.Node("Add", [Weight(name + ".bias", [outFeatures], (_, s) => bRng.Fill(s)), y]);
     }
 
     // [b, s, n*head] → [b, n, s, head]
@@ -430,7 +448,7 @@ void WriteConfigs()
     {
         ["architectures"] = new JsonArray("Qwen2ForCausalLM"),
         ["model_type"] = "qwen2",
-        ["torch_dtype"] = layout == "plain" ? "float32" : "int4",
+        ["torch_dtype"] = layout switch { "plain" => "float32", "plain-fp16" => "float16", _ => "int4" },
         ["vocab_size"] = vocab,
         ["hidden_size"] = hidden,
         ["intermediate_size"] = intermediate,
