@@ -2,7 +2,7 @@
 # NOT RUN ON A GPU YET. Prepares, on a machine with the .NET SDK and the NuGet feed, what bench/gpu/device-check.sh
 # needs on a GPU machine that reaches no registry and accepts at most 64 MiB of files per command (working tree
 # included, about 22 MB): everything goes to .build/gpu-carry/ in pieces of at most 36 MB, each carried by one command.
-#   bundle-cli.tar.xz    the self-contained `modelide` (linux-x64)
+#   bundle-cli.tar.xz    the native `modelide` CLI (linux-x64, .NET Native AOT) and its CPU ONNX Runtime
 #   bundle-tools.tar.xz  the plain ONNX Runtime loop and the Qwen2-shaped model generator, self-contained
 #   nupkg.part-NN        Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 (245 MB, already deflate-compressed: it is split,
 #                        not recompressed); device-check.sh joins the parts and `modelide gpu enable` checks the pins
@@ -15,8 +15,15 @@ OUT="$ROOT/.build/gpu-carry"
 rm -rf "$OUT"; mkdir -p "$OUT"
 cd "$ROOT"
 
-bash scripts/publish-sidecar.sh linux-x64
-tar -C .build/sidecar -cJf "$OUT/bundle-cli.tar.xz" linux-x64
+# The CLI device-check.sh runs (`gpu enable`, `devices`, `infer`): the native build, which needs no .NET on the GPU
+# machine (glibc 2.34 or later) and is the smallest to carry; the shipped sidecar has none of those commands.
+MODELIDE_CLI_NATIVE=1 ./modelide --version >/dev/null
+native="$ROOT/.build/cli-native"
+[ -x "$native/modelide" ] || { echo "prepare-carry: the native CLI could not be built (clang, .build/cli-native.log)" >&2; exit 1; }
+stage="$ROOT/.build/gpu-cli"
+rm -rf "$stage"; mkdir -p "$stage/linux-x64"
+cp "$native/modelide" "$native"/libonnxruntime*.so "$stage/linux-x64/"
+tar -C "$stage" -cJf "$OUT/bundle-cli.tar.xz" linux-x64
 
 tools="$ROOT/.build/gpu-tools"
 rm -rf "$tools"

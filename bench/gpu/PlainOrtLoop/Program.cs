@@ -126,16 +126,18 @@ if (Arg("--compare") is { } compareFile)
     same = n > 0 && ids.Take(n).SequenceEqual(generated.Take(n));
 }
 
-Console.WriteLine(JsonSerializer.Serialize(new
+// A JsonObject rather than an anonymous type: the published tool is trimmed, and reflection-based serialization is not
+// trim-safe.
+Console.WriteLine(new System.Text.Json.Nodes.JsonObject
 {
-    same_ids_as_modelide = same,
-    device = cuda ? "cuda" : "cpu",
-    ort = OrtEnv.Instance().GetVersionString(),
-    token_ids = generated,
-    first_token_ms = Math.Round(firstTokenMs, 2),
-    decode_tokens_per_second = Math.Round((generated.Count - 1) / Math.Max(decodeSeconds, 1e-9), 1),
-    load_ms = Math.Round(load.Elapsed.TotalMilliseconds, 1),
-}));
+    ["same_ids_as_modelide"] = same,
+    ["device"] = cuda ? "cuda" : "cpu",
+    ["ort"] = OrtEnv.Instance().GetVersionString(),
+    ["token_ids"] = new System.Text.Json.Nodes.JsonArray(generated.Select(id => (System.Text.Json.Nodes.JsonNode?)id).ToArray()),
+    ["first_token_ms"] = Math.Round(firstTokenMs, 2),
+    ["decode_tokens_per_second"] = Math.Round((generated.Count - 1) / Math.Max(decodeSeconds, 1e-9), 1),
+    ["load_ms"] = Math.Round(load.Elapsed.TotalMilliseconds, 1),
+}.ToJsonString());
 
 // float16 logits as float32, as ModelIde's sampler reads them.
 static float[] Widen(ReadOnlySpan<Float16> logits)
