@@ -638,7 +638,10 @@ internal sealed class FileTransfer
     /// <summary>A connection's read buffer; replaced when the hasher takes the filled one.</summary>
     private sealed class ReadBuffer
     {
-        /// <summary>No larger than the file (a small file's reads never fill 1 MiB).</summary>
+        /// <summary>
+        /// One size whatever the file's: the pool then hands the same few buffers back, already faulted in (sized to each
+        /// file, a folder of small files asked it for a fresh buffer of each size, whose pages faulted on first read).
+        /// </summary>
         public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent(BufferBytes);
     }
 }

@@ -86,35 +86,29 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
         Raw(name, Float, scalar ? [] : [values.Length], MemoryMarshal.AsBytes(values.AsSpan()));
 
     /// <summary>A float weight written to the external data file, filled chunk by chunk by <paramref name="fill"/>.</summary>
-    public string Weight(string name, long[] dims, Action<long, Span<float>> fill)
+    public string Weight(string name, long[] dims, Action<long, Span<float>> fill) => Weight(name, dims, fill, half: false);
+
+    /// <summary>A float16 weight: <paramref name="fill"/>'s float values rounded to half precision as they are written.</summary>
+    public string WeightHalf(string name, long[] dims, Action<long, Span<float>> fill) => Weight(name, dims, fill, half: true);
+
+    private string Weight(string name, long[] dims, Action<long, Span<float>> fill, bool half)
     {
         // Page alignment lets ONNX Runtime memory-map the tensor instead of reading it.
         var offset = (data.Position + 4095) / 4096 * 4096;
         data.Position = offset;
         var count = dims.Aggregate(1L, (a, b) => a * b);
         var chunk = new float[Math.Min(count, 1 << 20)];
+        var halves = half ? new Half[chunk.Length] : null;
         for (long done = 0; done < count; done += chunk.Length)
         {
             var span = chunk.AsSpan(0, (int)Math.Min(chunk.Length, count - done));
             fill(done, span);
-            data.Write(MemoryMarshal.AsBytes(span));
-        }
+            if (halves is null)
+            {
+                data.Write(MemoryMarshal.AsBytes(span));
+                continue;
+            }
 
-        return External(name, dims, Float, offset, count * 4);
-    }
-
-    /// <summary>A float16 weight: <paramref name="fill"/>'s float values rounded to half precision as they are written.</summary>
-    public string WeightHalf(string name, long[] dims, Action<long, Span<float>> fill)
-    {
-        var offset = (data.Position + 4095) / 4096 * 4096;
-        data.Position = offset;
-        var count = dims.Aggregate(1L, (a, b) => a * b);
-        var chunk = new float[Math.Min(count, 1 << 20)];
-        var halves = new Half[chunk.Length];
-        for (long done = 0; done < count; done += chunk.Length)
-        {
-            var span = chunk.AsSpan(0, (int)Math.Min(chunk.Length, count - done));
-            fill(done, span);
             for (var i = 0; i < span.Length; i++)
             {
                 halves[i] = (Half)span[i];
@@ -123,7 +117,7 @@ internal sealed class OnnxGraph(Stream data, string dataFileName)
             data.Write(MemoryMarshal.AsBytes(halves.AsSpan(0, span.Length)));
         }
 
-        return External(name, dims, Float16, offset, count * 2);
+        return half ? External(name, dims, Float16, offset, count * 2) : External(name, dims, Float, offset, count * 4);
     }
 
     /// <summary>A uint8 tensor (packed int4 weights) written whole to the external data file.</summary>
