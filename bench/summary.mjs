@@ -40,6 +40,8 @@ if (dl) {
     const bestPeer = [row('big', 'curl'), row('big', 'aria2')].sort((a, b) => b.MBps - a.MBps)[0];
     add('downloads', `one ${gib} GiB file`, `${fmt(big.MBps, 0)} MB/s`, bestPeer.tool === 'aria2' ? 'aria2c -x8 -s8' : 'curl', `${fmt(bestPeer.MBps, 0)} MB/s`, s.big_vs_best_peer, '≥ 0.9× best peer', s.big_vs_best_peer >= 0.9);
     add('downloads', `one ${gib} GiB file, SHA-256 verified`, `${fmt(big.MBps, 0)} MB/s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').MBps, 0)} MB/s`, s.big_vs_curl_plus_sha256, '≥ 1.0×', s.big_vs_curl_plus_sha256 >= 1.0);
+    const ariaSha = row('big', 'aria2sha');
+    if (ariaSha) add('downloads', `one ${gib} GiB file vs aria2c -x8 -s8 checking its SHA-256`, `${fmt(big.MBps, 0)} MB/s, ${fmt(big.cpuSeconds, 2)} CPU s`, 'aria2c --checksum=sha-256', `${fmt(ariaSha.MBps, 0)} MB/s, ${fmt(ariaSha.cpuSeconds, 2)} CPU s`, s.big_vs_aria2_sha256, '', undefined);
     add('downloads', 'CPU seconds per GB, big file', `${fmt(big.cpuSecondsPerGB, 2)} s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').cpuSecondsPerGB, 2)} s`, s.big_cpu_vs_curl_plus_sha256, '≤ 1.3×', s.big_cpu_vs_curl_plus_sha256 <= 1.3);
     add('downloads', 'CPU seconds, big file', `${fmt(big.cpuSeconds, 2)} s`, 'curl / aria2c', `${fmt(row('big', 'curl').cpuSeconds, 2)} / ${fmt(row('big', 'aria2').cpuSeconds, 2)} s`, undefined, '', undefined);
     const warm = row('big', 'sidecar');
@@ -49,6 +51,8 @@ if (dl) {
   if (many) {
     add('downloads', `200-file folder (${fmt(dl.manyBytes / 1e6, 0)} MB)`, `${fmt(many.MBps, 0)} MB/s`, 'curl, one file after another', `${fmt(row('many', 'curl').MBps, 0)} MB/s`, s.many_vs_curl, '≥ 1.5× curl', s.many_vs_curl >= 1.5);
     add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_vs_aria2, '≥ 1.0×', s.many_vs_aria2 >= 1.0);
+    const verifying = row('many', 'aria2sha');
+    if (verifying) add('downloads', "200-file folder vs aria2c -j8 checking each file's SHA-256, as ModelIde does", `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8 --checksum=sha-256', `${fmt(verifying.MBps, 0)} MB/s`, s.many_vs_aria2_sha256, '', undefined);
     const throughHub = row('many', 'aria2api');
     if (throughHub) add('downloads', "200-file folder vs aria2c -j8 handed the hub's file URLs (it follows each redirect, as ModelIde must)", `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8, file URLs', `${fmt(throughHub.MBps, 0)} MB/s`, s.many_vs_aria2_through_hub, '', undefined);
     const aria = row('many', 'aria2');

@@ -173,12 +173,15 @@ declare -A CASES=(
   [big.aria2]="aria2c -q -x8 -s8 -k1M --allow-overwrite=true --auto-file-renaming=false -d '$OUT' -o big.bin '$BIG_URL'"
   # Like for like: a verified download with the peers = curl, then OpenSSL's SHA-256 (the fast one, as .NET uses).
   [big.curlsha]="curl -s -o '$OUT/big.bin' '$BIG_URL' && openssl dgst -sha256 -r '$OUT/big.bin' | grep -q '^$BIG_SHA'"
+  # aria2c verifying the file as ModelIde does (--checksum: it reads the file back after the download; exit code 32 on
+  # a mismatch), handed the hash a client would take from the listing.
+  [big.aria2sha]="aria2c -q -x8 -s8 -k1M --checksum=sha-256=$BIG_SHA --allow-overwrite=true --auto-file-renaming=false -d '$OUT' -o big.bin '$BIG_URL'"
 )
 if want big; then
   warm_up big modelide/bench-big
   LOAD[big]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.sidecar big.curl big.aria2 big.curlsha; done
-  summarise big.modelide big.sidecar big.curl big.aria2 big.curlsha
+  for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.sidecar big.curl big.aria2 big.curlsha big.aria2sha; done
+  summarise big.modelide big.sidecar big.curl big.aria2 big.curlsha big.aria2sha
   LOAD[big]+=" $(load_now)"
 fi
 
@@ -194,11 +197,18 @@ CASES[many.aria2]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST'
 LIST_API="$WORK/many-api-urls.txt"; : > "$LIST_API"
 for f in "$MODELS"/bench-many/shards/*; do n=$(basename "$f"); echo "${HUB}api/v1/models/modelide/bench-many/repo?Revision=master&FilePath=shards/$n" >> "$LIST_API"; echo "  out=shards/$n" >> "$LIST_API"; done
 CASES[many.aria2api]="aria2c -q -j8 -x1 --allow-overwrite=true --header 'Authorization: Bearer $TOKEN' -d '$OUT' -i '$LIST_API'"
+# aria2c verifying every file as ModelIde does: the blob URLs, each with its SHA-256 (`checksum=` in the input file; it
+# reads each file back once it is complete and exits 32 on a mismatch).
+LIST_SHA="$WORK/many-urls-sha256.txt"; : > "$LIST_SHA"
+while IFS= read -r url && IFS= read -r out; do
+  echo "$url"; echo "$out"; echo "  checksum=sha-256=$(sha256sum "$MODELS/bench-many/${out#  out=}" | cut -d' ' -f1)"
+done < "$LIST" >> "$LIST_SHA"
+CASES[many.aria2sha]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST_SHA'"
 if want many; then
   warm_up many modelide/bench-many
   LOAD[many]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api; done
-  summarise many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api
+  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api many.aria2sha; done
+  summarise many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api many.aria2sha
   LOAD[many]+=" $(load_now)"
   # The same folder with LATENCY_MS added to every request, as a real network's round trip: ModelIde asks the hub for
   # the listing and each file's redirect, then the blob host; aria2c is handed the blob URLs (one request per file).
@@ -281,8 +291,8 @@ def mbps(case, size): return size / 1e6 / r[case + '.t']
 rows = []
 # sidecar: ModelIde through one running, warmed-up sidecar (CPU: the sidecar's own; peak RSS: the sidecar's so far);
 # sidecar_first: that sidecar's first download of the model (the warm-up, one sample).
-for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha')),
-                          ('many', many, ('modelide', 'dotnet', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'aria2api')),
+for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha', 'aria2sha')),
+                          ('many', many, ('modelide', 'dotnet', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'aria2api', 'aria2sha')),
                           ('manylat', many, ('modelide', 'sidecar', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
     if f'{case}.modelide.t' not in r: continue
     for tool in tools:
@@ -302,6 +312,8 @@ if 'big.modelide.t' in r:
       'big_warm_vs_best_peer': mbps('big.sidecar', big) / best_big,
       'big_warm_vs_curl_plus_sha256': mbps('big.sidecar', big) / mbps('big.curlsha', big),
       'big_warm_cpu_vs_curl_plus_sha256': r['big.sidecar.cpu'] / r['big.curlsha.cpu'],
+      **({'big_vs_aria2_sha256': mbps('big.modelide', big) / mbps('big.aria2sha', big),
+          'big_cpu_vs_aria2_sha256': r['big.modelide.cpu'] / r['big.aria2sha.cpu']} if 'big.aria2sha.t' in r else {}),
     })
 if 'many.modelide.t' in r:
     summary.update({
@@ -314,6 +326,8 @@ if 'many.modelide.t' in r:
       'many_machine_cpu_vs_aria2': (r['many.modelide.cpu'] + r['many.modelide.hubcpu']) / (r['many.aria2.cpu'] + r['many.aria2.hubcpu']),
       'many_machine_cpu_floor_seconds': {t: (r[f'many.{t}.cpu'] + r[f'many.{t}.hubcpu']) / cores for t in ('modelide', 'aria2', 'aria2api') if f'many.{t}.hubcpu' in r},
       'many_first_in_sidecar_vs_aria2': mbps('many.sidecar_first', many) / mbps('many.aria2', many),
+      **({'many_vs_aria2_sha256': mbps('many.modelide', many) / mbps('many.aria2sha', many),
+          'many_warm_vs_aria2_sha256': mbps('many.sidecar', many) / mbps('many.aria2sha', many)} if 'many.aria2sha.t' in r else {}),
       **({'many_vs_aria2_through_hub': mbps('many.modelide', many) / mbps('many.aria2api', many),
           'many_warm_vs_aria2_through_hub': mbps('many.sidecar', many) / mbps('many.aria2api', many)} if 'many.aria2api.t' in r else {}),
     })
@@ -354,6 +368,11 @@ if 'many_vs_curl' in s:
 if 'many_vs_aria2_through_hub' in s:
     print(f"200 files vs aria2c -j8 handed the hub's file URLs (the same redirect per file): ModelIde {s['many_vs_aria2_through_hub']:.2f}x; "
           f"through a running sidecar {s['many_warm_vs_aria2_through_hub']:.2f}x")
+if 'many_vs_aria2_sha256' in s:
+    print(f"200 files vs aria2c -j8 checking each file's SHA-256 (as ModelIde does): ModelIde {s['many_vs_aria2_sha256']:.2f}x; "
+          f"through a running sidecar {s['many_warm_vs_aria2_sha256']:.2f}x")
+if 'big_vs_aria2_sha256' in s:
+    print(f"big file vs aria2c -x8 -s8 checking its SHA-256: ModelIde {s['big_vs_aria2_sha256']:.2f}x at {s['big_cpu_vs_aria2_sha256']:.2f}x its CPU")
 if 'many_latency_vs_aria2' in s:
     print(f"200 files, {latency} ms per request: ModelIde / aria2c -j8 (handed the blob URLs) = {s['many_latency_vs_aria2']:.2f}x; "
           f"through a running sidecar {s['many_latency_warm_vs_aria2']:.2f}x")
