@@ -42,6 +42,8 @@ if (dl) {
     add('downloads', `one ${gib} GiB file, SHA-256 verified`, `${fmt(big.MBps, 0)} MB/s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').MBps, 0)} MB/s`, s.big_vs_curl_plus_sha256, '≥ 1.0×', s.big_vs_curl_plus_sha256 >= 1.0);
     const ariaSha = row('big', 'aria2sha');
     if (ariaSha) add('downloads', `one ${gib} GiB file vs aria2c -x8 -s8 checking its SHA-256`, `${fmt(big.MBps, 0)} MB/s, ${fmt(big.cpuSeconds, 2)} CPU s`, 'aria2c --checksum=sha-256', `${fmt(ariaSha.MBps, 0)} MB/s, ${fmt(ariaSha.cpuSeconds, 2)} CPU s`, s.big_vs_aria2_sha256, '', undefined);
+    const bigBare = row('big', 'nosha');
+    if (bigBare) add('downloads', `one ${gib} GiB file, the hub listing no SHA-256 (size checked only, as curl does): what verifying costs`, `${fmt(bigBare.MBps, 0)} MB/s, ${fmt(bigBare.cpuSeconds, 2)} CPU s`, 'curl', `${fmt(row('big', 'curl').MBps, 0)} MB/s, ${fmt(row('big', 'curl').cpuSeconds, 2)} CPU s`, s.big_without_sha256_vs_curl, '', undefined);
     add('downloads', 'CPU seconds per GB, big file', `${fmt(big.cpuSecondsPerGB, 2)} s`, 'curl + openssl sha256', `${fmt(row('big', 'curlsha').cpuSecondsPerGB, 2)} s`, s.big_cpu_vs_curl_plus_sha256, '≤ 1.3×', s.big_cpu_vs_curl_plus_sha256 <= 1.3);
     add('downloads', 'CPU seconds, big file', `${fmt(big.cpuSeconds, 2)} s`, 'curl / aria2c', `${fmt(row('big', 'curl').cpuSeconds, 2)} / ${fmt(row('big', 'aria2').cpuSeconds, 2)} s`, undefined, '', undefined);
     const warm = row('big', 'sidecar');
@@ -53,6 +55,8 @@ if (dl) {
     add('downloads', '200-file folder vs aria2c -j8', `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s`, s.many_vs_aria2, '≥ 1.0×', s.many_vs_aria2 >= 1.0);
     const verifying = row('many', 'aria2sha');
     if (verifying) add('downloads', "200-file folder vs aria2c -j8 checking each file's SHA-256, as ModelIde does", `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8 --checksum=sha-256', `${fmt(verifying.MBps, 0)} MB/s`, s.many_vs_aria2_sha256, '', undefined);
+    const bare = row('many', 'nosha');
+    if (bare) add('downloads', '200-file folder, the hub listing no SHA-256 (sizes checked only, as aria2c -j8 does): what verifying costs', `${fmt(bare.MBps, 0)} MB/s, ${fmt(bare.cpuSeconds, 2)} CPU s`, 'aria2c -j8', `${fmt(row('many', 'aria2').MBps, 0)} MB/s, ${fmt(row('many', 'aria2').cpuSeconds, 2)} CPU s`, s.many_without_sha256_vs_aria2, '', undefined);
     const throughHub = row('many', 'aria2api');
     if (throughHub) add('downloads', "200-file folder vs aria2c -j8 handed the hub's file URLs (it follows each redirect, as ModelIde must)", `${fmt(many.MBps, 0)} MB/s`, 'aria2c -j8, file URLs', `${fmt(throughHub.MBps, 0)} MB/s`, s.many_vs_aria2_through_hub, '', undefined);
     const aria = row('many', 'aria2');

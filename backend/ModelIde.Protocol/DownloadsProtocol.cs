@@ -25,7 +25,8 @@ public static class DownloadsMethods
 public sealed record DownloadsStartParams(string DownloadId, string ModelId, string? Revision = null, IReadOnlyList<string>? Include = null, string? CacheDir = null, bool Offline = false);
 
 /// <param name="Notice">Set when the cache was used without the hub (offline, or the hub could not be reached): what was used and whether it is known to be complete.</param>
-public sealed record DownloadsStartResult(string LocalPath, int Files, long Bytes, string? Notice = null);
+/// <param name="FilesWithoutSha256">Files the hub listed without a SHA-256: their sizes were checked, not their contents.</param>
+public sealed record DownloadsStartResult(string LocalPath, int Files, long Bytes, string? Notice = null, int FilesWithoutSha256 = 0);
 
 /// <summary>Progress of one model download. <see cref="BytesDone"/> counts cached and resumed bytes too.</summary>
 public record DownloadProgress(

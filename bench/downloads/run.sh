@@ -93,10 +93,12 @@ sidecar_download() {
   local answer; read -r answer <&"${SIDECAR[0]}"
   SIDECAR_FIGURES=$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); print(a["seconds"], a["peakRssKb"], a["cpuSeconds"]) if "error" not in a else sys.exit("sidecar download failed: " + a["error"])' "$answer")
 }
-counts_requests() { [[ $1 == *.modelide || $1 == *.dotnet || $1 == *.single || $1 == *.sidecar ]]; }
+counts_requests() { [[ $1 == *.modelide || $1 == *.dotnet || $1 == *.single || $1 == *.sidecar || $1 == *.nosha ]]; }
+declare -A BEFORE AFTER # commands run around a case, outside its timing (a hub fault set for that case only)
 run_round() { # name=cmd pairs are in CASES (for *.sidecar: the model id); args: names...
   for name in "$@"; do
     rm -rf "$OUT"; mkdir -p "$OUT"; sync
+    if [ -n "${BEFORE[$name]:-}" ]; then eval "${BEFORE[$name]}"; fi
     if counts_requests "$name"; then curl -s -o /dev/null -X DELETE "${HUB}_admin/requests"; fi
     local hub_before; hub_before=$(hub_cpu)
     if [[ $name == *.sidecar ]]; then
@@ -105,6 +107,7 @@ run_round() { # name=cmd pairs are in CASES (for *.sidecar: the model id); args:
       read -r t rss cpu < <(measure bash -c "${CASES[$name]}")
     fi
     T[$name]+="$t "; RSS[$name]+="$rss "; CPU[$name]+="$cpu "; HUBCPU[$name]+="$(echo "$(hub_cpu) - $hub_before" | bc -l) "
+    if [ -n "${AFTER[$name]:-}" ]; then eval "${AFTER[$name]}"; fi
     if counts_requests "$name"; then sleep 0.2; REQ[$name]+="$(blob_requests) "; fi
   done
 }
@@ -177,11 +180,18 @@ declare -A CASES=(
   # a mismatch), handed the hash a client would take from the listing.
   [big.aria2sha]="aria2c -q -x8 -s8 -k1M --checksum=sha-256=$BIG_SHA --allow-overwrite=true --auto-file-renaming=false -d '$OUT' -o big.bin '$BIG_URL'"
 )
+# What verifying costs ModelIde: the same download from a hub whose listing gives no SHA-256 (the hub's
+# listedWithoutSha256 fault, set for that case only), so only the size is checked, as curl and aria2c do unasked.
+without_sha256() { # args: model, case; the fault is set before the case and cleared after it
+  BEFORE[$2]="curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d '{\"pathPrefix\": \"/api/v1/models/modelide/$1/repo/files\", \"listedWithoutSha256\": true}' '${HUB}_admin/faults'"
+  AFTER[$2]="curl -s -o /dev/null -X DELETE '${HUB}_admin/faults'"
+}
+CASES[big.nosha]="${CASES[big.modelide]}"; without_sha256 bench-big big.nosha
 if want big; then
   warm_up big modelide/bench-big
   LOAD[big]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.sidecar big.curl big.aria2 big.curlsha big.aria2sha; done
-  summarise big.modelide big.sidecar big.curl big.aria2 big.curlsha big.aria2sha
+  for _ in $(seq 1 "$RUNS"); do run_round big.modelide big.nosha big.sidecar big.curl big.aria2 big.curlsha big.aria2sha; done
+  summarise big.modelide big.nosha big.sidecar big.curl big.aria2 big.curlsha big.aria2sha
   LOAD[big]+=" $(load_now)"
 fi
 
@@ -204,11 +214,12 @@ while IFS= read -r url && IFS= read -r out; do
   echo "$url"; echo "$out"; echo "  checksum=sha-256=$(sha256sum "$MODELS/bench-many/${out#  out=}" | cut -d' ' -f1)"
 done < "$LIST" >> "$LIST_SHA"
 CASES[many.aria2sha]="aria2c -q -j8 -x1 --allow-overwrite=true -d '$OUT' -i '$LIST_SHA'"
+CASES[many.nosha]="${CASES[many.modelide]}"; without_sha256 bench-many many.nosha
 if want many; then
   warm_up many modelide/bench-many
   LOAD[many]="$(load_now)"
-  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api many.aria2sha; done
-  summarise many.modelide many.dotnet many.sidecar many.curl many.aria2 many.aria2api many.aria2sha
+  for _ in $(seq 1 "$RUNS"); do run_round many.modelide many.nosha many.dotnet many.sidecar many.curl many.aria2 many.aria2api many.aria2sha; done
+  summarise many.modelide many.nosha many.dotnet many.sidecar many.curl many.aria2 many.aria2api many.aria2sha
   LOAD[many]+=" $(load_now)"
   # The same folder with LATENCY_MS added to every request, as a real network's round trip: ModelIde asks the hub for
   # the listing and each file's redirect, then the blob host; aria2c is handed the blob URLs (one request per file).
@@ -291,8 +302,8 @@ def mbps(case, size): return size / 1e6 / r[case + '.t']
 rows = []
 # sidecar: ModelIde through one running, warmed-up sidecar (CPU: the sidecar's own; peak RSS: the sidecar's so far);
 # sidecar_first: that sidecar's first download of the model (the warm-up, one sample).
-for case, size, tools in (('big', big, ('modelide', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha', 'aria2sha')),
-                          ('many', many, ('modelide', 'dotnet', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'aria2api', 'aria2sha')),
+for case, size, tools in (('big', big, ('modelide', 'nosha', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'curlsha', 'aria2sha')),
+                          ('many', many, ('modelide', 'nosha', 'dotnet', 'sidecar', 'sidecar_first', 'curl', 'aria2', 'aria2api', 'aria2sha')),
                           ('manylat', many, ('modelide', 'sidecar', 'aria2')), ('throttled', mid, ('modelide', 'single', 'curl', 'aria2'))):
     if f'{case}.modelide.t' not in r: continue
     for tool in tools:
@@ -312,6 +323,9 @@ if 'big.modelide.t' in r:
       'big_warm_vs_best_peer': mbps('big.sidecar', big) / best_big,
       'big_warm_vs_curl_plus_sha256': mbps('big.sidecar', big) / mbps('big.curlsha', big),
       'big_warm_cpu_vs_curl_plus_sha256': r['big.sidecar.cpu'] / r['big.curlsha.cpu'],
+      # The same download with nothing to verify: what the SHA-256 costs in this run.
+      **({'big_without_sha256_vs_best_peer': mbps('big.nosha', big) / best_big, 'big_without_sha256_vs_curl': mbps('big.nosha', big) / mbps('big.curl', big),
+          'big_without_sha256_cpu_vs_curl': r['big.nosha.cpu'] / r['big.curl.cpu']} if 'big.nosha.t' in r else {}),
       **({'big_vs_aria2_sha256': mbps('big.modelide', big) / mbps('big.aria2sha', big),
           'big_cpu_vs_aria2_sha256': r['big.modelide.cpu'] / r['big.aria2sha.cpu']} if 'big.aria2sha.t' in r else {}),
     })
@@ -326,6 +340,8 @@ if 'many.modelide.t' in r:
       'many_machine_cpu_vs_aria2': (r['many.modelide.cpu'] + r['many.modelide.hubcpu']) / (r['many.aria2.cpu'] + r['many.aria2.hubcpu']),
       'many_machine_cpu_floor_seconds': {t: (r[f'many.{t}.cpu'] + r[f'many.{t}.hubcpu']) / cores for t in ('modelide', 'aria2', 'aria2api') if f'many.{t}.hubcpu' in r},
       'many_first_in_sidecar_vs_aria2': mbps('many.sidecar_first', many) / mbps('many.aria2', many),
+      **({'many_without_sha256_vs_aria2': mbps('many.nosha', many) / mbps('many.aria2', many),
+          'many_without_sha256_cpu_vs_aria2': r['many.nosha.cpu'] / r['many.aria2.cpu']} if 'many.nosha.t' in r else {}),
       **({'many_vs_aria2_sha256': mbps('many.modelide', many) / mbps('many.aria2sha', many),
           'many_warm_vs_aria2_sha256': mbps('many.sidecar', many) / mbps('many.aria2sha', many)} if 'many.aria2sha.t' in r else {}),
       **({'many_vs_aria2_through_hub': mbps('many.modelide', many) / mbps('many.aria2api', many),
@@ -371,6 +387,12 @@ if 'many_vs_aria2_through_hub' in s:
 if 'many_vs_aria2_sha256' in s:
     print(f"200 files vs aria2c -j8 checking each file's SHA-256 (as ModelIde does): ModelIde {s['many_vs_aria2_sha256']:.2f}x; "
           f"through a running sidecar {s['many_warm_vs_aria2_sha256']:.2f}x")
+if 'big_without_sha256_vs_best_peer' in s:
+    print(f"big file, the hub listing no SHA-256 (size checked only, as curl and aria2c): ModelIde / best peer = "
+          f"{s['big_without_sha256_vs_best_peer']:.2f}x; / curl = {s['big_without_sha256_vs_curl']:.2f}x at {s['big_without_sha256_cpu_vs_curl']:.2f}x its CPU")
+if 'many_without_sha256_vs_aria2' in s:
+    print(f"200 files, the hub listing no SHA-256: ModelIde / aria2c -j8 = {s['many_without_sha256_vs_aria2']:.2f}x at "
+          f"{s['many_without_sha256_cpu_vs_aria2']:.2f}x its CPU")
 if 'big_vs_aria2_sha256' in s:
     print(f"big file vs aria2c -x8 -s8 checking its SHA-256: ModelIde {s['big_vs_aria2_sha256']:.2f}x at {s['big_cpu_vs_aria2_sha256']:.2f}x its CPU")
 if 'many_latency_vs_aria2' in s:

@@ -56,6 +56,11 @@ public sealed class DownloadCommand() : CliCommand("download", "Download a model
         var seconds = Math.Max((DateTime.UtcNow - started).TotalSeconds, 0.001);
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Done: {result.Files} files, {Mb(result.Bytes)} MB ({result.FilesFromCache.Count} already cached); fetched {result.BytesFetched} bytes in {seconds:0.00} s ({result.BytesFetched / seconds / 1048576:0.0} MB/s)."));
+        if (result.FilesWithoutSha256 > 0)
+        {
+            console.Error.WriteLine(UnhashedNotice(result.FilesWithoutSha256, result.Files));
+        }
+
         console.Out.WriteLine(result.LocalPath);
         return ExitCodes.Success;
     }
@@ -68,6 +73,11 @@ public sealed class DownloadCommand() : CliCommand("download", "Download a model
             $"[{p.FilesDone}/{p.FilesTotal}] {pct,5:0.0}% {Mb(p.BytesDone)}/{Mb(p.BytesTotal)} MB {Mb((long)p.BytesPerSecond)} MB/s{eta}  {TerminalText.Escape(p.File)}");
         return new CliProgressUpdate("download", $"[{p.FilesDone}/{p.FilesTotal}] {p.File}", p.BytesDone, p.BytesTotal, line);
     }
+
+    /// <summary>Said after the summary: a file the hub lists without a SHA-256 is checked by its size only.</summary>
+    internal static string UnhashedNotice(int unhashed, int files) => unhashed == files
+        ? "The hub listed no SHA-256 for these files: only their sizes were checked."
+        : string.Create(CultureInfo.InvariantCulture, $"The hub listed {unhashed} of the {files} files without a SHA-256: only their sizes were checked.");
 
     private static string Mb(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
 }

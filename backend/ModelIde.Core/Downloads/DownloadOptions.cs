@@ -81,4 +81,5 @@ public sealed record DownloadOptions
     }
 }
 
-public sealed record DownloadResult(string LocalPath, int Files, long Bytes, long BytesFetched, IReadOnlyList<string> FilesFromCache);
+/// <param name="FilesWithoutSha256">Files the hub listed without a SHA-256: only their sizes could be checked.</param>
+public sealed record DownloadResult(string LocalPath, int Files, long Bytes, long BytesFetched, IReadOnlyList<string> FilesFromCache, int FilesWithoutSha256 = 0);

@@ -157,7 +157,7 @@ public sealed class ModelDownloader
         tracker.Report(null, force: true);
         // What offline use and the hub-unreachable fallback check the cache against (CachedSnapshots).
         new CachedSnapshots(_cache).Record(id, rev, folder, files, include);
-        return new DownloadResult(folder, files.Count, files.Sum(f => f.Size), tracker.FetchedBytes, fromCache);
+        return new DownloadResult(folder, files.Count, files.Sum(f => f.Size), tracker.FetchedBytes, fromCache, files.Count(f => f.Sha256 is null));
     }
 
     /// <summary>Downloads one file into place; returns true when it was already in the cache.</summary>

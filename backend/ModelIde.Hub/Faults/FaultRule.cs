@@ -52,13 +52,20 @@ public sealed record FaultRule
     [JsonPropertyName("rateLimitBytesPerSecond")]
     public long? RateLimitBytesPerSecond { get; init; }
 
-    /// <summary>File listings report <see cref="ListedSize"/> (and no SHA-256 when <see cref="ListedWithoutSha256"/>) for this repo path.</summary>
+    /// <summary>
+    /// File listings report <see cref="ListedSize"/> (and no SHA-256 when <see cref="ListedWithoutSha256"/>) for this repo
+    /// path.
+    /// </summary>
     [JsonPropertyName("listedSizePath")]
     public string? ListedSizePath { get; init; }
 
     [JsonPropertyName("listedSize")]
     public long? ListedSize { get; init; }
 
+    /// <summary>
+    /// With <see cref="ListedSizePath"/>: that file is listed without its SHA-256. Alone: every file of a matching listing
+    /// is (a hub that does not know its files' hashes; clients can then check sizes only).
+    /// </summary>
     [JsonPropertyName("listedWithoutSha256")]
     public bool ListedWithoutSha256 { get; init; }
 
@@ -89,9 +96,17 @@ public sealed record FaultEffects(int? Status, int? RetryAfterSeconds, int Delay
     /// <summary>Repo path → the size (and whether to drop the SHA-256) a listing reports instead of the truth.</summary>
     public IReadOnlyDictionary<string, (long Size, bool WithoutSha256)> ListedSizes { get; init; } = new Dictionary<string, (long, bool)>();
 
-    /// <summary>Rewrites one file entry of a listing as the matching <c>listedSize</c> rule says (a hub that lies about sizes).</summary>
+    /// <summary>Every file of the listing is reported without its SHA-256.</summary>
+    public bool ListedWithoutSha256 { get; init; }
+
+    /// <summary>Rewrites one file entry of a listing as the matching listing rules say (a hub that lies about sizes or omits hashes).</summary>
     public void RewriteListedFile(Dictionary<string, object?> entry, string path)
     {
+        if (ListedWithoutSha256)
+        {
+            entry.Remove("Sha256");
+        }
+
         if (ListedSizes.TryGetValue(path, out var lie))
         {
             entry["Size"] = lie.Size;
@@ -164,6 +179,7 @@ public sealed class FaultInjector
             long? rate = null;
             var corrupt = new HashSet<string>(StringComparer.Ordinal);
             var sizes = new Dictionary<string, (long, bool)>(StringComparer.Ordinal);
+            var withoutSha256 = false;
             for (var i = 0; i < _rules.Count; i++)
             {
                 var (rule, left) = _rules[i];
@@ -186,6 +202,10 @@ public sealed class FaultInjector
                 {
                     sizes[rule.ListedSizePath.TrimStart('/')] = (listed, rule.ListedWithoutSha256);
                 }
+                else if (rule.ListedSizePath is null && rule.ListedWithoutSha256)
+                {
+                    withoutSha256 = true;
+                }
 
                 if (left is not null)
                 {
@@ -194,7 +214,7 @@ public sealed class FaultInjector
             }
 
             _rules.RemoveAll(r => r.Left is <= 0);
-            return new FaultEffects(status, retryAfter, delay, cut, corrupt) { RateLimitBytesPerSecond = rate, ListedSizes = sizes };
+            return new FaultEffects(status, retryAfter, delay, cut, corrupt) { RateLimitBytesPerSecond = rate, ListedSizes = sizes, ListedWithoutSha256 = withoutSha256 };
         }
     }
 }

@@ -31,7 +31,7 @@ public sealed class DownloadsRpcTarget(SidecarContext context) : IRpcTarget
             progress => _ = context.Notifier.NotifyAsync(DownloadsMethods.Progress, new DownloadsProgressParams(p.DownloadId, progress)),
             n => notice = n,
             cancellationToken).ConfigureAwait(false);
-        return new DownloadsStartResult(result.LocalPath, result.Files, result.Bytes, notice);
+        return new DownloadsStartResult(result.LocalPath, result.Files, result.Bytes, notice, result.FilesWithoutSha256);
     }
 
     [JsonRpcMethod(DownloadsMethods.CachedModels, UseSingleObjectParameterDeserialization = true)]

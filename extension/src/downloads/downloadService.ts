@@ -113,8 +113,13 @@ export class DownloadService {
     const summary = result.notice
       ? vscode.l10n.t('{0}: {1} files, {2}, from the local cache. {3}', modelId, result.files, formatBytes(result.bytes), result.notice)
       : vscode.l10n.t('Downloaded {0}: {1} files, {2}.', modelId, result.files, formatBytes(result.bytes));
+    // A file the hub lists without a SHA-256 could only be checked by its size: say so rather than imply it was verified.
+    const unhashed = result.filesWithoutSha256 ?? 0;
+    const caveat = unhashed > 0
+      ? ' ' + vscode.l10n.t('{0} of them had no SHA-256 in the hub\'s listing: only their sizes were checked.', unhashed)
+      : '';
     const choice = await vscode.window.showInformationMessage(
-      summary,
+      summary + caveat,
       run,
       reveal,
     );

@@ -188,6 +188,8 @@ export interface DownloadsStartResult {
   bytes: number;
   /** Set when the cache was used without the hub (offline, or the hub could not be reached): what was used and whether it is known to be complete. */
   notice?: string;
+  /** Files the hub listed without a SHA-256: their sizes were checked, not their contents. */
+  filesWithoutSha256?: number;
 }
 
 /** Progress of one model download. `bytesDone` counts cached and resumed bytes too. */
@@ -929,7 +931,7 @@ export const protocolShapes: Record<string, Record<string, string>> = {
   DiscoverLocalCredentialsResult: { source: 'LocalCredentialSource?', accessToken: 'string?', userName: 'string?' },
   SessionExpiredParams: { endpoint: 'string', userName: 'string?', reason: 'string' },
   DownloadsStartParams: { downloadId: 'string', modelId: 'string', revision: 'string?', include: 'string[]?', cacheDir: 'string?', offline: 'boolean?' },
-  DownloadsStartResult: { localPath: 'string', files: 'number', bytes: 'number', notice: 'string?' },
+  DownloadsStartResult: { localPath: 'string', files: 'number', bytes: 'number', notice: 'string?', filesWithoutSha256: 'number?' },
   DownloadProgress: { file: 'string?', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number', bytesPerSecond: 'number', etaSeconds: 'number?' },
   DownloadsProgressParams: { file: 'string?', bytesDone: 'number', bytesTotal: 'number', filesDone: 'number', filesTotal: 'number', bytesPerSecond: 'number', etaSeconds: 'number?', downloadId: 'string' },
   CacheDirParams: { cacheDir: 'string?' },
@@ -1023,7 +1025,7 @@ export const protocolIntegers: Record<string, readonly string[]> = {
   InitializeResult: ['processId'],
   PingResult: ['processId', 'uptimeMilliseconds'],
   SignInWithBrowserParams: ['timeoutSeconds'],
-  DownloadsStartResult: ['files', 'bytes'],
+  DownloadsStartResult: ['files', 'bytes', 'filesWithoutSha256'],
   DownloadProgress: ['bytesDone', 'bytesTotal', 'filesDone', 'filesTotal'],
   DownloadsProgressParams: ['bytesDone', 'bytesTotal', 'filesDone', 'filesTotal'],
   CachedModel: ['bytes'],

@@ -38,6 +38,32 @@ public sealed class LauncherTests(LauncherBuild build)
     }
 
     [Fact]
+    public async Task A_download_the_hub_lists_without_hashes_says_only_sizes_were_checked()
+    {
+        await using var hub = await LocalHub.StartAsync(new LocalHubOptions { Port = 0, CatalogueSize = 0 }, CancellationToken.None);
+        var cache = Directory.CreateTempSubdirectory("modelide-launcher-").FullName;
+        try
+        {
+            string[] args = ["download", "modelide/tiny-stdlib-coder", "--include", "*.json", "--cache-dir", cache, "--endpoint", hub.BaseUri.ToString()];
+            var env = new Dictionary<string, string?> { ["MODELSCOPE_API_TOKEN"] = null };
+            var hashed = await CliProcess.RunAsync(CliHost.Launcher, args, env);
+            Assert.Equal(0, hashed.Code);
+            Assert.DoesNotContain("SHA-256", hashed.Err, StringComparison.Ordinal);
+
+            // The same files again, from a hub that lists no hashes: found in the cache by size, and said so.
+            hub.Faults.Add(new ModelIde.Hub.Faults.FaultRule { PathPrefix = "/api/v1/models/modelide/tiny-stdlib-coder/repo/files", ListedWithoutSha256 = true });
+            var unhashed = await CliProcess.RunAsync(CliHost.Launcher, args, env);
+            Assert.Equal(0, unhashed.Code);
+            Assert.Contains("The hub listed no SHA-256 for these files: only their sizes were checked.", unhashed.Err, StringComparison.Ordinal);
+            Assert.Equal(hashed.Out, unhashed.Out);
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_usage_error_through_the_launcher_says_why_on_stderr_and_exits_2()
     {
         var r = await CliProcess.RunAsync(CliHost.Launcher, ["dowload", "modelide/tiny-stdlib-coder"]);

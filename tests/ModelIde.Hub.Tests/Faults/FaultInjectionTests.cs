@@ -129,6 +129,22 @@ public sealed class FaultInjectionTests(HubFixture fixture) : IClassFixture<HubF
     }
 
     [Fact]
+    public async Task Listed_without_sha256_alone_drops_every_hash_of_matching_listings_and_keeps_the_sizes()
+    {
+        const string listing = "api/v1/models/modelide/tiny-stdlib-coder/repo/files?Revision=master&Recursive=True";
+        static JsonElement[] Files(JsonElement body) =>
+            Envelope.AssertLegacyOk(body).GetProperty("Files").EnumerateArray().Where(f => f.GetProperty("Type").GetString() == "blob").ToArray();
+        var good = Files((await fixture.GetJsonAsync(listing)).Body);
+        Assert.All(good, f => Assert.Equal(64, f.GetProperty("Sha256").GetString()!.Length));
+        Hub.Faults.Add(new FaultRule { PathPrefix = "/api/v1/models/modelide/tiny-stdlib-coder/repo/files", ListedWithoutSha256 = true, Count = 1 });
+        var bare = Files((await fixture.GetJsonAsync(listing)).Body);
+        Assert.Equal(good.Length, bare.Length);
+        Assert.All(bare, f => Assert.False(f.TryGetProperty("Sha256", out _), f.GetProperty("Path").GetString()));
+        Assert.Equal(good.Select(f => f.GetProperty("Size").GetInt64()), bare.Select(f => f.GetProperty("Size").GetInt64()));
+        Assert.All(Files((await fixture.GetJsonAsync(listing)).Body), f => Assert.True(f.TryGetProperty("Sha256", out _)));
+    }
+
+    [Fact]
     public async Task Request_log_records_auth_presence_and_range_without_the_secret()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, fixture.Url("openapi/v1/users/me?probe=log"));

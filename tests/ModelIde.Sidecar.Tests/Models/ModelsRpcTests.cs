@@ -56,6 +56,12 @@ public sealed class ModelsRpcTests : IAsyncLifetime
             var entry = Assert.Single(cached.Models);
             Assert.Equal(("modelide/tiny-stdlib-coder", "master", result.Bytes), (entry.ModelId, entry.Revision, entry.Bytes));
             Assert.Null(result.Notice);
+            Assert.Equal(0, result.FilesWithoutSha256);
+
+            // A hub that lists one file without its SHA-256: the result says how many files were checked by size only.
+            _hub.Faults.Add(new ModelIde.Hub.Faults.FaultRule { PathPrefix = "/api/v1/models/modelide/tiny-stdlib-coder/repo/files", ListedSizePath = "config.json", ListedSize = new FileInfo(Path.Combine(result.LocalPath, "config.json")).Length, ListedWithoutSha256 = true, Count = 1 });
+            var again = await _sidecar.Client.InvokeWithParameterObjectAsync<DownloadsStartResult>(DownloadsMethods.Start, new DownloadsStartParams("d1b", "modelide/tiny-stdlib-coder", CacheDir: cache));
+            Assert.Equal((result.LocalPath, result.Files, 1), (again.LocalPath, again.Files, again.FilesWithoutSha256));
 
             // The modelscope.offline setting: the cached snapshot is served, the hub is not asked, and the result says so.
             _hub.RequestLog.Clear();
