@@ -74,21 +74,24 @@ internal sealed class StreamingSha256 : IAsyncDisposable
             lock (_gate)
             {
                 // Queued under the lock, so items enter the queue in file order.
-                var took = offset == _queuedEnd && _queue.Writer.TryWrite(new Item(offset, length, buffer));
+                var atEnd = offset == _queuedEnd;
+                var took = atEnd && _queue.Writer.TryWrite(new Item(offset, length, buffer));
                 if (took)
                 {
                     _queuedEnd += length;
                 }
 
-                // Bytes another connection wrote past this point may now follow on from what is queued.
-                var contiguous = _state.ContiguousBytes;
-                if (contiguous > _queuedEnd && _queue.Writer.TryWrite(new Item(_queuedEnd, (int)Math.Min(int.MaxValue, contiguous - _queuedEnd), null)))
+                if (took || !atEnd)
                 {
-                    _queuedEnd = Math.Min(contiguous, _queuedEnd + int.MaxValue);
-                }
+                    // Bytes another connection wrote past this point may now follow on from what is queued. Not asked
+                    // while these bytes wait for room at the end of the queue: a slot freed by the hashing thread in
+                    // between would otherwise go to reading them back from the file instead of taking this buffer.
+                    var contiguous = _state.ContiguousBytes;
+                    if (contiguous > _queuedEnd && _queue.Writer.TryWrite(new Item(_queuedEnd, (int)Math.Min(int.MaxValue, contiguous - _queuedEnd), null)))
+                    {
+                        _queuedEnd = Math.Min(contiguous, _queuedEnd + int.MaxValue);
+                    }
 
-                if (took || offset != _queuedEnd)
-                {
                     // Taken, or not at the end of the queue (these bytes are read back from the file in turn).
                     return took;
                 }
