@@ -26,7 +26,7 @@ public sealed class DownloadCommand() : CliCommand("download", "Download a model
         local folder is printed last on stdout. Interrupted downloads resume. Folders the ModelScope SDK wrote (old and new
         layouts) are reused. When the hub cannot be reached and the cached snapshot is complete, it is used (and said so).
         Tuning (SDK variables): MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB (64), MODELSCOPE_DOWNLOAD_PART_SIZE_MB (16),
-        MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS (parallel parts per file, 4).
+        MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS (the most connections to one file, 8; more than one only where they pay off).
         """;
 
     public override async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
