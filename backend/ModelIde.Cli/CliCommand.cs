@@ -103,15 +103,31 @@ public abstract class CliOptionGroup
 
 public static class CliCommandCatalog
 {
-    /// <summary>New instances of every top-level command, by name (options hold no state between runs, but belong to one tree).
-    /// A list, not a scan of the assembly: the native (AOT) build keeps only the types the code names.</summary>
-    public static IReadOnlyList<CliCommand> Create() =>
+    /// <summary>
+    /// Every top-level command by name, made only when asked for: a command line that names one builds that command's
+    /// tree alone (<see cref="CliApp.CreateRootCommand"/>), not the options of all fourteen. A list, not a scan of the
+    /// assembly: the native (AOT) build keeps only the types the code names. A test checks each name is its command's.
+    /// </summary>
+    private static readonly (string Name, Func<CliCommand> Create)[] s_commands =
     [
-        new Commands.CloneCommand(), new Commands.CompletionCommand(), new Commands.DevicesCommand(), new Commands.DownloadCommand(),
-        new Commands.FinetuneCommand(), new Commands.GpuCommand(), new Commands.HubCommand(), new Commands.InferCommand(),
-        new Commands.JobsCommand(), new Commands.LoginCommand(), new Commands.LogoutCommand(), new Commands.ModelsCommand(),
-        new Commands.ServeCommand(), new Commands.WhoamiCommand(),
+        ("clone", () => new Commands.CloneCommand()), ("completion", () => new Commands.CompletionCommand()),
+        ("devices", () => new Commands.DevicesCommand()), ("download", () => new Commands.DownloadCommand()),
+        ("finetune", () => new Commands.FinetuneCommand()), ("gpu", () => new Commands.GpuCommand()),
+        ("hub", () => new Commands.HubCommand()), ("infer", () => new Commands.InferCommand()),
+        ("jobs", () => new Commands.JobsCommand()), ("login", () => new Commands.LoginCommand()),
+        ("logout", () => new Commands.LogoutCommand()), ("models", () => new Commands.ModelsCommand()),
+        ("serve", () => new Commands.ServeCommand()), ("whoami", () => new Commands.WhoamiCommand()),
     ];
+
+    /// <summary>The names of the top-level commands, in the order help lists them.</summary>
+    public static IEnumerable<string> Names => s_commands.Select(c => c.Name);
+
+    /// <summary>New instances of every top-level command (options hold no state between runs, but belong to one tree).</summary>
+    public static IReadOnlyList<CliCommand> Create() => [.. s_commands.Select(c => c.Create())];
+
+    /// <summary>A new instance of the top-level command called <paramref name="name"/>, or null when there is none.</summary>
+    public static CliCommand? Create(string name) =>
+        Array.Find(s_commands, c => string.Equals(c.Name, name, StringComparison.Ordinal)).Create?.Invoke();
 }
 
 /// <summary>Exit codes shared by all commands (README, "The modelide CLI").</summary>

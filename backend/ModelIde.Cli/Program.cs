@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 using ModelIde.Cli;
 
 // Entry point of `modelide`: Ctrl+C and SIGTERM cancel the running command; CliApp does the rest.
+// First of all, before the console touches a culture: commands that need no ICU do not load it (CliCulture).
+CliCulture.Apply(args);
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

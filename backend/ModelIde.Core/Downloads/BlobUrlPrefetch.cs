@@ -18,12 +18,12 @@ internal sealed class BlobUrlPrefetch : IAsyncDisposable
     private readonly CancellationTokenSource _stop;
     private readonly Task[] _workers;
 
-    /// <param name="files">Repository path and hub download URL of each file to fetch, in the order they are fetched.</param>
-    public BlobUrlPrefetch(BlobRangeFetcher fetcher, IReadOnlyList<(string Path, Uri HubUri)> files, int lookahead, int workers, CancellationToken cancellationToken)
+    /// <param name="files">The files to fetch, in the order they are fetched.</param>
+    public BlobUrlPrefetch(BlobRangeFetcher fetcher, IReadOnlyList<PlannedFile> files, int lookahead, int workers, CancellationToken cancellationToken)
     {
         _ahead = new SemaphoreSlim(Math.Max(1, lookahead));
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var order = files.Select(f => (f.HubUri, Entry: _entries[f.Path] = new Entry())).ToArray();
+        var order = files.Select(f => (File: f, Entry: _entries[f.File.Path] = new Entry())).ToArray();
         var next = -1;
         var stop = _stop.Token;
 
@@ -31,7 +31,7 @@ internal sealed class BlobUrlPrefetch : IAsyncDisposable
         {
             for (var i = Interlocked.Increment(ref next); i < order.Length && !stop.IsCancellationRequested; i = Interlocked.Increment(ref next))
             {
-                var (hubUri, entry) = order[i];
+                var (file, entry) = order[i];
                 try
                 {
                     await _ahead.WaitAsync(stop).ConfigureAwait(false);
@@ -51,7 +51,7 @@ internal sealed class BlobUrlPrefetch : IAsyncDisposable
                 Uri? uri = null;
                 try
                 {
-                    uri = await fetcher.ResolveAsync(hubUri, stop).ConfigureAwait(false);
+                    uri = await fetcher.ResolveAsync(file.HubUri, stop).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or ModelIdeException or UriFormatException)
                 {

@@ -1,30 +1,48 @@
 namespace ModelIde.Core.Downloads;
 
 /// <summary>
-/// An exclusive lock on a <c>.lock</c> file (FileShare.None), held across processes: two downloads of the same file
-/// (two CLI runs, the CLI and the sidecar) take turns instead of writing the same <c>.incomplete</c> file.
+/// An exclusive lock on a <c>.lock</c> file (FileShare.None: flock LOCK_EX, as the SDK's filelock takes it), held
+/// across processes: two downloads of the same file (two CLI runs, the CLI and the sidecar, the SDK) take turns instead
+/// of writing the same partial file.
 /// </summary>
 public sealed class CrossProcessFileLock : IDisposable
 {
-    private readonly FileStream _stream;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
 
-    private CrossProcessFileLock(FileStream stream)
+    private CrossProcessFileLock(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
     {
-        _stream = stream;
+        _handle = handle;
     }
 
     public static CrossProcessFileLock? TryAcquire(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // A plain handle (no stream to position), and the folder made only when it is missing: one lock per file of a
+        // download, so a folder of many small files pays for each extra system call.
         try
         {
-            return new CrossProcessFileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+            return new CrossProcessFileLock(Open(path));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new CrossProcessFileLock(Open(path));
         }
         catch (IOException)
         {
             return null;
         }
     }
+
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle Open(string path) =>
+        File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
 
     /// <summary>Waits (polling) until the lock is free; a killed holder releases it with its process.</summary>
     public static async Task<CrossProcessFileLock> AcquireAsync(string path, CancellationToken cancellationToken)
@@ -42,5 +60,5 @@ public sealed class CrossProcessFileLock : IDisposable
         }
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => _handle.Dispose();
 }

@@ -71,6 +71,9 @@ internal sealed class FileTransfer
         _saveEvery = Math.Max(64 << 10, Math.Min(options.StateSaveInterval, _minSplit));
     }
 
+    /// <summary>Whether the resume state is on disk (it was found there, or a second connection or a resend put it there).</summary>
+    public bool StateOnDisk => Volatile.Read(ref _stateOnDisk);
+
     /// <summary>Connections this file may use at once.</summary>
     private int MaxConnections => _file.Size >= _options.ParallelThresholdBytes && !_wholeFileOnly ? Math.Max(1, _options.MaxParallelParts) : 1;
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using ModelIde.Core.ModelScopeApi;
 using ModelIde.Core.Models;
@@ -98,24 +99,29 @@ public sealed class ModelDownloader
         var rev = ModelId.ValidateRevision(revision);
         var (files, listedPaths) = await PlanWithListingAsync(id, rev, include, cancellationToken).ConfigureAwait(false);
         var folder = _cache.ModelFolder(id, rev);
+        // A snapshot folder this download creates holds nothing yet: no file in it needs looking at before its turn.
+        var folderIsNew = !Directory.Exists(folder);
         Directory.CreateDirectory(folder);
 
         var listed = new HashSet<string>(listedPaths, StringComparer.OrdinalIgnoreCase);
+        var checkedFolders = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var tracker = new DownloadProgressTracker(files.Count, files.Sum(f => f.Size), _options.ProgressInterval, progress);
         var fromCache = new List<string>();
         var parallel = Math.Max(1, _options.MaxParallelFiles);
         using var gate = new SemaphoreSlim(parallel);
         using var stopOthers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var planned = files.Select(f => new PlannedFile(f, folder, path => _api.FileDownloadUri(id, rev, path))).ToArray();
         // Redirects looked up ahead for the files that are not already in place (a size check; the hash is checked in turn).
-        var toFetch = files.Where(f => f.Size > 0 && !LooksCached(RepoPathValidator.ResolveUnder(folder, f.Path), f)).Select(f => (f.Path, _api.FileDownloadUri(id, rev, f.Path))).ToArray();
+        var toFetch = planned.Where(p => p.File.Size > 0 && (folderIsNew || !LooksCached(p.Target, p.File))).ToArray();
         await using var prefetch = new BlobUrlPrefetch(_fetcher, toFetch, lookahead: 2 * parallel, workers: parallel, stopOthers.Token);
         Exception? firstFailure = null;
-        var tasks = files.Select(async file =>
+        var tasks = planned.Select(async plannedFile =>
         {
+            var file = plannedFile.File;
             await gate.WaitAsync(stopOthers.Token).ConfigureAwait(false);
             try
             {
-                if (await DownloadFileAsync(id, rev, folder, file, listed, tracker, prefetch, stopOthers.Token).ConfigureAwait(false))
+                if (await DownloadFileAsync(id, folder, plannedFile, listed, checkedFolders, tracker, prefetch, stopOthers.Token).ConfigureAwait(false))
                 {
                     lock (fromCache)
                     {
@@ -161,11 +167,18 @@ public sealed class ModelDownloader
     }
 
     /// <summary>Downloads one file into place; returns true when it was already in the cache.</summary>
-    private async Task<bool> DownloadFileAsync(ModelId id, string revision, string folder, RepoFile file, IReadOnlySet<string> listed, DownloadProgressTracker tracker, BlobUrlPrefetch prefetch, CancellationToken cancellationToken)
+    /// <param name="checkedFolders">The folders below <paramref name="folder"/> this download has made or found free of links (checked once each).</param>
+    private async Task<bool> DownloadFileAsync(ModelId id, string folder, PlannedFile planned, IReadOnlySet<string> listed, ConcurrentDictionary<string, byte> checkedFolders, DownloadProgressTracker tracker, BlobUrlPrefetch prefetch, CancellationToken cancellationToken)
     {
-        var target = RepoPathValidator.ResolveUnder(folder, file.Path);
+        var file = planned.File;
+        var target = planned.Target;
         using var fileLock = await CrossProcessFileLock.AcquireAsync(_cache.LockFile(id, file.Path), cancellationToken).ConfigureAwait(false);
-        NoFollow.CreateFoldersBelow(folder, Path.GetDirectoryName(target)!);
+        var fileFolder = Path.GetDirectoryName(target)!;
+        if (checkedFolders.TryAdd(fileFolder, 0))
+        {
+            NoFollow.CreateFoldersBelow(folder, fileFolder);
+        }
+
         var partial = PartialFile.For(target, file.Path, listed);
 
         if (await IsCachedAsync(target, file, cancellationToken).ConfigureAwait(false))
@@ -176,11 +189,12 @@ public sealed class ModelDownloader
             return true;
         }
 
-        var uri = _api.FileDownloadUri(id, revision, file.Path);
+        var uri = planned.HubUri;
         var blobUri = await prefetch.BlobUriAsync(file.Path).ConfigureAwait(false);
+        var stateOnDisk = false;
         for (var attempt = 0; ; attempt++)
         {
-            var (handle, state, stateOnDisk) = partial.Open(file.Sha256, file.Size);
+            (var handle, var state, stateOnDisk) = partial.Open(file.Sha256, file.Size);
             string? actual;
             using (handle)
             {
@@ -188,6 +202,7 @@ public sealed class ModelDownloader
                 try
                 {
                     actual = await transfer.RunAsync(cancellationToken).ConfigureAwait(false);
+                    stateOnDisk = transfer.StateOnDisk;
                 }
                 catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.IntegrityFailure)
                 {
@@ -214,7 +229,7 @@ public sealed class ModelDownloader
             }
         }
 
-        partial.Finish();
+        partial.Finish(stateOnDisk);
         tracker.FileFinished(file.Path);
         return false;
     }

@@ -82,8 +82,15 @@ internal static class NoFollow
     public static SafeFileHandle CreateNew(string path)
     {
         RemoveUnlessFolder(path);
-        return File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        return CreateWhereNothingIs(path);
     }
+
+    /// <summary>
+    /// <see cref="CreateNew"/> where <see cref="Kind"/> has just found nothing: an entry that has appeared since makes it
+    /// fail rather than be removed or followed.
+    /// </summary>
+    public static SafeFileHandle CreateWhereNothingIs(string path) =>
+        File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
 
     /// <summary>Removes whatever file or link is at <paramref name="path"/> (a link is removed, never its target).</summary>
     public static void RemoveUnlessFolder(string path)

@@ -71,8 +71,9 @@ internal sealed class PartialFile
     /// </summary>
     public (SafeFileHandle Handle, DownloadResumeState State, bool StateOnDisk) Open(string? sha256, long size)
     {
-        TakeOverLeftovers(sha256, size);
-        var handle = NoFollow.OpenExisting(DataPath);
+        // One look at our own partial file decides what follows (a folder of many small files pays for every lstat).
+        var dataKind = TakeOverLeftovers(sha256, size);
+        var handle = dataKind == NoFollow.Entry.None ? null : NoFollow.OpenExisting(DataPath);
         DownloadResumeState? state = null;
         var onDisk = false;
         if (handle is not null)
@@ -99,18 +100,25 @@ internal sealed class PartialFile
         if (handle is null)
         {
             NoFollow.RemoveUnlessFolder(StatePath);
-            handle = NoFollow.CreateNew(DataPath);
+            // Where nothing was, O_CREAT|O_EXCL alone refuses whatever may have appeared since (a link included).
+            handle = dataKind == NoFollow.Entry.None ? NoFollow.CreateWhereNothingIs(DataPath) : NoFollow.CreateNew(DataPath);
             state = DownloadResumeState.Create(sha256, size);
         }
 
         return (handle, state!, onDisk);
     }
 
-    /// <summary>Moves the verified file into place (a rename replaces whatever entry is at the target, a link included) and drops the state.</summary>
-    public void Finish()
+    /// <summary>
+    /// Moves the verified file into place (a rename replaces whatever entry is at the target, a link included) and drops
+    /// the state, when <paramref name="stateOnDisk"/> says one was written (<see cref="Open"/> removed any other).
+    /// </summary>
+    public void Finish(bool stateOnDisk)
     {
         File.Move(DataPath, Target, overwrite: true);
-        NoFollow.RemoveUnlessFolder(StatePath);
+        if (stateOnDisk)
+        {
+            NoFollow.RemoveUnlessFolder(StatePath);
+        }
     }
 
     /// <summary>Removes the partial file and its state (a wrong hash, a size the host does not have).</summary>
@@ -142,12 +150,15 @@ internal sealed class PartialFile
         }
     }
 
-    /// <summary>Takes over (renames, so nothing is copied or followed) a partial file the SDK or an older ModelIde left for this file.</summary>
-    private void TakeOverLeftovers(string? sha256, long size)
+    /// <summary>
+    /// Takes over (renames, so nothing is copied or followed) a partial file the SDK or an older ModelIde left for this
+    /// file; returns what is then at <see cref="DataPath"/>.
+    /// </summary>
+    private NoFollow.Entry TakeOverLeftovers(string? sha256, long size)
     {
         if (_sdkPartial is null)
         {
-            return;
+            return NoFollow.Kind(DataPath);
         }
 
         var sdkKind = NoFollow.Kind(_sdkPartial);
@@ -159,7 +170,7 @@ internal sealed class PartialFile
             sdkKind = NoFollow.Entry.None;
         }
 
-        if (NoFollow.Kind(DataPath) != NoFollow.Entry.None)
+        if (NoFollow.Kind(DataPath) is var dataKind and not NoFollow.Entry.None)
         {
             // We have our own partial file; an older ModelIde state for the SDK's name is stale either way.
             if (oldState is not null)
@@ -171,18 +182,20 @@ internal sealed class PartialFile
                 }
             }
 
-            return;
+            return dataKind;
         }
 
         if (oldState is not null)
         {
             // ModelIde's older layout: a gapped .incomplete the SDK would misread, with its state. Keep what it holds.
             var old = DownloadResumeState.TryLoad(oldState, sha256, size);
+            var kept = NoFollow.Entry.None;
             if (old is not null && sdkKind == NoFollow.Entry.File)
             {
                 NoFollow.RemoveUnlessFolder(StatePath);
                 old.Save(StatePath);
                 File.Move(_sdkPartial, DataPath);
+                kept = NoFollow.Entry.File;
             }
             else if (sdkKind == NoFollow.Entry.File)
             {
@@ -190,7 +203,7 @@ internal sealed class PartialFile
             }
 
             NoFollow.RemoveUnlessFolder(oldState);
-            return;
+            return kept;
         }
 
         if (sdkKind == NoFollow.Entry.File)
@@ -198,6 +211,9 @@ internal sealed class PartialFile
             // The SDK's partial file: a plain prefix of this file (we hold the SDK's lock for it, so it is not being written).
             NoFollow.RemoveUnlessFolder(StatePath);
             File.Move(_sdkPartial, DataPath);
+            return NoFollow.Entry.File;
         }
+
+        return NoFollow.Entry.None;
     }
 }

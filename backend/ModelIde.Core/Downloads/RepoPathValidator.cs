@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+
 namespace ModelIde.Core.Downloads;
 
 /// <summary>
@@ -18,10 +21,14 @@ public static class RepoPathValidator
         "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT¹", "LPT²", "LPT³",
     };
 
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> s_deviceNameSpans = s_deviceNames.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static readonly SearchValues<char> s_notInFileNames = SearchValues.Create("<>:\"|?*");
+
     public const int MaxPathLength = 1024;
 
-    /// <summary>Folder names that must not appear as any segment, compared as the file systems compare them.</summary>
-    private static readonly string[] s_folderNamesThatAct = [".git", ".vscode"];
+    /// <summary>Folder names that must not appear as any segment (and their NTFS short names), compared as the file systems compare them.</summary>
+    private static readonly (string Name, string ShortName)[] s_folderNamesThatAct = [(".git", ShortName(".git")), (".vscode", ShortName(".vscode"))];
 
     /// <summary>Returns the path's segments, or throws <see cref="ModelIdeErrorKind.UnsafeInput"/> saying why.</summary>
     public static IReadOnlyList<string> Validate(string? repoPath)
@@ -52,6 +59,8 @@ public static class RepoPathValidator
         return full;
     }
 
+    // Runs for every listed path before anything is written, and again as each file resolves under the model folder:
+    // it allocates nothing for a path that passes (a folder of many small files checks hundreds).
     private static string? Problem(string? path)
     {
         if (string.IsNullOrEmpty(path))
@@ -64,9 +73,12 @@ public static class RepoPathValidator
             return $"it is longer than {MaxPathLength} characters";
         }
 
-        if (path.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029' or '\uFEFF'))
+        foreach (var c in path)
         {
-            return "it contains control characters";
+            if (char.IsControl(c) || c is '\u2028' or '\u2029' or '\uFEFF')
+            {
+                return "it contains control characters";
+            }
         }
 
         if (path.Contains('\\', StringComparison.Ordinal))
@@ -84,8 +96,9 @@ public static class RepoPathValidator
             return "it starts with a drive letter";
         }
 
-        foreach (var segment in path.Split('/'))
+        foreach (var range in path.AsSpan().Split('/'))
         {
+            var segment = path.AsSpan()[range];
             if (segment.Length == 0)
             {
                 return "it has an empty segment";
@@ -96,12 +109,12 @@ public static class RepoPathValidator
                 return "it has a '.' or '..' segment";
             }
 
-            if (segment.IndexOfAny(['<', '>', ':', '"', '|', '?', '*']) >= 0)
+            if (segment.ContainsAny(s_notInFileNames))
             {
                 return "it contains a character that is not allowed in file names (<>:\"|?*)";
             }
 
-            if (segment.EndsWith('.') || segment.EndsWith(' ') || segment.StartsWith(' '))
+            if (segment[^1] is '.' or ' ' || segment[0] == ' ')
             {
                 return "a segment starts with a space or ends with a dot or a space";
             }
@@ -113,8 +126,8 @@ public static class RepoPathValidator
                     : $"'{segment}' holds editor settings and tasks (VS Code can run them when the model folder is opened)";
             }
 
-            var stem = segment.Split('.')[0];
-            if (s_deviceNames.Contains(stem.TrimEnd()))
+            var dot = segment.IndexOf('.');
+            if (s_deviceNameSpans.Contains((dot < 0 ? segment : segment[..dot]).TrimEnd()))
             {
                 return $"'{segment}' is a reserved device name";
             }
@@ -134,12 +147,29 @@ public static class RepoPathValidator
     /// and spaces (refused elsewhere) and knows <c>.git</c> by its 8.3 short name <c>GIT~1</c>. git itself refuses the
     /// same spellings when it checks out a tree (core.protectHFS / core.protectNTFS).
     /// </summary>
-    internal static string? FolderThatActs(string segment)
+    internal static string? FolderThatActs(string segment) => FolderThatActs(segment.AsSpan());
+
+    private static string? FolderThatActs(ReadOnlySpan<char> segment)
     {
-        var folded = new string(segment.Where(c => !IsIgnoredByHfs(c)).ToArray()).TrimEnd('.', ' ').ToLowerInvariant();
-        foreach (var name in s_folderNamesThatAct)
+        if (Ascii.IsValid(segment))
         {
-            if (folded == name || folded == ShortName(name))
+            // No code point HFS+ ignores, and lower-casing ASCII is what an ordinal case-insensitive compare does.
+            var trimmed = segment.TrimEnd(". ");
+            foreach (var (name, shortName) in s_folderNamesThatAct)
+            {
+                if (trimmed.Equals(name, StringComparison.OrdinalIgnoreCase) || trimmed.Equals(shortName, StringComparison.OrdinalIgnoreCase))
+                {
+                    return name;
+                }
+            }
+
+            return null;
+        }
+
+        var folded = new string(segment.ToArray().Where(c => !IsIgnoredByHfs(c)).ToArray()).TrimEnd('.', ' ').ToLowerInvariant();
+        foreach (var (name, shortName) in s_folderNamesThatAct)
+        {
+            if (folded == name || folded == shortName)
             {
                 return name;
             }

@@ -75,8 +75,9 @@ public sealed partial class ModelScopeApiClient
         }
 
         var request = new HttpRequestMessage(method, uri);
-        request.Headers.UserAgent.ParseAdd(UserAgentPrefix);
-        request.Headers.TryAddWithoutValidation("X-Request-ID", Guid.NewGuid().ToString("N"));
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgentPrefix);
+        // For correlating logs, as the SDK's uuid4().hex: 32 hex digits from a seeded generator, not a system call per request.
+        request.Headers.TryAddWithoutValidation("X-Request-ID", Random.Shared.GetHexString(32, lowercase: true));
         if (withToken && token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -42,6 +42,10 @@ public sealed class CommandLineTests
             .Select(t => t.Name).Order(StringComparer.Ordinal);
         var listed = CliCommandCatalog.Create().Select(c => c.GetType().Name).Order(StringComparer.Ordinal);
         Assert.Equal(declared, listed);
+        // A command line that names a command builds that command alone, found by the catalog's name for it.
+        Assert.Equal(CliCommandCatalog.Create().Select(c => c.Name), CliCommandCatalog.Names);
+        Assert.All(CliCommandCatalog.Names, name => Assert.Equal(name, CliCommandCatalog.Create(name)!.Name));
+        Assert.Null(CliCommandCatalog.Create("downlod"));
     }
 
     [Fact]

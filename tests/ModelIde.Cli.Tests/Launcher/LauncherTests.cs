@@ -99,6 +99,22 @@ public sealed class LauncherTests(LauncherBuild build)
         }
     }
 
+    [Fact]
+    public async Task Infer_through_the_launcher_still_normalizes_a_decomposed_prompt_as_the_tokenizer_asks()
+    {
+        // Commands that need no culture data skip ICU on the native build (CliCulture); infer must not: its tokenizer
+        // normalizes to NFC, which invariant mode would skip, so "cafe" + U+0301 would become other tokens than "café".
+        async Task<string> GeneratedIdsAsync(string prompt)
+        {
+            var r = await CliProcess.RunAsync(CliHost.Launcher, ["infer", "--model", RepoPaths.TinyModelDir(), "--prompt", prompt, "--max-new-tokens", "8", "--device", "cpu", "--json"]);
+            Assert.True(r.Code == 0, r.Err);
+            using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
+            return doc.RootElement.GetProperty("token_ids").GetRawText();
+        }
+
+        Assert.Equal(await GeneratedIdsAsync("# café: naïve résumé\n"), await GeneratedIdsAsync("# cafe\u0301: nai\u0308ve re\u0301sume\u0301\n"));
+    }
+
     // The compilers the launcher links the native build with (its native_linker): clang or Debian's clang-N.
     private static bool ClangOnPath() =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Where(Directory.Exists)
