@@ -104,7 +104,7 @@ public sealed class ModelDownloader
         Directory.CreateDirectory(folder);
 
         var listed = new HashSet<string>(listedPaths, StringComparer.OrdinalIgnoreCase);
-        var checkedFolders = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var checkedFolders = new ConcurrentDictionary<string, Lazy<bool>>(StringComparer.Ordinal);
         var tracker = new DownloadProgressTracker(files.Count, files.Sum(f => f.Size), _options.ProgressInterval, progress);
         var fromCache = new List<string>();
         var parallel = Math.Max(1, _options.MaxParallelFiles);
@@ -167,17 +167,19 @@ public sealed class ModelDownloader
     }
 
     /// <summary>Downloads one file into place; returns true when it was already in the cache.</summary>
-    /// <param name="checkedFolders">The folders below <paramref name="folder"/> this download has made or found free of links (checked once each).</param>
-    private async Task<bool> DownloadFileAsync(ModelId id, string folder, PlannedFile planned, IReadOnlySet<string> listed, ConcurrentDictionary<string, byte> checkedFolders, DownloadProgressTracker tracker, BlobUrlPrefetch prefetch, CancellationToken cancellationToken)
+    /// <param name="checkedFolders">The folders below <paramref name="folder"/> this download has made or found free of links (checked once each, by the first file to need it; the others wait for it).</param>
+    private async Task<bool> DownloadFileAsync(ModelId id, string folder, PlannedFile planned, IReadOnlySet<string> listed, ConcurrentDictionary<string, Lazy<bool>> checkedFolders, DownloadProgressTracker tracker, BlobUrlPrefetch prefetch, CancellationToken cancellationToken)
     {
         var file = planned.File;
         var target = planned.Target;
         using var fileLock = await CrossProcessFileLock.AcquireAsync(_cache.LockFile(id, file.Path), cancellationToken).ConfigureAwait(false);
-        var fileFolder = Path.GetDirectoryName(target)!;
-        if (checkedFolders.TryAdd(fileFolder, 0))
+        // Every file of a folder waits for its one check (and gets its error, a link found there included): none writes
+        // into a folder that another file is still making or has found to be a link.
+        _ = checkedFolders.GetOrAdd(Path.GetDirectoryName(target)!, f => new Lazy<bool>(() =>
         {
-            NoFollow.CreateFoldersBelow(folder, fileFolder);
-        }
+            NoFollow.CreateFoldersBelow(folder, f);
+            return true;
+        })).Value;
 
         var partial = PartialFile.For(target, file.Path, listed);
 

@@ -126,6 +126,12 @@ public sealed class HostileDownloadTests(LocalHubFixture fixture) : IDisposable
         var model = Path.Combine(models.Path, "nested");
         Directory.CreateDirectory(Path.Combine(model, "sub"));
         File.WriteAllBytes(Path.Combine(model, "sub", "weights.bin"), RandomNumberGenerator.GetBytes(10_000));
+        // More files in the same folder than download at once: none of them may skip the check another one is making.
+        for (var i = 0; i < 24; i++)
+        {
+            File.WriteAllBytes(Path.Combine(model, "sub", $"shard-{i:D2}.bin"), RandomNumberGenerator.GetBytes(5_000));
+        }
+
         File.WriteAllText(Path.Combine(model, "README.md"), "# nested\n");
         await using var hub = await ModelIde.Hub.LocalHub.StartAsync(new ModelIde.Hub.LocalHubOptions { Port = 0, CatalogueSize = 0, ModelsDirectory = models.Path }, CancellationToken.None);
         using var cache = new TempFolder();
