@@ -20,6 +20,10 @@ internal sealed class FileTransfer
     // touched, and there is one per connection plus those queued for hashing: a 2 GiB file took 6,300 page faults with
     // 1 MiB buffers and 2,650 with these; a 200-file folder 3,450 (and a full GC, for the large buffers) and 2,700.
     private const int BufferBytes = 256 << 10;
+
+    // A file smaller than a part reads about 45 KB at a time in a folder of small files: a quarter of the buffer, and a
+    // quarter of the pages to fault in for each connection's first buffer.
+    private const int SmallFileBufferBytes = 64 << 10;
     private static readonly TimeSpan s_window = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_settleMax = TimeSpan.FromSeconds(3);
@@ -366,7 +370,7 @@ internal sealed class FileTransfer
     /// <summary>One connection: reads its range, then more work while there is some (a gap, or a steal once parallel paid off).</summary>
     private async Task ConnectionAsync(Slot slot, CancellationToken cancellationToken)
     {
-        var buffer = new ReadBuffer();
+        var buffer = new ReadBuffer(_file.Size < _minSplit ? SmallFileBufferBytes : BufferBytes);
         try
         {
             for (var current = slot; current is not null;)
@@ -451,7 +455,7 @@ internal sealed class FileTransfer
                         if (kept > 0 && _hasher is not null && await _hasher.OfferAsync(pos, buffer.Bytes, kept, cancellationToken).ConfigureAwait(false))
                         {
                             // The hasher took this buffer; read on into a fresh one.
-                            buffer.Bytes = ArrayPool<byte>.Shared.Rent(BufferBytes);
+                            buffer.Bytes = ArrayPool<byte>.Shared.Rent(buffer.Size);
                         }
 
                         pos = next;
@@ -643,12 +647,14 @@ internal sealed class FileTransfer
     private sealed class RangesIgnoredException() : Exception("The blob host ignored a Range header.");
 
     /// <summary>A connection's read buffer; replaced when the hasher takes the filled one.</summary>
-    private sealed class ReadBuffer
+    /// <param name="size">
+    /// One of two sizes, not each file's own: the pool then hands the same few buffers back, already faulted in (sized to
+    /// each file, a folder of small files asked it for a fresh buffer of each size, whose pages faulted on first read).
+    /// </param>
+    private sealed class ReadBuffer(int size)
     {
-        /// <summary>
-        /// One size whatever the file's: the pool then hands the same few buffers back, already faulted in (sized to each
-        /// file, a folder of small files asked it for a fresh buffer of each size, whose pages faulted on first read).
-        /// </summary>
-        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        public int Size => size;
+
+        public byte[] Bytes { get; set; } = ArrayPool<byte>.Shared.Rent(size);
     }
 }

@@ -26,10 +26,10 @@ internal sealed class StreamingSha256 : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly SafeFileHandle _file;
     private readonly DownloadResumeState _state;
-    private readonly Channel<Item> _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(MaxQueued) { SingleReader = true });
+    // Null when hashing inline: a folder of small files would otherwise build a channel per file that nothing uses.
+    private readonly Channel<Item>? _queue;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Task _hashing;
-    private readonly bool _inline;
     private long _queuedEnd;
     private long _hashed;
 
@@ -37,7 +37,11 @@ internal sealed class StreamingSha256 : IAsyncDisposable
     {
         _file = file;
         _state = state;
-        _inline = inline;
+        if (!inline)
+        {
+            _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(MaxQueued) { SingleReader = true });
+        }
+
         _hashing = inline ? Task.CompletedTask : Task.Run(HashQueuedAsync);
     }
 
@@ -52,7 +56,7 @@ internal sealed class StreamingSha256 : IAsyncDisposable
     /// </summary>
     public async ValueTask<bool> OfferAsync(long offset, byte[] buffer, int length, CancellationToken cancellationToken)
     {
-        if (_inline)
+        if (_queue is null)
         {
             lock (_gate)
             {
@@ -108,7 +112,7 @@ internal sealed class StreamingSha256 : IAsyncDisposable
     /// <summary>The lower-case hex digest once all <paramref name="size"/> bytes are hashed; null if the file fell short.</summary>
     public async Task<string?> FinishAsync(long size)
     {
-        _queue.Writer.TryComplete();
+        _queue?.Writer.TryComplete();
 #pragma warning disable VSTHRD003 // _hashing is this object's own thread-pool loop (started in the constructor), not a foreign task.
         await _hashing.ConfigureAwait(false);
 #pragma warning restore VSTHRD003
@@ -122,7 +126,7 @@ internal sealed class StreamingSha256 : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        _queue?.Writer.TryComplete();
         try
         {
 #pragma warning disable VSTHRD003 // see FinishAsync
@@ -131,7 +135,7 @@ internal sealed class StreamingSha256 : IAsyncDisposable
         }
         finally
         {
-            while (_queue.Reader.TryRead(out var left))
+            while (_queue is not null && _queue.Reader.TryRead(out var left))
             {
                 Return(left);
             }
@@ -142,7 +146,7 @@ internal sealed class StreamingSha256 : IAsyncDisposable
 
     private async Task HashQueuedAsync()
     {
-        await foreach (var item in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var item in _queue!.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
