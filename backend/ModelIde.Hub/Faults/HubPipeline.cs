@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using ModelIde.Hub.Api;
@@ -19,7 +20,7 @@ internal static class HubPipeline
             }
 
             http.Response.Headers["x-request-id"] = Guid.NewGuid().ToString();
-            var counter = host == RequestLog.BlobHost ? new ByteCountingStream(http.Response.Body) : null;
+            var counter = host == RequestLog.BlobHost ? new ByteCountingStream(http.Response.Body, http.Response.BodyWriter) : null;
             if (counter is not null)
             {
                 http.Response.Body = counter;
@@ -154,12 +155,20 @@ internal static class HubPipeline
         }
     }
 
-    /// <summary>Pass-through response body that counts what was written, including writes cut off by a client that went away.</summary>
-    private sealed class ByteCountingStream(Stream inner) : Stream
+    /// <summary>
+    /// Pass-through response body that counts what was written, including writes cut off by a client that went away. A
+    /// blob body may go to <see cref="Output"/> instead and be counted through <see cref="AddWrittenToOutput"/>.
+    /// </summary>
+    internal sealed class ByteCountingStream(Stream inner, PipeWriter output) : Stream
     {
         private long _count;
 
         public long Count => Interlocked.Read(ref _count);
+
+        /// <summary>The server's own output pipe, which this stream writes into as well (by copying each buffer into it).</summary>
+        public PipeWriter Output => output;
+
+        public void AddWrittenToOutput(int bytes) => Interlocked.Add(ref _count, bytes);
 
         public override bool CanRead => false;
 
