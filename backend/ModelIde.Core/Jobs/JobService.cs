@@ -281,24 +281,41 @@ public sealed class JobService : IDisposable
         }
 
         var backend = BackendFor(job.Spec);
-        var (lines, next) = await backend.ReadNewLinesAsync(job.RemoteDir + "/" + RemoteJobBackend.OutputLog, cursor.OutputOffset, cancellationToken).ConfigureAwait(false);
-        cursor.OutputOffset = next;
+        IReadOnlyList<string> lines;
         IReadOnlyList<TrainingPoint> points = [];
-        if (job.LoggingFile is { } lf)
+        long outputOffset;
+        var (loggingFile, loggingOffset) = (cursor.LoggingFile, cursor.LoggingOffset);
+        try
         {
-            if (cursor.LoggingFile != lf)
+            (lines, outputOffset) = await backend.ReadNewLinesAsync(job.RemoteDir + "/" + RemoteJobBackend.OutputLog, cursor.OutputOffset, cancellationToken).ConfigureAwait(false);
+            if (job.LoggingFile is { } lf)
             {
-                cursor.LoggingFile = lf;
-                cursor.LoggingOffset = 0;
-            }
+                if (loggingFile != lf)
+                {
+                    (loggingFile, loggingOffset) = (lf, 0);
+                }
 
-            var (logLines, logNext) = await backend.ReadNewLinesAsync(lf, cursor.LoggingOffset, cancellationToken).ConfigureAwait(false);
-            cursor.LoggingOffset = logNext;
-            points = TrainingLogParser.ParseLines(logLines).Points;
+                (var logLines, loggingOffset) = await backend.ReadNewLinesAsync(lf, loggingOffset, cancellationToken).ConfigureAwait(false);
+                points = TrainingLogParser.ParseLines(logLines).Points;
+            }
+        }
+        catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.Network && !job.IsFinished)
+        {
+            // The link went down between the state and the log: the same as not reaching the host, and the cursor
+            // stays where it was, so that the next poll reads these lines and points once.
+            job = Unreachable(job, ex);
+            Store.Save(job);
+            return new JobUpdate(job, [], []);
         }
 
+        // Moved only once both reads succeeded.
+        cursor.OutputOffset = outputOffset;
+        (cursor.LoggingFile, cursor.LoggingOffset) = (loggingFile, loggingOffset);
         return new JobUpdate(job, lines.Select(Diagnostics.SecretRedactor.Redact).ToArray(), points);
     }
+
+    private static JobInfo Unreachable(JobInfo job, ModelIdeException ex) =>
+        job with { Unreachable = $"{UnreachableHostPrefix}: {ex.Message} Will retry; last known state: {job.State.ToString().ToLowerInvariant()}." };
 
     /// <summary>Closes every connection; the next call connects again with the current settings.</summary>
     public void ForgetConnections()
@@ -439,7 +456,7 @@ public sealed class JobService : IDisposable
         catch (ModelIdeException ex) when (ex.Kind == ModelIdeErrorKind.Network)
         {
             // The host (or the link to it) is down, not the job: keep the last state seen and say that we retry.
-            fresh = job with { Unreachable = $"{UnreachableHostPrefix}: {ex.Message} Will retry; last known state: {job.State.ToString().ToLowerInvariant()}." };
+            fresh = Unreachable(job, ex);
         }
 
         if (fresh != job)

@@ -50,11 +50,29 @@ public sealed class SshConnection : IDisposable
     public async Task<RemoteCommandResult> RunAsync(string command, string? stdin, CancellationToken cancellationToken)
     {
         var ssh = await GetSshAsync(cancellationToken).ConfigureAwait(false);
+        using var cmd = ssh.CreateCommand(command);
+        cmd.CommandTimeout = CommandTimeout;
+        Task execution;
         try
         {
-            using var cmd = ssh.CreateCommand(command);
-            cmd.CommandTimeout = CommandTimeout;
-            var execution = cmd.ExecuteAsync(cancellationToken);
+            // Opening the channel and sending the request wait for the server's reply up to the connect timeout, here
+            // and not in the task: a host gone silent (a dropped VPN, a suspended laptop's old session) ends this way.
+            execution = cmd.ExecuteAsync(cancellationToken);
+        }
+        catch (SshOperationTimeoutException ex)
+        {
+            DropSession();
+            var seconds = ConnectTimeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+            throw new ModelIdeException(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} stopped answering: the server did not reply within {seconds} s.", ex) { ServerCode = "SessionTimeout" };
+        }
+        catch (Exception ex) when (IsSessionLost(ex))
+        {
+            DropSession();
+            throw Lost(ex);
+        }
+
+        try
+        {
             if (stdin is not null)
             {
                 // Only commands that read stdin get one: a command that already finished has no input stream to open.
@@ -67,14 +85,21 @@ public sealed class SshConnection : IDisposable
         }
         catch (SshOperationTimeoutException ex)
         {
-            throw new ModelIdeException(ModelIdeErrorKind.Network, $"A command on {_address.Host} timed out after {CommandTimeout.TotalSeconds:0} s.", ex);
+            // The session may be as dead as the command looks: the next call connects again rather than waiting on it.
+            DropSession();
+            throw new ModelIdeException(ModelIdeErrorKind.Network, $"A command on {_address.Host} timed out after {CommandTimeout.TotalSeconds:0} s.", ex) { ServerCode = "CommandTimeout" };
         }
-        catch (Exception ex) when (ex is SshConnectionException or SocketException or SshException && ex is not SshAuthenticationException)
+        catch (Exception ex) when (IsSessionLost(ex))
         {
             DropSession();
-            throw new ModelIdeException(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} was lost: {ex.Message}", ex) { ServerCode = "ConnectionLost" };
+            throw Lost(ex);
         }
     }
+
+    private static bool IsSessionLost(Exception ex) => ex is SshConnectionException or SocketException or SshException && ex is not SshAuthenticationException;
+
+    private ModelIdeException Lost(Exception ex) =>
+        new(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} was lost: {ex.Message}", ex) { ServerCode = "ConnectionLost" };
 
     public async Task<SftpClient> GetSftpAsync(CancellationToken cancellationToken)
     {

@@ -16,7 +16,7 @@ public sealed record SeenRequest(string Method, string PathAndQuery, string? Aut
 /// </summary>
 public class LoopbackHttpServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly ConcurrentQueue<SeenRequest> _seen = new();
     private readonly Func<HttpListenerContext, Task>? _handle;
     private readonly Task _loop;
@@ -25,21 +25,7 @@ public class LoopbackHttpServer : IDisposable
     public LoopbackHttpServer(Func<HttpListenerContext, Task>? handle = null)
     {
         _handle = handle;
-        for (var attempt = 0; ; attempt++)
-        {
-            Port = FreePort();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                _listener.Prefixes.Clear(); // the port was taken between probing and binding; try another
-            }
-        }
-
+        (_listener, Port) = LoopbackHttpListener.Start();
         _loop = Task.Run(LoopAsync);
     }
 
@@ -92,15 +78,6 @@ public class LoopbackHttpServer : IDisposable
                 }
             });
         }
-    }
-
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     public void Dispose()

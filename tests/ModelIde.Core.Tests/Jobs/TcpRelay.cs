@@ -7,7 +7,9 @@ namespace ModelIde.Core.Tests.Jobs;
 /// <summary>
 /// A loopback port in front of the test sshd that a test can cut and restore, so that a job's host "goes away" for
 /// that test only (the shared sshd keeps serving everyone else). Stopped, the port refuses connections and every
-/// relayed connection is closed; started again, it listens on the same port.
+/// relayed connection is closed; started again, it listens on the same port. Silenced, it forwards nothing either way
+/// but keeps every connection open and accepts new ones, as a dropped VPN or a pulled cable looks to a client (no
+/// reset, no answer); resumed, what was held flows on, as TCP would deliver it once the link is back.
 /// </summary>
 internal sealed class TcpRelay : IDisposable
 {
@@ -15,6 +17,7 @@ internal sealed class TcpRelay : IDisposable
     private readonly ConcurrentDictionary<Socket, byte> _open = new();
     private TcpListener? _listener;
     private CancellationTokenSource? _cts;
+    private volatile TaskCompletionSource _flowing = Flowing();
 
     public TcpRelay(string targetHost, int targetPort)
     {
@@ -52,8 +55,13 @@ internal sealed class TcpRelay : IDisposable
         }
     }
 
+    public void Silence() => _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Resume() => _flowing.TrySetResult();
+
     public void Dispose()
     {
+        Resume();
         Stop();
         _cts?.Dispose();
     }
@@ -96,7 +104,7 @@ internal sealed class TcpRelay : IDisposable
             await server.ConnectAsync(_target, ct);
             using var a = new NetworkStream(client, ownsSocket: false);
             using var b = new NetworkStream(server, ownsSocket: false);
-            await Task.WhenAny(a.CopyToAsync(b, ct), b.CopyToAsync(a, ct));
+            await Task.WhenAny(PumpAsync(a, b, ct), PumpAsync(b, a, ct));
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
@@ -106,6 +114,24 @@ internal sealed class TcpRelay : IDisposable
             Close(client);
             Close(server);
         }
+    }
+
+    private async Task PumpAsync(Stream from, Stream to, CancellationToken ct)
+    {
+        var buffer = new byte[16 * 1024];
+        int n;
+        while ((n = await from.ReadAsync(buffer, ct)) > 0)
+        {
+            await _flowing.Task.WaitAsync(ct);
+            await to.WriteAsync(buffer.AsMemory(0, n), ct);
+        }
+    }
+
+    private static TaskCompletionSource Flowing()
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        tcs.SetResult();
+        return tcs;
     }
 
     private void Close(Socket s)

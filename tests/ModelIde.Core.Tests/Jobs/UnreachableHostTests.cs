@@ -26,11 +26,13 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         ExtraArgs = ["--logging_steps", "1"],
     };
 
-    private JobService Service(string state) => new(new JobServiceOptions
+    /// <summary>The short timeout is for the hosts that never answer; a job that runs gets the product's default, since
+    /// under a loaded CI machine sshd may take more than 2 s to open a channel (which that timeout also bounds).</summary>
+    private JobService Service(string state, TimeSpan? connectTimeout = null) => new(new JobServiceOptions
     {
         StateDirectory = state,
         ExtraKnownHostsFiles = [servers.KnownHosts],
-        ConnectTimeout = s_connectTimeout,
+        ConnectTimeout = connectTimeout ?? s_connectTimeout,
     });
 
     [Fact]
@@ -111,7 +113,7 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
     {
         using var relay = new TcpRelay(servers.Host, servers.Port);
         var state = JobWait.TempDir();
-        using var service = Service(state);
+        using var service = Service(state, SshConnection.DefaultConnectTimeout);
         service.TrustHost("127.0.0.1", relay.Port, servers.Fingerprint);
         var job = await service.SubmitAsync(Spec("127.0.0.1", relay.Port, maxSteps: 40), CancellationToken.None);
         job = await JobWait.UntilAsync(service, job.JobId, j => j.Progress is not null || j.IsFinished);
@@ -136,7 +138,7 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         Assert.Contains($"127.0.0.1:{relay.Port}: connection refused", refused.Job.Unreachable);
         // What the list (and so the Jobs view after a restart) shows: running, with the warning; a fresh look says the same.
         Assert.Equal((JobStateKind.Running, refused.Job.Unreachable), service.List().Select(j => (j.State, j.Unreachable)).Single());
-        using (var restarted = Service(state))
+        using (var restarted = Service(state, SshConnection.DefaultConnectTimeout))
         {
             var seen = await restarted.GetAsync(job.JobId, CancellationToken.None);
             Assert.Equal(JobStateKind.Running, seen.State);
@@ -160,6 +162,60 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         Assert.Null(update.Job.Unreachable);
         Assert.Null(service.List().Single().Unreachable);
         // Nothing written while the host was away is lost: every step's point arrives once.
+        Assert.Equal(Enumerable.Range(1, 40), points.Select(p => p.Step));
+    }
+
+    [Fact]
+    public async Task Running_job_whose_host_goes_silent_shows_unreachable_within_the_connect_timeout_and_loses_nothing()
+    {
+        // No reset, no answer: a dropped VPN or a suspended laptop. The poll must not wait out the 2-minute command
+        // timeout on the old session, nor throw; it says unreachable after the connect timeout and connects afresh.
+        var timeout = TimeSpan.FromSeconds(5);
+        using var relay = new TcpRelay(servers.Host, servers.Port);
+        using var service = Service(JobWait.TempDir(), timeout);
+        service.TrustHost("127.0.0.1", relay.Port, servers.Fingerprint);
+        var job = await service.SubmitAsync(Spec("127.0.0.1", relay.Port, maxSteps: 40), CancellationToken.None);
+        job = await JobWait.UntilAsync(service, job.JobId, j => j.Progress is not null || j.IsFinished);
+        Assert.Equal(JobStateKind.Running, job.State);
+        var cursor = new JobWatchCursor();
+        var points = new List<TrainingPoint>((await service.PollAsync(job.JobId, cursor, CancellationToken.None)).NewPoints);
+
+        relay.Silence();
+        var sw = Stopwatch.StartNew();
+        // The session still open stops answering; then a new connection gets no SSH greeting.
+        var stalled = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
+        var stalledAfter = sw.Elapsed;
+        var noGreeting = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
+        output.WriteLine($"silent host: {stalledAfter.TotalSeconds:0.0} s, then {(sw.Elapsed - stalledAfter).TotalSeconds:0.0} s (connect timeout {timeout.TotalSeconds} s): {stalled.Job.Unreachable} | {noGreeting.Job.Unreachable}");
+        foreach (var u in new[] { stalled, noGreeting })
+        {
+            Assert.Equal(JobStateKind.Running, u.Job.State);
+            Assert.StartsWith(JobService.UnreachableHostPrefix, u.Job.Unreachable);
+            Assert.Contains("Will retry; last known state: running.", u.Job.Unreachable);
+            Assert.Empty(u.NewLogLines);
+            Assert.Empty(u.NewPoints);
+        }
+
+        Assert.Contains($"127.0.0.1:{relay.Port} stopped answering: the server did not reply within 5 s", stalled.Job.Unreachable);
+        Assert.Contains($"127.0.0.1:{relay.Port}: timed out after 5 s without an SSH greeting", noGreeting.Job.Unreachable);
+        // Each look is bounded by the connect timeout, not by the 120 s command timeout (a wide margin: not a speed check).
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(100), $"took {sw.Elapsed}");
+
+        relay.Resume();
+        JobUpdate update;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        do
+        {
+            update = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
+            points.AddRange(update.NewPoints);
+            Assert.NotEqual(JobStateKind.Failed, update.Job.State);
+            await Task.Delay(300);
+        }
+        while (!update.Job.IsFinished && DateTime.UtcNow < deadline);
+        points.AddRange((await service.PollAsync(job.JobId, cursor, CancellationToken.None)).NewPoints);
+
+        Assert.Equal(JobStateKind.Completed, update.Job.State);
+        Assert.Null(update.Job.Unreachable);
         Assert.Equal(Enumerable.Range(1, 40), points.Select(p => p.Step));
     }
 

@@ -9,16 +9,14 @@ namespace ModelIde.Core.Tests.Inference.Gpu;
 /// </summary>
 public sealed class LoopbackNuGetFeed : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _loop;
     private int _packageRequests;
 
     public LoopbackNuGetFeed()
     {
-        var port = FreePort();
+        (_listener, var port) = LoopbackHttpListener.Start();
         BaseUri = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(BaseUri.AbsoluteUri);
-        _listener.Start();
         _loop = Task.Run(ServeAsync);
     }
 
@@ -132,14 +130,5 @@ public sealed class LoopbackNuGetFeed : IDisposable
                 // Already closed.
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 }

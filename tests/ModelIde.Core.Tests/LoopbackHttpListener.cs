@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ModelIde.Core.Tests;
+
+/// <summary>
+/// Starts an <see cref="HttpListener"/> on a free 127.0.0.1 port. HttpListener cannot bind port 0, so a port is
+/// probed first; with tests running in parallel, an outgoing connection or another server can take that port before
+/// the listener binds it ("Address already in use"), so a failed start probes a new port with a new listener.
+/// </summary>
+public static class LoopbackHttpListener
+{
+    private const int Attempts = 20;
+
+    public static (HttpListener Listener, int Port) Start()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = ProbeFreePort();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return (listener, port);
+            }
+            catch (HttpListenerException) when (attempt < Attempts)
+            {
+                listener.Close(); // the port was taken between probing and binding
+            }
+        }
+    }
+
+    private static int ProbeFreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
