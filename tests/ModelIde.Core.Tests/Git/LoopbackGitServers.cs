@@ -25,7 +25,7 @@ public class LoopbackHttpServer : IDisposable
     public LoopbackHttpServer(Func<HttpListenerContext, Task>? handle = null)
     {
         _handle = handle;
-        (_listener, Port) = LoopbackHttpListener.Start();
+        (_listener, Port) = LoopbackPorts.StartHttpListener();
         _loop = Task.Run(LoopAsync);
     }
 

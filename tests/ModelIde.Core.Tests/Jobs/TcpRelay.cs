@@ -66,15 +66,8 @@ internal sealed class TcpRelay : IDisposable
         _cts?.Dispose();
     }
 
-    /// <summary>A loopback port with nothing listening (bound once by the kernel's choice, then released).</summary>
-    public static int ClosedPort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    /// <summary>A loopback port with nothing listening.</summary>
+    public static int ClosedPort() => LoopbackPorts.Unused();
 
     private async Task AcceptLoopAsync(TcpListener listener, CancellationToken ct)
     {

@@ -146,17 +146,7 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         }
 
         relay.Start();
-        JobUpdate update;
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        do
-        {
-            update = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
-            points.AddRange(update.NewPoints);
-            Assert.NotEqual(JobStateKind.Failed, update.Job.State);
-            await Task.Delay(300);
-        }
-        while (!update.Job.IsFinished && DateTime.UtcNow < deadline);
-        points.AddRange((await service.PollAsync(job.JobId, cursor, CancellationToken.None)).NewPoints);
+        var update = await FollowToEndAsync(service, job.JobId, cursor, points);
 
         Assert.Equal(JobStateKind.Completed, update.Job.State);
         Assert.Null(update.Job.Unreachable);
@@ -202,21 +192,28 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(100), $"took {sw.Elapsed}");
 
         relay.Resume();
+        var update = await FollowToEndAsync(service, job.JobId, cursor, points);
+
+        Assert.Equal(JobStateKind.Completed, update.Job.State);
+        Assert.Null(update.Job.Unreachable);
+        Assert.Equal(Enumerable.Range(1, 40), points.Select(p => p.Step));
+    }
+
+    /// <summary>Polls as the Jobs view does until the job ends (never failed on the way), collecting its points.</summary>
+    private static async Task<JobUpdate> FollowToEndAsync(JobService service, string jobId, JobWatchCursor cursor, List<TrainingPoint> points)
+    {
         JobUpdate update;
         var deadline = DateTime.UtcNow.AddSeconds(90);
         do
         {
-            update = await service.PollAsync(job.JobId, cursor, CancellationToken.None);
+            update = await service.PollAsync(jobId, cursor, CancellationToken.None);
             points.AddRange(update.NewPoints);
             Assert.NotEqual(JobStateKind.Failed, update.Job.State);
             await Task.Delay(300);
         }
         while (!update.Job.IsFinished && DateTime.UtcNow < deadline);
-        points.AddRange((await service.PollAsync(job.JobId, cursor, CancellationToken.None)).NewPoints);
-
-        Assert.Equal(JobStateKind.Completed, update.Job.State);
-        Assert.Null(update.Job.Unreachable);
-        Assert.Equal(Enumerable.Range(1, 40), points.Select(p => p.Step));
+        points.AddRange((await service.PollAsync(jobId, cursor, CancellationToken.None)).NewPoints);
+        return update;
     }
 
     private async Task<ModelIdeException> SubmitFailsAsync(string host, int port)

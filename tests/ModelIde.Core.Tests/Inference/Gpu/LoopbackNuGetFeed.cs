@@ -15,7 +15,7 @@ public sealed class LoopbackNuGetFeed : IDisposable
 
     public LoopbackNuGetFeed()
     {
-        (_listener, var port) = LoopbackHttpListener.Start();
+        (_listener, var port) = LoopbackPorts.StartHttpListener();
         BaseUri = new Uri($"http://127.0.0.1:{port}/");
         _loop = Task.Run(ServeAsync);
     }
