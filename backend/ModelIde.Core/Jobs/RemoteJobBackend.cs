@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Renci.SshNet;
 using Renci.SshNet.Sftp;
 
 namespace ModelIde.Core.Jobs;
@@ -60,9 +61,8 @@ public abstract class RemoteJobBackend : IJobBackend
 
     public async Task UploadFileAsync(string localPath, string remotePath, CancellationToken cancellationToken)
     {
-        var sftp = await Connection.GetSftpAsync(cancellationToken).ConfigureAwait(false);
         await using var file = File.OpenRead(localPath);
-        await sftp.UploadFileAsync(file, remotePath, cancellationToken).ConfigureAwait(false);
+        await Connection.SftpAsync(sftp => sftp.UploadFileAsync(file, remotePath, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public abstract Task<JobInfo> SubmitAsync(JobInfo job, IReadOnlyList<string> swiftArgv, string? token, CancellationToken cancellationToken);
@@ -193,21 +193,24 @@ public abstract class RemoteJobBackend : IJobBackend
         return r.Stdout.TrimEnd('\n').Split('\n');
     }
 
-    public async Task<AdapterFetchResult> DownloadFolderAsync(string remoteDir, string localDir, Func<string, bool, bool> include, IProgress<AdapterFetchProgress>? progress, CancellationToken cancellationToken)
+    public Task<AdapterFetchResult> DownloadFolderAsync(string remoteDir, string localDir, Func<string, bool, bool> include, IProgress<AdapterFetchProgress>? progress, CancellationToken cancellationToken)
     {
-        var sftp = await Connection.GetSftpAsync(cancellationToken).ConfigureAwait(false);
         var name = remoteDir.TrimEnd('/').Split('/')[^1];
         if (name is "" or "." or ".." || name.Contains('\\'))
         {
             throw new ModelIdeException(ModelIdeErrorKind.UnsafeInput, $"Refusing to download '{remoteDir}': not a folder name.");
         }
 
+        return Connection.SftpAsync(sftp => DownloadFolderAsync(sftp, remoteDir, Path.Combine(Path.GetFullPath(localDir), name), include, progress, cancellationToken), cancellationToken);
+    }
+
+    private static async Task<AdapterFetchResult> DownloadFolderAsync(SftpClient sftp, string remoteDir, string target, Func<string, bool, bool> include, IProgress<AdapterFetchProgress>? progress, CancellationToken cancellationToken)
+    {
         // List first: the totals are known before the first byte, and what is left out is reported.
         var wanted = new List<(string Remote, string Relative, long Size)>();
         var skipped = new List<string>();
         long skippedBytes = 0;
         await ListRecursiveAsync(sftp, remoteDir.TrimEnd('/'), "", 0, include, wanted, skipped, b => skippedBytes += b, cancellationToken).ConfigureAwait(false);
-        var target = Path.Combine(Path.GetFullPath(localDir), name);
         var total = wanted.Sum(w => w.Size);
         long done = 0;
         var filesDone = 0;
@@ -217,13 +220,20 @@ public abstract class RemoteJobBackend : IJobBackend
             Directory.CreateDirectory(Path.GetDirectoryName(localPath)!);
             var partial = localPath + ".part";
             var before = done;
-            await using (var file = File.Create(partial))
+            try
             {
+                await using var file = File.Create(partial);
                 await sftp.DownloadFileAsync(remote, new ProgressStream(file, n =>
                 {
                     done += n;
                     progress?.Report(new AdapterFetchProgress(relative, done, total, filesDone, wanted.Count));
                 }), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Cut, cancelled or refused: no half file stays behind (the next fetch starts the file again).
+                File.Delete(partial);
+                throw;
             }
 
             File.Move(partial, localPath, overwrite: true);
@@ -259,9 +269,8 @@ public abstract class RemoteJobBackend : IJobBackend
 
     protected async Task WriteRemoteFileAsync(string remotePath, string content, CancellationToken cancellationToken)
     {
-        var sftp = await Connection.GetSftpAsync(cancellationToken).ConfigureAwait(false);
         using var ms = new MemoryStream(Encoding.UTF8.GetBytes(content));
-        await sftp.UploadFileAsync(ms, remotePath, cancellationToken).ConfigureAwait(false);
+        await Connection.SftpAsync(sftp => sftp.UploadFileAsync(ms, remotePath, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates the job folder (0700) before files are uploaded into it.</summary>
@@ -297,7 +306,7 @@ public abstract class RemoteJobBackend : IJobBackend
         return slice.TakeLast(15).Select(Diagnostics.SecretRedactor.Redact).ToArray();
     }
 
-    private static async Task ListRecursiveAsync(Renci.SshNet.SftpClient sftp, string remote, string relative, int depth, Func<string, bool, bool> include,
+    private static async Task ListRecursiveAsync(SftpClient sftp, string remote, string relative, int depth, Func<string, bool, bool> include,
         List<(string Remote, string Relative, long Size)> wanted, List<string> skipped, Action<long> addSkippedBytes, CancellationToken cancellationToken)
     {
         if (depth > 8)

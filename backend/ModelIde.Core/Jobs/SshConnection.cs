@@ -62,8 +62,7 @@ public sealed class SshConnection : IDisposable
         catch (SshOperationTimeoutException ex)
         {
             DropSession();
-            var seconds = ConnectTimeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
-            throw new ModelIdeException(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} stopped answering: the server did not reply within {seconds} s.", ex) { ServerCode = "SessionTimeout" };
+            throw StoppedAnswering(ex);
         }
         catch (Exception ex) when (IsSessionLost(ex))
         {
@@ -101,7 +100,45 @@ public sealed class SshConnection : IDisposable
     private ModelIdeException Lost(Exception ex) =>
         new(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} was lost: {ex.Message}", ex) { ServerCode = "ConnectionLost" };
 
-    public async Task<SftpClient> GetSftpAsync(CancellationToken cancellationToken)
+    private ModelIdeException StoppedAnswering(Exception ex)
+    {
+        var seconds = ConnectTimeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+        return new(ModelIdeErrorKind.Network, $"The SSH connection to {_address.Host}:{_address.Port} stopped answering: the server did not reply within {seconds} s.", ex) { ServerCode = "SessionTimeout" };
+    }
+
+    /// <summary>
+    /// Runs SFTP work (an upload, a folder download) on this host's SFTP session. Each request waits for its reply up to
+    /// the connect timeout (SSH.NET's default is forever: a fetch over a dropped VPN would never end); a silent or cut
+    /// link ends as a network error naming the host, and the next call connects again. Path and permission errors
+    /// from the server pass through as they are.
+    /// </summary>
+    public async Task<T> SftpAsync<T>(Func<SftpClient, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var sftp = await GetSftpAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await work(sftp).ConfigureAwait(false);
+        }
+        catch (SshOperationTimeoutException ex)
+        {
+            DropSession();
+            throw StoppedAnswering(ex);
+        }
+        catch (Exception ex) when (ex is SshConnectionException or SocketException)
+        {
+            DropSession();
+            throw Lost(ex);
+        }
+    }
+
+    public Task SftpAsync(Func<SftpClient, Task> work, CancellationToken cancellationToken) =>
+        SftpAsync(async sftp =>
+        {
+            await work(sftp).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    private async Task<SftpClient> GetSftpAsync(CancellationToken cancellationToken)
     {
         await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -113,7 +150,7 @@ public sealed class SshConnection : IDisposable
             }
 
             _sftp?.Dispose();
-            _sftp = new SftpClient(CreateConnectionInfo());
+            _sftp = new SftpClient(CreateConnectionInfo()) { OperationTimeout = ConnectTimeout };
             _sftp.HostKeyReceived += OnHostKeyReceived;
             await ConnectAsync(_sftp, cancellationToken).ConfigureAwait(false);
             return _sftp;

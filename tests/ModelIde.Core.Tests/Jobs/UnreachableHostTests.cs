@@ -199,6 +199,64 @@ public sealed class UnreachableHostTests(RemoteJobServers servers, ITestOutputHe
         Assert.Equal(Enumerable.Range(1, 40), points.Select(p => p.Step));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Adapter_fetch_whose_link_drops_mid_file_fails_as_a_network_error_and_the_next_fetch_is_whole(bool silent)
+    {
+        // A cut link (reset) or a silent one (no answer) while a 48 MiB adapter file comes over SFTP.
+        var timeout = TimeSpan.FromSeconds(5);
+        using var relay = new TcpRelay(servers.Host, servers.Port);
+        var state = JobWait.TempDir();
+        using var service = Service(state, timeout);
+        service.TrustHost("127.0.0.1", relay.Port, servers.Fingerprint);
+        var job = await service.SubmitAsync(Spec("127.0.0.1", relay.Port), CancellationToken.None);
+        job = await JobWait.UntilAsync(service, job.JobId, j => j.IsFinished);
+        Assert.Equal(JobStateKind.Completed, job.State);
+        var remoteFile = job.Checkpoints[^1] + "/adapter_model.safetensors";
+        var remoteSha = (await servers.RunAsync($"head -c 50331648 /dev/urandom > {PosixShell.Quote(remoteFile)} && sha256sum {PosixShell.Quote(remoteFile)}")).Split(' ')[0];
+
+        var target = Path.Combine(state, "adapter");
+        var cutAt = -1L;
+        var progress = new SyncProgress<AdapterFetchProgress>(p =>
+        {
+            if (cutAt < 0 && p.File == "adapter_model.safetensors" && p.BytesDone > 8 << 20)
+            {
+                cutAt = p.BytesDone;
+                if (silent)
+                {
+                    relay.Silence();
+                }
+                else
+                {
+                    relay.Stop();
+                }
+            }
+        });
+        var sw = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<ModelIdeException>(() => service.FetchAdapterAsync(job.JobId, target, null, progress, CancellationToken.None));
+        output.WriteLine($"{(silent ? "silenced" : "cut")} at {cutAt:N0} B; failed after {sw.Elapsed.TotalSeconds:0.0} s: {ex.ServerCode}: {ex.Message}");
+        Assert.True(cutAt > 0, "the fetch never reached the cut");
+        Assert.Equal(ModelIdeErrorKind.Network, ex.Kind);
+        Assert.Equal(silent ? "SessionTimeout" : "ConnectionLost", ex.ServerCode);
+        Assert.Contains($"127.0.0.1:{relay.Port}", ex.Message);
+        // Nothing that looks finished: the adapter file is absent, not 8 MiB of it under its own name.
+        var local = Path.Combine(target, job.Checkpoints[^1].Split('/')[^1], "adapter_model.safetensors");
+        Assert.False(File.Exists(local), $"{local} exists after a failed fetch");
+
+        relay.Resume();
+        relay.Start();
+        var done = await service.FetchAdapterAsync(job.JobId, target, null, null, CancellationToken.None);
+        await using var fetched = File.OpenRead(Path.Combine(done.LocalDir, "adapter_model.safetensors"));
+        Assert.Equal(remoteSha, Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(fetched)));
+    }
+
+    /// <summary>Reports on the caller's thread, at once (Progress&lt;T&gt; posts to the thread pool, too late to cut mid-file).</summary>
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     /// <summary>Polls as the Jobs view does until the job ends (never failed on the way), collecting its points.</summary>
     private static async Task<JobUpdate> FollowToEndAsync(JobService service, string jobId, JobWatchCursor cursor, List<TrainingPoint> points)
     {
