@@ -52,26 +52,12 @@ public sealed class SshConnection : IDisposable
         var ssh = await GetSshAsync(cancellationToken).ConfigureAwait(false);
         using var cmd = ssh.CreateCommand(command);
         cmd.CommandTimeout = CommandTimeout;
-        Task execution;
+        Task? execution = null;
         try
         {
-            // Opening the channel and sending the request wait for the server's reply up to the connect timeout, here
-            // and not in the task: a host gone silent (a dropped VPN, a suspended laptop's old session) ends this way.
+            // Opening the channel and sending the request wait for the server's reply up to the connect timeout, inside
+            // ExecuteAsync and before it returns: a host gone silent (a dropped VPN, a suspended laptop) ends there.
             execution = cmd.ExecuteAsync(cancellationToken);
-        }
-        catch (SshOperationTimeoutException ex)
-        {
-            DropSession();
-            throw StoppedAnswering(ex);
-        }
-        catch (Exception ex) when (IsSessionLost(ex))
-        {
-            DropSession();
-            throw Lost(ex);
-        }
-
-        try
-        {
             if (stdin is not null)
             {
                 // Only commands that read stdin get one: a command that already finished has no input stream to open.
@@ -84,13 +70,15 @@ public sealed class SshConnection : IDisposable
         }
         catch (SshOperationTimeoutException ex)
         {
-            // The session may be as dead as the command looks: the next call connects again rather than waiting on it.
-            DropSession();
-            throw new ModelIdeException(ModelIdeErrorKind.Network, $"A command on {_address.Host} timed out after {CommandTimeout.TotalSeconds:0} s.", ex) { ServerCode = "CommandTimeout" };
+            // Either way the session may be dead: the next call connects again rather than waiting on it.
+            Drop(ref _ssh, ssh);
+            throw execution is null
+                ? StoppedAnswering(ex)
+                : new ModelIdeException(ModelIdeErrorKind.Network, $"A command on {_address.Host} timed out after {CommandTimeout.TotalSeconds:0} s.", ex) { ServerCode = "CommandTimeout" };
         }
         catch (Exception ex) when (IsSessionLost(ex))
         {
-            DropSession();
+            Drop(ref _ssh, ssh);
             throw Lost(ex);
         }
     }
@@ -121,12 +109,12 @@ public sealed class SshConnection : IDisposable
         }
         catch (SshOperationTimeoutException ex)
         {
-            DropSession();
+            Drop(ref _sftp, sftp);
             throw StoppedAnswering(ex);
         }
         catch (Exception ex) when (ex is SshConnectionException or SocketException)
         {
-            DropSession();
+            Drop(ref _sftp, sftp);
             throw Lost(ex);
         }
     }
@@ -194,7 +182,8 @@ public sealed class SshConnection : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        DropSession();
+        Drop(ref _ssh, _ssh);
+        Drop(ref _sftp, _sftp);
         _connectGate.Dispose();
     }
 
@@ -327,18 +316,25 @@ public sealed class SshConnection : IDisposable
         return new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(ssh, n)).FirstOrDefault(File.Exists);
     }
 
-    private void DropSession()
+    /// <summary>
+    /// Disposes a client that failed, and forgets it unless another call has already put a fresh one in its place.
+    /// The exec and SFTP sessions are separate connections: one failing leaves the other to fail on its own.
+    /// </summary>
+    private static void Drop<T>(ref T? field, T? failed)
+        where T : BaseClient
     {
+        if (failed is null)
+        {
+            return;
+        }
+
+        Interlocked.CompareExchange(ref field, null, failed);
         try
         {
-            _ssh?.Dispose();
-            _sftp?.Dispose();
+            failed.Dispose();
         }
         catch (Exception ex) when (ex is SshException or ObjectDisposedException or SocketException)
         {
         }
-
-        _ssh = null;
-        _sftp = null;
     }
 }
