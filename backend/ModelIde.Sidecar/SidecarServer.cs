@@ -17,8 +17,21 @@ public static class SidecarServer
     {
         var formatter = new SystemTextJsonFormatter();
         ConfigureJson(formatter.JsonSerializerOptions);
-        var handler = new TolerantHeaderDelimitedMessageHandler(sending, receiving, formatter);
-        var rpc = new SidecarJsonRpc(handler, context.Logging.Factory.CreateLogger(typeof(SidecarServer)));
+        var log = context.Logging.Factory.CreateLogger(typeof(SidecarServer));
+        var handler = new TolerantHeaderDelimitedMessageHandler(sending, receiving, formatter, log);
+        var rpc = new SidecarJsonRpc(handler, log);
+        rpc.Disconnected += (_, e) =>
+        {
+            // The end of the input is the usual way to stop; anything else is said, or the sidecar would vanish silently.
+            if (e.Reason is DisconnectedReason.RemotePartyTerminated or DisconnectedReason.LocallyDisposed)
+            {
+                log.LogDebug("Connection closed: {Reason}.", e.Reason);
+            }
+            else
+            {
+                log.LogError(e.Exception, "Connection lost: {Reason}: {Description}", e.Reason, e.Description);
+            }
+        };
         foreach (var target in RpcTargetCatalog.CreateAll(context))
         {
             // Expose the concrete type: the generic overload would expose only IRpcTarget (no methods).
@@ -67,7 +80,7 @@ public static class SidecarServer
                 case ModelIdeException mie:
                     log.LogWarning(ex, "{Method} failed: {Kind} (error {Code}).", request.Method, mie.Kind, (int)detail.Code);
                     break;
-                case LocalRpcException or RpcArgumentDeserializationException or JsonException:
+                case LocalRpcException or RpcArgumentDeserializationException or JsonException or ArgumentException or UriFormatException:
                     log.LogWarning(ex, "{Method} was refused (error {Code}).", request.Method, (int)detail.Code);
                     break;
                 default:
@@ -97,7 +110,15 @@ public static class SidecarServer
                 RpcArgumentDeserializationException or System.Text.Json.JsonException => new JsonRpcError.ErrorDetail
                 {
                     Code = JsonRpcErrorCode.InvalidParams,
-                    Message = SecretRedactor.Redact($"Invalid parameters for {request.Method}: {ex.Message}"),
+                    Message = SecretRedactor.Redact($"Invalid parameters for {request.Method}: {RpcErrorText.Describe(ex)}."),
+                },
+
+                // What .NET's path and URI parsing refuse (a NUL in a path, a malformed URL): the input, not the sidecar.
+                ArgumentException or UriFormatException => new JsonRpcError.ErrorDetail
+                {
+                    Code = (JsonRpcErrorCode)RpcErrorCodes.InvalidInput,
+                    Message = SecretRedactor.Redact($"Invalid input for {request.Method}: {RpcErrorText.Describe(ex)}."),
+                    Data = new RpcErrorData(ModelIdeErrorKind.InvalidInput),
                 },
                 _ => new JsonRpcError.ErrorDetail
                 {

@@ -15,7 +15,7 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
     private readonly Option<int?> _maxNewTokens = CliOptions.Int("--max-new-tokens", "N", "tokens to generate at most (default 128)", min: 1, max: 1_000_000);
     private readonly Option<string?> _device = CliOptions.Text("--device", "D", "auto (default), cpu, gpu, npu, or a policy as in 'modelide devices --policy'")
         .Suggest("auto", "cpu", "gpu", "npu");
-    private readonly Option<int?> _threads = CliOptions.Int("--threads", "N", "intra-op threads (default: ONNX Runtime's choice)", min: 1, max: 1024);
+    private readonly Option<int?> _threads = CliOptions.Int("--threads", "N", "intra-op threads (default: ONNX Runtime's choice)", min: 1, max: ExecutionProviderSelector.MaxThreads);
     private readonly Option<double?> _temperature = CliOptions.Number("--temperature", "T", "0 (default) is greedy");
     private readonly Option<int?> _topK = CliOptions.Int("--top-k", "K", "sample from the K most likely tokens (0 = all)", min: 0);
     private readonly Option<double?> _topP = CliOptions.Number("--top-p", "P", "nucleus sampling threshold (default 1)");

@@ -139,6 +139,12 @@ public sealed partial class DecoderLanguageModel : IDisposable
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"Model folder not found: {modelDir}");
         }
 
+        if (threads is < 1 or > ExecutionProviderSelector.MaxThreads)
+        {
+            // ONNX Runtime starts every thread it is asked for: 20,000 would take the process down, not fail.
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"threads must be between 1 and {ExecutionProviderSelector.MaxThreads} (got {threads}).");
+        }
+
         // The device is planned first (CUDA when the GPU, the runtime pack and the libraries are there): the variant depends on it.
         var plan = ExecutionProviderSelector.Plan(policy, epLibraryPath, threads, cudaPath);
         var folder = ModelVariantChooser.Choose(modelDir, plan.Device, AvailableBytes(plan), file);

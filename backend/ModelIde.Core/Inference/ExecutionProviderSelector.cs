@@ -26,6 +26,9 @@ public sealed record ExecutionProviderChoice(SessionOptions Options, string Devi
 /// </summary>
 public static partial class ExecutionProviderSelector
 {
+    /// <summary>The most intra-op threads a session may be given (the CLI's --threads and inference/load alike).</summary>
+    public const int MaxThreads = 1024;
+
     private static readonly Lock RegistrationLock = new();
     private static readonly HashSet<string> RegisteredLibraries = new(StringComparer.Ordinal);
 

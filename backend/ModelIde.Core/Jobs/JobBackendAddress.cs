@@ -57,7 +57,7 @@ public sealed record JobBackendAddress(JobBackendKind Kind, string User, string 
         }
 
         var host = hostPort.Trim('[', ']');
-        if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is '/' or '@' or '\'' or '"' or ';'))
+        if (!IsValidHost(host))
         {
             error = $"backend '{text}' has an invalid host.";
             return false;
@@ -72,6 +72,14 @@ public sealed record JobBackendAddress(JobBackendKind Kind, string User, string 
         address = new JobBackendAddress(kind, user, host, port);
         return true;
     }
+
+    /// <summary>
+    /// A host name or address as SSH and known_hosts take it: letters, digits and <c>. - _</c>, an IPv6 address's
+    /// <c>:</c> and zone <c>%</c>. Nothing else, as the host reaches a known_hosts line (a comma there would trust a second
+    /// host, a line break add a line of its own) and error messages.
+    /// </summary>
+    public static bool IsValidHost(string? host) =>
+        host is { Length: > 0 and <= 253 } && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or ':' or '%') && host[0] != '-';
 
     public static JobBackendAddress Parse(string? text) =>
         TryParse(text, out var a, out var error) ? a! : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, error!);

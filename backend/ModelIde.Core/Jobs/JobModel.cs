@@ -8,11 +8,16 @@ namespace ModelIde.Core.Jobs;
 /// <summary>Core's reading of a spec from a form or the wire.</summary>
 public static class JobSpecInput
 {
-    /// <summary>An empty form field ("" dtype) or a JSON null list means unset, as if the member were left out.</summary>
+    /// <summary>
+    /// An empty form field ("" dtype) or a JSON null means unset, as if the member were left out; a null inside a list
+    /// (a JSON <c>[null]</c>) is no item. Validation then says what is missing.
+    /// </summary>
     public static JobSpec Normalize(JobSpec spec) => spec with
     {
-        Dataset = spec.Dataset ?? [],
-        ExtraArgs = spec.ExtraArgs ?? [],
+        Backend = spec.Backend ?? "",
+        Model = spec.Model ?? "",
+        Dataset = spec.Dataset?.Where(d => d is not null).ToArray() ?? [],
+        ExtraArgs = spec.ExtraArgs?.Where(a => a is not null).ToArray() ?? [],
         BnbComputeDtype = string.IsNullOrWhiteSpace(spec.BnbComputeDtype) ? null : spec.BnbComputeDtype,
     };
 }

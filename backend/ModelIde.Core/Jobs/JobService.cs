@@ -166,6 +166,17 @@ public sealed class JobService : IDisposable
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "trust needs a host, a port and the SHA256 fingerprint that was shown.");
         }
 
+        // Both become a line of the known_hosts file: checked, so that neither can add a line or a host of its own.
+        if (!JobBackendAddress.IsValidHost(host))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "trust needs a host name or address (letters, digits, '.', '-', '_', ':').");
+        }
+
+        if (!KnownHostsFile.IsSha256Fingerprint(fingerprint))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "trust needs the SHA256 fingerprint as it was shown (SHA256: and 43 base64 characters).");
+        }
+
         KnownHosts.Trust(host, port, fingerprint);
         lock (_gate)
         {

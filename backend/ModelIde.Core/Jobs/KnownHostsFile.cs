@@ -35,6 +35,16 @@ public sealed class KnownHostsFile(string path, IReadOnlyList<string>? extraRead
         return "SHA256:" + f.TrimEnd('=');
     }
 
+    /// <summary>Whether the text is an OpenSSH SHA256 fingerprint (<c>SHA256:</c> and 43 base64 characters, padding optional).</summary>
+    public static bool IsSha256Fingerprint(string fingerprint)
+    {
+        var f = NormalizeFingerprint(fingerprint);
+        return f.Length == 7 + 43 && f.AsSpan(7).IndexOfAnyExcept(s_base64) < 0;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> s_base64 =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+
     public static string HostPattern(string host, int port) =>
         port == 22 ? host : string.Create(CultureInfo.InvariantCulture, $"[{host}]:{port}");
 

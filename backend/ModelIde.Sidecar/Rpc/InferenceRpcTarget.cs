@@ -87,6 +87,11 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         var renderedChat = false;
         if (p.Messages is { Count: > 0 })
         {
+            if (p.Messages.Any(m => m?.Content is null))
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "Every chat message needs a role and a content (an empty string is a content).");
+            }
+
             // Rendered on the template engine's own thread: a hostile template cannot hold the request dispatcher.
             var messages = p.Messages.Select(m => new ChatMessage(m.Role.ToString().ToLowerInvariant(), m.Content)).ToArray();
             var rendered = await model.RenderChatAsync(messages, cancellationToken).ConfigureAwait(false);

@@ -134,7 +134,8 @@ public sealed class JobsRpcTarget : IRpcTarget, IDisposable
     [JsonRpcMethod(JobsMethods.Unwatch, UseSingleObjectParameterDeserialization = true)]
     public EmptyResult Unwatch(JobIdParams p)
     {
-        if (_watches.TryRemove(p.JobId, out var cts))
+        // Nothing to stop without an id (JSON `{}`): as for an id that is not watched.
+        if (p?.JobId is { } jobId && _watches.TryRemove(jobId, out var cts))
         {
             cts.Cancel();
             cts.Dispose();
