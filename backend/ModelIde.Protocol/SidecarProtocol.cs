@@ -48,7 +48,12 @@ public sealed record SetLogLevelParams(SidecarLogLevel Level);
 /// </summary>
 public static class RpcErrorCodes
 {
+    /// <summary>A message that could not be read: bad framing (skipped to the next Content-Length header) or not JSON-RPC 2.0; id null.</summary>
     public const int ParseError = -32700;
+
+    /// <summary>A request without a method, or under an id that is still in flight; carries the request's id.</summary>
+    public const int InvalidRequest = -32600;
+
     public const int InvalidParams = -32602;
     public const int InvalidInput = -32001;
     public const int AuthenticationRequired = -32002;

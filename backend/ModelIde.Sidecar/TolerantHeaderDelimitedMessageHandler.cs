@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ModelIde.Protocol;
 using StreamJsonRpc;
 using StreamJsonRpc.Protocol;
 
@@ -70,7 +71,7 @@ internal sealed class TolerantHeaderDelimitedMessageHandler(Stream sending, Stre
                 // stretch of such input, however many headers inside it fail too.
                 if (!_skipping)
                 {
-                    await RefuseAsync(RequestId.Null, JsonRpcErrorCode.ParseError, header.Problem! + "; skipped to the next Content-Length header", cancellationToken).ConfigureAwait(false);
+                    await RefuseAsync(RequestId.Null, (JsonRpcErrorCode)RpcErrorCodes.ParseError, header.Problem! + "; skipped to the next Content-Length header", cancellationToken).ConfigureAwait(false);
                 }
 
                 _skipping = true;
@@ -80,7 +81,7 @@ internal sealed class TolerantHeaderDelimitedMessageHandler(Stream sending, Stre
             if (length > MaxContentBytes || header.Problem is not null)
             {
                 await SkipAsync(reader, length, cancellationToken).ConfigureAwait(false);
-                await RefuseAsync(RequestId.Null, JsonRpcErrorCode.ParseError,
+                await RefuseAsync(RequestId.Null, (JsonRpcErrorCode)RpcErrorCodes.ParseError,
                     header.Problem ?? $"a message of {length:N0} bytes is over the limit of {MaxContentBytes:N0}; it was skipped", cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -98,7 +99,7 @@ internal sealed class TolerantHeaderDelimitedMessageHandler(Stream sending, Stre
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
-                await RefuseAsync(RequestId.Null, JsonRpcErrorCode.ParseError, RpcErrorText.Describe(ex), cancellationToken).ConfigureAwait(false);
+                await RefuseAsync(RequestId.Null, (JsonRpcErrorCode)RpcErrorCodes.ParseError, RpcErrorText.Describe(ex), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -107,12 +108,12 @@ internal sealed class TolerantHeaderDelimitedMessageHandler(Stream sending, Stre
                 case JsonRpcRequest { Method: null or "" } request:
                     if (!request.RequestId.IsEmpty)
                     {
-                        await RefuseAsync(request.RequestId, JsonRpcErrorCode.InvalidRequest, "the request names no method", cancellationToken).ConfigureAwait(false);
+                        await RefuseAsync(request.RequestId, (JsonRpcErrorCode)RpcErrorCodes.InvalidRequest, "the request names no method", cancellationToken).ConfigureAwait(false);
                     }
 
                     continue;
                 case JsonRpcRequest { IsResponseExpected: true } request when !_inFlight.TryAdd(request.RequestId, request.Method):
-                    await RefuseAsync(request.RequestId, JsonRpcErrorCode.InvalidRequest,
+                    await RefuseAsync(request.RequestId, (JsonRpcErrorCode)RpcErrorCodes.InvalidRequest,
                         $"a request with id {request.RequestId} is still in progress; ids must be unique among requests in flight", cancellationToken).ConfigureAwait(false);
                     continue;
                 case JsonRpcResult or JsonRpcError:
@@ -152,7 +153,7 @@ internal sealed class TolerantHeaderDelimitedMessageHandler(Stream sending, Stre
             Error = new JsonRpcError.ErrorDetail
             {
                 Code = code,
-                Message = (code == JsonRpcErrorCode.ParseError ? "Malformed JSON-RPC message: " : "Invalid JSON-RPC request: ") + problem,
+                Message = (code == (JsonRpcErrorCode)RpcErrorCodes.ParseError ? "Malformed JSON-RPC message: " : "Invalid JSON-RPC request: ") + problem,
             },
         };
         _refusals[error] = 0;
@@ -162,16 +163,17 @@ internal sealed class TolerantHeaderDelimitedMessageHandler(Stream sending, Stre
     /// <summary>A header block: its Content-Length when it had a usable one, else (or for another fault) the problem.</summary>
     private readonly record struct Header(bool EndOfStream, int? ContentLength, string? Problem);
 
+    // Reads one header block. Nothing is consumed until the block is whole and good; a bad one consumes only its first
+    // byte, so the search for the next header starts inside it (a wrong length upstream can glue the rest of a body to
+    // the front of a good header: "...}Content-Length: 49").
     private static async ValueTask<Header> ReadHeaderAsync(System.IO.Pipelines.PipeReader reader, CancellationToken cancellationToken)
     {
-        int? length = null;
-        string? problem = null;
-        var read = 0;
         while (true)
         {
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            if (buffer.PositionOf((byte)'\n') is not { } lf)
+            var header = ParseHeader(buffer, out var end);
+            if (header is null)
             {
                 if (result.IsCompleted)
                 {
@@ -179,55 +181,66 @@ internal sealed class TolerantHeaderDelimitedMessageHandler(Stream sending, Stre
                     return new Header(true, null, null);
                 }
 
-                if (read + buffer.Length > MaxHeaderBytes)
+                if (buffer.Length > MaxHeaderBytes)
                 {
-                    // No line end in sight: not a header. One byte is consumed, so the search for the next header moves on.
-                    reader.AdvanceTo(buffer.GetPosition(1));
-                    return new Header(false, null, $"no header line end within {MaxHeaderBytes:N0} bytes");
+                    header = new Header(false, null, $"no header end within {MaxHeaderBytes:N0} bytes");
                 }
-
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                continue;
+                else
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
             }
 
-            var lineBytes = buffer.Slice(0, lf);
-            read += (int)lineBytes.Length + 1;
-            var line = Encoding.UTF8.GetString(lineBytes).TrimEnd('\r');
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (line.Length > 0 && (colon <= 0 || !IsToken(line.AsSpan(0, colon))))
+            reader.AdvanceTo(header.Value.ContentLength is null ? buffer.GetPosition(1) : end);
+            return header.Value;
+        }
+    }
+
+    // The header block at the start of the buffer; null when more input is needed to tell.
+    private static Header? ParseHeader(ReadOnlySequence<byte> buffer, out SequencePosition end)
+    {
+        end = buffer.Start;
+        int? length = null;
+        string? problem = null;
+        var lines = new SequenceReader<byte>(buffer);
+        while (true)
+        {
+            if (!lines.TryReadTo(out ReadOnlySequence<byte> lineBytes, (byte)'\n'))
             {
-                // Not "Name: value": the body of a message sent without a header, or garbage. Only its first byte is
-                // consumed: a header may start inside it (after a body whose length was wrong, say).
-                reader.AdvanceTo(buffer.GetPosition(1));
-                return new Header(false, null, $"'{Shorten(line)}' is not a header line");
+                // An unfinished line that already cannot be a header need not wait for its end.
+                var partial = Encoding.UTF8.GetString(buffer.Slice(lines.Position));
+                var colon = partial.IndexOf(':', StringComparison.Ordinal);
+                return IsToken(colon < 0 ? partial : partial[..colon]) ? null : new Header(false, null, $"'{Shorten(partial)}' is not a header line");
             }
 
-            reader.AdvanceTo(buffer.GetPosition(1, lf));
+            var line = Encoding.UTF8.GetString(lineBytes).TrimEnd('\r');
             if (line.Length == 0)
             {
                 // The blank line that ends the block (also without the \r vscode-jsonrpc writes: nothing is lost by it).
+                end = lines.Position;
                 return length is null
                     ? new Header(false, null, problem ?? "the header has no Content-Length")
                     : new Header(false, length, problem);
             }
 
-            if (read > MaxHeaderBytes)
+            var separator = line.IndexOf(':', StringComparison.Ordinal);
+            if (separator <= 0 || !IsToken(line.AsSpan(0, separator)))
             {
-                return new Header(false, null, $"the header is longer than {MaxHeaderBytes:N0} bytes");
+                // Not "Name: value": the body of a message sent without a header, or garbage.
+                return new Header(false, null, $"'{Shorten(line)}' is not a header line");
             }
 
-            var name = line[..colon];
-            var value = line[(colon + 1)..].Trim();
+            var name = line[..separator];
+            var value = line[(separator + 1)..].Trim();
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
             {
-                if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0)
-                {
-                    length = n;
-                }
-                else
+                if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n <= 0)
                 {
                     return new Header(false, null, $"Content-Length '{Shorten(value)}' is not a positive whole number");
                 }
+
+                length = n;
             }
             else if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && CharsetOf(value) is { } charset
                      && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))

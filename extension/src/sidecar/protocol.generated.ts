@@ -884,7 +884,10 @@ export const ModelsMethods = {
 
 /** Application error codes carried in JSON-RPC error responses (JSON-RPC reserves -32768..-32000 for itself; these sit in the server-error range). The error's `data` is an `RpcErrorData`. */
 export const RpcErrorCodes = {
+  /** A message that could not be read: bad framing (skipped to the next Content-Length header) or not JSON-RPC 2.0; id null. */
   parseError: -32700,
+  /** A request without a method, or under an id that is still in flight; carries the request's id. */
+  invalidRequest: -32600,
   invalidParams: -32602,
   invalidInput: -32001,
   authenticationRequired: -32002,

@@ -22,6 +22,9 @@ public sealed class JobBackendAddressTests
     [InlineData("ssh://a;rm@gpu1")]
     [InlineData("k8s://a@gpu1")]
     [InlineData("ssh://a@gp u1")]
+    [InlineData("ssh://a@gpu1,victim.example")]     // a known_hosts line for it would trust victim.example too
+    [InlineData("ssh://a@gpu1\u0000")]
+    [InlineData("ssh://a@-oProxyCommand=x")]
     public void Invalid_addresses_are_refused(string text)
     {
         Assert.Equal(ModelIdeErrorKind.InvalidInput, Assert.Throws<ModelIdeException>(() => JobBackendAddress.Parse(text)).Kind);
@@ -58,6 +61,19 @@ public sealed class KnownHostsFileTests
         file.Trust("h", 2222, "SHA256:xyz");
         Assert.Equal(HostKeyStatus.Trusted, file.Check("h", 2222, "SHA256:xyz"));
         Assert.Equal(HostKeyStatus.Mismatch, file.Check("h", 2222, "SHA256:abc"));
+    }
+
+    [Theory]
+    [InlineData("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", true)]
+    [InlineData("SHA256:LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE=", true)]
+    [InlineData("ofzkNjhU/4iM/0uOeHXWAMJoI5BBKoz3mzfQsRFIsPo", true)]
+    [InlineData("SHA256:good\nvictim.example ssh-rsa SHA256:EVIL", false)]
+    [InlineData("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA A", false)]
+    [InlineData("SHA256:abc", false)]
+    [InlineData("MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48", false)]
+    public void Only_an_openssh_sha256_fingerprint_is_taken(string fingerprint, bool taken)
+    {
+        Assert.Equal(taken, KnownHostsFile.IsSha256Fingerprint(fingerprint));
     }
 
     [Fact]

@@ -6,7 +6,8 @@ using Nerdbank.Streams;
 namespace ModelIde.Sidecar.Tests.Fuzz;
 
 /// <summary>
-/// Framed messages with random content (mutated requests, wrong types, garbage bytes) sent to the real message reader:
+/// Messages with random content (mutated requests, wrong types, garbage bytes, stray responses), a quarter of them
+/// with broken framing (a short or non-numeric length, bare line feeds, no header, junk lines), sent to the real reader:
 /// every message that carries an id gets exactly one answer, garbage gets a parse error, and the server stays up.
 /// </summary>
 public sealed class RpcMessageFuzzTests
@@ -17,6 +18,9 @@ public sealed class RpcMessageFuzzTests
         """{"jsonrpc":"2.0","id":2,"method":"sidecar/echo","params":{"items":["a","b"]}}""",
         """{"jsonrpc":"2.0","id":3,"method":"sidecar/initialize","params":{"endpoint":"http://127.0.0.1:1/"}}""",
         """{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":99}}""",
+        """{"jsonrpc":"2.0","id":4,"method":null}""",
+        """{"jsonrpc":"2.0","id":5,"result":{"processId":1}}""",
+        """{"jsonrpc":"2.0","id":6,"error":{"code":-32000,"message":"x"}}""",
     ];
 
     [Fact]
@@ -32,7 +36,17 @@ public sealed class RpcMessageFuzzTests
         for (var i = 0; i < cases; i++)
         {
             var body = Mutate(s_seeds[random.Next(s_seeds.Length)], random);
-            await SidecarRpcTests.WriteFramedAsync(client, body);
+            if (random.Next(4) == 0)
+            {
+                // The framing itself, broken in ways that never claim more bytes than are sent (a longer length would
+                // rightly take the next message's bytes as its own).
+                await client.WriteAsync(MutateFrame(body, random));
+                await client.FlushAsync();
+            }
+            else
+            {
+                await SidecarRpcTests.WriteFramedAsync(client, body);
+            }
 
             // Follow every case with a ping of a known id; read replies until it arrives, so each case is settled.
             var pingId = 1_000_000 + i;
@@ -57,6 +71,23 @@ public sealed class RpcMessageFuzzTests
             Directory.CreateDirectory(dir);
             File.AppendAllText(Path.Combine(dir, "fuzz-counts.txt"), $"JSON-RPC message reader: {cases} cases (seed {seed})\n");
         }
+    }
+
+    private static byte[] MutateFrame(string body, Random random)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(body);
+        var header = random.Next(8) switch
+        {
+            0 => $"Content-Length: {random.Next(0, bytes)}\r\n\r\n",
+            1 => $"Content-Length: {bytes}x\r\n\r\n",
+            2 => $"Content-Length: {bytes}\n\n",
+            3 => "",
+            4 => $"X-Junk: 1\r\nContent-Length: {bytes}\r\n\r\n",
+            5 => $"{{junk}}\r\nContent-Length: {bytes}\r\n\r\n",
+            6 => $"Content-Length: {bytes}\r\nContent-Type: application/vscode-jsonrpc; charset={(random.Next(2) == 0 ? "utf-8" : "latin1")}\r\n\r\n",
+            _ => $"content-length: {bytes}\r\n\r\n",
+        };
+        return Encoding.UTF8.GetBytes(header + body);
     }
 
     private const string PunctuationChars = "{}[]\",:0-e\\";

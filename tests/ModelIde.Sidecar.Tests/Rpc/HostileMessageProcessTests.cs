@@ -213,6 +213,7 @@ public sealed class HostileMessageProcessTests
             }
 
             before.Add(message);
+            Assert.True(before.Count <= 20, $"more than 20 messages before the ping's answer (a flood): {string.Join(" | ", before.Take(3))}");
         }
     }
 
