@@ -23,7 +23,7 @@ internal sealed class CodePointRegexPreTokenizer(Regex regex, IReadOnlyDictionar
     {
         if (text is null || !HasSurrogatePair(text))
         {
-            return _inner.PreTokenize(text ?? "");
+            return Checked(_inner.PreTokenize(text ?? ""));
         }
 
         // projected[i] stands for text[original[i]..original[i + 1]).
@@ -45,11 +45,48 @@ internal sealed class CodePointRegexPreTokenizer(Regex regex, IReadOnlyDictionar
         }
 
         original[n] = text.Length;
-        var splits = _inner.PreTokenize(new string(projected, 0, n));
+        var splits = Checked(_inner.PreTokenize(new string(projected, 0, n)));
         return splits.Select(s => (original[s.Offset], original[s.Offset + s.Length] - original[s.Offset])).ToList();
     }
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => PreTokenize(text.ToString());
+
+    /// <summary>
+    /// RegexPreTokenizer's splits, stopped with a reason where it would hang: it moves on by each match's length, so an
+    /// empty match (a pattern such as \b or (?=x)) repeats forever, and a pattern that backtracks exponentially runs
+    /// until the regex's timeout.
+    /// </summary>
+    private static IEnumerable<(int Offset, int Length)> Checked(IEnumerable<(int Offset, int Length)> splits)
+    {
+        using var e = splits.GetEnumerator();
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = e.MoveNext();
+            }
+            catch (RegexMatchTimeoutException ex)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                    $"tokenizer.json's pre_tokenizer pattern took longer than {ex.MatchTimeout.TotalSeconds:0.###} s on this text; the pattern backtracks " +
+                    "without bound and cannot split it. Fix the pattern or pick another model.", ex);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            if (e.Current.Length == 0)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                    "tokenizer.json's pre_tokenizer pattern matches empty text here; a split pattern must match at least one character.");
+            }
+
+            yield return e.Current;
+        }
+    }
 
     private static bool HasSurrogatePair(string text)
     {

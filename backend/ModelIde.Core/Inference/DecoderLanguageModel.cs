@@ -194,7 +194,7 @@ public sealed partial class DecoderLanguageModel : IDisposable
             var template = DecoderModelConfig.Str(tokenizerConfig, "chat_template");
             if (template is null && files.ChatTemplateJinja is { } jinja)
             {
-                template = System.IO.File.ReadAllText(jinja);
+                template = SideFileReader.ReadText(jinja, SideFileReader.ChatTemplateLimit);
             }
 
             var actual = ExecutionProviderSelector.ActualDevice(session);
@@ -252,6 +252,18 @@ public sealed partial class DecoderLanguageModel : IDisposable
         if (promptIds.Count == 0)
         {
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "The prompt is empty.");
+        }
+
+        foreach (var id in promptIds)
+        {
+            if ((uint)id >= (uint)Config.VocabSize)
+            {
+                // Caught here, not as ONNX Runtime's out-of-range Gather (or a silent wrap for -1). Checked per prompt, not at
+                // load: a tokenizer with a stray added token still serves every prompt that does not use it.
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                    $"The prompt has the token id {id}{(Tokenizer.TokenText(id) is { } text ? $" (\"{text}\")" : "")}, outside the model's vocabulary " +
+                    $"(ids 0 to {Config.VocabSize - 1}): the tokenizer files beside {File} do not match this model. Download them from the same repository and revision.");
+            }
         }
 
         if (promptIds.Count >= Config.ContextLength)

@@ -87,9 +87,10 @@ public sealed record DecoderModelConfig(
         var genaiPath = files.GenaiConfig;
         if (genaiPath is not null && File.Exists(genaiPath))
         {
+            var text = SideFileReader.ReadText(genaiPath, SideFileReader.JsonLimit);
             try
             {
-                genai = JsonDocument.Parse(File.ReadAllText(genaiPath)).RootElement;
+                genai = JsonDocument.Parse(text).RootElement;
             }
             catch (JsonException e)
             {
@@ -279,9 +280,10 @@ public sealed record DecoderModelConfig(
             return default;
         }
 
+        var text = SideFileReader.ReadText(path, SideFileReader.JsonLimit);
         try
         {
-            return JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+            return JsonDocument.Parse(text).RootElement;
         }
         catch (JsonException)
         {

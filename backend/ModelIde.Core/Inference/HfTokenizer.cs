@@ -58,7 +58,7 @@ public sealed class HfTokenizer
             SentencePieceModel model;
             try
             {
-                model = SentencePieceModel.FromProtobuf(File.ReadAllBytes(spModel));
+                model = SentencePieceModel.FromProtobuf(SideFileReader.ReadBytes(spModel, SideFileReader.TokenizerLimit));
             }
             catch (FormatException e)
             {
@@ -80,10 +80,10 @@ public sealed class HfTokenizer
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"No tokenizer.json next to the model ({tokenizerJsonPath}).");
         }
 
+        var bytes = SideFileReader.ReadBytes(tokenizerJsonPath, SideFileReader.TokenizerLimit);
         try
         {
-            using var stream = File.OpenRead(tokenizerJsonPath);
-            using var doc = JsonDocument.Parse(stream);
+            using var doc = JsonDocument.Parse(bytes);
             return FromJson(doc.RootElement, tokenizerConfig);
         }
         catch (JsonException e)
@@ -92,9 +92,12 @@ public sealed class HfTokenizer
         }
     }
 
-    public static HfTokenizer FromJson(JsonElement root, JsonElement tokenizerConfig = default)
+    public static HfTokenizer FromJson(JsonElement root, JsonElement tokenizerConfig = default) => FromJson(root, tokenizerConfig, SplitTimeout);
+
+    /// <summary><paramref name="splitTimeout"/> bounds one match of the split regex (tests shorten it).</summary>
+    internal static HfTokenizer FromJson(JsonElement root, JsonElement tokenizerConfig, TimeSpan splitTimeout)
     {
-        if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
         {
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, "tokenizer.json has no 'model' section.");
         }
@@ -106,30 +109,72 @@ public sealed class HfTokenizer
                 $"Unsupported tokenizer model type '{type ?? "(none)"}' in tokenizer.json; byte-level BPE, SentencePiece-style BPE and Unigram are supported.");
         }
 
-        var addedTokens = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (root.TryGetProperty("added_tokens", out var addedList) && addedList.ValueKind == JsonValueKind.Array)
+        Dictionary<string, int> addedTokens;
+        try
         {
-            foreach (var a in addedList.EnumerateArray())
-            {
-                addedTokens[a.GetProperty("content").GetString()!] = a.GetProperty("id").GetInt32();
-            }
+            addedTokens = ReadAddedTokens(root);
+        }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"tokenizer.json's added_tokens are malformed: {e.Message}", e);
         }
 
         if (SentencePieceModelFromJson.IsSentencePieceStyle(root, type))
         {
             SentencePieceModel built;
+            bool? postProcessorBos;
             try
             {
                 built = SentencePieceModelFromJson.Read(root, type!);
+                postProcessorBos = PostProcessorAddsBos(root);
             }
-            catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or FormatException)
+            catch (Exception e) when (IsMalformed(e))
             {
                 throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"tokenizer.json's {type} model is malformed: {e.Message}", e);
             }
 
-            return FromSentencePiece(built, tokenizerConfig, addedTokens, PostProcessorAddsBos(root));
+            return FromSentencePiece(built, tokenizerConfig, addedTokens, postProcessorBos);
         }
 
+        try
+        {
+            return FromByteLevelBpe(root, model, tokenizerConfig, addedTokens, splitTimeout);
+        }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput, $"tokenizer.json's BPE model is malformed: {e.Message}", e);
+        }
+    }
+
+    // What System.Text.Json, Regex and BpeTokenizer throw on a file of the wrong shape (ArgumentException covers
+    // RegexParseException and duplicate keys).
+    private static bool IsMalformed(Exception e) =>
+        e is InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or ArgumentException or FormatException;
+
+    private static Dictionary<string, int> ReadAddedTokens(JsonElement root)
+    {
+        var addedTokens = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (root.TryGetProperty("added_tokens", out var addedList) && addedList.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var a in addedList.EnumerateArray())
+            {
+                var content = a.GetProperty("content").GetString();
+                // An empty token matches between every two characters: the pre-tokenizer would never move on.
+                if (string.IsNullOrEmpty(content))
+                {
+                    throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                        $"tokenizer.json has an added token with empty content (id {a.GetProperty("id").GetRawText()}); every added token must be some text.");
+                }
+
+                addedTokens[content] = a.GetProperty("id").GetInt32();
+            }
+        }
+
+        return addedTokens;
+    }
+
+    private static HfTokenizer FromByteLevelBpe(JsonElement root, JsonElement model, JsonElement tokenizerConfig, Dictionary<string, int> addedTokens, TimeSpan splitTimeout)
+    {
         var vocab = new List<KeyValuePair<string, int>>();
         foreach (var p in model.GetProperty("vocab").EnumerateObject())
         {
@@ -150,7 +195,7 @@ public sealed class HfTokenizer
         var specials = addedTokens;
 
         var pattern = FindSplitPattern(root.TryGetProperty("pre_tokenizer", out var pre) ? pre : default) ?? Gpt2Pattern;
-        var preTokenizer = new CodePointRegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials);
+        var preTokenizer = new CodePointRegexPreTokenizer(SplitRegex(pattern, splitTimeout), specials);
         Normalizer? normalizer = UsesNfc(root) ? new NfcNormalizer() : null;
         var options = new BpeOptions(vocab)
         {
@@ -172,6 +217,25 @@ public sealed class HfTokenizer
 
         return new HfTokenizer(bpe, null, bpe.Vocabulary, specials, bos, wholeWords);
     }
+
+    // One match of a split regex takes microseconds; a pattern that backtracks exponentially ((a+)+$) must fail, not hang.
+    private static readonly TimeSpan SplitTimeout = TimeSpan.FromSeconds(2);
+
+    private static Regex SplitRegex(string pattern, TimeSpan timeout)
+    {
+        var regex = new Regex(pattern, RegexOptions.Compiled, timeout);
+        // The pre-tokenizer moves on by the length of each match: an empty one would repeat forever (see also
+        // CodePointRegexPreTokenizer, which stops one found in a prompt).
+        if (regex.Match("").Success)
+        {
+            throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"tokenizer.json's pre_tokenizer pattern \"{Shorten(pattern)}\" matches empty text; a split pattern must match at least one character.");
+        }
+
+        return regex;
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
 
     private static HfTokenizer FromSentencePiece(SentencePieceModel model, JsonElement tokenizerConfig, Dictionary<string, int> addedTokens, bool? postProcessorBos = null)
     {
@@ -249,6 +313,20 @@ public sealed class HfTokenizer
     /// tokenizer keeps the chunk's leading space (it drops only the one its dummy prefix added at the start).</summary>
     public string Decode(IEnumerable<int> ids, bool atStart) =>
         (_sentencePiece is { } sp ? sp.Decode(ids, atStart) : _inner!.Decode(ids)) ?? "";
+
+    /// <summary>The text of a vocabulary or added token by id (for messages); null when no token has the id.</summary>
+    internal string? TokenText(int id)
+    {
+        foreach (var (token, tokenId) in _specials.Concat(_vocab))
+        {
+            if (tokenId == id)
+            {
+                return token;
+            }
+        }
+
+        return null;
+    }
 
     public int? TokenId(string token) => _specials.TryGetValue(token, out var id) ? id : _vocab.TryGetValue(token, out var v) ? v : null;
 

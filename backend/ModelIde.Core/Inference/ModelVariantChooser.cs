@@ -20,8 +20,14 @@ public sealed record ModelFolderChoice(ModelVariant Chosen, string Reason, IRead
 public static class ModelVariantChooser
 {
     // Deep enough for any repository layout seen (builder variants sit 2 levels down, some repos nest them under
-    // their own folders); the bound only stops a symlink loop from walking forever.
+    // their own folders). Symbolic links cannot loop (each real folder is walked once), but a folder above many models,
+    // or a hostile one, could still take minutes: the walk stops at these bounds.
     private const int MaxDepth = 8;
+    private const int MaxFolders = 2000;
+    private const int MaxVariants = 256;
+
+    // Variants named in a reason or an error; the rest are counted.
+    private const int MaxListed = 8;
 
     public static ModelFolderChoice Choose(string folder, string device, long availableBytes, string? requestedFile = null)
     {
@@ -36,7 +42,7 @@ public static class ModelVariantChooser
         {
             var path = Path.GetFullPath(Path.IsPathRooted(requestedFile) ? requestedFile : Path.Combine(root, requestedFile));
             var asked = variants.FirstOrDefault(v => v.ModelPath == path || (v.GenaiConfigPath is { } g && Path.GetDirectoryName(g) == path))
-                ?? (File.Exists(path) ? Describe(root, path, null) : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                ?? (File.Exists(path) ? DescribeRequested(root, path, requestedFile) : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
                     $"The requested model file {requestedFile} is not in {root}. Files found: {List(variants, root)}."));
             return new ModelFolderChoice(asked, "chosen by the user", variants, root);
         }
@@ -102,7 +108,14 @@ public static class ModelVariantChooser
     }
 
     private static string List(IReadOnlyList<ModelVariant> variants, string root) =>
-        string.Join(", ", variants.Select(v => $"{v.RelativeTo(root)} [{v.Precision}{(v.GpuOnly ? ", GPU" : "")}, {v.Bytes / (1024.0 * 1024):0.#} MB]"));
+        string.Join(", ", variants.Take(MaxListed).Select(v => $"{v.RelativeTo(root)} [{v.Precision}{(v.GpuOnly ? ", GPU" : "")}, {v.Bytes / (1024.0 * 1024):0.#} MB]")) +
+        (variants.Count > MaxListed ? $" and {variants.Count - MaxListed} more" : "");
+
+    private static ModelVariant DescribeRequested(string root, string path, string requestedFile) =>
+        SideFileReader.HasContent(path)
+            ? Describe(root, path, null)
+            : throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                $"The requested model file {requestedFile} is empty or not a regular file (a FIFO or a device); ONNX Runtime cannot load it.");
 
     private static int Rank(ModelVariant v, bool gpu) => gpu
         ? v.Precision switch { "fp16" => 0, "q4f16" => 1, "int4" => 2, "fp32" => 3, "int8" => 4, _ => 5 }
@@ -111,21 +124,136 @@ public static class ModelVariantChooser
     /// <summary>Every decoder under the folder; a genai_config.json folder counts once, as the file it names.</summary>
     public static List<ModelVariant> Find(string root)
     {
-        var found = new List<ModelVariant>();
-        Walk(root, root, 0, found);
-        return found.OrderBy(v => v.ModelPath, StringComparer.Ordinal).ToList();
+        var walk = new FolderWalk(root, RealPath(root) ?? root);
+        walk.Visit(root, walk.RealRoot, 0);
+        return walk.Found.OrderBy(v => v.ModelPath, StringComparer.Ordinal).ToList();
     }
 
-    private static void Walk(string root, string dir, int depth, List<ModelVariant> found)
+    /// <summary>
+    /// The path with every symbolic link in it resolved, as realpath(3) gives it (a ".." after a link leaves the link's
+    /// target, not the link's folder); null for a chain of links that does not end.
+    /// </summary>
+    internal static string? RealPath(string path)
     {
-        var genai = Path.Combine(dir, "genai_config.json");
-        var named = File.Exists(genai) ? DecoderFileName(genai) : null;
-        if (named is not null && File.Exists(Path.Combine(dir, named)))
+        var full = Path.GetFullPath(path);
+        var current = Path.GetPathRoot(full)!;
+        var pending = new Stack<string>(Parts(full[current.Length..]).Reverse());
+        var links = 0;
+        while (pending.TryPop(out var part))
         {
-            found.Add(Describe(root, Path.GetFullPath(Path.Combine(dir, named)), genai));
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? current;
+                continue;
+            }
+
+            var next = Path.Combine(current, part);
+            if (new FileInfo(next).LinkTarget is not { } target)
+            {
+                current = next;
+                continue;
+            }
+
+            if (++links > 40)
+            {
+                return null;
+            }
+
+            if (Path.IsPathRooted(target))
+            {
+                current = Path.GetPathRoot(Path.GetFullPath(target))!;
+                target = Path.GetFullPath(target)[current.Length..];
+            }
+
+            foreach (var p in Parts(target).Reverse())
+            {
+                pending.Push(p);
+            }
         }
-        else
+
+        return current;
+
+        static IEnumerable<string> Parts(string path) =>
+            path.Split([Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".");
+    }
+
+    internal static bool IsInside(string root, string path) =>
+        path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    private sealed class FolderWalk(string root, string realRoot)
+    {
+        // Real paths of the folders walked: a link to "." or to a parent is walked once, not once per path to it.
+        private readonly HashSet<string> _visited = new(StringComparer.Ordinal);
+
+        public string RealRoot { get; } = realRoot;
+
+        public List<ModelVariant> Found { get; } = [];
+
+        public void Visit(string dir, string realDir, int depth)
         {
+            if (!_visited.Add(realDir))
+            {
+                return;
+            }
+
+            if (_visited.Count > MaxFolders || Found.Count > MaxVariants)
+            {
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                    $"{root} holds more than {(_visited.Count > MaxFolders ? $"{MaxFolders:N0} folders" : $"{MaxVariants} ONNX models")}; " +
+                    "give the model's own folder (its repository root, or the folder with its .onnx file).");
+            }
+
+            string[] subfolders;
+            try
+            {
+                AddVariants(dir);
+                subfolders = depth < MaxDepth ? Directory.GetDirectories(dir) : [];
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                // A folder that cannot be listed holds no model this walk can use; the rest of the repository may.
+                return;
+            }
+
+            foreach (var sub in subfolders)
+            {
+                var name = Path.GetFileName(sub);
+                if (name.StartsWith('.') || name == "node_modules")
+                {
+                    continue;
+                }
+
+                // A linked folder is walked only where its real path stays inside the model folder's: a link must not
+                // make a model (or the tokenizer beside it) load from elsewhere.
+                var realSub = new DirectoryInfo(sub).LinkTarget is null ? Path.Combine(realDir, name) : RealPath(sub);
+                if (realSub is not null && IsInside(RealRoot, realSub))
+                {
+                    Visit(sub, realSub, depth + 1);
+                }
+            }
+        }
+
+        private void AddVariants(string dir)
+        {
+            var genai = Path.Combine(dir, "genai_config.json");
+            var named = File.Exists(genai) ? DecoderFileName(genai) : null;
+            if (named is not null)
+            {
+                var model = Path.GetFullPath(Path.Combine(dir, named));
+                if (Path.IsPathRooted(named) || !IsInside(root, model))
+                {
+                    throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                        $"{Path.GetRelativePath(root, genai).Replace('\\', '/')} names the model file \"{named}\" (model.decoder.filename), which is " +
+                        "outside the model folder; it must be a file name relative to genai_config.json's folder, such as model.onnx.");
+                }
+
+                if (File.Exists(model) && SideFileReader.HasContent(model))
+                {
+                    Found.Add(Describe(root, model, genai));
+                    return;
+                }
+            }
+
             var onnx = Directory.GetFiles(dir, "*.onnx");
             var names = onnx.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
             foreach (var file in onnx)
@@ -137,26 +265,13 @@ public static class ModelVariantChooser
                     continue;
                 }
 
-                if (IsPart(name))
+                // An empty file is no model, and a FIFO or device (no size either) would block ONNX Runtime's open() forever.
+                if (IsPart(name) || !SideFileReader.HasContent(file))
                 {
                     continue;
                 }
 
-                found.Add(Describe(root, Path.GetFullPath(file), null));
-            }
-        }
-
-        if (depth >= MaxDepth)
-        {
-            return;
-        }
-
-        foreach (var sub in Directory.GetDirectories(dir))
-        {
-            var name = Path.GetFileName(sub);
-            if (!name.StartsWith('.') && name != "node_modules")
-            {
-                Walk(root, sub, depth + 1, found);
+                Found.Add(Describe(root, Path.GetFullPath(file), null));
             }
         }
     }
@@ -165,7 +280,7 @@ public static class ModelVariantChooser
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(genaiConfig));
+            using var doc = JsonDocument.Parse(SideFileReader.ReadText(genaiConfig, SideFileReader.JsonLimit));
             return DecoderModelConfig.Str(DecoderModelConfig.Get(DecoderModelConfig.Get(doc.RootElement, "model"), "decoder"), "filename");
         }
         catch (JsonException)

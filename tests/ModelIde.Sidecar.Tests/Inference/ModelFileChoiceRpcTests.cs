@@ -14,14 +14,20 @@ public sealed class ModelFileChoiceRpcTests
     private const int NewTokens = 8;
 
     /// <summary>
-    /// The generated onnx-community fixture (its onnx/ folder linked, the small files copied) with a generation_config.json
+    /// The generated onnx-community fixture (each file in its onnx/ folder linked, as an HF-style cache links a snapshot's
+    /// files to their blobs; a linked folder leading outside the model folder is not walked; the small files copied) with a generation_config.json
     /// that asks for sampling, the way instruct models ship theirs.
     /// </summary>
     private static string OnnxCommunityRepo()
     {
         var fixture = Path.Combine(InferFixturesCliTests.FixturesRoot(), "onnx-community");
         var dir = Directory.CreateTempSubdirectory("inference-onnx-community-").FullName;
-        Directory.CreateSymbolicLink(Path.Combine(dir, "onnx"), Path.Combine(fixture, "onnx"));
+        Directory.CreateDirectory(Path.Combine(dir, "onnx"));
+        foreach (var file in Directory.GetFiles(Path.Combine(fixture, "onnx")))
+        {
+            File.CreateSymbolicLink(Path.Combine(dir, "onnx", Path.GetFileName(file)), file);
+        }
+
         foreach (var file in Directory.GetFiles(fixture))
         {
             File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));

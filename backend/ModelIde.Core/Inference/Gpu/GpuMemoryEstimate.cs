@@ -41,7 +41,8 @@ public sealed record GpuMemoryEstimate(long WeightBytes, long KvCacheBytes, int 
     private static Shape ReadShape(string dir)
     {
         var genai = Read(Path.Combine(dir, "genai_config.json"));
-        if (genai is { } g && g.TryGetProperty("model", out var model))
+        // A downloaded genai_config.json may be any JSON at all: only an object with a "model" object describes a shape.
+        if (genai is { ValueKind: JsonValueKind.Object } g && g.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.Object)
         {
             var decoder = model.TryGetProperty("decoder", out var d) ? d : default;
             var fp16 = decoder.ValueKind == JsonValueKind.Object && decoder.TryGetProperty("session_options", out var so) &&
@@ -64,9 +65,9 @@ public sealed record GpuMemoryEstimate(long WeightBytes, long KvCacheBytes, int 
     {
         try
         {
-            return File.Exists(path) ? JsonDocument.Parse(File.ReadAllText(path)).RootElement : null;
+            return File.Exists(path) ? JsonDocument.Parse(SideFileReader.ReadText(path, SideFileReader.JsonLimit)).RootElement : null;
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is JsonException or ModelIdeException)
         {
             return null;
         }
