@@ -26,7 +26,20 @@ internal sealed class NativeBlocks : IDisposable
         _starts = new IntPtr[count];
         for (var i = 0; i < count; i++)
         {
-            _allocations[i] = Marshal.AllocHGlobal((IntPtr)(bytes + Alignment));
+            try
+            {
+                _allocations[i] = Marshal.AllocHGlobal((IntPtr)(bytes + Alignment));
+            }
+            catch (OutOfMemoryException)
+            {
+                // The sizes come from the model's config (KV heads, head size, context): an absurd one is the model's
+                // fault, said as such, not a process abort.
+                Dispose();
+                throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
+                    $"The KV cache for this generation needs {count:N0} blocks of {bytes:N0} bytes, which cannot be allocated. Ask for fewer new tokens, " +
+                    "or check num_key_value_heads, head_size and the context length in the model's genai_config.json or config.json.");
+            }
+
             _starts[i] = (IntPtr)(((long)_allocations[i] + Alignment - 1) & ~(long)(Alignment - 1));
         }
     }
@@ -88,6 +101,7 @@ internal sealed class NativeBlocks : IDisposable
     {
         for (var i = 0; i < _allocations.Length; i++)
         {
+            // FreeHGlobal(Zero) is a no-op: a block never allocated (see the constructor) is skipped.
             Marshal.FreeHGlobal(_allocations[i]);
             _allocations[i] = IntPtr.Zero;
         }

@@ -275,6 +275,18 @@ public sealed class HostileModelFolderTests : IDisposable
         Assert.Equal(plain.Generate("import os\n", options).TokenIds, linked.Generate("import os\n", options).TokenIds);
     }
 
+    [Fact]
+    public void A_kv_cache_too_large_to_allocate_is_said_to_be_the_models_config_not_an_abort()
+    {
+        // As a config with num_key_value_heads = 1,000,000 over symbolic KV dimensions asks (was: an unhandled
+        // OutOfMemoryException from NativeMemory, exit 134).
+        NativeBlocks? kept = null;
+        var e = Assert.Throws<ModelIdeException>(() => NativeBlocks.Lend(ref kept, 4, 1L << 60, out _));
+        Assert.Equal(ModelIdeErrorKind.InvalidInput, e.Kind);
+        Assert.Contains("num_key_value_heads", e.Message, StringComparison.Ordinal);
+        Assert.Null(kept);
+    }
+
     private void CopyTiny()
     {
         foreach (var f in Directory.GetFiles(Tiny))
