@@ -97,8 +97,7 @@ public static class ModelVariantChooser
     public static string RequireInside(string folder, string file)
     {
         var root = Path.GetFullPath(folder);
-        var full = Path.GetFullPath(Path.Combine(root, file));
-        if (Path.IsPathRooted(file) || !full.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!IsRelativeInside(root, root, file))
         {
             throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
                 $"The model file \"{file}\" must be a relative path inside the model folder {root}, such as onnx/model_q4.onnx.");
@@ -180,6 +179,10 @@ public static class ModelVariantChooser
     internal static bool IsInside(string root, string path) =>
         path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
+    // A file named relative to a folder (the user's --file, a genai_config.json's decoder filename) that stays inside root.
+    private static bool IsRelativeInside(string root, string folder, string file) =>
+        !Path.IsPathRooted(file) && IsInside(root, Path.GetFullPath(Path.Combine(folder, file)));
+
     private sealed class FolderWalk(string root, string realRoot)
     {
         // Real paths of the folders walked: a link to "." or to a parent is walked once, not once per path to it.
@@ -239,14 +242,14 @@ public static class ModelVariantChooser
             var named = File.Exists(genai) ? DecoderFileName(genai) : null;
             if (named is not null)
             {
-                var model = Path.GetFullPath(Path.Combine(dir, named));
-                if (Path.IsPathRooted(named) || !IsInside(root, model))
+                if (!IsRelativeInside(root, dir, named))
                 {
                     throw new ModelIdeException(ModelIdeErrorKind.InvalidInput,
                         $"{Path.GetRelativePath(root, genai).Replace('\\', '/')} names the model file \"{named}\" (model.decoder.filename), which is " +
                         "outside the model folder; it must be a file name relative to genai_config.json's folder, such as model.onnx.");
                 }
 
+                var model = Path.GetFullPath(Path.Combine(dir, named));
                 if (File.Exists(model) && SideFileReader.HasContent(model))
                 {
                     Found.Add(Describe(root, model, genai));
