@@ -22,6 +22,8 @@ log() { echo "== $*" >&2; }
 [ -x "$WORK/linux-x64/modelide" ] || tar -C "$WORK" -xJf "$CARRY/bundle-cli.tar.xz"
 [ -d "$WORK/PlainOrtLoop" ] || tar -C "$WORK" -xJf "$CARRY/bundle-tools.tar.xz"
 CLI="$WORK/linux-x64/modelide"
+# A trimmed working tree may leave the tiny model's weights behind (prepare-carry.sh stages them as tiny-model.onnx).
+[ -f "$ROOT/models/tiny-stdlib-coder/model.onnx" ] || cp "$CARRY/tiny-model.onnx" "$ROOT/models/tiny-stdlib-coder/model.onnx"
 nvidia-smi --query-gpu=name,driver_version,memory.total,memory.free --format=csv 2>&1 | sed 's/^/nvidia-smi: /' >&2 || true
 
 log "GPU runtime pack"
@@ -63,5 +65,6 @@ for m in "$ROOT/models/tiny-stdlib-coder" "$large" "$large16"; do
       "$(sed -n 's/.*"same_ids_as_modelide":\([a-z]*\).*/\1/p' <<< "$out")" | tee -a "$WORK/summary.txt"
   done
 done
-[ -n "${OUT:-}" ] && cp "$WORK"/*.json "$WORK"/*.txt "$OUT"/ 2>/dev/null
+# The device tool brings back at most 8 files: one archive of every answer, and the summary beside it.
+[ -n "${OUT:-}" ] && (cd "$WORK" && tar -czf "$OUT/gpu-check.tar.gz" ./*.json ./*.txt ./*.err && cp summary.txt "$OUT"/) 2>/dev/null
 exit 0

@@ -37,6 +37,8 @@ tar -C "$tools" -cJf "$OUT/bundle-tools.tar.xz" .
 
 nupkg="${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.onnxruntime.gpu.linux/1.31.0/microsoft.ml.onnxruntime.gpu.linux.1.31.0.nupkg"
 [ -f "$nupkg" ] || { echo "prepare-carry: $nupkg missing: restore tests/ModelIde.Core.Tests first (it downloads the package)" >&2; exit 1; }
-split -b 36M -d "$nupkg" "$OUT/nupkg.part-"
+# PIECE_MB: 36 leaves room for the whole working tree (about 28 MB); with a trimmed tree (README) 62 fits.
+split -b "${PIECE_MB:-36}M" -d "$nupkg" "$OUT/nupkg.part-"
+cp "$ROOT/models/tiny-stdlib-coder/model.onnx" "$OUT/tiny-model.onnx"
 ls -la "$OUT"
 echo "carry each file above in its own command (the run tool's carry list), in this order, then run bench/gpu/device-check.sh"
