@@ -21,6 +21,7 @@ log() { echo "== $*" >&2; }
 
 [ -x "$WORK/linux-x64/modelide" ] || tar -C "$WORK" -xJf "$CARRY/bundle-cli.tar.xz"
 [ -d "$WORK/PlainOrtLoop" ] || tar -C "$WORK" -xJf "$CARRY/bundle-tools.tar.xz"
+[ -d "$WORK/sidecar" ] || [ ! -f "$CARRY/bundle-sidecar.tar.xz" ] || tar -C "$WORK" -xJf "$CARRY/bundle-sidecar.tar.xz"
 CLI="$WORK/linux-x64/modelide"
 # A trimmed working tree may leave the tiny model's weights behind (prepare-carry.sh stages them as tiny-model.onnx).
 [ -f "$ROOT/models/tiny-stdlib-coder/model.onnx" ] || cp "$CARRY/tiny-model.onnx" "$ROOT/models/tiny-stdlib-coder/model.onnx"
@@ -41,7 +42,12 @@ large="$WORK/models/qwen2-random"
 large16="$WORK/models/qwen2-random-fp16"
 [ -f "$large16/model.onnx" ] || "$WORK/GenerateQwen2/ModelIde.Bench.GenerateQwen2" --out "$large16" --layout plain-fp16 --from "$ROOT/models/tiny-stdlib-coder" >&2
 
-printf '%-19s %-6s %-9s %12s %14s %s\n' model device runner "tok/s" "first token" "same ids" | tee "$WORK/summary.txt"
+# ModelIde's figures come from `infer --json` (decode tok/s after the first token, time to the first token, load time
+# including the GPU warm-up, where the KV cache lived), the plain loop's from its own JSON: the same measures.
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$2"; }
+row() { printf '%-19s %-6s %-9s %13s %12s %9s %-6s %s\n' "$@" | tee -a "$WORK/summary.txt"; }
+: > "$WORK/summary.txt"
+row model device runner "decode tok/s" "first token" "load" "kv" "same ids"
 for m in "$ROOT/models/tiny-stdlib-coder" "$large" "$large16"; do
   name=$(basename "$m")
   raw=$(sed -n 's/.*"prompt": *"\(import os[^"]*\)".*/\1/p' "$ROOT/models/tiny-stdlib-coder/reference.json" | head -1)
@@ -49,22 +55,43 @@ for m in "$ROOT/models/tiny-stdlib-coder" "$large" "$large16"; do
   # reference's prompt ids, would then be given a different prompt than ModelIde).
   printf -v prompt '%b' "$raw"
   for device in auto cpu; do
-    "$CLI" infer --model "$m" --prompt "$prompt" --max-new-tokens "$NEW_TOKENS" --device "$device" --json > "$WORK/$name.$device.json" 2> "$WORK/$name.$device.err"
+    j="$WORK/$name.$device.json"
+    "$CLI" infer --model "$m" --prompt "$prompt" --max-new-tokens "$NEW_TOKENS" --device "$device" --json > "$j" 2> "$WORK/$name.$device.err"
     "$CLI" infer --model "$m" --prompt "$prompt" --max-new-tokens "$NEW_TOKENS" --device "$device" > /dev/null 2> "$WORK/$name.$device.txt"
-    tps=$(sed -n 's/.* \([0-9.]*\) tokens\/s.*/\1/p' "$WORK/$name.$device.txt"); ftl=$(sed -n 's/.*first token after \([0-9]*\) ms.*/\1 ms/p' "$WORK/$name.$device.txt")
-    dev=$(sed -n 's/.*"device":"\([a-z]*\)".*/\1/p' "$WORK/$name.$device.json")
-    printf '%-19s %-6s %-9s %12s %14s %s\n' "$name" "$dev" modelide "$tps" "$ftl" "-" | tee -a "$WORK/summary.txt"
-    grep '^device:' "$WORK/$name.$device.txt" >&2
+    row "$name" "$(field device "$j")" modelide "$(field decode_tokens_per_second "$j")" "$(field first_token_ms "$j") ms" "$(field load_ms "$j") ms" "$(field kv_cache "$j")" "-"
+    grep '^device:\|tokens/s' "$WORK/$name.$device.txt" >&2
   done
   for cuda in --cuda ""; do
-    out=$("$WORK/PlainOrtLoop/ModelIde.Bench.PlainOrtLoop" --model "$m" --reference "$ROOT/models/tiny-stdlib-coder/reference.json" --case 1 \
-      --new-tokens "$NEW_TOKENS" --ort "$pack/libonnxruntime.so" --preload "$preload" $cuda --compare "$WORK/$name.$([ -n "$cuda" ] && echo auto || echo cpu).json")
-    echo "$out" > "$WORK/$name.plain${cuda:+-cuda}.json"
-    printf '%-19s %-6s %-9s %12s %14s %s\n' "$name" "$([ -n "$cuda" ] && echo cuda || echo cpu)" plain \
-      "$(sed -n 's/.*"decode_tokens_per_second":\([0-9.]*\).*/\1/p' <<< "$out")" "$(sed -n 's/.*"first_token_ms":\([0-9.]*\).*/\1 ms/p' <<< "$out")" \
-      "$(sed -n 's/.*"same_ids_as_modelide":\([a-z]*\).*/\1/p' <<< "$out")" | tee -a "$WORK/summary.txt"
+    p="$WORK/$name.plain${cuda:+-cuda}.json"
+    "$WORK/PlainOrtLoop/ModelIde.Bench.PlainOrtLoop" --model "$m" --reference "$ROOT/models/tiny-stdlib-coder/reference.json" --case 1 \
+      --new-tokens "$NEW_TOKENS" --ort "$pack/libonnxruntime.so" --preload "$preload" $cuda --compare "$WORK/$name.$([ -n "$cuda" ] && echo auto || echo cpu).json" > "$p"
+    row "$name" "$([ -n "$cuda" ] && echo cuda || echo cpu)" plain "$(field decode_tokens_per_second "$p")" "$(field first_token_ms "$p") ms" "$(field load_ms "$p") ms" "-" "$(field same_ids_as_modelide "$p")"
   done
 done
+
+# The model must fit in free GPU memory: with all but 500 MiB of it taken by another process (PyTorch, as on a shared
+# server), auto must run the 709 MB model on the CPU and say why, and the tiny one still on the GPU.
+if [ -z "${MODELIDE_GPU_CHECK_DRY_RUN:-}" ] && python3 -c 'import torch' 2>/dev/null; then
+  log "GPU memory taken by another process"
+  rm -f /tmp/gpu-hog.ready
+  python3 -c 'import torch,time; free,_=torch.cuda.mem_get_info(); x=torch.empty(free-(500<<20),dtype=torch.uint8,device="cuda"); open("/tmp/gpu-hog.ready","w").write(str(free)); time.sleep(90)' &
+  hog=$!
+  for _ in $(seq 60); do [ -f /tmp/gpu-hog.ready ] && break; sleep 1; done
+  nvidia-smi --query-gpu=memory.used,memory.free --format=csv,noheader | sed 's/^/nvidia-smi with the hog: /' >&2
+  for m in "$large" "$ROOT/models/tiny-stdlib-coder"; do
+    name=$(basename "$m")
+    "$CLI" infer --model "$m" --prompt "$prompt" --max-new-tokens 8 --device auto --json > "$WORK/$name.crowded.json" 2> "$WORK/$name.crowded.err"
+    echo "crowded GPU, $name: device $(field device "$WORK/$name.crowded.json"): $(field reason "$WORK/$name.crowded.json")" | tee -a "$WORK/summary.txt"
+  done
+  kill $hog 2>/dev/null; wait $hog 2>/dev/null
+fi
+
+# The playground's path: the sidecar process over JSON-RPC, as the extension starts it.
+if [ -x "$WORK/sidecar/modelide-sidecar" ]; then
+  log "sidecar (the playground's path)"
+  python3 "$ROOT/bench/gpu/sidecar-check.py" "$WORK/sidecar/modelide-sidecar" "$WORK" "$prompt" "$NEW_TOKENS" "$ROOT/models/tiny-stdlib-coder" "$large16" 2>&1 | tee -a "$WORK/summary.txt"
+fi
+
 # The device tool brings back at most 8 files: one archive of every answer, and the summary beside it.
 [ -n "${OUT:-}" ] && (cd "$WORK" && tar -czf "$OUT/gpu-check.tar.gz" ./*.json ./*.txt ./*.err && cp summary.txt "$OUT"/) 2>/dev/null
 exit 0

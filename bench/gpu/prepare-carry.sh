@@ -4,6 +4,8 @@
 # included, about 22 MB): everything goes to .build/gpu-carry/ in pieces of at most 36 MB, each carried by one command.
 #   bundle-cli.tar.xz    the native `modelide` CLI (linux-x64, .NET Native AOT) and its CPU ONNX Runtime
 #   bundle-tools.tar.xz  the plain ONNX Runtime loop and the Qwen2-shaped model generator, self-contained
+#   bundle-sidecar.tar.xz the sidecar as the VSIX ships it (38 MB), for the playground's path
+#   tiny-model.onnx      the tiny model's weights, for a trimmed working tree (README)
 #   nupkg.part-NN        Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 (245 MB, already deflate-compressed: it is split,
 #                        not recompressed); device-check.sh joins the parts and `modelide gpu enable` checks the pins
 # CUDA 13 and cuDNN 9 (libcublasLt alone is about 500 MB) cannot be carried: the GPU machine must have them (a CUDA
@@ -34,6 +36,12 @@ done
 # The plain loop loads the GPU pack's libonnxruntime (--ort); the CPU one from its package is not needed there.
 rm -f "$tools"/PlainOrtLoop/libonnxruntime*.so
 tar -C "$tools" -cJf "$OUT/bundle-tools.tar.xz" .
+
+# The sidecar as the VSIX ships it (trimmed, ReadyToRun), for the playground's path (sidecar-check.py).
+bash scripts/publish-sidecar.sh linux-x64 >/dev/null
+rm -rf "$ROOT/.build/gpu-sidecar"; mkdir -p "$ROOT/.build/gpu-sidecar"
+cp -r "$ROOT/.build/sidecar/linux-x64" "$ROOT/.build/gpu-sidecar/sidecar"
+tar -C "$ROOT/.build/gpu-sidecar" -cf - sidecar | xz -T2 -6 > "$OUT/bundle-sidecar.tar.xz"
 
 nupkg="${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.onnxruntime.gpu.linux/1.31.0/microsoft.ml.onnxruntime.gpu.linux.1.31.0.nupkg"
 [ -f "$nupkg" ] || { echo "prepare-carry: $nupkg missing: restore tests/ModelIde.Core.Tests first (it downloads the package)" >&2; exit 1; }

@@ -34,7 +34,7 @@ public sealed class DevicesCommand() : CliCommand("devices", "Show the hardware 
         console.Out.WriteLine("Hardware:");
         foreach (var h in report.Hardware)
         {
-            console.Out.WriteLine($"  {h.Type,-4} {h.Vendor} (vendor 0x{h.VendorId:x4}, device 0x{h.DeviceId:x4})");
+            console.Out.WriteLine($"  {h.Type,-4} {ExecutionProviderSelector.VendorName(h)} (vendor 0x{h.VendorId:x4}, device 0x{h.DeviceId:x4})");
         }
 
         console.Out.WriteLine("Execution providers:");

@@ -88,6 +88,8 @@ public sealed class GpuCommand() : CliCommand("gpu", "Install (enable), check (s
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
             var installer = new GpuRuntimePackInstaller(http, GpuRuntimePackStore.Default());
             var label = $"{spec.PackageId} {spec.Version}";
+            // A folder or file given as --source is read, not downloaded; say which, as the user typed it.
+            var localFile = GpuRuntimePackInstaller.LocalPackage(spec, source);
             var shown = -1L;
             var result = await CliProgress.RunAsync(console, bytes: true, report =>
                 installer.InstallAsync(spec, source, new SyncProgress(p =>
@@ -96,19 +98,19 @@ public sealed class GpuCommand() : CliCommand("gpu", "Install (enable), check (s
                     if ((p.Bytes >> 20) / 10 != shown || p.Bytes == p.Total)
                     {
                         shown = (p.Bytes >> 20) / 10;
-                        report(Update(label, p));
+                        report(Update(localFile is not null ? "reading" : "downloading", label, p));
                     }
                 }), cancellationToken)).ConfigureAwait(false);
 
             console.Out.WriteLine(result.AlreadyInstalled
                 ? $"The GPU runtime is already installed and intact in {result.Folder}."
-                : $"Installed the GPU runtime ({result.DownloadedBytes / 1_048_576:N0} MiB downloaded, SHA-256 verified) in {result.Folder}.");
+                : $"Installed the GPU runtime ({result.DownloadedBytes / 1_048_576:N0} MiB {(localFile is not null ? "read from " + localFile : "downloaded")}, SHA-256 verified) in {result.Folder}.");
             console.Out.WriteLine("It is used by processes started from now on (restart the ModelScope sidecar in VS Code: reload the window).");
             return ExitCodes.Success;
         }
 
-        private static CliProgressUpdate Update(string label, GpuRuntimePackProgress p) => new("gpu", label, p.Bytes, p.Total,
-            string.Create(CultureInfo.InvariantCulture, $"downloading {label}: {p.Bytes >> 20:N0} / {p.Total >> 20:N0} MiB"));
+        private static CliProgressUpdate Update(string verb, string label, GpuRuntimePackProgress p) => new("gpu", label, p.Bytes, p.Total,
+            string.Create(CultureInfo.InvariantCulture, $"{verb} {label}: {p.Bytes >> 20:N0} / {p.Total >> 20:N0} MiB"));
     }
 
     private sealed class RemoveCommand() : CliCommand("remove", "Delete the GPU runtime; models run on the CPU build shipped with ModelIde again.")

@@ -26,7 +26,7 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
     private readonly Option<string?> _epLibrary = CliOptions.Text("--ep-library", "PATH", "register an execution provider library first");
     private readonly Option<string?> _cudaPath = CliOptions.Text("--cuda-path", "DIR",
         $"also look for the CUDA libraries here (default: ${ExecutionProviderSelector.CudaPathVariable})");
-    private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"reason\", \"file\", \"file_reason\", \"token_ids\", \"text\", \"tokens_per_second\"} instead of streaming");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print {\"device\", \"reason\", \"file\", \"file_reason\", \"token_ids\", \"text\", \"tokens_per_second\", \"load_ms\", \"prompt_tokens\", \"first_token_ms\", \"decode_tokens_per_second\", \"kv_cache\"} instead of streaming");
 
     public override string Notes => "The text streams to stdout; the device and the speed summary go to stderr.";
 
@@ -52,7 +52,9 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
         var json = parse.GetValue(_json);
         options.Validate();
 
+        var loadStart = System.Diagnostics.Stopwatch.GetTimestamp();
         using var model = DecoderLanguageModel.Load(modelDir, policy, parse.GetValue(_epLibrary), parse.GetValue(_threads), parse.GetValue(_file), parse.GetValue(_cudaPath));
+        var loadTime = System.Diagnostics.Stopwatch.GetElapsedTime(loadStart);
         // genai_config.json's search defaults apply to whatever the user did not set.
         options = model.Config.Defaults.Apply(options, temperature is not null, topK is not null, topP is not null, penalty is not null);
         var chat = parse.GetValue(_chat);
@@ -80,6 +82,11 @@ public sealed class InferCommand() : CliCommand("infer", "Generate text with a l
                 ["token_ids"] = new JsonArray(result.TokenIds.Select(id => (JsonNode)id).ToArray()),
                 ["text"] = result.Text,
                 ["tokens_per_second"] = Math.Round(result.TokensPerSecond, 2),
+                ["load_ms"] = Math.Round(loadTime.TotalMilliseconds, 0),
+                ["prompt_tokens"] = result.PromptTokens,
+                ["first_token_ms"] = Math.Round(result.TimeToFirstToken.TotalMilliseconds, 2),
+                ["decode_tokens_per_second"] = Math.Round(result.DecodeTokensPerSecond, 2),
+                ["kv_cache"] = model.KeepsKvCacheOnDevice ? "device" : "host",
             }.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         else

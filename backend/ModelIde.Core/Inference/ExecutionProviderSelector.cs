@@ -97,15 +97,22 @@ public static partial class ExecutionProviderSelector
 
         var eps = ListEpDevices(notes);
         var chosen = PickEp(policy, eps);
-        var summary = Summarise(policy, hardware, eps, chosen, threads ?? DefaultThreads);
         var gpu = DescribeGpu(policy, cudaPath, model: null, scanAlways: true);
+        var summary = Summarise(policy, hardware, eps, chosen, threads ?? DefaultThreads, gpu.Runtime.IsGpuPack);
         notes.AddRange(GpuNotes(gpu));
         if (SpeaksForTheGpu(gpu) && chosen?.HardwareDevice.Type is null or OrtHardwareDeviceType.CPU)
         {
             summary = WithThreads(gpu.Decision.Sentence, gpu.Decision.UseCuda, threads);
         }
 
-        return new HardwareReport(hardware, eps.Select(e => new ExecutionProviderInfo(e.EpName, e.EpVendor, e.HardwareDevice.Type.ToString())).ToArray(), notes, summary, gpu);
+        var providers = eps.Select(e => new ExecutionProviderInfo(e.EpName, e.EpVendor, e.HardwareDevice.Type.ToString())).ToList();
+        // The GPU runtime's CUDA provider is appended per session, so ONNX Runtime's discovery does not list it.
+        if (gpu.Runtime.IsGpuPack && !providers.Any(p => p.Name == CudaProviderName))
+        {
+            providers.Insert(0, new ExecutionProviderInfo(CudaProviderName, "NVIDIA", "GPU"));
+        }
+
+        return new HardwareReport(hardware, providers, notes, summary, gpu);
     }
 
     /// <summary>Builds session options for the policy; the caller owns (and disposes) <see cref="ExecutionProviderChoice.Options"/>.</summary>
@@ -143,7 +150,8 @@ public static partial class ExecutionProviderSelector
         // CUDA is not tried here: CreateSession does it, after loading the CUDA libraries it found (the legacy append
         // without them only fails with "Failed to load shared library").
 
-        var reason = Summarise(policy, hardware.Select(h => new HardwareDeviceInfo(h.Type.ToString(), h.Vendor, h.VendorId, h.DeviceId)).ToArray(), eps, device == "cpu" ? null : chosen, threads ?? DefaultThreads);
+        var reason = Summarise(policy, hardware.Select(h => new HardwareDeviceInfo(h.Type.ToString(), h.Vendor, h.VendorId, h.DeviceId)).ToArray(), eps, device == "cpu" ? null : chosen, threads ?? DefaultThreads,
+            OnnxRuntimeNativeSwitch.EnsureChosen().IsGpuPack);
         if (notes.Count > 0)
         {
             reason += " (" + string.Join("; ", notes) + ")";
@@ -216,7 +224,20 @@ public static partial class ExecutionProviderSelector
         return null;
     }
 
-    private static string Summarise(DevicePolicyKind policy, IReadOnlyList<HardwareDeviceInfo> hardware, IReadOnlyList<OrtEpDevice> eps, OrtEpDevice? chosen, int threads)
+    private const string CudaProviderName = "CUDAExecutionProvider";
+
+    /// <summary>ONNX Runtime leaves the vendor name empty for some GPUs; the PCI vendor id names it.</summary>
+    public static string VendorName(HardwareDeviceInfo h) => !string.IsNullOrEmpty(h.Vendor) ? h.Vendor : h.VendorId switch
+    {
+        0x10de => "NVIDIA",
+        0x1002 => "AMD",
+        0x8086 => "Intel",
+        0x5143 => "Qualcomm",
+        _ => $"vendor 0x{h.VendorId:x4}",
+    };
+
+    /// <param name="cudaInBuild">The GPU runtime pack is loaded: an NVIDIA GPU has the CUDA provider even though discovery does not list it.</param>
+    internal static string Summarise(DevicePolicyKind policy, IReadOnlyList<HardwareDeviceInfo> hardware, IReadOnlyList<OrtEpDevice> eps, OrtEpDevice? chosen, int threads, bool cudaInBuild)
     {
         var parts = new List<string>();
         foreach (var type in new[] { "GPU", "NPU" })
@@ -227,8 +248,9 @@ public static partial class ExecutionProviderSelector
                 continue;
             }
 
-            var names = string.Join(", ", found.Select(h => string.IsNullOrEmpty(h.Vendor) ? $"vendor 0x{h.VendorId:x4}" : h.Vendor).Distinct());
-            var hasEp = eps.Any(e => e.HardwareDevice.Type.ToString() == type);
+            var names = string.Join(", ", found.Select(VendorName).Distinct());
+            var hasEp = eps.Any(e => e.HardwareDevice.Type.ToString() == type)
+                || (cudaInBuild && type == "GPU" && found.Any(h => h.VendorId == 0x10de));
             parts.Add($"{names} {type} found");
             if (!hasEp)
             {

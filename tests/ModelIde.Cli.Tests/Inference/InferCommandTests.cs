@@ -8,7 +8,7 @@ public sealed class InferCommandTests
     private static string TinyModelDir() => ModelIde.TestSupport.RepoPaths.TinyModelDir();
 
     [Fact]
-    public async Task Json_output_has_exactly_device_reason_file_token_ids_text_and_speed()
+    public async Task Json_output_has_exactly_device_reason_file_token_ids_text_speed_and_timings()
     {
         var dir = TinyModelDir();
         using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "reference.json")));
@@ -21,7 +21,14 @@ public sealed class InferCommandTests
 
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(stdout.ToString());
-        Assert.Equal(new[] { "device", "reason", "file", "file_reason", "token_ids", "text", "tokens_per_second" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(new[] { "device", "reason", "file", "file_reason", "token_ids", "text", "tokens_per_second", "load_ms", "prompt_tokens", "first_token_ms", "decode_tokens_per_second", "kv_cache" },
+            doc.RootElement.EnumerateObject().Select(p => p.Name));
+        // The figures a GPU-vs-CPU comparison needs, measured the way a plain ONNX Runtime loop measures them.
+        Assert.Equal(g.GetProperty("prompt_ids").GetArrayLength(), doc.RootElement.GetProperty("prompt_tokens").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("first_token_ms").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("decode_tokens_per_second").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("load_ms").GetDouble() > 0);
+        Assert.Equal("host", doc.RootElement.GetProperty("kv_cache").GetString());
         Assert.Contains("CPU requested; running on CPU", doc.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal("model.onnx", doc.RootElement.GetProperty("file").GetString());
         Assert.Equal(expected, doc.RootElement.GetProperty("token_ids").EnumerateArray().Select(x => x.GetInt32()));

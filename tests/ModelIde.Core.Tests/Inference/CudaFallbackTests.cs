@@ -58,6 +58,37 @@ public sealed class CudaFallbackTests(DecoderFixtures fixtures, TinyModel tiny)
         Assert.Equal(expected, model.Generate(c.GetProperty("prompt").GetString()!, new GenerationOptions { MaxNewTokens = expected.Length }).TokenIds);
     }
 
+    // The GPU warm-up at load (two tokens, so the user's first prompt does not pay for cuBLAS and the arena) must leave
+    // nothing behind: the first real generation gives the reference ids. A warm-up whose Run fails moves the model to the
+    // CPU without an error, as a real generation would, and the user's generation then runs there.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void The_gpu_warm_up_leaves_the_first_generation_unchanged_and_a_failing_one_falls_back(int failingRun)
+    {
+        using var model = DecoderLanguageModel.Load(tiny.Directory, DevicePolicyKind.PreferCpu, threads: 1);
+        model.StandInForCudaForTests();
+        var runs = 0;
+        model.BeforeRunForTests = n =>
+        {
+            runs = n;
+            if (n == failingRun)
+            {
+                ProvokeOnnxRuntimeFailure(_ => { });
+            }
+        };
+
+        model.WarmUpOnGpu();
+
+        Assert.Equal(failingRun == 0 ? 2 : 3, runs); // the prefill and one decode step; a failed prefill runs again on the CPU
+        Assert.Equal(failingRun == 0 ? "gpu" : "cpu", model.Device);
+        Assert.Equal(failingRun == 0 ? 2 : 0, model.DeviceKvRunsForTests);
+        model.BeforeRunForTests = null;
+        var c = tiny.Reference.RootElement.GetProperty("generation")[1];
+        var expected = c.GetProperty("greedy_ids_onnxruntime").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        Assert.Equal(expected, model.Generate(c.GetProperty("prompt").GetString()!, new GenerationOptions { MaxNewTokens = expected.Length }).TokenIds);
+    }
+
     [Fact]
     public void A_failing_Run_on_a_CPU_session_is_reported_not_retried()
     {

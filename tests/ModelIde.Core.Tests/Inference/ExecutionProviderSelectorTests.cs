@@ -13,6 +13,28 @@ public sealed class ExecutionProviderSelectorTests
         Assert.Contains("running on", report.Summary, StringComparison.Ordinal);
     }
 
+    // Seen on an H200 machine (2026-12-04): ONNX Runtime names no vendor for the GPU, and with the GPU runtime loaded
+    // `--device cpu` said "vendor 0x10de GPU found; no GPU execution provider in this build", which was false.
+    [Fact]
+    public void With_the_gpu_runtime_an_nvidia_gpu_is_named_and_not_said_to_lack_a_provider()
+    {
+        HardwareDeviceInfo[] hardware = [new("GPU", "", 0x10de, 0x2335), new("CPU", "Intel", 0x8086, 0)];
+
+        var withPack = ExecutionProviderSelector.Summarise(DevicePolicyKind.PreferCpu, hardware, [], null, 16, cudaInBuild: true);
+        var cpuBuild = ExecutionProviderSelector.Summarise(DevicePolicyKind.PreferCpu, hardware, [], null, 16, cudaInBuild: false);
+
+        Assert.Equal("NVIDIA GPU found; CPU requested; running on CPU (16 threads)", withPack);
+        Assert.Equal("NVIDIA GPU found; no GPU execution provider in this build; CPU requested; running on CPU (16 threads)", cpuBuild);
+    }
+
+    [Theory]
+    [InlineData("", 0x10de, "NVIDIA")]
+    [InlineData("", 0x1002, "AMD")]
+    [InlineData("", 0x1234, "vendor 0x1234")]
+    [InlineData("Qualcomm Technologies", 0x5143, "Qualcomm Technologies")]
+    public void A_gpu_without_a_vendor_name_is_named_by_its_pci_vendor_id(string vendor, int vendorId, string expected) =>
+        Assert.Equal(expected, ExecutionProviderSelector.VendorName(new HardwareDeviceInfo("GPU", vendor, (uint)vendorId, 1)));
+
     [Theory]
     [InlineData("auto", DevicePolicyKind.Auto)]
     [InlineData("cpu", DevicePolicyKind.PreferCpu)]

@@ -138,7 +138,7 @@ public sealed class GpuRuntimeProcessTests : IAsyncLifetime
 
         var enable = await RunCliWithRuntimesAsync(null, runtimes, true, "gpu", "enable", "--source", folder);
         Assert.True(enable.Code == 0, enable.Err);
-        Assert.Contains($"Installed the GPU runtime (233 MiB downloaded, SHA-256 verified) in {Path.Combine(runtimes, spec.FolderName)}.", enable.Out, StringComparison.Ordinal);
+        Assert.Contains($"Installed the GPU runtime (233 MiB read from {Path.Combine(folder, $"{spec.PackageId.ToLowerInvariant()}.{spec.Version}.nupkg")}, SHA-256 verified) in {Path.Combine(runtimes, spec.FolderName)}.", enable.Out, StringComparison.Ordinal);
 
         var again = await RunCliWithRuntimesAsync(null, runtimes, true, "gpu", "enable", "--source", folder);
         Assert.Contains("already installed and intact", again.Out, StringComparison.Ordinal);
