@@ -7,7 +7,9 @@ For each model: inference/load with the auto policy, two inference/generate call
 token of the first and of the second, timed from the request to the first inference/token notification, as the
 playground sees them), the greedy ids compared with `modelide infer --device auto --json` from device-check.sh
 (WORKDIR/<name>.auto.json), GPU memory in use before the load, after it and after inference/unload (nvidia-smi), and
-that the sidecar exits with 0 when its input closes. Standard library only: an independent client, not our code.
+that the sidecar exits with 0 when its input closes. On a GPU, also a CUDA out-of-memory failure in the middle of a
+generation (PyTorch, in another process, takes the free memory), and a model loaded a second time. Standard library
+only, apart from PyTorch for taking the memory: an independent client, not our code.
 """
 import json
 import os
@@ -81,6 +83,53 @@ class Sidecar:
         raise TimeoutError(method)
 
 
+HOG = """
+import sys, time, torch
+free, _ = torch.cuda.mem_get_info()
+held = []
+# Everything that is free, in 256 MiB blocks and then smaller ones, so nothing is left for the sidecar's next allocation.
+for size in (256 << 20, 16 << 20, 1 << 20):
+    while True:
+        try:
+            held.append(torch.empty(size, dtype=torch.uint8, device="cuda"))
+        except RuntimeError:
+            break
+print(len(held), flush=True)
+time.sleep(600)
+"""
+
+
+def out_of_memory_while_generating(sidecar, model, prompt):
+    """Loads a model on the GPU, lets another process take every free byte of GPU memory, then generates long enough
+    for the KV cache to need more: the CUDA failure must move the model to the CPU with the reason, and the sidecar must
+    keep answering."""
+    name = os.path.basename(model.rstrip("/"))
+    loaded = sidecar.request("inference/load", {"modelDir": model, "policy": "auto"})
+    if loaded["device"] != "gpu":
+        print(f"sidecar {name}: out-of-memory check not run: loaded on {loaded['device']}")
+        return 1
+    hog = subprocess.Popen([sys.executable, "-c", HOG], stdout=subprocess.PIPE, text=True)
+    blocks = hog.stdout.readline().strip()
+    print(f"sidecar {name}: another process took the free GPU memory ({blocks} blocks; {gpu_used_mib()} MiB in use)")
+    try:
+        result = sidecar.request("inference/generate", {
+            "sessionId": loaded["sessionId"], "generationId": f"{name}-oom", "prompt": prompt, "maxNewTokens": 1500})
+        print(f"sidecar {name}: generated {result['generatedTokens']} tokens under memory pressure, ended on {result['device']}: {result['reason']}")
+        alive = sidecar.request("sidecar/ping", {})
+        print(f"sidecar {name}: still answering after it (ping from process {alive['processId']})")
+        after = sidecar.request("inference/generate", {
+            "sessionId": loaded["sessionId"], "generationId": f"{name}-after", "prompt": prompt, "maxNewTokens": 16})
+        print(f"sidecar {name}: the next generation ran on {after['device']} ({after['generatedTokens']} tokens)")
+        return 0
+    except RuntimeError as e:
+        print(f"sidecar {name}: generation under memory pressure failed: {e}")
+        return 1
+    finally:
+        hog.kill()
+        hog.wait()
+        sidecar.request("inference/unload", {"sessionId": loaded["sessionId"]})
+
+
 def main():
     exe, work, prompt, new_tokens = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     models = sys.argv[5:]
@@ -115,6 +164,13 @@ def main():
         sidecar.request("inference/unload", {"sessionId": loaded["sessionId"]})
         time.sleep(0.5)
         print(f"sidecar {name}: GPU memory used {before} MiB before load, {after_load} after, {gpu_used_mib()} after unload")
+    if os.environ.get("MODELIDE_GPU_CHECK_DRY_RUN") is None and models:
+        failures += out_of_memory_while_generating(sidecar, models[-1], prompt)
+        # A model loaded again in the same process: the GPU runtime's files are not hashed again (GpuRuntimePackStore).
+        started = time.perf_counter()
+        again = sidecar.request("inference/load", {"modelDir": models[0], "policy": "auto"})
+        print(f"sidecar {os.path.basename(models[0].rstrip('/'))}: loaded again in {(time.perf_counter() - started) * 1000:.0f} ms on {again['device']}")
+        sidecar.request("inference/unload", {"sessionId": again["sessionId"]})
     sidecar.proc.stdin.close()
     code = sidecar.proc.wait(timeout=60)
     print(f"sidecar exited with {code} when its input closed")

@@ -89,6 +89,24 @@ public sealed class GpuRuntimePackTests : IDisposable
         Assert.Null(Store.Verify(spec, PackVerification.Hashes));
         Assert.Equal([first.Folder], Directory.GetFileSystemEntries(Store.Root));
 
+        // Within a process a file is hashed once while its size and write time stay (the sidecar loads model after model;
+        // the CUDA provider is 284 MB): a same-size change that also puts the write time back is not read again, and
+        // any change that moves the write time is.
+        var library = Path.Combine(first.Folder, "libonnxruntime.so");
+        var written = File.GetLastWriteTimeUtc(library);
+        await using (var f = new FileStream(library, FileMode.Open, FileAccess.ReadWrite))
+        {
+            f.Position = 2_000_000;
+            var b = f.ReadByte();
+            f.Position = 2_000_000;
+            f.WriteByte((byte)(b ^ 0xff));
+        }
+
+        File.SetLastWriteTimeUtc(library, written);
+        Assert.Null(Store.Verify(spec, PackVerification.Hashes));
+        File.SetLastWriteTimeUtc(library, written.AddSeconds(1));
+        Assert.Contains("does not match its SHA-256", Store.Verify(spec, PackVerification.Hashes), StringComparison.Ordinal);
+
         var freed = Store.Remove(spec);
         Assert.True(freed > spec.InstalledSize, $"{freed}");
         Assert.False(Directory.Exists(Store.Root));
