@@ -31,6 +31,8 @@ def gpu_used_mib():
 
 class Sidecar:
     def __init__(self, exe):
+        # The sidecar's log (stderr) is kept beside the results: what it says about a CUDA failure is part of the check.
+        self.log = open(os.path.join(os.environ.get("SIDECAR_LOG_DIR", "/tmp"), "sidecar.log"), "wb")
         self.proc = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.messages = queue.Queue()
         self.next_id = 0
@@ -38,8 +40,9 @@ class Sidecar:
         threading.Thread(target=self._drain_stderr, daemon=True).start()
 
     def _drain_stderr(self):
-        for _ in self.proc.stderr:
-            pass
+        for line in self.proc.stderr:
+            self.log.write(line)
+            self.log.flush()
 
     def _read(self):
         out = self.proc.stdout
@@ -108,18 +111,22 @@ def out_of_memory_while_generating(sidecar, model, prompt):
     if loaded["device"] != "gpu":
         print(f"sidecar {name}: out-of-memory check not run: loaded on {loaded['device']}")
         return 1
+    # As many tokens as the context leaves room for, up to 1,500: the KV cache has to grow while the memory is gone.
+    budget = min(1500, loaded["contextLength"] - 64)
     hog = subprocess.Popen([sys.executable, "-c", HOG], stdout=subprocess.PIPE, text=True)
     blocks = hog.stdout.readline().strip()
     print(f"sidecar {name}: another process took the free GPU memory ({blocks} blocks; {gpu_used_mib()} MiB in use)")
     try:
         result = sidecar.request("inference/generate", {
-            "sessionId": loaded["sessionId"], "generationId": f"{name}-oom", "prompt": prompt, "maxNewTokens": 1500})
+            "sessionId": loaded["sessionId"], "generationId": f"{name}-oom", "prompt": prompt, "maxNewTokens": budget})
         print(f"sidecar {name}: generated {result['generatedTokens']} tokens under memory pressure, ended on {result['device']}: {result['reason']}")
         alive = sidecar.request("sidecar/ping", {})
         print(f"sidecar {name}: still answering after it (ping from process {alive['processId']})")
-        after = sidecar.request("inference/generate", {
-            "sessionId": loaded["sessionId"], "generationId": f"{name}-after", "prompt": prompt, "maxNewTokens": 16})
-        print(f"sidecar {name}: the next generation ran on {after['device']} ({after['generatedTokens']} tokens)")
+        for attempt in (1, 2):
+            after = sidecar.request("inference/generate", {
+                "sessionId": loaded["sessionId"], "generationId": f"{name}-after-{attempt}", "prompt": prompt, "maxNewTokens": 16})
+            print(f"sidecar {name}: generation #{attempt} after it, still under pressure, ran on {after['device']} "
+                  f"({after['generatedTokens']} tokens): {after['reason']}")
         return 0
     except RuntimeError as e:
         print(f"sidecar {name}: generation under memory pressure failed: {e}")
@@ -134,7 +141,7 @@ def main():
     exe, work, prompt, new_tokens = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     models = sys.argv[5:]
     sidecar = Sidecar(exe)
-    sidecar.request("sidecar/initialize", {"endpoint": "http://127.0.0.1:9"})
+    sidecar.request("sidecar/initialize", {"endpoint": "http://127.0.0.1:9", "logLevel": "debug"})
     failures = 0
     for model in models:
         name = os.path.basename(model.rstrip("/"))
