@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using ModelIde.Core;
 using ModelIde.Core.Inference;
 using ModelIde.Core.Models;
@@ -12,6 +13,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
 {
     // One target per connection (disposed on disconnect), so the sessions live as long as the client does.
     private readonly ConcurrentDictionary<string, DecoderLanguageModel> _sessions = new();
+    private readonly ILogger _log = context.CreateLogger<InferenceRpcTarget>();
 
     private ConcurrentDictionary<string, DecoderLanguageModel> Sessions => _sessions;
 
@@ -122,6 +124,7 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         // Notifications are queued in order from the generating thread; each send awaits the previous one.
         var pending = Task.CompletedTask;
         var notifier = context.Notifier;
+        var deviceBefore = model.Device;
         var result = await Task.Run(
             () => model.Generate(prompt, options, t =>
             {
@@ -130,6 +133,11 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
             }, cancellationToken, renderedChat),
             CancellationToken.None).ConfigureAwait(false);
         await pending.ConfigureAwait(false);
+        if (model.Device != deviceBefore)
+        {
+            // The playground shows the reason; the log keeps it for a bug report after the panel is closed.
+            _log.LogWarning("inference/generate {SessionId}: the model moved from {Before} to {After}: {Reason}", p.SessionId, deviceBefore, model.Device, model.Reason);
+        }
 
         return new InferenceGenerateResult(result.Text, result.TokenIds, result.PromptTokens, result.TokenIds.Count, result.TokensPerSecond,
             result.StopReason, model.Device, model.Reason);

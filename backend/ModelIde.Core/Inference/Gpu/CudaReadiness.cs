@@ -100,7 +100,7 @@ public static class CudaReadiness
 
     /// <summary>The sentence after a CUDA failure at load or during generation; the model then runs on CPU.</summary>
     public static string FellBack(NvidiaGpu? gpu, string what, string error) =>
-        $"{(gpu is null ? "The GPU" : gpu.Name)} failed {what} ({FirstLine(error)}); running on CPU";
+        $"{(gpu is null ? "The GPU" : gpu.Name)} failed {what} ({FirstLine(CudaErrorText.Summarise(error))}); running on CPU";
 
     private static CudaDecision Cpu(NvidiaGpu? gpu, string? why) =>
         new(false, Capitalise(why is null ? "running on CPU" : $"{why}; running on CPU"), gpu);

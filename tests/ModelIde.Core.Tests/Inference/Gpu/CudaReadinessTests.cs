@@ -111,6 +111,27 @@ public sealed class CudaReadinessTests
 
     [Fact]
     public void A_failure_while_starting_names_the_gpu_and_the_first_line_of_the_error() =>
-        Assert.Equal("NVIDIA H200 failed to start the CUDA provider (CUDA failure 2: out of memory); running on CPU",
+        Assert.Equal("NVIDIA H200 failed to start the CUDA provider (CUDA failure 2: out of memory: the GPU ran out of memory (other programs may hold it)); running on CPU",
             CudaReadiness.FellBack(H200, "to start the CUDA provider", "CUDA failure 2: out of memory\n  at cuda_call.cc:123"));
+
+    // The first 300 characters of this message are what an H200 gave on 2026-12-04 when another process had taken the
+    // GPU's memory during a generation (the sentence then stopped there, at "SUCCTYPE …"); the rest is ONNX Runtime's
+    // CudaCall format (onnxruntime/core/providers/cuda/cuda_call.cc), which was cut off and so not recorded.
+    private const string RecordedPrefix = "[ErrorCode:Fail] /onnxruntime_src/onnxruntime/core/providers/cuda/cuda_call.cc:154 std::conditional_t<THRW, void, onnxruntime::common::Status> onnxruntime::CudaCall(ERRTYPE, const char*, const char*, SUCCTYPE, const char*, const char*, int) [with ERRTYPE = cublasStatus_t; bool THRW = true; SUCCTYPE = cublasStatus_t; std::conditional_t<THRW, void, onnxruntime::common::Status> = void] ";
+
+    [Theory]
+    [InlineData("CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED ; GPU=0 ; hostname=gpu-7 ; file=/onnxruntime_src/onnxruntime/core/providers/cuda/cuda_execution_provider.cc ; line=182 ; expr=cublasCreate(&cublas_handle_); ",
+        "CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED in cublasCreate: the GPU ran out of memory (other programs may hold it)")]
+    [InlineData("CUBLAS failure 14: CUBLAS_STATUS_INTERNAL_ERROR ; GPU=0 ; hostname=gpu-7 ; file=/onnxruntime_src/onnxruntime/core/providers/cuda/math/matmul.cc ; line=297 ; expr=cublasGemmHelper( GetCublasHandle(ctx), transB, transA, ...); ",
+        "CUBLAS failure 14: CUBLAS_STATUS_INTERNAL_ERROR in cublasGemmHelper")]
+    [InlineData("CUDA failure 2: out of memory ; GPU=0 ; hostname=gpu-7 ; file=/onnxruntime_src/onnxruntime/core/providers/cuda/cuda_allocator.cc ; line=50 ; expr=cudaMalloc((void**)&p, size); ",
+        "CUDA failure 2: out of memory in cudaMalloc: the GPU ran out of memory (other programs may hold it)")]
+    public void A_failure_during_generation_says_which_call_failed_not_where_in_onnx_runtime(string tail, string expected) =>
+        Assert.Equal($"NVIDIA H200 failed during generation ({expected}); running on CPU", CudaReadiness.FellBack(H200, "during generation", RecordedPrefix + tail));
+
+    [Fact]
+    public void An_onnx_runtime_error_of_another_kind_loses_only_its_source_location() =>
+        Assert.Equal("NVIDIA H200 failed during generation ([ErrorCode:Fail] Non-zero status code returned while running MatMul node. Name:'/model/layers.0/mlp/MatMul'); running on CPU",
+            CudaReadiness.FellBack(H200, "during generation",
+                "[ErrorCode:Fail] /onnxruntime_src/onnxruntime/core/framework/sequential_executor.cc:572 Non-zero status code returned while running MatMul node. Name:'/model/layers.0/mlp/MatMul'"));
 }
