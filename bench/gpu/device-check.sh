@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NOT RUN: no NVIDIA GPU was available to the task that wrote it. On a GPU machine, after the pieces from
+# Ran on an NVIDIA H200 on 2026-12-04 (bench/gpu/README.md has the figures). On a GPU machine, after the pieces from
 # bench/gpu/prepare-carry.sh were carried into .build/gpu-carry/, this checks the GPU path end to end and prints
 # numbers against a peer measured in the same run:
 #   1. `modelide gpu enable --source <joined nupkg>` (SHA-256/SHA-512 pinned) and `modelide devices` (must name the
@@ -81,7 +81,7 @@ if [ -z "${MODELIDE_GPU_CHECK_DRY_RUN:-}" ] && python3 -c 'import torch' 2>/dev/
   for m in "$large" "$ROOT/models/tiny-stdlib-coder"; do
     name=$(basename "$m")
     "$CLI" infer --model "$m" --prompt "$prompt" --max-new-tokens 8 --device auto --json > "$WORK/$name.crowded.json" 2> "$WORK/$name.crowded.err"
-    echo "crowded GPU, $name: device $(field device "$WORK/$name.crowded.json"): $(field reason "$WORK/$name.crowded.json")" | tee -a "$WORK/summary.txt"
+    echo "crowded GPU, $name: device $(field device "$WORK/$name.crowded.json"): $(sed -n 's/.*"reason":"\([^"]*\)".*/\1/p' "$WORK/$name.crowded.json")" | tee -a "$WORK/summary.txt"
   done
   kill $hog 2>/dev/null; wait $hog 2>/dev/null
 fi

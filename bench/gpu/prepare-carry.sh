@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NOT RUN ON A GPU YET. Prepares, on a machine with the .NET SDK and the NuGet feed, what bench/gpu/device-check.sh
+# Used for the H200 runs of 2026-12-04. Prepares, on a machine with the .NET SDK and the NuGet feed, what bench/gpu/device-check.sh
 # needs on a GPU machine that reaches no registry and accepts at most 64 MiB of files per command (working tree
 # included, about 22 MB): everything goes to .build/gpu-carry/ in pieces of at most 36 MB, each carried by one command.
 #   bundle-cli.tar.xz    the native `modelide` CLI (linux-x64, .NET Native AOT) and its CPU ONNX Runtime
