@@ -125,13 +125,16 @@ public sealed class InferenceRpcTarget(SidecarContext context) : IRpcTarget, IDi
         var pending = Task.CompletedTask;
         var notifier = context.Notifier;
         var deviceBefore = model.Device;
-        var result = await Task.Run(
+        // The decode loop blocks its thread for the whole generation, so it gets a thread of its own. On the thread pool
+        // (two threads to start with on two cores, and stdin's reads block one) the $/cancelRequest waited for the pool
+        // to grow in one or two generations in 40: Stop then let 680-1,700 more tokens through (GenerationStopProcessTests).
+        var result = await Task.Factory.StartNew(
             () => model.Generate(prompt, options, t =>
             {
                 var args = new InferenceTokenParams(p.GenerationId, t.Text, t.TokenId);
                 pending = pending.ContinueWith(_ => notifier.NotifyAsync(InferenceMethods.Token, args), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
             }, cancellationToken, renderedChat),
-            CancellationToken.None).ConfigureAwait(false);
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         await pending.ConfigureAwait(false);
         if (model.Device != deviceBefore)
         {
