@@ -125,6 +125,19 @@ for (const [name, m] of Object.entries(inf?.models ?? {})) {
   add('inference', `${label}: managed bytes per token`, `${fmt(cs.managedBytesPerTokenWholeGeneration, 0)} B`, '', '', undefined, '< 4 KB', cs.managedBytesPerTokenWholeGeneration < 4096);
 }
 
+// Recorded on a GPU machine by bench/gpu/device-check.sh (not measured by this run: the bench machines have no GPU);
+// each GPU figure beside the CPU and a plain ONNX Runtime CUDA loop from the same GPU run.
+const gpu = read('gpu.json');
+for (const [name, m] of Object.entries(gpu?.models ?? {})) {
+  const tag = `${name}, recorded ${gpu.recorded.split(',')[0]} on an NVIDIA H200`;
+  add('gpu', `${tag}: decode on the GPU vs the CPU, same model`, `${fmt(m.gpu.decodeTokensPerSecond, 1)} tok/s`, 'ModelIde on 16 CPU cores',
+    `${fmt(m.cpu.decodeTokensPerSecond, 1)} tok/s`, m.gpu.decodeTokensPerSecond / m.cpu.decodeTokensPerSecond, '', undefined);
+  add('gpu', `${tag}: decode on the GPU vs a plain CUDA loop`, `${fmt(m.gpu.decodeTokensPerSecond, 1)} tok/s`, 'plain ONNX Runtime CUDA loop',
+    `${fmt(m.plainCuda.decodeTokensPerSecond, 1)} tok/s`, m.gpu.decodeTokensPerSecond / m.plainCuda.decodeTokensPerSecond, '≥ 1.0× plain loop', m.gpu.decodeTokensPerSecond >= m.plainCuda.decodeTokensPerSecond);
+  add('gpu', `${tag}: time to first token on the GPU (ModelIde sets CUDA up at load, the plain loop in its first step)`, `${fmt(m.gpu.firstTokenMs, 1)} ms`, 'plain ONNX Runtime CUDA loop',
+    `${fmt(m.plainCuda.firstTokenMs, 1)} ms`, m.gpu.firstTokenMs / m.plainCuda.firstTokenMs, '', undefined);
+}
+
 const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'CPU'}, load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 const lines = [
   '| area | figure | ModelIde | peer | peer value | ratio | target | met |',
